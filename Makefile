@@ -1,0 +1,36 @@
+# Two commands do everything on a fresh machine: `make up` runs the console, `make test` tests it.
+PYTHON ?= python3.11
+VENV := .venv
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.installed
+
+.PHONY: install up test test-fast lint bench clean
+
+install: $(STAMP)
+
+$(STAMP): requirements.txt
+	@command -v $(PYTHON) >/dev/null 2>&1 || { echo "$(PYTHON) is required"; exit 1; }
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --disable-pip-version-check -q -r requirements.txt
+	touch $(STAMP)
+
+# Processes come from the Procfile; the embedded redis runs only when REDIS_URL is unset.
+up: install
+	$(PY) manage.py bootstrap
+	CONSOLE_WEB_PORT=$${PORT:-8000} $(VENV)/bin/honcho start $(if $(REDIS_URL),,redis) web worker beat
+
+test: install
+	$(VENV)/bin/pytest $(PYTEST_ARGS)
+
+test-fast: install
+	$(VENV)/bin/pytest -m "not slow" $(PYTEST_ARGS)
+
+lint: install
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+
+bench: install
+	$(PY) -m bench
+
+clean:
+	rm -rf $(VENV) .pytest_cache

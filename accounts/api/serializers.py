@@ -1,0 +1,48 @@
+from django.contrib.auth import get_user_model
+from rest_framework import serializers
+
+from accounts.roles import ROLE_CHOICES
+from accounts.services import role_of
+
+
+class UserSerializer(serializers.ModelSerializer):
+    role = serializers.SerializerMethodField()
+
+    class Meta:
+        model = get_user_model()
+        fields = ["id", "username", "email", "role", "is_active", "last_login", "date_joined"]
+        read_only_fields = fields
+
+    def get_role(self, user) -> str | None:
+        role = role_of(user)
+        return role.lower() if role else None
+
+
+class UserCreateSerializer(serializers.Serializer):
+    username = serializers.CharField(max_length=150)
+    email = serializers.EmailField(required=False, default="")
+    role = serializers.ChoiceField(choices=ROLE_CHOICES)
+    password = serializers.CharField(write_only=True, required=False, style={"input_type": "password"})
+
+
+class UserCreatedSerializer(UserSerializer):
+    generated_password = serializers.CharField(
+        allow_null=True, help_text="Set only when the request had no password; shown this once."
+    )
+
+    class Meta(UserSerializer.Meta):
+        fields = [*UserSerializer.Meta.fields, "generated_password"]
+        read_only_fields = fields
+
+
+class UserRoleSerializer(serializers.Serializer):
+    role = serializers.ChoiceField(choices=ROLE_CHOICES)
+
+
+class TokenRequestSerializer(serializers.Serializer):
+    username = serializers.CharField()
+    password = serializers.CharField(style={"input_type": "password"}, write_only=True)
+
+
+class TokenSerializer(serializers.Serializer):
+    token = serializers.CharField()

@@ -1,0 +1,119 @@
+"""User and role operations shared by the Users page, the API and the createuser command."""
+
+import secrets
+from dataclasses import dataclass
+
+from django.contrib.auth import get_user_model, password_validation
+from django.contrib.auth.models import Group
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from rest_framework.authtoken.models import Token
+
+from accounts.roles import ADMIN, ROLES
+from console.exceptions import Conflict, ServiceError
+
+User = get_user_model()
+
+
+@dataclass(frozen=True)
+class CreatedUser:
+    user: User
+    generated_password: str | None
+
+
+def role_of(user) -> str | None:
+    """The user's role name; superusers count as Admin."""
+    if user.is_superuser:
+        return ADMIN
+    names = {group.name for group in user.groups.all()}
+    return next((role for role in reversed(ROLES) if role in names), None)
+
+
+def _role_group(role: str) -> Group:
+    name = role.capitalize()
+    if name not in ROLES:
+        raise ServiceError(f"Unknown role {role!r}; choose one of {', '.join(r.lower() for r in ROLES)}.")
+    return Group.objects.get(name=name)
+
+
+def _validate_password(password: str, user) -> None:
+    try:
+        password_validation.validate_password(password, user)
+    except ValidationError as error:
+        raise ServiceError(" ".join(error.messages)) from None
+
+
+def create_user(*, actor, username: str, role: str, password: str | None = None, email: str = "") -> CreatedUser:
+    """Create an active user holding one role; a password is generated when none is given."""
+    username = username.strip()
+    if not username:
+        raise ServiceError("A username is required.")
+    if User.objects.filter(username__iexact=username).exists():
+        raise Conflict(f"A user named {username!r} already exists.")
+    group = _role_group(role)
+    generated = None
+    user = User(username=username, email=email)
+    if password is None:
+        generated = password = secrets.token_urlsafe(18)
+    _validate_password(password, user)
+    with transaction.atomic():
+        user.set_password(password)
+        user.save()
+        user.groups.set([group])
+    return CreatedUser(user=user, generated_password=generated)
+
+
+def _ensure_not_self_lockout(actor, user, *, action: str) -> None:
+    if actor is not None and actor.pk == user.pk:
+        raise ServiceError(f"You cannot {action} your own account; ask another Admin.")
+
+
+def set_role(*, actor, user, role: str):
+    """Give the user exactly one role."""
+    group = _role_group(role)
+    if group.name != ADMIN:
+        _ensure_not_self_lockout(actor, user, action="remove the Admin role from")
+    with transaction.atomic():
+        user.groups.set([group])
+        if user.is_superuser and group.name != ADMIN:
+            user.is_superuser = False
+            user.save(update_fields=["is_superuser"])
+    return user
+
+
+def deactivate_user(*, actor, user):
+    """Block the user's logins and API tokens; nothing of theirs is deleted."""
+    _ensure_not_self_lockout(actor, user, action="deactivate")
+    with transaction.atomic():
+        user.is_active = False
+        user.save(update_fields=["is_active"])
+        Token.objects.filter(user=user).delete()
+    return user
+
+
+def activate_user(*, actor, user):
+    user.is_active = True
+    user.save(update_fields=["is_active"])
+    return user
+
+
+def api_token(*, user) -> str:
+    """The user's API token, created on first request."""
+    if not user.is_active:
+        raise ServiceError("Inactive users cannot hold an API token.")
+    token, _ = Token.objects.get_or_create(user=user)
+    return token.key
+
+
+def ensure_admin(*, username: str, password: str | None) -> CreatedUser | None:
+    """The bootstrap admin: created when missing; its password follows `password` when one is given."""
+    user = User.objects.filter(username=username).first()
+    if user is None:
+        created = create_user(actor=None, username=username, role=ADMIN, password=password)
+        created.user.is_superuser = created.user.is_staff = True
+        created.user.save(update_fields=["is_superuser", "is_staff"])
+        return created
+    if password is not None:
+        user.set_password(password)
+        user.save(update_fields=["password"])
+    return None

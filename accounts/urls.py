@@ -1,0 +1,13 @@
+from django.urls import path
+
+from accounts import views
+
+app_name = "accounts"
+
+urlpatterns = [
+    path("", views.user_list, name="user_list"),
+    path("new/", views.user_create, name="user_create"),
+    path("<int:pk>/role/", views.user_role, name="user_role"),
+    path("<int:pk>/deactivate/", views.user_deactivate, name="user_deactivate"),
+    path("<int:pk>/activate/", views.user_activate, name="user_activate"),
+]

@@ -1,0 +1,77 @@
+from django.contrib import messages
+from django.contrib.auth import get_user_model
+from django.contrib.auth.decorators import permission_required
+from django.shortcuts import get_object_or_404, redirect, render
+from django.views.decorators.http import require_POST
+
+from accounts import services
+from accounts.forms import UserCreateForm, UserRoleForm
+from console.exceptions import ServiceError
+
+User = get_user_model()
+
+
+@permission_required("auth.view_user", raise_exception=True)
+def user_list(request):
+    users = User.objects.prefetch_related("groups").order_by("username")
+    rows = [{"user": user, "role": services.role_of(user)} for user in users]
+    return render(request, "accounts/user_list.html", {"rows": rows})
+
+
+@permission_required("auth.add_user", raise_exception=True)
+def user_create(request):
+    form = UserCreateForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            created = services.create_user(actor=request.user, **_blank_password_as_none(form.cleaned_data))
+        except ServiceError as error:
+            form.add_error(None, error.message)
+        else:
+            messages.success(request, f"User {created.user.username} created.")
+            if created.generated_password:
+                return render(request, "accounts/user_created.html", {"created": created})
+            return redirect("accounts:user_list")
+    return render(request, "accounts/user_form.html", {"form": form})
+
+
+def _blank_password_as_none(data: dict) -> dict:
+    return {**data, "password": data["password"] or None}
+
+
+@permission_required("auth.change_user", raise_exception=True)
+def user_role(request, pk):
+    user = get_object_or_404(User, pk=pk)
+    current = (services.role_of(user) or "").lower()
+    form = UserRoleForm(request.POST or None, initial={"role": current})
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.set_role(actor=request.user, user=user, role=form.cleaned_data["role"])
+        except ServiceError as error:
+            form.add_error(None, error.message)
+        else:
+            messages.success(request, f"{user.username} is now {form.cleaned_data['role'].capitalize()}.")
+            return redirect("accounts:user_list")
+    return render(request, "accounts/user_role.html", {"form": form, "subject": user})
+
+
+@require_POST
+@permission_required("auth.change_user", raise_exception=True)
+def user_deactivate(request, pk):
+    return _change_activation(request, pk, services.deactivate_user, "deactivated")
+
+
+@require_POST
+@permission_required("auth.change_user", raise_exception=True)
+def user_activate(request, pk):
+    return _change_activation(request, pk, services.activate_user, "activated")
+
+
+def _change_activation(request, pk, operation, verb):
+    user = get_object_or_404(User, pk=pk)
+    try:
+        operation(actor=request.user, user=user)
+    except ServiceError as error:
+        messages.error(request, error.message)
+    else:
+        messages.success(request, f"{user.username} {verb}.")
+    return redirect("accounts:user_list")

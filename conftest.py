@@ -1,0 +1,101 @@
+"""Shared fixtures: the embedded Redis for the run, one user per role plus an outsider, API clients."""
+
+import os
+import shutil
+import tempfile
+from pathlib import Path
+
+import pytest
+
+from console.embedded_redis import EmbeddedRedis
+
+_embedded_redis: EmbeddedRedis | None = None
+
+
+def pytest_configure(config):
+    """Without REDIS_URL the run gets a private embedded Redis, so it never touches a running console's."""
+    global _embedded_redis
+    from django.conf import settings
+
+    Path(settings.STATIC_ROOT).mkdir(parents=True, exist_ok=True)
+    if os.environ.get("REDIS_URL"):
+        return
+    _embedded_redis = EmbeddedRedis(Path(tempfile.mkdtemp(prefix="console-test-redis-"))).start()
+    use_redis(_embedded_redis.url)
+
+
+def pytest_unconfigure(config):
+    if _embedded_redis is not None:
+        _embedded_redis.stop()
+        shutil.rmtree(_embedded_redis.data_dir, ignore_errors=True)
+
+
+def use_redis(url: str) -> None:
+    """Point settings, the cache and the Celery app at `url` before any of them connects."""
+    from django.conf import settings
+
+    from console.celery import app
+
+    settings.REDIS_URL = settings.CELERY_BROKER_URL = settings.CELERY_RESULT_BACKEND = url
+    settings.CACHES["default"]["LOCATION"] = url
+    app.conf.update(broker_url=url, result_backend=url)
+
+
+@pytest.fixture
+def make_user(db):
+    from accounts.services import create_user
+
+    def make(username: str, role: str | None):
+        if role is None:
+            from django.contrib.auth import get_user_model
+
+            return get_user_model().objects.create_user(username=username, password="not-used-Passw0rd")
+        return create_user(actor=None, username=username, role=role, password="Correct-Horse-42").user
+
+    return make
+
+
+@pytest.fixture
+def viewer(make_user):
+    return make_user("victor-viewer", "viewer")
+
+
+@pytest.fixture
+def operator(make_user):
+    return make_user("olga-operator", "operator")
+
+
+@pytest.fixture
+def admin(make_user):
+    return make_user("ada-admin", "admin")
+
+
+@pytest.fixture
+def outsider(make_user):
+    """Logged in, but holding no role."""
+    return make_user("oscar-outsider", None)
+
+
+@pytest.fixture
+def api_client():
+    from rest_framework.test import APIClient
+
+    return APIClient()
+
+
+@pytest.fixture
+def api_as(api_client):
+    def login(user):
+        api_client.force_authenticate(user)
+        return api_client
+
+    return login
+
+
+@pytest.fixture
+def client_as(client):
+    def login(user):
+        client.force_login(user)
+        return client
+
+    return login

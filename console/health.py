@@ -1,0 +1,83 @@
+"""Liveness of the parts the console needs; each check answers "ok" or a short error string."""
+
+import time
+
+import redis
+from django.conf import settings
+from django.db import connection
+
+from console.celery import app as celery_app
+
+HEARTBEAT_KEY = "console:heartbeat"
+CHECK_TIMEOUT_SECONDS = 2.0
+
+
+def _redis_client():
+    return redis.Redis.from_url(
+        settings.REDIS_URL, socket_timeout=CHECK_TIMEOUT_SECONDS, socket_connect_timeout=CHECK_TIMEOUT_SECONDS
+    )
+
+
+def check_db() -> str:
+    try:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT 1")
+    except Exception as error:  # noqa: BLE001 - any failure is reported, not raised
+        return f"error: {type(error).__name__}"
+    return "ok"
+
+
+def check_redis() -> str:
+    try:
+        _redis_client().ping()
+    except redis.RedisError as error:
+        return f"error: {_redis_error_summary(error)}"
+    return "ok"
+
+
+def _redis_error_summary(error: redis.RedisError) -> str:
+    # Connection errors carry the host and port, which is useful and not secret; a URL password never is part of it.
+    return str(error).splitlines()[0][:200] or type(error).__name__
+
+
+def check_worker() -> str:
+    try:
+        replies = celery_app.control.ping(timeout=CHECK_TIMEOUT_SECONDS)
+    except Exception as error:  # noqa: BLE001 - broker failures must not escape a health probe
+        return f"error: {type(error).__name__}"
+    if not replies:
+        return "error: no Celery worker answered a ping"
+    return "ok"
+
+
+def record_heartbeat() -> None:
+    _redis_client().set(HEARTBEAT_KEY, str(time.time()))
+
+
+def check_beat() -> str:
+    try:
+        raw = _redis_client().get(HEARTBEAT_KEY)
+    except redis.RedisError as error:
+        return f"error: {_redis_error_summary(error)}"
+    allowed_age = settings.HEARTBEAT_INTERVAL_SECONDS * 3 + 30
+    if raw is None:
+        return "error: no scheduled heartbeat recorded yet"
+    age = time.time() - float(raw)
+    if age > allowed_age:
+        return f"error: last scheduled heartbeat {int(age)} s ago"
+    return "ok"
+
+
+def check_all() -> dict[str, str]:
+    """Every part's state; broker-dependent checks are skipped when Redis itself is down."""
+    report = {"db": check_db(), "redis": check_redis()}
+    if report["redis"] == "ok":
+        report["worker"] = check_worker()
+        report["beat"] = check_beat()
+    else:
+        report["worker"] = report["beat"] = "error: redis unreachable"
+    return report
+
+
+def is_healthy(report: dict[str, str]) -> bool:
+    return all(value == "ok" for value in report.values())

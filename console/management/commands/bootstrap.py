@@ -1,0 +1,38 @@
+import os
+
+from django.conf import settings
+from django.core.management import call_command
+from django.core.management.base import BaseCommand, CommandError
+
+from accounts import services
+from console.exceptions import ServiceError
+
+
+class Command(BaseCommand):
+    help = "Prepare a console to run: migrate, collect static files, create the admin account. Idempotent."
+
+    def handle(self, *args, **options):
+        call_command("migrate", interactive=False, verbosity=0)
+        call_command("collectstatic", interactive=False, verbosity=0)
+        self.stdout.write("database migrated, static files collected")
+        self._ensure_admin()
+
+    def _ensure_admin(self):
+        username = settings.CONSOLE_ADMIN_USER
+        password = os.environ.get("CONSOLE_ADMIN_PASSWORD") or None
+        try:
+            created = services.ensure_admin(username=username, password=password)
+        except ServiceError as error:
+            raise CommandError(f"CONSOLE_ADMIN_PASSWORD refused: {error.message}") from None
+        password_file = settings.VAR_DIR / "admin-password"
+        if created and created.generated_password:
+            descriptor = os.open(password_file, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+            with os.fdopen(descriptor, "w") as handle:
+                handle.write(created.generated_password + "\n")
+            self.stdout.write(f"admin account {username!r} created; its password is in {password_file}")
+        elif created:
+            self.stdout.write(f"admin account {username!r} created with CONSOLE_ADMIN_PASSWORD")
+        elif password:
+            self.stdout.write(f"admin account {username!r} exists; password set from CONSOLE_ADMIN_PASSWORD")
+        else:
+            self.stdout.write(f"admin account {username!r} exists")

@@ -1,0 +1,48 @@
+"""The console's main navigation: only pages that exist and that the user may open are shown."""
+
+from dataclasses import dataclass
+
+from django.urls import NoReverseMatch, reverse
+
+
+@dataclass(frozen=True)
+class NavItem:
+    label: str
+    url_name: str
+    permission: str | None = None
+
+
+NAVIGATION = (
+    NavItem("Overview", "overview"),
+    NavItem("Buckets", "buckets:bucket_list", "buckets.view_bucket"),
+    NavItem("Keys", "encryption:key_list", "encryption.view_key"),
+    NavItem("Jobs", "encryption:job_list", "encryption.view_job"),
+    NavItem("Schedules", "encryption:schedule_list", "encryption.view_schedule"),
+    NavItem("Audit log", "audit:event_list", "audit.view_auditevent"),
+    NavItem("Connections", "buckets:connection_list", "buckets.view_connection"),
+    NavItem("Users", "accounts:user_list", "auth.view_user"),
+)
+
+
+def _is_current(url: str, path: str) -> bool:
+    return path == url or (url != "/" and path.startswith(url))
+
+
+def visible_items(user, path: str) -> list[dict]:
+    items = []
+    for item in NAVIGATION:
+        if item.permission and not user.has_perm(item.permission):
+            continue
+        try:
+            url = reverse(item.url_name)
+        except NoReverseMatch:
+            continue
+        items.append({"label": item.label, "url": url, "current": _is_current(url, path)})
+    return items
+
+
+def navigation(request):
+    user = getattr(request, "user", None)
+    if user is None or not user.is_authenticated:
+        return {"navigation": []}
+    return {"navigation": visible_items(user, request.path)}

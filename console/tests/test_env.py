@@ -1,0 +1,56 @@
+import os
+import stat
+
+import pytest
+from django.core.exceptions import ImproperlyConfigured
+
+from console.env import decode_key_b64, env_bool, env_int, generate_key_b64, persistent_secret
+
+
+def test_generated_secret_is_written_with_mode_0600_and_reused(tmp_path, monkeypatch):
+    monkeypatch.delenv("TEST_SECRET", raising=False)
+    path = tmp_path / "var" / "secret"
+
+    first = persistent_secret("TEST_SECRET", path, generate_key_b64)
+    second = persistent_secret("TEST_SECRET", path, generate_key_b64)
+
+    assert first == second
+    assert stat.S_IMODE(os.stat(path).st_mode) == 0o600
+    assert list(path.parent.iterdir()) == [path]
+
+
+def test_secret_from_environment_wins_and_is_not_written(tmp_path, monkeypatch):
+    monkeypatch.setenv("TEST_SECRET", "from-env")
+    path = tmp_path / "secret"
+
+    assert persistent_secret("TEST_SECRET", path, generate_key_b64) == "from-env"
+    assert not path.exists()
+
+
+def test_malformed_root_key_error_names_the_variable_but_not_the_value():
+    with pytest.raises(ImproperlyConfigured) as error:
+        decode_key_b64("CONSOLE_ROOT_KEY", "c2hvcnQta2V5LXZhbHVl")
+    assert "CONSOLE_ROOT_KEY" in str(error.value)
+    assert "c2hvcnQta2V5LXZhbHVl" not in str(error.value)
+
+
+def test_root_key_round_trips_as_32_bytes():
+    assert len(decode_key_b64("CONSOLE_ROOT_KEY", generate_key_b64())) == 32
+
+
+@pytest.mark.parametrize("raw, expected", [("1", True), ("yes", True), ("off", False), ("", False)])
+def test_env_bool_reads_common_words(monkeypatch, raw, expected):
+    monkeypatch.setenv("TEST_FLAG", raw)
+    assert env_bool("TEST_FLAG") is expected
+
+
+def test_env_bool_refuses_unknown_words(monkeypatch):
+    monkeypatch.setenv("TEST_FLAG", "maybe")
+    with pytest.raises(ImproperlyConfigured, match="TEST_FLAG"):
+        env_bool("TEST_FLAG")
+
+
+def test_env_int_refuses_out_of_range_port(monkeypatch):
+    monkeypatch.setenv("TEST_PORT", "70000")
+    with pytest.raises(ImproperlyConfigured, match="between 1 and 65535"):
+        env_int("TEST_PORT", 8000, minimum=1, maximum=65535)

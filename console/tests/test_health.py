@@ -1,0 +1,47 @@
+import pytest
+
+from console.embedded_redis import EmbeddedRedis
+
+
+@pytest.fixture
+def private_redis(tmp_path, settings):
+    server = EmbeddedRedis(tmp_path / "redis").start()
+    settings.REDIS_URL = server.url
+    yield server
+    server.stop()
+
+
+def test_healthz_needs_no_login_and_reports_every_part(client, db):
+    response = client.get("/healthz")
+
+    assert set(response.json()) == {"db", "redis", "worker", "beat"}
+    assert response.json()["db"] == "ok"
+    assert response.json()["redis"] == "ok"
+
+
+def test_healthz_is_503_when_no_worker_answers(client, db):
+    response = client.get("/healthz")
+
+    assert response.status_code == 503
+    assert response.json()["worker"] == "error: no Celery worker answered a ping"
+
+
+def test_healthz_reports_a_stopped_redis_as_an_error_with_503(client, db, private_redis):
+    assert client.get("/healthz").json()["redis"] == "ok"
+
+    private_redis.stop()
+    response = client.get("/healthz")
+
+    assert response.status_code == 503
+    body = response.json()
+    assert body["db"] == "ok"
+    assert body["redis"].startswith("error:")
+    assert str(private_redis.port) in body["redis"]
+    assert body["worker"] == "error: redis unreachable"
+
+
+def test_healthz_never_shows_secrets(client, db, settings):
+    body = client.get("/healthz").content.decode()
+
+    assert settings.SECRET_KEY not in body
+    assert "root" not in body.lower()

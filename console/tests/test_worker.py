@@ -1,0 +1,34 @@
+"""A real Celery worker consuming from the real Redis broker: no eager mode."""
+
+import pytest
+from celery.contrib.testing.worker import start_worker
+
+from console import health
+from console.celery import app
+from console.tasks import heartbeat
+
+pytestmark = pytest.mark.slow
+
+
+@pytest.fixture
+def celery_worker_thread(transactional_db):
+    with start_worker(app, pool="threads", concurrency=2, perform_ping_check=False, shutdown_timeout=10) as worker:
+        yield worker
+
+
+def test_worker_runs_the_scheduled_heartbeat_task_from_the_broker(celery_worker_thread):
+    health._redis_client().delete(health.HEARTBEAT_KEY)
+    assert health.check_beat() == "error: no scheduled heartbeat recorded yet"
+
+    heartbeat.apply_async().get(timeout=20)
+
+    assert health.check_beat() == "ok"
+
+
+def test_healthz_is_ok_when_db_redis_worker_and_heartbeat_are_alive(celery_worker_thread, client):
+    heartbeat.apply_async().get(timeout=20)
+
+    response = client.get("/healthz")
+
+    assert response.json() == {"db": "ok", "redis": "ok", "worker": "ok", "beat": "ok"}
+    assert response.status_code == 200
