@@ -26,6 +26,16 @@ ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", ["localhost", "127.0.0.1", "[::1]"])
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS", [])
 PORT = env_int("PORT", 8000, minimum=1, maximum=65535)
 LOCALCLOUD_PORT = env_int("LOCALCLOUD_PORT", 9900, minimum=1, maximum=65535)
+LOCALCLOUD_HOST = env_str("LOCALCLOUD_HOST", "127.0.0.1")
+LOCALCLOUD_DATA_DIR = Path(env_str("LOCALCLOUD_DATA_DIR", str(VAR_DIR / "localcloud")))
+LOCALCLOUD_REGION = env_str("LOCALCLOUD_REGION", "cn-hangzhou")
+LOCALCLOUD_EXTRA_REGIONS = env_list("LOCALCLOUD_EXTRA_REGIONS", [])
+LOCALCLOUD_ACCESS_KEY_ID = env_str("LOCALCLOUD_ACCESS_KEY_ID")
+LOCALCLOUD_ACCESS_KEY_SECRET = env_str("LOCALCLOUD_ACCESS_KEY_SECRET")
+LOCALCLOUD_ROOT_KEY = decode_key_b64(
+    "LOCALCLOUD_ROOT_KEY", persistent_secret("LOCALCLOUD_ROOT_KEY", VAR_DIR / "localcloud-root-key", generate_key_b64)
+)
+LOCALCLOUD_THREADS = env_int("LOCALCLOUD_THREADS", 16, minimum=1, maximum=512)
 
 EMBEDDED_REDIS_PORT = env_int("EMBEDDED_REDIS_PORT", 6390, minimum=1, maximum=65535)
 REDIS_URL = env_str("REDIS_URL") or f"redis://127.0.0.1:{EMBEDDED_REDIS_PORT}/0"
@@ -46,6 +56,7 @@ INSTALLED_APPS = [
     "django_celery_beat",
     "console",
     "accounts",
+    "localcloud",
 ]
 
 MIDDLEWARE = [

@@ -1,0 +1,174 @@
+"""localcloud's metadata. Object data lives in blob files (storage.py); these rows say what they mean."""
+
+from django.db import models
+
+
+class AccessKey(models.Model):
+    """An access key pair accepted for OSS and KMS requests; the secret is sealed under the root key."""
+
+    access_key_id = models.CharField(max_length=64, unique=True)
+    sealed_secret = models.BinaryField()
+    description = models.CharField(max_length=200, blank=True)
+    is_active = models.BooleanField(default=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+
+class ServiceMasterKey(models.Model):
+    """A version of the SSE-OSS master key that wraps per-object data keys; the newest wraps, all unwrap."""
+
+    version = models.PositiveIntegerField(unique=True)
+    sealed_material = models.BinaryField()
+    created_at = models.DateTimeField(auto_now_add=True)
+
+
+class Cmk(models.Model):
+    """A KMS customer master key: one region, one spec, one state; material lives in its versions."""
+
+    class Spec(models.TextChoices):
+        AES_256 = "Aliyun_AES_256"
+        SM4 = "Aliyun_SM4"
+
+    class Origin(models.TextChoices):
+        KMS = "Aliyun_KMS"
+        EXTERNAL = "EXTERNAL"
+
+    class State(models.TextChoices):
+        ENABLED = "Enabled"
+        DISABLED = "Disabled"
+        PENDING_IMPORT = "PendingImport"
+        PENDING_DELETION = "PendingDeletion"
+
+    key_id = models.CharField(max_length=64, unique=True)
+    region = models.CharField(max_length=64)
+    spec = models.CharField(max_length=32, choices=Spec.choices, default=Spec.AES_256)
+    origin = models.CharField(max_length=32, choices=Origin.choices, default=Origin.KMS)
+    state = models.CharField(max_length=32, choices=State.choices, default=State.ENABLED)
+    usage = models.CharField(max_length=32, default="ENCRYPT/DECRYPT")
+    description = models.CharField(max_length=8192, blank=True)
+    is_service_default = models.BooleanField(default=False)
+    created_at = models.DateTimeField(auto_now_add=True)
+    delete_date = models.DateTimeField(null=True, blank=True)
+    material_expire_time = models.DateTimeField(null=True, blank=True)
+    automatic_rotation = models.CharField(max_length=16, default="Disabled")
+    rotation_interval = models.CharField(max_length=16, blank=True)
+    tags = models.JSONField(default=dict, blank=True)
+
+    class Meta:
+        indexes = [models.Index(fields=["region", "state"])]
+
+    def __str__(self):
+        return self.key_id
+
+
+class CmkVersion(models.Model):
+    """Key material of a CMK; the newest version encrypts, every version with material decrypts."""
+
+    cmk = models.ForeignKey(Cmk, on_delete=models.CASCADE, related_name="versions")
+    version_id = models.CharField(max_length=64, unique=True)
+    sealed_material = models.BinaryField(null=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["created_at", "id"]
+
+
+class CmkAlias(models.Model):
+    """`alias/<name>` pointing at a CMK, unique within a region."""
+
+    region = models.CharField(max_length=64)
+    name = models.CharField(max_length=270)
+    cmk = models.ForeignKey(Cmk, on_delete=models.CASCADE, related_name="aliases")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["region", "name"], name="localcloud_alias_unique_in_region")]
+
+
+class Bucket(models.Model):
+    """A bucket with its ACL, storage class and default encryption rule."""
+
+    name = models.CharField(max_length=63, unique=True)
+    region = models.CharField(max_length=64)
+    storage_class = models.CharField(max_length=32, default="Standard")
+    redundancy = models.CharField(max_length=8, default="LRS")
+    acl = models.CharField(max_length=32, default="private")
+    resource_group = models.CharField(max_length=64, default="rg-default-id")
+    created_at = models.DateTimeField()
+    sse_algorithm = models.CharField(max_length=8, blank=True)
+    sse_kms_key_id = models.CharField(max_length=300, blank=True)
+    sse_kms_data_encryption = models.CharField(max_length=8, blank=True)
+
+    def __str__(self):
+        return self.name
+
+
+class EncryptedBlob(models.Model):
+    """Fields shared by stored objects and parts: where the bytes are and how they are sealed."""
+
+    blob = models.CharField(max_length=64)
+    size = models.BigIntegerField()
+    etag = models.CharField(max_length=64)
+    crc64 = models.CharField(max_length=20)
+    # How the blob is sealed at rest: "" (plain), AES256 or SM4 frames under `sealed_data_key`.
+    cipher = models.CharField(max_length=8, blank=True)
+    sealed_data_key = models.BinaryField(null=True)
+    base_nonce = models.BinaryField(null=True)
+    # What the client asked for and OSS reports: "", AES256, SM4 or KMS (+ key id, + SM4 data encryption).
+    sse_algorithm = models.CharField(max_length=8, blank=True)
+    sse_kms_key_id = models.CharField(max_length=300, blank=True)
+    sse_data_encryption = models.CharField(max_length=8, blank=True)
+
+    class Meta:
+        abstract = True
+
+
+class StoredObject(EncryptedBlob):
+    """An object's metadata; `blob` names its data file."""
+
+    bucket = models.ForeignKey(Bucket, on_delete=models.CASCADE, related_name="objects")
+    key = models.CharField(max_length=1100)
+    object_type = models.CharField(max_length=16, default="Normal")
+    last_modified = models.DateTimeField()
+    content_type = models.CharField(max_length=1024, default="application/octet-stream")
+    content_headers = models.JSONField(default=dict, blank=True)
+    user_meta = models.JSONField(default=dict, blank=True)
+    storage_class = models.CharField(max_length=32, default="Standard")
+    acl = models.CharField(max_length=32, default="default")
+    tags = models.JSONField(default=list, blank=True)
+    content_md5 = models.CharField(max_length=32, blank=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["bucket", "key"], name="localcloud_object_key_unique")]
+        indexes = [models.Index(fields=["bucket", "key"])]
+
+
+class MultipartUpload(models.Model):
+    """An open multipart upload; its metadata and SSE are fixed at Initiate."""
+
+    bucket = models.ForeignKey(Bucket, on_delete=models.CASCADE, related_name="uploads")
+    key = models.CharField(max_length=1100)
+    upload_id = models.CharField(max_length=32, unique=True)
+    initiated = models.DateTimeField()
+    content_type = models.CharField(max_length=1024, default="application/octet-stream")
+    content_headers = models.JSONField(default=dict, blank=True)
+    user_meta = models.JSONField(default=dict, blank=True)
+    storage_class = models.CharField(max_length=32, default="Standard")
+    acl = models.CharField(max_length=32, default="default")
+    tags = models.JSONField(default=list, blank=True)
+    sse_algorithm = models.CharField(max_length=8, blank=True)
+    sse_kms_key_id = models.CharField(max_length=300, blank=True)
+    sse_data_encryption = models.CharField(max_length=8, blank=True)
+
+    class Meta:
+        indexes = [models.Index(fields=["bucket", "key", "upload_id"])]
+
+
+class UploadPart(EncryptedBlob):
+    """One uploaded part; re-uploading a number replaces it."""
+
+    upload = models.ForeignKey(MultipartUpload, on_delete=models.CASCADE, related_name="parts")
+    part_number = models.PositiveIntegerField()
+    last_modified = models.DateTimeField()
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["upload", "part_number"], name="localcloud_part_unique")]

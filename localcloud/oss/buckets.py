@@ -1,0 +1,1 @@
+"""OSS operations (see localcloud/oss/routes.py)."""
