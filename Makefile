@@ -17,7 +17,7 @@ $(STAMP): requirements.txt
 # Processes come from the Procfile; the embedded redis runs only when REDIS_URL is unset.
 up: install
 	$(PY) manage.py bootstrap
-	CONSOLE_WEB_PORT=$${PORT:-8000} $(VENV)/bin/honcho start $(if $(REDIS_URL),,redis) web worker beat
+	CONSOLE_WEB_PORT=$${PORT:-8000} $(VENV)/bin/honcho start $(if $(REDIS_URL),,redis) web worker beat $(if $(filter 0 false no off,$(LOCALCLOUD_ENABLED)),,localcloud)
 
 test: install
 	$(VENV)/bin/pytest $(PYTEST_ARGS)

@@ -42,6 +42,21 @@ def use_redis(url: str) -> None:
 
 
 @pytest.fixture
+def localcloud(transactional_db, settings, tmp_path):
+    """A running localcloud on a free loopback port, sharing the test database; yields its endpoint.
+
+    Settings point at it, so the console's health check and clients find it like in `make up`.
+    """
+    from localcloud.server import BackgroundServer
+
+    settings.LOCALCLOUD_DATA_DIR = tmp_path / "localcloud"
+    server = BackgroundServer().start()
+    settings.LOCALCLOUD_HOST, settings.LOCALCLOUD_PORT = server.server.bind_addr[:2]
+    yield server.endpoint
+    server.stop()
+
+
+@pytest.fixture
 def make_user(db):
     from accounts.services import create_user
 

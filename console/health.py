@@ -1,6 +1,8 @@
 """Liveness of the parts the console needs; each check answers "ok" or a short error string."""
 
 import time
+import urllib.error
+import urllib.request
 
 import redis
 from django.conf import settings
@@ -68,6 +70,21 @@ def check_beat() -> str:
     return "ok"
 
 
+def check_localcloud() -> str:
+    """Any OSS answer counts, an AccessDenied for this unsigned request included."""
+    url = f"http://{settings.LOCALCLOUD_HOST}:{settings.LOCALCLOUD_PORT}/"
+    try:
+        with urllib.request.urlopen(url, timeout=CHECK_TIMEOUT_SECONDS) as response:
+            headers = response.headers
+    except urllib.error.HTTPError as error:
+        headers = error.headers
+    except (OSError, ValueError) as error:
+        return f"error: {getattr(error, 'reason', error)}"
+    if "x-oss-request-id" not in headers:
+        return "error: the service on that port is not localcloud"
+    return "ok"
+
+
 def check_all() -> dict[str, str]:
     """Every part's state; broker-dependent checks are skipped when Redis itself is down."""
     report = {"db": check_db(), "redis": check_redis()}
@@ -76,6 +93,8 @@ def check_all() -> dict[str, str]:
         report["beat"] = check_beat()
     else:
         report["worker"] = report["beat"] = "error: redis unreachable"
+    if settings.LOCALCLOUD_ENABLED:
+        report["localcloud"] = check_localcloud()
     return report
 
 

@@ -27,6 +27,8 @@ CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS", [])
 PORT = env_int("PORT", 8000, minimum=1, maximum=65535)
 LOCALCLOUD_PORT = env_int("LOCALCLOUD_PORT", 9900, minimum=1, maximum=65535)
 LOCALCLOUD_HOST = env_str("LOCALCLOUD_HOST", "127.0.0.1")
+# Off where the console manages only real OSS: then localcloud is neither started nor health-checked.
+LOCALCLOUD_ENABLED = env_bool("LOCALCLOUD_ENABLED", True)
 LOCALCLOUD_DATA_DIR = Path(env_str("LOCALCLOUD_DATA_DIR", str(VAR_DIR / "localcloud")))
 LOCALCLOUD_REGION = env_str("LOCALCLOUD_REGION", "cn-hangzhou")
 LOCALCLOUD_EXTRA_REGIONS = env_list("LOCALCLOUD_EXTRA_REGIONS", [])

@@ -14,7 +14,7 @@ def private_redis(tmp_path, settings):
 def test_healthz_needs_no_login_and_reports_every_part(client, db):
     response = client.get("/healthz")
 
-    assert set(response.json()) == {"db", "redis", "worker", "beat"}
+    assert set(response.json()) == {"db", "redis", "worker", "beat", "localcloud"}
     assert response.json()["db"] == "ok"
     assert response.json()["redis"] == "ok"
 
@@ -45,3 +45,23 @@ def test_healthz_never_shows_secrets(client, db, settings):
 
     assert settings.SECRET_KEY not in body
     assert "root" not in body.lower()
+
+
+def test_healthz_reports_localcloud_down_when_nothing_listens(client, db, settings):
+    from console.embedded_redis import free_port
+
+    settings.LOCALCLOUD_PORT = free_port()
+    response = client.get("/healthz")
+
+    assert response.status_code == 503
+    assert response.json()["localcloud"].startswith("error:")
+
+
+def test_healthz_reports_a_running_localcloud(client, localcloud):
+    assert client.get("/healthz").json()["localcloud"] == "ok"
+
+
+def test_healthz_leaves_out_localcloud_when_disabled(client, db, settings):
+    settings.LOCALCLOUD_ENABLED = False
+
+    assert "localcloud" not in client.get("/healthz").json()

@@ -25,10 +25,10 @@ def test_worker_runs_the_scheduled_heartbeat_task_from_the_broker(celery_worker_
     assert health.check_beat() == "ok"
 
 
-def test_healthz_is_ok_when_db_redis_worker_and_heartbeat_are_alive(celery_worker_thread, client):
+def test_healthz_is_ok_when_every_part_is_alive(celery_worker_thread, localcloud, client):
     heartbeat.apply_async().get(timeout=20)
 
     response = client.get("/healthz")
 
-    assert response.json() == {"db": "ok", "redis": "ok", "worker": "ok", "beat": "ok"}
+    assert response.json() == {"db": "ok", "redis": "ok", "worker": "ok", "beat": "ok", "localcloud": "ok"}
     assert response.status_code == 200

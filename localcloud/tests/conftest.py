@@ -6,21 +6,12 @@ import oss2
 import pytest
 
 from localcloud.accesskeys import create_access_key
-from localcloud.server import BackgroundServer
 
 
 @pytest.fixture
-def data_dir(settings, tmp_path):
-    settings.LOCALCLOUD_DATA_DIR = tmp_path / "localcloud"
+def data_dir(localcloud, settings):
+    """The running localcloud's data directory."""
     return settings.LOCALCLOUD_DATA_DIR
-
-
-@pytest.fixture
-def localcloud(transactional_db, data_dir):
-    """A running localcloud sharing the test database; yields its endpoint."""
-    server = BackgroundServer().start()
-    yield server.endpoint
-    server.stop()
 
 
 @pytest.fixture
