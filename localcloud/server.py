@@ -5,7 +5,7 @@ import threading
 
 from cheroot import wsgi
 
-from localcloud.oss.app import application
+from localcloud.wsgi import application
 
 
 def make_server(host: str, port: int, threads: int) -> wsgi.Server:

@@ -1,0 +1,21 @@
+"""localcloud's one WSGI entry: KMS RPC requests (x-acs-action header or Action parameter) and OSS requests
+share a port, as the console's connections assume (the KMS endpoint defaults to the OSS host)."""
+
+from urllib.parse import parse_qs
+
+from localcloud.oss.app import application as oss_application
+
+
+def is_kms_request(environ) -> bool:
+    """ACS3 requests name the action in a header; older RPC-signed ones in the query of `/`."""
+    if "HTTP_X_ACS_ACTION" in environ:
+        return True
+    return environ.get("PATH_INFO", "/") == "/" and "Action" in parse_qs(environ.get("QUERY_STRING", ""))
+
+
+def application(environ, start_response):
+    if is_kms_request(environ):
+        from localcloud.kms.api import application as kms_application
+
+        return kms_application(environ, start_response)
+    return oss_application(environ, start_response)
