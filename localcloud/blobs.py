@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 from django.db import transaction
 
-from localcloud import crypto, errors, keystore, sealing
+from localcloud import crypto, errors, keystore, pipeline, sealing
 from localcloud.models import ServiceMasterKey
 from localcloud.sse import SseChoice
 from localcloud.storage import blob_store
@@ -110,11 +110,16 @@ def write(chunks: Iterable[bytes], *, choice: SseChoice, bucket, key: str, conte
         context = identity(bucket.name, key, writer.blob_id)
         data_key, sealed_key, reported = _new_data_key(choice, bucket.region, context)
         encryptor = crypto.FrameEncryptor(data_key, context) if data_key else None
+        sealer = pipeline.BackgroundSink(encryptor.update, writer.write) if encryptor else None
         md5, crc = hashlib.md5(), crypto.Crc64()
-        for chunk in chunks:
-            md5.update(chunk)
-            crc.update(chunk)
-            writer.write(encryptor.update(chunk) if encryptor else chunk)
+        try:
+            for chunk in chunks:
+                md5.update(chunk)
+                crc.update(chunk)
+                sealer.put(chunk) if sealer else writer.write(chunk)
+        finally:
+            if sealer:
+                sealer.close()
         if encryptor:
             writer.write(encryptor.finish())
         if content_md5 is not None:
@@ -180,4 +185,6 @@ def read(record, data_key, *, bucket, key: str, start: int = 0, end: int | None 
                 yield chunk
             return
         context = identity(bucket.name, key, record.blob)
-        yield from crypto.decrypt_range(data_key, context, handle, record.size, start=start, end=end)
+        yield from pipeline.prefetched(
+            lambda: crypto.decrypt_range(data_key, context, handle, record.size, start=start, end=end)
+        )
