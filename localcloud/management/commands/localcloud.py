@@ -1,6 +1,7 @@
 from django.conf import settings
 from django.core.management.base import BaseCommand
 
+from localcloud.maintenance import sweep_orphans
 from localcloud.server import make_server
 
 
@@ -14,6 +15,8 @@ class Command(BaseCommand):
 
     def handle(self, *args, host, port, threads, **options):
         settings.LOCALCLOUD_DATA_DIR.mkdir(parents=True, exist_ok=True)
+        # Files left by a crash between a blob's rename and its row's commit.
+        self.stdout.write(f"removed {sweep_orphans()} orphaned file(s) older than an hour")
         server = make_server(host, port, threads)
         self.stdout.write(f"localcloud on http://{host}:{port} (region {settings.LOCALCLOUD_REGION}), "
                           f"data in {settings.LOCALCLOUD_DATA_DIR}")  # fmt: skip
