@@ -18,6 +18,7 @@ def pytest_configure(config):
     from django.conf import settings
 
     Path(settings.STATIC_ROOT).mkdir(parents=True, exist_ok=True)
+    use_file_test_database(settings)
     if os.environ.get("REDIS_URL"):
         return
     _embedded_redis = EmbeddedRedis(Path(tempfile.mkdtemp(prefix="console-test-redis-"))).start()
@@ -28,6 +29,14 @@ def pytest_unconfigure(config):
     if _embedded_redis is not None:
         _embedded_redis.stop()
         shutil.rmtree(_embedded_redis.data_dir, ignore_errors=True)
+
+
+def use_file_test_database(settings) -> None:
+    """SQLite's in-memory test database fails concurrent writers at once ("table is locked"), while a file
+    database makes them wait as in production; localcloud's server threads and Celery workers write at once."""
+    database = settings.DATABASES["default"]
+    if database["ENGINE"] == "django.db.backends.sqlite3":
+        database.setdefault("TEST", {})["NAME"] = str(Path(tempfile.mkdtemp(prefix="console-test-db-")) / "test.sqlite3")
 
 
 def use_redis(url: str) -> None:
@@ -47,9 +56,13 @@ def localcloud(transactional_db, settings, tmp_path):
 
     Settings point at it, so the console's health check and clients find it like in `make up`.
     """
+    from django.db import connections
+
     from localcloud.server import BackgroundServer
 
     settings.LOCALCLOUD_DATA_DIR = tmp_path / "localcloud"
+    # Server threads then close their connections after each request, so none outlives the test database.
+    connections.settings["default"]["CONN_MAX_AGE"] = 0
     server = BackgroundServer().start()
     settings.LOCALCLOUD_HOST, settings.LOCALCLOUD_PORT = server.server.bind_addr[:2]
     yield server.endpoint

@@ -4,7 +4,6 @@ A blob's identity (bucket, key, blob id) is bound into every frame and into its 
 so a blob file moved under another object, or a key row pointed at another blob, fails to open.
 """
 
-import base64
 import hashlib
 import os
 from collections.abc import Iterable, Iterator
@@ -103,7 +102,7 @@ def _new_data_key(choice: SseChoice, region: str, context: bytes):
     return data_key, _OSS_WRAPPED + crypto.wrap_key(master_keys(), data_key.key, context), choice
 
 
-def write(chunks: Iterable[bytes], *, choice: SseChoice, bucket, key: str, content_md5: str | None = None) -> Written:
+def write(chunks: Iterable[bytes], *, choice: SseChoice, bucket, key: str) -> Written:
     """Store `chunks` as a new blob sealed per `choice`; the blob is visible only once complete."""
     store = blob_store()
     with store.writer() as writer:
@@ -122,8 +121,6 @@ def write(chunks: Iterable[bytes], *, choice: SseChoice, bucket, key: str, conte
                 sealer.close()
         if encryptor:
             writer.write(encryptor.finish())
-        if content_md5 is not None:
-            _check_md5(content_md5, md5.digest())
         size = encryptor.plaintext_size if encryptor else writer.size
         blob_id = writer.commit()
     return Written(
@@ -136,15 +133,6 @@ def write(chunks: Iterable[bytes], *, choice: SseChoice, bucket, key: str, conte
         base_nonce=data_key.base_nonce if data_key else None,
         sse=reported,
     )
-
-
-def _check_md5(content_md5: str, digest: bytes) -> None:
-    try:
-        expected = base64.b64decode(content_md5, validate=True)
-    except ValueError:
-        raise errors.invalid_digest() from None
-    if expected != digest:
-        raise errors.invalid_digest()
 
 
 def _open_data_key(record, context: bytes, region: str) -> crypto.DataKey:

@@ -188,3 +188,36 @@ def generate_data_key(cmk: Cmk, *, region: str, size: int = 32, context: bytes =
     blob = encrypt(cmk, plaintext, region=region, context=context)
     _, version_id, *_ = _parse_blob(blob)
     return DataKeyPair(plaintext=plaintext, ciphertext_blob=blob, key_id=cmk.key_id, version_id=version_id)
+
+
+def blob_key_version(blob: bytes) -> tuple[str, str]:
+    """The CMK id and version id a ciphertext blob names; not authenticated until `decrypt` opens it."""
+    key_id, version_id, *_ = _parse_blob(blob)
+    return key_id, version_id
+
+
+def import_material(cmk: Cmk, material: bytes, version_id: str, expires_at=None) -> CmkVersion:
+    """Store imported material as `version_id` (re-importing fills the same version again, so blobs
+    sealed before a DeleteKeyMaterial open again) and make a PendingImport CMK Enabled."""
+    with transaction.atomic():
+        version, _ = CmkVersion.objects.update_or_create(
+            cmk=cmk,
+            version_id=version_id,
+            defaults={"sealed_material": sealing.seal(_MATERIAL_PURPOSE, material, version_id)},
+        )
+        if cmk.state == Cmk.State.PENDING_IMPORT:
+            cmk.state = Cmk.State.ENABLED
+        cmk.material_expire_time = expires_at
+        cmk.save(update_fields=["state", "material_expire_time"])
+    return version
+
+
+def delete_material(cmk: Cmk) -> None:
+    """Shred every version's material: blobs under the CMK stay unreadable until the same material is
+    imported again. The CMK waits in PendingImport, unless it is already being deleted."""
+    with transaction.atomic():
+        cmk.versions.update(sealed_material=None)
+        if cmk.state != Cmk.State.PENDING_DELETION:
+            cmk.state = Cmk.State.PENDING_IMPORT
+        cmk.material_expire_time = None
+        cmk.save(update_fields=["state", "material_expire_time"])

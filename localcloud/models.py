@@ -125,7 +125,7 @@ class EncryptedBlob(models.Model):
 class StoredObject(EncryptedBlob):
     """An object's metadata; `blob` names its data file."""
 
-    bucket = models.ForeignKey(Bucket, on_delete=models.CASCADE, related_name="objects")
+    bucket = models.ForeignKey(Bucket, on_delete=models.CASCADE, related_name="stored_objects")
     key = models.CharField(max_length=1100)
     object_type = models.CharField(max_length=16, default="Normal")
     last_modified = models.DateTimeField()
@@ -158,6 +158,7 @@ class MultipartUpload(models.Model):
     sse_algorithm = models.CharField(max_length=8, blank=True)
     sse_kms_key_id = models.CharField(max_length=300, blank=True)
     sse_data_encryption = models.CharField(max_length=8, blank=True)
+    forbid_overwrite = models.BooleanField(default=False)
 
     class Meta:
         indexes = [models.Index(fields=["bucket", "key", "upload_id"])]
@@ -172,3 +173,18 @@ class UploadPart(EncryptedBlob):
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["upload", "part_number"], name="localcloud_part_unique")]
+
+
+class ImportToken(models.Model):
+    """A GetParametersForImport answer: the RSA wrapping key an ImportKeyMaterial for `cmk` must use until
+    `expires_at`. Only the public half ever leaves; the private half is sealed under the root key."""
+
+    token = models.CharField(max_length=64, unique=True)
+    cmk = models.ForeignKey(Cmk, on_delete=models.CASCADE, related_name="import_tokens")
+    wrapping_algorithm = models.CharField(max_length=32)
+    sealed_private_key = models.BinaryField()
+    created_at = models.DateTimeField(auto_now_add=True)
+    expires_at = models.DateTimeField()
+
+    def __str__(self):
+        return f"import token of {self.cmk_id}, expires {self.expires_at}"

@@ -1,11 +1,15 @@
 """XML in and out. Parsing goes through defusedxml: request bodies are untrusted."""
 
+import re
 from xml.etree import ElementTree
 
 from defusedxml import ElementTree as SafeElementTree
 from defusedxml.common import DefusedXmlException
 
 DECLARATION = b'<?xml version="1.0" encoding="UTF-8"?>\n'
+
+# Characters XML 1.0 cannot carry, even escaped; CR is allowed but parsers turn it into LF.
+_NOT_XML = re.compile("[^\t\n\u0020-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
 
 # A child is (tag, text), (tag, [children...]) or (tag, None) for an empty element; None children are skipped.
 Child = tuple
@@ -20,7 +24,12 @@ def _append(parent: ElementTree.Element, children) -> None:
         if isinstance(content, list):
             _append(element, content)
         elif content is not None:
-            element.text = str(content)
+            element.text = xml_safe(str(content))
+
+
+def xml_safe(value: str) -> str:
+    """The value with characters XML cannot carry replaced, so an echoed bad input never breaks a document."""
+    return _NOT_XML.sub("\ufffd", value)
 
 
 def document(root: str, children) -> bytes:

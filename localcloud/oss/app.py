@@ -37,7 +37,7 @@ def _error_response(error: errors.OssError, request_id: str, host: str, method: 
     headers = {"Content-Type": "application/xml", **error.headers}
     if error.ec:
         headers["x-oss-ec"] = error.ec
-    if method == "HEAD":
+    if method == "HEAD" and error.status != 304:
         headers["x-oss-err"] = base64.b64encode(body).decode()
     return Response(error.status, headers, body)
 

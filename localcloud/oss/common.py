@@ -29,6 +29,9 @@ def validate_key(key: str) -> None:
 
 
 def get_bucket(request: Request, *, for_update: bool = False) -> Bucket:
+    """The request's bucket. A name no bucket can have is not looked up: PostgreSQL cannot even take one with NUL."""
+    if not BUCKET_NAME.match(request.bucket_name):
+        raise errors.no_such_bucket(request.bucket_name)
     queryset = Bucket.objects.select_for_update() if for_update else Bucket.objects
     bucket = queryset.filter(name=request.bucket_name).first()
     if bucket is None:
@@ -82,7 +85,9 @@ def user_meta(request: Request) -> dict[str, str]:
     size = sum(len(name) + len(value) for name, value in meta.items())
     if size > MAX_USER_META_BYTES:
         raise errors.OssError(
-            400, "MetadataTooLarge", f"Your metadata headers exceed the maximum allowed metadata size of {MAX_USER_META_BYTES} bytes."
+            400,
+            "MetadataTooLarge",
+            f"Your metadata headers exceed the maximum allowed metadata size of {MAX_USER_META_BYTES} bytes.",
         )
     return meta
 

@@ -1,1 +1,249 @@
-"""OSS operations (see localcloud/oss/routes.py)."""
+"""Object operations (oss-api.md §6): PutObject, GetObject, HeadObject, GetObjectMeta, DeleteObject,
+DeleteMultipleObjects, object tagging and ACL. CopyObject is in copy.py, AppendObject in append.py."""
+
+import re
+from functools import partial
+from urllib.parse import quote
+
+from django.db import transaction
+
+from localcloud import blobs, errors, sse, xml
+from localcloud.models import Bucket, StoredObject
+from localcloud.oss import common, listing, stored
+from localcloud.oss.append import append_object  # noqa: F401  (routes.py names it objects.append_object)
+from localcloud.oss.copy import copy_object
+from localcloud.oss.http import Request, Response, http_date, now_seconds, xml_response
+from localcloud.storage import blob_store
+
+# Query parameters of GetObject that override a response header (they are signed sub-resources).
+RESPONSE_OVERRIDES = {
+    "response-content-type": "Content-Type",
+    "response-content-language": "Content-Language",
+    "response-expires": "Expires",
+    "response-cache-control": "Cache-Control",
+    "response-content-disposition": "Content-Disposition",
+    "response-content-encoding": "Content-Encoding",
+}
+MAX_DELETE_OBJECTS = 1000
+_RANGE = re.compile(r"^bytes=(\d*)-(\d*)$")
+
+
+def put_or_copy_object(request: Request) -> Response:
+    """PUT /B/K: CopyObject (and update_object_meta) when x-oss-copy-source is present, else PutObject."""
+    stored.refuse_nul_headers(request)
+    if "x-oss-copy-source" in request.headers:
+        return copy_object(request)
+    return _put_object(request)
+
+
+def _put_object(request: Request) -> Response:
+    bucket = common.get_bucket(request)
+    stored.check_key(request.key)
+    existing = stored.find_object(bucket, request.key)
+    common.authorize(request, bucket, existing)
+    attributes = stored.new_object_attributes(request, bucket)
+    choice = sse.for_new_object(request.headers, bucket)
+    forbid = stored.forbids_overwrite(request)
+    if forbid and existing:
+        raise stored.file_exists()
+    body = stored.checked(request, request.body_chunks())
+    written = blobs.write(body, choice=choice, bucket=bucket, key=request.key)
+    fields = {
+        **written.fields(),
+        **attributes,
+        "object_type": "Normal",
+        "last_modified": now_seconds(),
+        "content_md5": stored.content_md5_of(written),
+    }
+    obj = stored.commit_new_blob(bucket, request.key, fields, stored.refuse_existing if forbid else None)
+    # An empty response body, so Content-MD5 can describe the object, as OSS sends it.
+    return Response(200, {**stored.write_headers(obj), "Content-MD5": obj.content_md5})
+
+
+# -- reads ----------------------------------------------------------------------------------------
+
+
+def get_object(request: Request) -> Response:
+    return stored.retry_once(_get_object, request)
+
+
+def _get_object(request: Request) -> Response:
+    bucket, obj = stored.readable_object(request)
+    common.check_conditions(request, obj)
+    span = _requested_range(request, obj.size)
+    headers = {**common.object_headers(obj), **sse.response_headers(obj), **_overrides(request)}
+    if span is None:
+        headers["Content-Length"] = str(obj.size)
+        return Response(200, headers, stored.plaintext(bucket, obj))
+    start, end = span
+    # Content-MD5 describes the whole object, not the part sent.
+    headers.pop("Content-MD5", None)
+    headers["Content-Range"] = f"bytes {start}-{end}/{obj.size}"
+    headers["Content-Length"] = str(end - start + 1)
+    return Response(206, headers, stored.plaintext(bucket, obj, start=start, end=end))
+
+
+def _overrides(request: Request) -> dict[str, str]:
+    return {header: request.params[name] for name, header in RESPONSE_OVERRIDES.items() if name in request.params}
+
+
+def _requested_range(request: Request, size: int) -> tuple[int, int] | None:
+    """The first range of the Range header as (start, inclusive end), or None for the whole object. OSS ignores an
+    invalid or unsatisfiable range unless `x-oss-range-behavior: standard` asks for RFC 7233 (416, clamped ends)."""
+    header = request.headers.get("range")
+    if header is None:
+        return None
+    standard = request.headers.get("x-oss-range-behavior", "").lower() == "standard"
+    span = _parse_range(header.split(",")[0].strip(), size, standard)
+    if span is None and standard:
+        raise errors.OssError(
+            416,
+            "InvalidRange",
+            "The requested range is not satisfiable.",
+            headers={"Content-Range": f"bytes */{size}"},
+            RangeRequested=header,
+            ActualObjectSize=size,
+        )
+    return span
+
+
+def _parse_range(spec: str, size: int, standard: bool) -> tuple[int, int] | None:
+    match = _RANGE.match(spec)
+    if match is None or match.groups() == ("", "") or size == 0:
+        return None
+    first, last = match.groups()
+    if not first:  # bytes=-n: the last n bytes
+        count = int(last)
+        if count == 0 or (count > size and not standard):
+            return None
+        return max(size - count, 0), size - 1
+    start = int(first)
+    end = int(last) if last else size - 1
+    if start >= size or end < start or (end >= size and not standard):
+        return None
+    return start, min(end, size - 1)
+
+
+def head_object(request: Request) -> Response:
+    _, obj = stored.readable_object(request)
+    common.check_conditions(request, obj)
+    return Response(200, {**common.object_headers(obj), **sse.response_headers(obj), "Content-Length": str(obj.size)})
+
+
+def get_object_meta(request: Request) -> Response:
+    """HEAD ?objectMeta: only ETag, size, Last-Modified and CRC64; no user metadata, no SSE headers."""
+    _, obj = stored.readable_object(request)
+    headers = {
+        "ETag": f'"{obj.etag}"',
+        "Content-Length": str(obj.size),
+        "Last-Modified": http_date(obj.last_modified),
+        "x-oss-hash-crc64ecma": obj.crc64,
+    }
+    return Response(200, headers)
+
+
+# -- deletes --------------------------------------------------------------------------------------
+
+
+def delete_object(request: Request) -> Response:
+    """204 whether or not the key exists."""
+    bucket = common.get_bucket(request)
+    stored.check_key(request.key)
+    common.authorize(request, bucket, stored.find_object(bucket, request.key))
+    _delete_keys(bucket, [request.key])
+    return Response(204)
+
+
+def delete_multiple_objects(request: Request) -> Response:
+    """POST /B/?delete: every requested key is reported Deleted, existing or not; Quiet reports only failures."""
+    bucket = common.get_bucket(request)
+    common.authorize(request, bucket)
+    if "content-md5" not in request.headers:
+        raise errors.OssError(400, "InvalidDigest", "DeleteMultipleObjects requires a Content-MD5 header.")
+    quiet, keys = _delete_request(stored.small_body(request))
+    _delete_keys(bucket, keys)
+    encoded = request.params.get("encoding-type") == "url"
+    deleted = [] if quiet else [("Deleted", [("Key", quote(key, safe="") if encoded else key)]) for key in keys]
+    return xml_response(xml.document("DeleteResult", [("EncodingType", "url") if encoded else None, *deleted]))
+
+
+def _delete_request(body: bytes) -> tuple[bool, list[str]]:
+    try:
+        root = xml.parse(body)
+    except xml.XmlError:
+        raise errors.malformed_xml() from None
+    keys = [xml.text(item, "Key", "") for item in root.findall("Object")]
+    if root.tag != "Delete" or not 1 <= len(keys) <= MAX_DELETE_OBJECTS:
+        raise errors.malformed_xml()
+    for key in keys:
+        stored.check_key(key)
+    return xml.text(root, "Quiet", "false").strip().lower() == "true", keys
+
+
+def _delete_keys(bucket: Bucket, keys: list[str]) -> None:
+    with transaction.atomic():
+        # Locked, so a concurrent overwrite either lands before (its blob is the one deleted) or after the delete.
+        rows = list(
+            StoredObject.objects.select_for_update().filter(bucket=bucket, key__in=keys).values_list("pk", "blob")
+        )
+        StoredObject.objects.filter(pk__in=[pk for pk, _ in rows]).delete()
+        for _, blob in rows:
+            transaction.on_commit(partial(blob_store().delete, blob))
+
+
+# -- tagging and ACL ------------------------------------------------------------------------------
+
+
+def put_object_tagging(request: Request) -> Response:
+    _, obj = stored.readable_object(request)
+    _update(obj, tags=_tagging_document(stored.small_body(request)))
+    return Response(200)
+
+
+def _tagging_document(body: bytes) -> list[list[str]]:
+    try:
+        root = xml.parse(body)
+    except xml.XmlError:
+        raise errors.malformed_xml() from None
+    tag_set = root.find("TagSet")
+    if root.tag != "Tagging" or tag_set is None:
+        raise errors.malformed_xml()
+    return common.validate_tags(
+        [(xml.text(tag, "Key", ""), xml.text(tag, "Value", "")) for tag in tag_set.findall("Tag")]
+    )
+
+
+def get_object_tagging(request: Request) -> Response:
+    _, obj = stored.readable_object(request)
+    tags = [("Tag", [("Key", key), ("Value", value)]) for key, value in obj.tags]
+    return xml_response(xml.document("Tagging", [("TagSet", tags)]))
+
+
+def delete_object_tagging(request: Request) -> Response:
+    _, obj = stored.readable_object(request)
+    _update(obj, tags=[])
+    return Response(204)
+
+
+def put_object_acl(request: Request) -> Response:
+    _, obj = stored.readable_object(request)
+    acl = common.acl_header(request, "x-oss-object-acl", common.OBJECT_ACLS, "")
+    if not acl:
+        raise errors.invalid_argument("The x-oss-object-acl header is required.", "x-oss-object-acl")
+    _update(obj, acl=acl)
+    return Response(200)
+
+
+def get_object_acl(request: Request) -> Response:
+    _, obj = stored.readable_object(request)
+    body = xml.document(
+        "AccessControlPolicy",
+        [("Owner", listing.OWNER), ("AccessControlList", [("Grant", obj.acl)])],
+    )
+    return xml_response(body)
+
+
+def _update(obj: StoredObject, **fields) -> None:
+    """Change attributes that are not data; an overwrite keeps the row, so they follow the object's key."""
+    if not StoredObject.objects.filter(pk=obj.pk).update(**fields):
+        raise errors.no_such_key(obj.key)

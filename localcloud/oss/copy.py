@@ -1,0 +1,140 @@
+"""CopyObject (oss-api.md §6.7) and update_object_meta (§6.8).
+
+The destination's SSE comes from the copy request, else the destination bucket's default, never from the source.
+A copy onto itself is the re-encryption primitive of design.md §7: it rewrites only the row when neither SSE nor
+storage class changes, and otherwise re-encrypts the data under a new data key into a new blob.
+"""
+
+from types import SimpleNamespace
+from urllib.parse import unquote_to_bytes
+
+from localcloud import blobs, errors, keystore, sse, xml
+from localcloud.models import Bucket, StoredObject
+from localcloud.oss import common, stored
+from localcloud.oss.http import Request, Response, iso_time, now_seconds, xml_response
+from localcloud.sse import SseChoice
+
+COPY_SOURCE = "x-oss-copy-source"
+DIRECTIVES = ("COPY", "REPLACE")
+
+
+def copy_object(request: Request) -> Response:
+    # No body to consume, so a copy that lost a race with an overwrite can start again from the newer row.
+    return stored.retry_once(_copy_object, request)
+
+
+def _copy_object(request: Request) -> Response:
+    bucket = common.get_bucket(request)
+    stored.check_key(request.key)
+    destination = stored.find_object(bucket, request.key)
+    common.authorize(request, bucket, destination)
+    source_bucket, source = copy_source(request)
+    common.check_conditions(request, source, prefix="x-oss-copy-source-")
+    onto_itself = source_bucket.pk == bucket.pk and source.key == request.key
+    attributes = _attributes(request, bucket, source, onto_itself)
+    choice = sse.for_new_object(request.headers, bucket)
+    if onto_itself:
+        obj = _copy_onto_itself(bucket, source, choice, attributes)
+    else:
+        obj = _copy_to(request, bucket, destination, source_bucket, source, choice, attributes)
+    body = xml.document("CopyObjectResult", [("ETag", f'"{obj.etag}"'), ("LastModified", iso_time(obj.last_modified))])
+    return xml_response(body, headers=stored.write_headers(obj))
+
+
+def copy_source(request: Request) -> tuple[Bucket, StoredObject]:
+    """The bucket and object named by `/<bucket>/<percent-encoded key>[?versionId=…]`, once the caller may read it."""
+    raw = request.headers[COPY_SOURCE]
+    path, _, version = raw.partition("?versionId=")
+    if version:
+        raise errors.not_implemented("Copying an object version")
+    bucket_name, _, quoted_key = path.removeprefix("/").partition("/")
+    try:
+        # Plain percent-decoding: a '+' in the key stays a '+'.
+        key = unquote_to_bytes(quoted_key.encode("latin-1")).decode("utf-8")
+    except UnicodeDecodeError:
+        key = ""
+    if not bucket_name or not key:
+        raise errors.invalid_argument("The copy source must name a bucket and a key.", COPY_SOURCE, raw)
+    stored.check_key(key)
+    source_bucket = Bucket.objects.filter(name=bucket_name).first()
+    if source_bucket is None:
+        raise errors.no_such_bucket(bucket_name)
+    source = stored.find_object(source_bucket, key)
+    # Reading the source needs what a GET of it would need, whatever the copy request's own method.
+    common.authorize(SimpleNamespace(anonymous=request.anonymous, method="GET"), source_bucket, source)
+    if source is None:
+        raise errors.no_such_key(key)
+    return source_bucket, source
+
+
+def _directive(request: Request, name: str) -> str:
+    value = request.headers.get(name, "COPY")
+    if value.upper() not in DIRECTIVES:
+        raise errors.invalid_argument(f"{name} must be COPY or REPLACE.", name, value)
+    return value.upper()
+
+
+def _attributes(request: Request, bucket: Bucket, source: StoredObject, onto_itself: bool) -> dict:
+    """Content headers and meta by x-oss-metadata-directive, tags by x-oss-tagging-directive; storage class and
+    ACL from the request, else kept by a copy onto itself and the destination's defaults for a new object."""
+    if _directive(request, "x-oss-metadata-directive") == "REPLACE":
+        content = stored.content_attributes(request)
+    else:
+        content = {
+            "content_type": source.content_type,
+            "content_headers": source.content_headers,
+            "user_meta": source.user_meta,
+        }
+    replace_tags = _directive(request, "x-oss-tagging-directive") == "REPLACE"
+    storage_class = source.storage_class if onto_itself else bucket.storage_class
+    acl = source.acl if onto_itself else "default"
+    return {
+        **content,
+        "tags": common.tags_from_header(request) if replace_tags else source.tags,
+        "storage_class": common.storage_class_header(request, storage_class),
+        "acl": common.acl_header(request, "x-oss-object-acl", common.OBJECT_ACLS, acl),
+    }
+
+
+def _copy_onto_itself(bucket: Bucket, obj: StoredObject, choice: SseChoice, attributes: dict) -> StoredObject:
+    """x-oss-forbid-overwrite does not apply (OSS overwrites an object copied onto itself). The commit refuses if
+    the object was overwritten meanwhile, so a concurrent write is never clobbered with older content."""
+    fields = {**attributes, "last_modified": now_seconds()}
+    unchanged = stored.unchanged_since(obj)
+    if attributes["storage_class"] == obj.storage_class and _same_sse(choice, obj, bucket.region):
+        return stored.commit_row(bucket, obj.key, fields, unchanged)
+    written = blobs.write(stored.plaintext(bucket, obj), choice=choice, bucket=bucket, key=obj.key)
+    # Same content: the object keeps its type, ETag and Content-MD5.
+    return stored.commit_new_blob(bucket, obj.key, {**written.fields(), **fields, "etag": obj.etag}, unchanged)
+
+
+def _same_sse(choice: SseChoice, obj: StoredObject, region: str) -> bool:
+    if choice.algorithm == "KMS" and not choice.kms_key_id:
+        # Objects record the default CMK by its id.
+        choice = SseChoice("KMS", keystore.default_key(region).key_id, choice.data_encryption)
+    return choice == SseChoice(obj.sse_algorithm, obj.sse_kms_key_id, obj.sse_data_encryption)
+
+
+def _copy_to(
+    request: Request,
+    bucket: Bucket,
+    destination: StoredObject | None,
+    source_bucket: Bucket,
+    source: StoredObject,
+    choice: SseChoice,
+    attributes: dict,
+) -> StoredObject:
+    """A new Normal object with the source's plaintext, sealed for its own bucket and key; it keeps the ETag."""
+    forbid = stored.forbids_overwrite(request)
+    if forbid and destination:
+        raise stored.file_exists()
+    written = blobs.write(stored.plaintext(source_bucket, source), choice=choice, bucket=bucket, key=request.key)
+    fields = {
+        **written.fields(),
+        **attributes,
+        "etag": source.etag,
+        "object_type": "Normal",
+        "last_modified": now_seconds(),
+        "content_md5": stored.content_md5_of(written),
+    }
+    return stored.commit_new_blob(bucket, request.key, fields, stored.refuse_existing if forbid else None)
