@@ -36,7 +36,8 @@ def use_file_test_database(settings) -> None:
     database makes them wait as in production; localcloud's server threads and Celery workers write at once."""
     database = settings.DATABASES["default"]
     if database["ENGINE"] == "django.db.backends.sqlite3":
-        database.setdefault("TEST", {})["NAME"] = str(Path(tempfile.mkdtemp(prefix="console-test-db-")) / "test.sqlite3")
+        test_dir = Path(tempfile.mkdtemp(prefix="console-test-db-"))
+        database.setdefault("TEST", {})["NAME"] = str(test_dir / "test.sqlite3")
 
 
 def use_redis(url: str) -> None:

@@ -44,7 +44,9 @@ def no_such_upload(upload_id: str) -> OssError:
 
 def malformed_xml() -> OssError:
     return OssError(
-        400, "MalformedXML", "The XML you provided was not well-formed or did not validate against our published schema."
+        400,
+        "MalformedXML",
+        "The XML you provided was not well-formed or did not validate against our published schema.",
     )
 
 

@@ -12,6 +12,9 @@ class AccessKey(models.Model):
     is_active = models.BooleanField(default=True)
     created_at = models.DateTimeField(auto_now_add=True)
 
+    def __str__(self):
+        return self.access_key_id
+
 
 class ServiceMasterKey(models.Model):
     """A version of the SSE-OSS master key that wraps per-object data keys; the newest wraps, all unwrap."""
@@ -19,6 +22,9 @@ class ServiceMasterKey(models.Model):
     version = models.PositiveIntegerField(unique=True)
     sealed_material = models.BinaryField()
     created_at = models.DateTimeField(auto_now_add=True)
+
+    def __str__(self):
+        return f"SSE-OSS master key v{self.version}"
 
 
 class Cmk(models.Model):
@@ -71,6 +77,9 @@ class CmkVersion(models.Model):
     class Meta:
         ordering = ["created_at", "id"]
 
+    def __str__(self):
+        return self.version_id
+
 
 class CmkAlias(models.Model):
     """`alias/<name>` pointing at a CMK, unique within a region."""
@@ -82,6 +91,9 @@ class CmkAlias(models.Model):
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["region", "name"], name="localcloud_alias_unique_in_region")]
+
+    def __str__(self):
+        return self.name
 
 
 class Bucket(models.Model):
@@ -141,6 +153,9 @@ class StoredObject(EncryptedBlob):
         constraints = [models.UniqueConstraint(fields=["bucket", "key"], name="localcloud_object_key_unique")]
         indexes = [models.Index(fields=["bucket", "key"])]
 
+    def __str__(self):
+        return self.key
+
 
 class MultipartUpload(models.Model):
     """An open multipart upload; its metadata and SSE are fixed at Initiate."""
@@ -163,6 +178,9 @@ class MultipartUpload(models.Model):
     class Meta:
         indexes = [models.Index(fields=["bucket", "key", "upload_id"])]
 
+    def __str__(self):
+        return self.upload_id
+
 
 class UploadPart(EncryptedBlob):
     """One uploaded part; re-uploading a number replaces it."""
@@ -173,6 +191,9 @@ class UploadPart(EncryptedBlob):
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["upload", "part_number"], name="localcloud_part_unique")]
+
+    def __str__(self):
+        return f"part {self.part_number}"
 
 
 class ImportToken(models.Model):

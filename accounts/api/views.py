@@ -53,7 +53,6 @@ class UserViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Gen
         return Response(UserSerializer(user).data)
 
 
-
 class CurrentUserView(APIView):
     """The authenticated user, with role."""
 

@@ -118,9 +118,7 @@ def put_bucket(request: Request) -> Response:
         **_rule_fields(rule),
     }
     with transaction.atomic():
-        bucket, created = (
-            Bucket.objects.select_for_update().get_or_create(name=request.bucket_name, defaults=defaults)
-        )
+        bucket, created = Bucket.objects.select_for_update().get_or_create(name=request.bucket_name, defaults=defaults)
         if not created:
             _update_existing(bucket, acl, storage_class, redundancy)
     return Response(200)

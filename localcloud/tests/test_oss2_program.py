@@ -32,7 +32,9 @@ def test_an_encryption_workflow_written_for_oss_runs_unchanged(localcloud, auth,
 
     default_encrypted = bucket.put_object("reports/2026/q3.csv", b"id,amount\n1,10\n")
     assert default_encrypted.headers["x-oss-server-side-encryption"] == "KMS"
-    sm4 = bucket.put_object("reports/2026/q4.csv", b"id,amount\n2,20\n", headers={"x-oss-server-side-encryption": "SM4"})
+    sm4 = bucket.put_object(
+        "reports/2026/q4.csv", b"id,amount\n2,20\n", headers={"x-oss-server-side-encryption": "SM4"}
+    )
     assert sm4.headers["x-oss-server-side-encryption"] == "SM4"
 
     tagging_rule = oss2.models.TaggingRule()
@@ -67,7 +69,9 @@ def test_an_encryption_workflow_written_for_oss_runs_unchanged(localcloud, auth,
     assert folders == ["reports/"]
 
     secret = os.urandom(300 * 1024)
-    crypto_bucket = oss2.CryptoBucket(auth, localcloud, "program-bucket", crypto_provider=oss2.RsaProvider(rsa_key_pair()))
+    crypto_bucket = oss2.CryptoBucket(
+        auth, localcloud, "program-bucket", crypto_provider=oss2.RsaProvider(rsa_key_pair())
+    )
     crypto_bucket.put_object("private/secret.bin", secret)
     assert crypto_bucket.get_object("private/secret.bin").read() == secret
     stored = bucket.get_object("private/secret.bin").read()
