@@ -43,6 +43,14 @@ def rotate_master_key() -> int:
     return version
 
 
+def master_key_version(record) -> int | None:
+    """The SSE-OSS master-key version that wraps a record's data key (None for plain and SSE-KMS records)."""
+    sealed = bytes(record.sealed_data_key or b"")
+    if sealed[:1] != _OSS_WRAPPED:
+        return None
+    return crypto.wrapped_key_version(sealed[1:])
+
+
 def identity(bucket_name: str, key: str, blob_id: str) -> bytes:
     return b"\0".join((bucket_name.encode(), key.encode("utf-8", "surrogateescape"), blob_id.encode()))
 

@@ -1,5 +1,6 @@
 """Server-side encryption of objects through oss2: which SSE applies, what the responses say, and what lies on disk."""
 
+import io
 import os
 import uuid
 
@@ -7,8 +8,9 @@ import oss2
 import pytest
 import requests
 from django.conf import settings
+from django.core.management import call_command
 
-from localcloud import keystore
+from localcloud import blobs, keystore
 from localcloud.models import StoredObject
 from localcloud.storage import blob_store
 
@@ -234,3 +236,18 @@ def test_each_append_reseals_the_whole_object_under_a_new_data_key(bucket, data_
     assert bytes(after.base_nonce) != bytes(before.base_nonce)
     assert [path.name for path in _files(data_dir)] == [after.blob]
     assert bucket.get_object("log", byte_range=(FRAME, 2 * FRAME)).read() == OBJECT[FRAME : 2 * FRAME + 1]
+
+
+def test_objects_sealed_before_a_master_key_rotation_still_open_after_it(bucket):
+    sse = {"x-oss-server-side-encryption": "AES256"}
+    bucket.put_object("before.txt", b"sealed under version 1", headers=sse)
+    call_command("localcloud_rotate_master_key", stdout=io.StringIO())
+    bucket.put_object("after.txt", b"sealed under version 2", headers=sse)
+
+    versions = {
+        row.key: blobs.master_key_version(row)
+        for row in StoredObject.objects.filter(key__in=["before.txt", "after.txt"])
+    }
+    assert versions["after.txt"] == versions["before.txt"] + 1
+    assert bucket.get_object("before.txt").read() == b"sealed under version 1"
+    assert bucket.get_object("after.txt").read() == b"sealed under version 2"
