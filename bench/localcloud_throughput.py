@@ -2,16 +2,21 @@
 
 import logging
 import os
+import subprocess
+import sys
 import time
+import urllib.error
+import urllib.request
 import uuid
+from contextlib import contextmanager
 
 import oss2
 from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from django.core.management import call_command
 
+from console.embedded_redis import free_port
 from localcloud.accesskeys import create_access_key
-from localcloud.server import BackgroundServer
 
 MIB = 1024 * 1024
 OBJECT_SIZE = 64 * MIB
@@ -91,19 +96,46 @@ def small_request_rates(bucket: oss2.Bucket) -> dict[str, float]:
     return rates
 
 
+@contextmanager
+def localcloud_process(threads: int = 8):
+    """localcloud as production runs it: its own process, so client and server do not share one GIL."""
+    port = free_port()
+    command = [sys.executable, "manage.py", "localcloud", "--port", str(port), "--threads", str(threads)]
+    server = subprocess.Popen(command, stdout=subprocess.DEVNULL)
+    endpoint = f"http://127.0.0.1:{port}"
+    try:
+        _wait_until_answering(endpoint, server)
+        yield endpoint
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
+
+
+def _wait_until_answering(endpoint: str, server: subprocess.Popen, timeout: float = 30) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if server.poll() is not None:
+            raise RuntimeError("localcloud exited during start-up")
+        try:
+            urllib.request.urlopen(endpoint, timeout=1)
+        except urllib.error.HTTPError:
+            return
+        except OSError:
+            time.sleep(0.2)
+    raise RuntimeError("localcloud did not answer within 30 s")
+
+
 def main() -> None:
     logging.getLogger("oss2").setLevel(logging.WARNING)
     call_command("migrate", verbosity=0)
-    server = BackgroundServer(threads=8).start()
-    try:
-        bucket = oss2.Bucket(oss2.Auth(*create_access_key("bench")), server.endpoint, "bench-bucket")
+    credentials = create_access_key("bench")
+    data = os.urandom(OBJECT_SIZE)
+    raw = raw_aead_mb_per_s(data)
+    with localcloud_process() as endpoint:
+        bucket = oss2.Bucket(oss2.Auth(*credentials), endpoint, "bench-bucket")
         bucket.create_bucket()
-        data = os.urandom(OBJECT_SIZE)
-        raw = raw_aead_mb_per_s(data)
         transfers = {name: transfer_mb_per_s(bucket, data, headers) for name, headers in SSE_CASES.items()}
         rates = small_request_rates(bucket)
-    finally:
-        server.stop()
     report(raw, transfers, rates)
 
 
