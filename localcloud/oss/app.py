@@ -88,7 +88,17 @@ def _closing(body):
 
 def application(environ, start_response):
     close_old_connections()
+    started = time.perf_counter()
     response, request_id = handle(environ)
+    # The path only: a query string may carry presigned-URL signatures and tokens.
+    log.info(
+        "%s %s %s %s %.1f ms",
+        environ.get("REQUEST_METHOD"),
+        environ.get("PATH_INFO"),
+        response.status,
+        request_id,
+        (time.perf_counter() - started) * 1000,
+    )
     headers = {"Server": "AliyunOSS", "Date": http_date(), "x-oss-request-id": request_id, **response.headers}
     body = response.body
     if isinstance(body, bytes):
