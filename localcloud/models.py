@@ -134,19 +134,27 @@ class EncryptedBlob(models.Model):
         abstract = True
 
 
-class StoredObject(EncryptedBlob):
-    """An object's metadata; `blob` names its data file."""
+class ObjectAttributes(models.Model):
+    """What a creating request sets besides the data: content headers, metadata, class, ACL, tags."""
 
-    bucket = models.ForeignKey(Bucket, on_delete=models.CASCADE, related_name="stored_objects")
-    key = models.CharField(max_length=1100)
-    object_type = models.CharField(max_length=16, default="Normal")
-    last_modified = models.DateTimeField()
     content_type = models.CharField(max_length=1024, default="application/octet-stream")
     content_headers = models.JSONField(default=dict, blank=True)
     user_meta = models.JSONField(default=dict, blank=True)
     storage_class = models.CharField(max_length=32, default="Standard")
     acl = models.CharField(max_length=32, default="default")
     tags = models.JSONField(default=list, blank=True)
+
+    class Meta:
+        abstract = True
+
+
+class StoredObject(EncryptedBlob, ObjectAttributes):
+    """An object's metadata; `blob` names its data file."""
+
+    bucket = models.ForeignKey(Bucket, on_delete=models.CASCADE, related_name="stored_objects")
+    key = models.CharField(max_length=1100)
+    object_type = models.CharField(max_length=16, default="Normal")
+    last_modified = models.DateTimeField()
     content_md5 = models.CharField(max_length=32, blank=True)
 
     class Meta:
@@ -157,19 +165,13 @@ class StoredObject(EncryptedBlob):
         return self.key
 
 
-class MultipartUpload(models.Model):
+class MultipartUpload(ObjectAttributes):
     """An open multipart upload; its metadata and SSE are fixed at Initiate."""
 
     bucket = models.ForeignKey(Bucket, on_delete=models.CASCADE, related_name="uploads")
     key = models.CharField(max_length=1100)
     upload_id = models.CharField(max_length=32, unique=True)
     initiated = models.DateTimeField()
-    content_type = models.CharField(max_length=1024, default="application/octet-stream")
-    content_headers = models.JSONField(default=dict, blank=True)
-    user_meta = models.JSONField(default=dict, blank=True)
-    storage_class = models.CharField(max_length=32, default="Standard")
-    acl = models.CharField(max_length=32, default="default")
-    tags = models.JSONField(default=list, blank=True)
     sse_algorithm = models.CharField(max_length=8, blank=True)
     sse_kms_key_id = models.CharField(max_length=300, blank=True)
     sse_data_encryption = models.CharField(max_length=8, blank=True)
