@@ -27,6 +27,11 @@ def _append(parent: ElementTree.Element, children) -> None:
             element.text = xml_safe(str(content))
 
 
+def carries(value: str) -> bool:
+    """Whether a document can hold `value` unchanged (listings then need encoding-type=url)."""
+    return not _NOT_XML.search(value)
+
+
 def xml_safe(value: str) -> str:
     """The value with characters XML cannot carry replaced, so an echoed bad input never breaks a document."""
     return _NOT_XML.sub("\ufffd", value)

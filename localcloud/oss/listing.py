@@ -6,7 +6,6 @@ under it.
 """
 
 import base64
-import re
 from dataclasses import dataclass
 from urllib.parse import quote
 
@@ -27,8 +26,6 @@ MAX_KEYS = 1000
 # Rows per query when a delimiter may roll many of them into one prefix; without one, a page is one query.
 DELIMITED_BATCH = 100
 LAST_CODE_POINT = 0x10FFFF
-# What xml.document cannot carry: characters XML 1.0 forbids, and CR, which it writes raw and parsers read as LF.
-_NOT_XML_SAFE = re.compile("[^\t\n\x20-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
 COLUMNS = ("key", "last_modified", "etag", "object_type", "size", "storage_class")
 
 
@@ -48,7 +45,7 @@ def max_keys(request: Request) -> int:
 
 def xml_text(value: str) -> str:
     """A value that goes into a response unencoded; one XML cannot carry needs encoding-type=url."""
-    if _NOT_XML_SAFE.search(value):
+    if not xml.carries(value):
         raise errors.invalid_argument(
             "The listing holds characters that XML 1.0 cannot carry; request it with encoding-type=url.",
             "encoding-type",

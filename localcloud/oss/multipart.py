@@ -26,8 +26,6 @@ MIN_PART_SIZE = 102400
 MAX_LIST = 1000
 _NUMBER = re.compile(r"^[0-9]{1,5}$")
 _COPY_RANGE = re.compile(r"^bytes=([0-9]+)-([0-9]*)$")
-# What a response cannot carry unencoded: characters XML 1.0 forbids, and CR, which parsers read back as LF.
-_XML_INVALID = re.compile("[^\t\n\x20-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
 
 
 # -- Initiate ---------------------------------------------------------------------------------------
@@ -127,7 +125,7 @@ def _part_number(request: Request) -> int:
 
 def _get_upload(bucket: Bucket, request: Request) -> MultipartUpload:
     upload_id = request.params.get("uploadId", "")
-    if _XML_INVALID.search(upload_id):
+    if not xml.carries(upload_id):
         # No upload id holds such a character, and the error XML could not carry it as it is.
         raise errors.no_such_upload(listing.url_encoded(upload_id))
     upload = None
@@ -534,5 +532,5 @@ def _url_encoded(request: Request) -> bool:
 def _key_text(request: Request, key: str) -> tuple[bool, str]:
     """(url-encoded?, Key text) for a one-key result. A key XML cannot carry is sent url-encoded and says so,
     rather than fail an upload whose key oss2 (which sends no encoding-type here) accepted."""
-    encoded = _url_encoded(request) or bool(_XML_INVALID.search(key))
+    encoded = _url_encoded(request) or not xml.carries(key)
     return encoded, listing.url_encoded(key) if encoded else key
