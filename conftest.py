@@ -9,6 +9,8 @@ import pytest
 
 from console.embedded_redis import EmbeddedRedis
 
+pytest_plugins = ["console.testing.browser"]
+
 _embedded_redis: EmbeddedRedis | None = None
 
 
@@ -128,3 +130,17 @@ def client_as(client):
         return client
 
     return login
+
+
+@pytest.fixture
+def cloud_connection(localcloud, settings):
+    """A console connection to the test's localcloud, with a fresh AccessKey pair, as an Admin would add it."""
+    from buckets.models import Connection
+    from localcloud.accesskeys import create_access_key
+
+    settings.LOCALCLOUD_EXTRA_REGIONS = ["cn-shanghai"]
+    access_key_id, secret = create_access_key("console tests")
+    connection = Connection(name="local", oss_endpoint=localcloud, region=settings.LOCALCLOUD_REGION)
+    connection.set_credentials(access_key_id, secret)
+    connection.save()
+    return connection

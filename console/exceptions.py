@@ -12,3 +12,38 @@ class Conflict(ServiceError):
     """The operation clashes with the current state (409 in the API)."""
 
     status_code = 409
+
+
+class NotFound(ServiceError):
+    status_code = 404
+
+
+class CloudError(ServiceError):
+    """OSS or KMS refused a request, or could not be reached: the cloud's own code, message and request id.
+
+    4xx answers are the caller's to fix (400, or 404/409 when the cloud said so); 5xx answers and network
+    failures are the cloud's (502), so none of them ever becomes a 500 of the console.
+    """
+
+    def __init__(self, service: str, code: str, message: str, request_id: str = "", http_status: int | None = None):
+        self.service, self.code, self.request_id, self.http_status = service, code, request_id, http_status
+        super().__init__(f"{service.upper()} {code}: {message}" + (f" (request id {request_id})" if request_id else ""))
+        self.cloud_message = message
+        self.status_code = self._console_status(http_status)
+
+    @staticmethod
+    def _console_status(http_status: int | None) -> int:
+        if http_status in (404, 409):
+            return http_status
+        if http_status is not None and 400 <= http_status < 500:
+            return 400
+        return 502
+
+    def as_dict(self) -> dict:
+        return {
+            "detail": self.message,
+            "service": self.service,
+            "code": self.code,
+            "message": self.cloud_message,
+            "request_id": self.request_id,
+        }

@@ -37,6 +37,9 @@ LOCALCLOUD_ACCESS_KEY_SECRET = env_str("LOCALCLOUD_ACCESS_KEY_SECRET")
 LOCALCLOUD_ROOT_KEY = decode_key_b64(
     "LOCALCLOUD_ROOT_KEY", persistent_secret("LOCALCLOUD_ROOT_KEY", VAR_DIR / "localcloud-root-key", generate_key_b64)
 )
+# Regions where the console offers SSE-KMS; empty means every region with server-side encryption.
+CONSOLE_KMS_REGIONS = env_list("CONSOLE_KMS_REGIONS", [])
+
 LOCALCLOUD_THREADS = env_int("LOCALCLOUD_THREADS", 16, minimum=1, maximum=512)
 
 EMBEDDED_REDIS_PORT = env_int("EMBEDDED_REDIS_PORT", 6390, minimum=1, maximum=65535)
@@ -58,6 +61,9 @@ INSTALLED_APPS = [
     "django_celery_beat",
     "console",
     "accounts",
+    "audit",
+    "buckets",
+    "encryption",
     "localcloud",
 ]
 
@@ -69,6 +75,7 @@ MIDDLEWARE = [
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "console.middleware.LoginRequiredMiddleware",
+    "audit.channel.ChannelMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
 ]

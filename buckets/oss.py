@@ -1,0 +1,300 @@
+"""The console's only door to OSS: oss2 calls for one connection, answers as plain data, errors as CloudError.
+
+Nothing else imports oss2, so the same services serve Alibaba Cloud and localcloud.
+"""
+
+from __future__ import annotations
+
+import datetime
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+
+import oss2
+from oss2 import exceptions as oss_errors
+from oss2 import models as oss_models
+
+from console.exceptions import CloudError
+
+CONNECT_TIMEOUT_SECONDS = 10
+SSE_HEADER = "x-oss-server-side-encryption"
+SSE_DATA_HEADER = "x-oss-server-side-data-encryption"
+SSE_KEY_HEADER = "x-oss-server-side-encryption-key-id"
+USER_META_PREFIX = "x-oss-meta-"
+# Content headers a copy with REPLACE must send again, or they are lost (design.md §7).
+CONTENT_HEADERS = (
+    "Content-Type",
+    "Content-Disposition",
+    "Content-Encoding",
+    "Content-Language",
+    "Cache-Control",
+    "Expires",
+)
+
+
+@dataclass(frozen=True)
+class BucketSummary:
+    name: str
+    region: str
+    location: str
+    created: datetime.datetime | None
+    storage_class: str
+
+
+@dataclass(frozen=True)
+class EncryptionRule:
+    """The bucket default as OSS states it: algorithm AES256/SM4/KMS, key id and data encryption for KMS."""
+
+    algorithm: str
+    kms_key_id: str = ""
+    kms_data_encryption: str = ""
+
+
+@dataclass(frozen=True)
+class BucketDetails:
+    summary: BucketSummary
+    acl: str
+    versioning: str
+    rule: EncryptionRule | None
+
+
+@dataclass(frozen=True)
+class ObjectEntry:
+    key: str
+    size: int
+    etag: str
+    last_modified: datetime.datetime | None
+    storage_class: str
+    object_type: str
+
+
+@dataclass(frozen=True)
+class ObjectPage:
+    objects: list[ObjectEntry]
+    folders: list[str]
+    next_token: str
+
+
+@dataclass(frozen=True)
+class ObjectHead:
+    key: str
+    headers: dict[str, str]
+    request_id: str
+
+    def header(self, name: str) -> str:
+        return self.headers.get(name.lower(), "")
+
+    @property
+    def size(self) -> int:
+        return int(self.header("content-length") or 0)
+
+    @property
+    def etag(self) -> str:
+        return self.header("etag").strip('"')
+
+    @property
+    def storage_class(self) -> str:
+        return self.header("x-oss-storage-class") or "Standard"
+
+    @property
+    def user_metadata(self) -> dict[str, str]:
+        return {
+            name[len(USER_META_PREFIX) :]: value
+            for name, value in self.headers.items()
+            if name.startswith(USER_META_PREFIX)
+        }
+
+    @property
+    def content_headers(self) -> dict[str, str]:
+        return {name: self.header(name) for name in CONTENT_HEADERS if self.header(name)}
+
+
+@dataclass(frozen=True)
+class Written:
+    etag: str
+    request_id: str
+    headers: dict[str, str] = field(default_factory=dict)
+
+
+def _time(value) -> datetime.datetime | None:
+    if value in (None, ""):
+        return None
+    return datetime.datetime.fromtimestamp(int(value), tz=datetime.UTC)
+
+
+def _region_of(location: str, region: str | None) -> str:
+    if region:
+        return region
+    return location[4:] if location.startswith("oss-") else location
+
+
+@contextmanager
+def _cloud_errors():
+    try:
+        yield
+    except oss_errors.RequestError as error:
+        cause = type(getattr(error, "exception", None) or error).__name__
+        raise CloudError("oss", "RequestError", f"OSS endpoint unreachable ({cause})") from None
+    except oss_errors.OssError as error:
+        code = error.code or f"HTTP{error.status}"
+        message = error.message or "no message"
+        raise CloudError("oss", code, message, error.request_id, error.status) from None
+
+
+def _request_id(result) -> str:
+    return getattr(result, "request_id", "") or ""
+
+
+class OssClient:
+    """OSS as one connection sees it."""
+
+    def __init__(self, connection):
+        self.connection = connection
+        self.endpoint = connection.oss_endpoint
+        self.region = connection.region
+        if connection.sts_token:
+            self.auth = oss2.StsAuth(
+                connection.access_key_id,
+                connection.access_key_secret,
+                connection.sts_token,
+                auth_version=oss2.AUTH_VERSION_4,
+            )
+        else:
+            self.auth = oss2.AuthV4(connection.access_key_id, connection.access_key_secret)
+
+    def _service(self) -> oss2.Service:
+        return oss2.Service(self.auth, self.endpoint, connect_timeout=CONNECT_TIMEOUT_SECONDS, region=self.region)
+
+    def _bucket(self, name: str) -> oss2.Bucket:
+        return oss2.Bucket(self.auth, self.endpoint, name, connect_timeout=CONNECT_TIMEOUT_SECONDS, region=self.region)
+
+    # Buckets
+
+    def list_buckets(self) -> list[BucketSummary]:
+        buckets, marker = [], ""
+        with _cloud_errors():
+            while True:
+                page = self._service().list_buckets(marker=marker, max_keys=1000)
+                buckets += [
+                    BucketSummary(
+                        b.name,
+                        _region_of(b.location, b.region),
+                        b.location,
+                        _time(b.creation_date),
+                        b.storage_class or "",
+                    )
+                    for b in page.buckets
+                ]
+                if not page.is_truncated:
+                    return buckets
+                marker = page.next_marker
+
+    def bucket_details(self, name: str) -> BucketDetails:
+        with _cloud_errors():
+            info = self._bucket(name).get_bucket_info()
+        rule = info.bucket_encryption_rule
+        algorithm = getattr(rule, "sse_algorithm", None) or getattr(rule, "ssealgorithm", None)
+        return BucketDetails(
+            summary=BucketSummary(
+                info.name,
+                _region_of(info.location or "", None),
+                info.location or "",
+                _parse_iso(info.creation_date),
+                info.storage_class or "",
+            ),
+            acl=getattr(info.acl, "grant", "") or "",
+            versioning=info.versioning_status or "",
+            rule=EncryptionRule(algorithm, rule.kms_master_keyid or "", rule.kms_data_encryption or "")
+            if algorithm and algorithm != "None"
+            else None,
+        )
+
+    def create_bucket(self, name: str, storage_class: str = "Standard", acl: str = "private") -> str:
+        with _cloud_errors():
+            result = self._bucket(name).create_bucket(acl, oss_models.BucketCreateConfig(storage_class))
+        return _request_id(result)
+
+    def get_encryption(self, name: str) -> EncryptionRule | None:
+        """The bucket default, or None when the bucket has none (NoSuchServerSideEncryptionRule)."""
+        try:
+            with _cloud_errors():
+                rule = self._bucket(name).get_bucket_encryption()
+        except CloudError as error:
+            if error.code == "NoSuchServerSideEncryptionRule":
+                return None
+            raise
+        return EncryptionRule(rule.sse_algorithm, rule.kms_master_keyid or "", rule.kms_data_encryption or "")
+
+    def put_encryption(self, name: str, rule: EncryptionRule) -> str:
+        oss_rule = oss_models.ServerSideEncryptionRule(
+            sse_algorithm=rule.algorithm,
+            kms_master_keyid=rule.kms_key_id or None,
+            kms_data_encryption=rule.kms_data_encryption or None,
+        )
+        with _cloud_errors():
+            return _request_id(self._bucket(name).put_bucket_encryption(oss_rule))
+
+    def delete_encryption(self, name: str) -> str:
+        with _cloud_errors():
+            return _request_id(self._bucket(name).delete_bucket_encryption())
+
+    # Objects
+
+    def list_objects(
+        self, bucket: str, prefix: str = "", token: str = "", max_keys: int = 100, delimiter: str = "/"
+    ) -> ObjectPage:
+        with _cloud_errors():
+            page = self._bucket(bucket).list_objects_v2(
+                prefix=prefix, delimiter=delimiter, continuation_token=token, max_keys=max_keys
+            )
+        objects = [
+            ObjectEntry(
+                o.key, o.size, (o.etag or "").strip('"'), _time(o.last_modified), o.storage_class or "", o.type or ""
+            )
+            for o in page.object_list
+        ]
+        return ObjectPage(objects, list(page.prefix_list), page.next_continuation_token if page.is_truncated else "")
+
+    def head_object(self, bucket: str, key: str) -> ObjectHead:
+        with _cloud_errors():
+            result = self._bucket(bucket).head_object(key)
+        return ObjectHead(key, {name.lower(): value for name, value in result.headers.items()}, _request_id(result))
+
+    def object_tags(self, bucket: str, key: str) -> dict[str, str]:
+        with _cloud_errors():
+            return dict(self._bucket(bucket).get_object_tagging(key).tag_set.tagging_rule)
+
+    def object_acl(self, bucket: str, key: str) -> str:
+        with _cloud_errors():
+            return self._bucket(bucket).get_object_acl(key).acl
+
+    def put_object(self, bucket: str, key: str, data, headers: dict[str, str]) -> Written:
+        with _cloud_errors():
+            result = self._bucket(bucket).put_object(key, data, headers=headers)
+        return Written(result.etag, _request_id(result), dict(result.headers))
+
+    def copy_in_place(self, bucket: str, key: str, headers: dict[str, str]) -> Written:
+        with _cloud_errors():
+            result = self._bucket(bucket).copy_object(bucket, key, key, headers=headers)
+        return Written(result.etag, _request_id(result), dict(result.headers))
+
+    def open_object(self, bucket: str, key: str) -> Iterator[bytes]:
+        """The object's content as chunks; errors before the first byte are CloudErrors."""
+        with _cloud_errors():
+            stream = self._bucket(bucket).get_object(key)
+        return _chunks(stream)
+
+
+def _chunks(stream, size: int = 64 * 1024) -> Iterator[bytes]:
+    with _cloud_errors():
+        while chunk := stream.read(size):
+            yield chunk
+
+
+def _parse_iso(value: str | None) -> datetime.datetime | None:
+    if not value:
+        return None
+    try:
+        return datetime.datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError:
+        return None
