@@ -1,4 +1,4 @@
-"""/api/v1/: one router over every app's viewsets, plus auth, schema and docs."""
+"""/api/v1/: one router over every app's viewsets, plus each app's extra routes, auth, schema and docs."""
 
 from django.urls import path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
@@ -6,9 +6,12 @@ from rest_framework.routers import DefaultRouter
 
 from accounts.api import urls as accounts_api
 from accounts.api.views import CurrentUserView, ObtainTokenView
+from audit.api import urls as audit_api
+from buckets.api import urls as buckets_api
+from encryption.api import urls as encryption_api
 
 router = DefaultRouter()
-for app_router in (accounts_api.router,):
+for app_router in (accounts_api.router, audit_api.router, *buckets_api.routers, *encryption_api.routers):
     router.registry.extend(app_router.registry)
 
 urlpatterns = [
@@ -16,5 +19,7 @@ urlpatterns = [
     path("auth/token/", ObtainTokenView.as_view(), name="api-token"),
     path("schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
+    *buckets_api.urlpatterns,
+    *encryption_api.urlpatterns,
     *router.urls,
 ]

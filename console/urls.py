@@ -9,5 +9,8 @@ urlpatterns = [
     path("accounts/login/", auth_views.LoginView.as_view(redirect_authenticated_user=True), name="login"),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("users/", include("accounts.urls")),
+    path("", include("buckets.urls")),
+    path("keys/", include("encryption.urls")),
+    path("audit/", include("audit.urls")),
     path("api/v1/", include("console.api_urls")),
 ]
