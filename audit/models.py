@@ -8,15 +8,12 @@ class AppendOnly(Exception):
     """Audit events are written once and never changed or deleted by the console."""
 
 
-class AuditEventQuerySet(models.QuerySet):
-    def update(self, **kwargs):
-        raise AppendOnly("audit events cannot be changed")
-
-    def delete(self):
-        raise AppendOnly("audit events cannot be deleted")
-
-
 class AuditEvent(models.Model):
+    """One change, written once. No page or endpoint edits or deletes events; the model refuses it too.
+
+    Users and connections may be deleted later: their names stay on the event (SET_NULL keeps the row).
+    """
+
     SUCCESS, FAILURE = "success", "failure"
     OUTCOMES = [(SUCCESS, "Success"), (FAILURE, "Failure")]
 
@@ -35,8 +32,6 @@ class AuditEvent(models.Model):
     request_id = models.CharField(max_length=128, blank=True, help_text="The OSS/KMS request id of the change.")
     outcome = models.CharField(max_length=10, choices=OUTCOMES, default=SUCCESS)
     error = models.TextField(blank=True)
-
-    objects = AuditEventQuerySet.as_manager()
 
     class Meta:
         ordering = ["-created_at", "-id"]
