@@ -7,7 +7,11 @@ def main():
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "console.settings")
     from django.core.management import execute_from_command_line
 
-    execute_from_command_line(sys.argv)
+    from audit.channel import COMMAND, entered_through
+
+    # Changes made by commands are audited as such; requests served by runserver still say ui/api.
+    with entered_through(COMMAND):
+        execute_from_command_line(sys.argv)
 
 
 if __name__ == "__main__":

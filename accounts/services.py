@@ -10,6 +10,7 @@ from django.db import transaction
 from rest_framework.authtoken.models import Token
 
 from accounts.roles import ADMIN, ROLES
+from audit.services import record
 from console.exceptions import Conflict, ServiceError
 
 User = get_user_model()
@@ -60,6 +61,7 @@ def create_user(*, actor, username: str, role: str, password: str | None = None,
         user.set_password(password)
         user.save()
         user.groups.set([group])
+        record("user.create", actor=actor, target=user.username, after={"role": group.name, "email": email})
     return CreatedUser(user=user, generated_password=generated)
 
 
@@ -73,8 +75,10 @@ def set_role(*, actor, user, role: str):
     group = _role_group(role)
     if group.name != ADMIN:
         _ensure_not_self_lockout(actor, user, action="remove the Admin role from")
+    before = role_of(user)
     with transaction.atomic():
         user.groups.set([group])
+        record("user.role", actor=actor, target=user.username, before={"role": before}, after={"role": group.name})
         if user.is_superuser and group.name != ADMIN:
             user.is_superuser = False
             user.save(update_fields=["is_superuser"])
@@ -88,12 +92,15 @@ def deactivate_user(*, actor, user):
         user.is_active = False
         user.save(update_fields=["is_active"])
         Token.objects.filter(user=user).delete()
+        record("user.deactivate", actor=actor, target=user.username, before={"active": True}, after={"active": False})
     return user
 
 
 def activate_user(*, actor, user):
-    user.is_active = True
-    user.save(update_fields=["is_active"])
+    with transaction.atomic():
+        user.is_active = True
+        user.save(update_fields=["is_active"])
+        record("user.activate", actor=actor, target=user.username, before={"active": False}, after={"active": True})
     return user
 
 

@@ -1,3 +1,5 @@
+import json
+
 from django.conf import settings
 from django.db import models
 
@@ -47,3 +49,15 @@ class AuditEvent(models.Model):
 
     def delete(self, *args, **kwargs):
         raise AppendOnly("audit events cannot be deleted")
+
+    @property
+    def before_text(self) -> str:
+        return _as_text(self.before)
+
+    @property
+    def after_text(self) -> str:
+        return _as_text(self.after)
+
+
+def _as_text(value) -> str:
+    return "—" if value is None else json.dumps(value, indent=1, sort_keys=True, ensure_ascii=False)

@@ -1,3 +1,10 @@
+from django.urls import path
+
+from audit import views
+
 app_name = "audit"
 
-urlpatterns = []
+urlpatterns = [
+    path("", views.event_list, name="event_list"),
+    path("export.csv", views.event_export, name="event_export"),
+]
