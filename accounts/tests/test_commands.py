@@ -47,6 +47,7 @@ def test_bootstrap_creates_the_admin_with_a_password_file_and_is_idempotent(db, 
     monkeypatch.delenv("CONSOLE_ADMIN_PASSWORD", raising=False)
     settings.VAR_DIR = tmp_path
     settings.CONSOLE_ADMIN_USER = "boot-admin"
+    settings.LOCALCLOUD_ENABLED = False  # the demo data has its own test (console/tests/test_bootstrap.py)
 
     first = run("bootstrap")
     second = run("bootstrap")

@@ -5,17 +5,23 @@ from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandError
 
 from accounts import services
+from audit.channel import COMMAND, entered_through
+from buckets import demo
 from console.exceptions import ServiceError
 
 
 class Command(BaseCommand):
-    help = "Prepare a console to run: migrate, collect static files, create the admin account. Idempotent."
+    help = (
+        "Prepare a console to run: migrate, collect static files, create the admin account and the demo connection "
+        "to localcloud with its demo data. Idempotent."
+    )
 
     def handle(self, *args, **options):
         call_command("migrate", interactive=False, verbosity=0)
         call_command("collectstatic", interactive=False, verbosity=0)
         self.stdout.write("database migrated, static files collected")
         self._ensure_admin()
+        self._ensure_demo()
 
     def _ensure_admin(self):
         username = settings.CONSOLE_ADMIN_USER
@@ -36,3 +42,15 @@ class Command(BaseCommand):
             self.stdout.write(f"admin account {username!r} exists; password set from CONSOLE_ADMIN_PASSWORD")
         else:
             self.stdout.write(f"admin account {username!r} exists")
+
+    def _ensure_demo(self):
+        # The demo is a convenience: whatever goes wrong there, the console itself must still start.
+        try:
+            with entered_through(COMMAND):
+                demo.ensure_demo_connection(say=self.stdout.write)
+        except ServiceError as error:
+            self.stderr.write(f"demo data not created: {error.message}; the next bootstrap tries again")
+        except Exception as error:  # noqa: BLE001 - reported, and `make up` goes on to start the console
+            self.stderr.write(
+                f"demo data not created ({type(error).__name__}: {error}); the next bootstrap tries again"
+            )
