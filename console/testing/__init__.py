@@ -1,0 +1,1 @@
+"""Test helpers shared by the apps' suites; imported by tests only, never by the running console."""
