@@ -1,11 +1,16 @@
 from django.contrib.auth.decorators import login_not_required
+from django.db.models import Count
 from django.http import JsonResponse
 from django.shortcuts import render
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
 from accounts.services import role_of
+from audit.models import AuditEvent
+from buckets.models import Bucket
 from console import health
+
+RECENT_EVENTS = 8
 
 
 @login_not_required
@@ -18,8 +23,15 @@ def healthz(request):
 
 def overview(request):
     report = health.check_all()
-    return render(
-        request,
-        "console/overview.html",
-        {"health": sorted(report.items()), "healthy": health.is_healthy(report), "role": role_of(request.user)},
-    )
+    context = {"health": sorted(report.items()), "healthy": health.is_healthy(report), "role": role_of(request.user)}
+    if request.user.has_perm("buckets.view_bucket"):
+        context["encryption_states"] = _bucket_encryption_states()
+    if request.user.has_perm("audit.view_auditevent"):
+        context["recent_events"] = AuditEvent.objects.all()[:RECENT_EVENTS]
+    return render(request, "console/overview.html", context)
+
+
+def _bucket_encryption_states() -> list[dict]:
+    """Buckets per default-encryption label, as the console last saw them, unencrypted first."""
+    rows = Bucket.objects.values("sse_method", "sse_label").annotate(buckets=Count("id"))
+    return sorted(rows, key=lambda row: (row["sse_method"] != Bucket.NONE, row["sse_label"]))

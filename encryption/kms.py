@@ -116,8 +116,12 @@ class KmsClient:
     def __init__(self, connection, region: str | None = None):
         self.region = region or connection.region
         endpoint = urlsplit(endpoint_for(connection, self.region))
+        # Alibaba Cloud has an endpoint per region; one endpoint serving several regions (localcloud) learns
+        # the region from the ACS4 signing scope.
+        per_region = (endpoint.hostname or "").endswith(".aliyuncs.com")
         self._client = Client(
             Config(
+                signature_version=None if per_region else "v4",
                 access_key_id=connection.access_key_id,
                 access_key_secret=connection.access_key_secret,
                 security_token=connection.sts_token or None,

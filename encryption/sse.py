@@ -108,7 +108,8 @@ def check_key(key: KeyInfo, region: str) -> None:
     """A chosen CMK must be Enabled and live in the bucket's region (its ARN names the region)."""
     if key.state != "Enabled":
         raise ServiceError(f"KMS key {key.display_name} is {key.state}: only an Enabled key can encrypt.")
-    key_region = key.arn.split(":")[3] if key.arn.count(":") >= 4 else ""
+    arn = key.arn.split(":")  # acs:kms:<region>:<account>:key/<id>
+    key_region = arn[2] if len(arn) >= 5 else ""
     if key_region and key_region != region:
         raise ServiceError(f"KMS key {key.display_name} is in {key_region}, not in the bucket's region {region}.")
     if key.usage and key.usage != "ENCRYPT/DECRYPT":

@@ -1,4 +1,359 @@
+"""/api/v1/buckets/{bucket_id}/objects/...: browse, describe, upload, change one object's encryption, download.
+
+`bucket_id` is the id of the bucket in the console (the snapshot row). Object keys contain slashes, so a key
+always travels in the query string (`?key=`) or in the body, never in the path. Viewers read; Operators upload
+(buckets.upload_object) and change encryption (buckets.change_object).
+"""
+
+from django.shortcuts import get_object_or_404
+from django.urls import path
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiExample, OpenApiParameter, OpenApiResponse, extend_schema
+from rest_framework import permissions, status
+from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
+from rest_framework.response import Response
 from rest_framework.routers import SimpleRouter
+from rest_framework.views import APIView
+
+from buckets.api.serializers_objects import (
+    CloudErrorSerializer,
+    EncryptionChangeRequestSerializer,
+    EncryptionChangeSerializer,
+    ObjectDetailSerializer,
+    ObjectKeySerializer,
+    ObjectListQuerySerializer,
+    ObjectListSerializer,
+    ObjectUploadSerializer,
+    UploadSerializer,
+)
+from buckets.models import Bucket
+from buckets.services import objects as services
+from buckets.views.objects import streaming_download
+
+VIEW, UPLOAD, CHANGE = "buckets.view_bucket", "buckets.upload_object", "buckets.change_object"
+TAGS = ["objects"]
+
+KEY_PARAMETER = OpenApiParameter("key", str, required=True, description="The full object key, e.g. reports/2024/q1.csv")
+KMS_KEY_ID = "5f2c7a1e-8b3d-4c6f-9a0b-1d2e3f4a5b6c"
+KMS_KEY_NAME = f"alias/reports({KMS_KEY_ID})"
+
+LIST_EXAMPLE = OpenApiExample(
+    "A folder with a sub-folder and two objects, more on the next page",
+    value={
+        "prefix": "reports/",
+        "token": "",
+        "folders": ["reports/2024/"],
+        "objects": [
+            {
+                "key": "reports/summary.csv",
+                "size": 5120,
+                "etag": "5D41402ABC4B2A76B9719D911017C592",
+                "last_modified": "2026-11-23T10:15:00Z",
+                "storage_class": "Standard",
+                "object_type": "Normal",
+                "encryption": {
+                    "method": "kms",
+                    "algorithm": "SM4",
+                    "key_id": KMS_KEY_ID,
+                    "key_name": KMS_KEY_NAME,
+                    "label": f"KMS SM4 {KMS_KEY_NAME}",
+                },
+                "client_side_encryption": None,
+                "error": "",
+            },
+            {
+                "key": "reports/vault.bin",
+                "size": 1048576,
+                "etag": "9E107D9D372BB6826BD81D3542A419D6",
+                "last_modified": "2026-11-22T08:00:00Z",
+                "storage_class": "IA",
+                "object_type": "Normal",
+                "encryption": {"method": "none", "algorithm": "", "key_id": "", "key_name": "", "label": "None"},
+                "client_side_encryption": {
+                    "wrap_algorithm": "KMS/ALICLOUD",
+                    "wrap_label": "KMS data key (AliKMSProvider)",
+                    "content_cipher": "AES/CTR/NoPadding",
+                    "cipher_label": "AES-256-CTR",
+                    "matdesc": {"owner": "finance"},
+                    "unencrypted_length": 1048576,
+                    "unencrypted_md5": "",
+                    "data_size": None,
+                    "part_size": None,
+                    "older_names": False,
+                },
+                "error": "",
+            },
+        ],
+        "next_token": "cmVwb3J0cy92YXVsdC5iaW4=",
+    },
+    response_only=True,
+)
+DETAIL_EXAMPLE = OpenApiExample(
+    "An object under a named CMK",
+    value={
+        "key": "reports/summary.csv",
+        "size": 5120,
+        "etag": "5D41402ABC4B2A76B9719D911017C592",
+        "crc64": "11177612005948864433",
+        "last_modified": "2026-11-23T10:15:00Z",
+        "storage_class": "Standard",
+        "object_type": "Normal",
+        "content_headers": {"Content-Type": "text/csv", "Cache-Control": "no-cache"},
+        "user_metadata": {"owner": "finance"},
+        "tags": {"team": "finance"},
+        "acl": "default",
+        "encryption": {
+            "method": "kms",
+            "algorithm": "SM4",
+            "key_id": KMS_KEY_ID,
+            "key_name": KMS_KEY_NAME,
+            "label": f"KMS SM4 {KMS_KEY_NAME}",
+        },
+        "sse_headers": {
+            "x-oss-server-side-encryption": "KMS",
+            "x-oss-server-side-data-encryption": "SM4",
+            "x-oss-server-side-encryption-key-id": KMS_KEY_NAME,
+        },
+        "client_side_encryption": None,
+        "request_id": "6551DBCF4311A7303980C9B6",
+    },
+    response_only=True,
+)
+UPLOAD_REQUEST_EXAMPLE = OpenApiExample(
+    "SM4 on the object (multipart/form-data)",
+    value={"file": "<the file>", "key": "reports/summary.csv", "method": "oss", "algorithm": "SM4"},
+    request_only=True,
+)
+UPLOAD_EXAMPLE = OpenApiExample(
+    "The object setting won over a KMS bucket default",
+    value={
+        "key": "reports/summary.csv",
+        "size": 5120,
+        "etag": "5D41402ABC4B2A76B9719D911017C592",
+        "request_id": "6551DBCF4311A7303980C9B6",
+        "encryption": {"method": "oss", "algorithm": "SM4", "key_id": "", "key_name": "", "label": "OSS-managed SM4"},
+        "source": "object",
+        "explanation": "OSS-managed SM4: the object setting won over the bucket default (KMS AES256 alias/acs/oss).",
+        "bucket_default": {
+            "method": "kms",
+            "algorithm": "AES256",
+            "key_id": "",
+            "key_name": "",
+            "label": "KMS AES256 alias/acs/oss",
+        },
+    },
+    response_only=True,
+)
+CHANGE_REQUEST_EXAMPLE = OpenApiExample(
+    "Re-encrypt under a named CMK with SM4",
+    value={
+        "key": "reports/summary.csv",
+        "method": "kms",
+        "algorithm": "SM4",
+        "key_id": KMS_KEY_ID,
+        "expected_etag": "5D41402ABC4B2A76B9719D911017C592",
+    },
+    request_only=True,
+)
+CHANGE_EXAMPLE = OpenApiExample(
+    "From OSS-managed AES256 to KMS SM4",
+    value={
+        "key": "reports/summary.csv",
+        "before": {
+            "method": "oss",
+            "algorithm": "AES256",
+            "key_id": "",
+            "key_name": "",
+            "label": "OSS-managed AES256",
+        },
+        "after": {
+            "method": "kms",
+            "algorithm": "SM4",
+            "key_id": KMS_KEY_ID,
+            "key_name": KMS_KEY_NAME,
+            "label": f"KMS SM4 {KMS_KEY_NAME}",
+        },
+        "etag_before": "5D41402ABC4B2A76B9719D911017C592",
+        "etag_after": "5D41402ABC4B2A76B9719D911017C592",
+        "request_id": "6551DBCF4311A7303980C9B6",
+    },
+    response_only=True,
+)
+CHANGED_MEANWHILE_EXAMPLE = OpenApiExample(
+    "The object changed meanwhile",
+    value={
+        "detail": f"OSS PreconditionFailed: {services.OBJECT_CHANGED} (request id 6551DBCF4311A7303980C9B6)",
+        "service": "oss",
+        "code": "PreconditionFailed",
+        "message": services.OBJECT_CHANGED,
+        "request_id": "6551DBCF4311A7303980C9B6",
+    },
+    response_only=True,
+    status_codes=["409"],
+)
+KMS_REFUSED_EXAMPLE = OpenApiExample(
+    "The object's CMK is disabled",
+    value={
+        "detail": "OSS AccessDenied: This request is forbidden by kms. (request id 6551DBCF4311A7303980C9B6)",
+        "service": "oss",
+        "code": "AccessDenied",
+        "message": "This request is forbidden by kms.",
+        "request_id": "6551DBCF4311A7303980C9B6",
+    },
+    response_only=True,
+    status_codes=["400"],
+)
+
+
+class MethodPermissions(permissions.BasePermission):
+    """What the view's `method_permissions` table asks for the request's method (HEAD and OPTIONS as GET)."""
+
+    def has_permission(self, request, view):
+        if not request.user or not request.user.is_authenticated:
+            return False
+        method = "GET" if request.method in ("HEAD", "OPTIONS") else request.method
+        needed = view.method_permissions.get(method)
+        if needed is None:
+            # A method the view does not serve gets its 405; one it serves without a rule is refused.
+            return not hasattr(view, request.method.lower())
+        return request.user.has_perms(needed)
+
+
+class ObjectAPIView(APIView):
+    permission_classes = [MethodPermissions]
+    method_permissions: dict[str, list[str]] = {}
+
+    def bucket(self) -> Bucket:
+        return get_object_or_404(Bucket, pk=self.kwargs["bucket_id"])
+
+
+def _valid(serializer_class, data):
+    serializer = serializer_class(data=data)
+    serializer.is_valid(raise_exception=True)
+    return serializer.validated_data
+
+
+class ObjectListView(ObjectAPIView):
+    """List one folder of a bucket (GET), or upload an object into it (POST, multipart)."""
+
+    method_permissions = {"GET": [VIEW], "POST": [UPLOAD]}
+    parser_classes = [MultiPartParser, FormParser]
+
+    @extend_schema(
+        tags=TAGS,
+        operation_id="bucket_objects_list",
+        summary="List objects and folders under a prefix",
+        description="One ListObjectsV2 page (delimiter /). Each object's encryption comes from its HEAD, since "
+        "listings do not carry it.",
+        parameters=[ObjectListQuerySerializer],
+        responses={200: ObjectListSerializer, 400: CloudErrorSerializer, 404: CloudErrorSerializer},
+        examples=[LIST_EXAMPLE],
+    )
+    def get(self, request, bucket_id):
+        query = _valid(ObjectListQuerySerializer, request.query_params)
+        listing = services.browse_objects(self.bucket(), **query)
+        return Response(ObjectListSerializer(listing).data)
+
+    @extend_schema(
+        tags=TAGS,
+        operation_id="bucket_object_upload",
+        summary="Upload an object",
+        description='method "default" sends no encryption headers, so the bucket default applies; "oss" or '
+        '"kms" set the object\'s own encryption, which wins over the bucket default. The answer says which one '
+        "decided. An existing key is refused (409) unless overwrite is true.",
+        request={"multipart/form-data": ObjectUploadSerializer},
+        responses={201: UploadSerializer, 400: CloudErrorSerializer, 409: CloudErrorSerializer},
+        examples=[UPLOAD_REQUEST_EXAMPLE, UPLOAD_EXAMPLE],
+    )
+    def post(self, request, bucket_id):
+        data = _valid(ObjectUploadSerializer, request.data)
+        upload = services.upload_object(
+            self.bucket(),
+            key=data["key"],
+            content=data["file"],
+            sse=data["sse"],
+            content_type=data["content_type"],
+            metadata=data["metadata"],
+            overwrite=data["overwrite"],
+            actor=request.user,
+        )
+        return Response(UploadSerializer(upload).data, status=status.HTTP_201_CREATED)
+
+
+class ObjectDetailView(ObjectAPIView):
+    method_permissions = {"GET": [VIEW]}
+
+    @extend_schema(
+        tags=TAGS,
+        operation_id="bucket_object_detail",
+        summary="Describe one object",
+        description="HEAD, tags and ACL; server-side encryption with the CMK's alias; client-side encryption "
+        "recognised from the object's metadata.",
+        parameters=[KEY_PARAMETER],
+        responses={200: ObjectDetailSerializer, 404: CloudErrorSerializer},
+        examples=[DETAIL_EXAMPLE],
+    )
+    def get(self, request, bucket_id):
+        key = _valid(ObjectKeySerializer, request.query_params)["key"]
+        return Response(ObjectDetailSerializer(services.describe_object(self.bucket(), key)).data)
+
+
+class ObjectEncryptionView(ObjectAPIView):
+    method_permissions = {"POST": [CHANGE]}
+    parser_classes = [JSONParser, FormParser, MultiPartParser]
+
+    @extend_schema(
+        tags=TAGS,
+        operation_id="bucket_object_encryption_change",
+        summary="Change one object's encryption in place",
+        description="Copies the object onto itself with the new encryption, keeping content, content headers, "
+        "user metadata, tags, ACL and storage class, and checks the result. 409 if the object changed meanwhile "
+        '(or is not the expected_etag): nothing is overwritten. "none" is refused while the bucket has a '
+        "default encryption, because OSS would encrypt the copy with it.",
+        request=EncryptionChangeRequestSerializer,
+        responses={200: EncryptionChangeSerializer, 400: CloudErrorSerializer, 409: CloudErrorSerializer},
+        examples=[CHANGE_REQUEST_EXAMPLE, CHANGE_EXAMPLE, CHANGED_MEANWHILE_EXAMPLE],
+    )
+    def post(self, request, bucket_id):
+        data = _valid(EncryptionChangeRequestSerializer, request.data)
+        change = services.change_object_encryption(
+            self.bucket(), data["key"], data["sse"], request.user, expected_etag=data["expected_etag"]
+        )
+        return Response(EncryptionChangeSerializer(change).data)
+
+
+class ObjectContentView(ObjectAPIView):
+    method_permissions = {"GET": [VIEW]}
+
+    @extend_schema(
+        tags=TAGS,
+        operation_id="bucket_object_download",
+        summary="Download an object",
+        description="The stored bytes, streamed, as an attachment named after the key's last segment. A refusal "
+        "before the first byte (e.g. the object's CMK is disabled) is answered as JSON.",
+        parameters=[KEY_PARAMETER],
+        responses={
+            (200, "application/octet-stream"): OpenApiResponse(OpenApiTypes.BINARY, description="The content."),
+            400: CloudErrorSerializer,
+            404: CloudErrorSerializer,
+        },
+        examples=[KMS_REFUSED_EXAMPLE],
+    )
+    def get(self, request, bucket_id):
+        key = _valid(ObjectKeySerializer, request.query_params)["key"]
+        return streaming_download(services.open_download(self.bucket(), key), key)
+
+    def perform_content_negotiation(self, request, force=False):
+        # Whatever the client accepts for the content, refusals are rendered as JSON.
+        return super().perform_content_negotiation(request, force=True)
+
 
 router = SimpleRouter()
-urlpatterns = []
+urlpatterns = [
+    path("buckets/<int:bucket_id>/objects/", ObjectListView.as_view(), name="bucket-objects"),
+    path("buckets/<int:bucket_id>/objects/detail/", ObjectDetailView.as_view(), name="bucket-object-detail"),
+    path(
+        "buckets/<int:bucket_id>/objects/encryption/", ObjectEncryptionView.as_view(), name="bucket-object-encryption"
+    ),
+    path("buckets/<int:bucket_id>/objects/content/", ObjectContentView.as_view(), name="bucket-object-content"),
+]

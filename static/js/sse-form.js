@@ -3,7 +3,7 @@
   function update(form) {
     var checked = form.querySelector('[data-sse="method"] input:checked');
     var method = checked ? checked.value : "none";
-    form.querySelector('[data-sse="algorithm"]').hidden = method === "none";
+    form.querySelector('[data-sse="algorithm"]').hidden = method === "none" || method === "default";
     form.querySelector('[data-sse="key"]').hidden = method !== "kms";
   }
   document.querySelectorAll("[data-sse-form]").forEach(function (form) {

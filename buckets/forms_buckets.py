@@ -1,0 +1,53 @@
+"""Forms of the bucket pages, and the one filter set the bucket list page and the bucket API share."""
+
+import django_filters
+from django import forms
+
+from buckets.models import Bucket, Connection
+from buckets.services import buckets as services
+from console.exceptions import ServiceError
+from encryption import sse
+
+
+class BucketFilterSet(django_filters.FilterSet):
+    q = django_filters.CharFilter(field_name="name", lookup_expr="icontains", label="Name contains")
+    connection = django_filters.ModelChoiceFilter(queryset=Connection.objects.all(), empty_label="All connections")
+    encryption = django_filters.ChoiceFilter(
+        choices=services.ENCRYPTION_STATES,
+        method="filter_encryption",
+        label="Encryption",
+        empty_label="Any encryption",
+    )
+    method = django_filters.ChoiceFilter(
+        field_name="sse_method", choices=sse.METHOD_CHOICES, label="Method", empty_label="Any method"
+    )
+    algorithm = django_filters.ChoiceFilter(
+        field_name="sse_algorithm", choices=sse.ALGORITHM_CHOICES, label="Algorithm", empty_label="Any algorithm"
+    )
+
+    class Meta:
+        model = Bucket
+        fields = ["q", "connection", "encryption", "method", "algorithm"]
+
+    def filter_encryption(self, queryset, name, value):
+        return queryset.filter(services.state_filter(value))
+
+
+class BucketCreateForm(forms.Form):
+    """The bucket itself; the connection is picked before (its keys fill the encryption fields)."""
+
+    name = forms.CharField(
+        label="Bucket name",
+        max_length=63,
+        help_text="3-63 characters: lower-case letters, digits and hyphens; starts and ends with a letter or digit.",
+    )
+    storage_class = forms.ChoiceField(choices=services.STORAGE_CLASSES, initial="Standard")
+    acl = forms.ChoiceField(label="ACL", choices=services.ACLS, initial="private", widget=forms.RadioSelect)
+
+    def clean_name(self):
+        name = self.cleaned_data["name"]
+        try:
+            services.check_bucket_name(name)
+        except ServiceError as refusal:
+            raise forms.ValidationError(refusal.message) from None
+        return name

@@ -1,0 +1,91 @@
+"""Forms of the object pages: upload with an encryption choice, and one object's encryption.
+
+They check the shape of the input only; the region and key rules are the services' (shared with the API).
+"""
+
+from django import forms
+
+from buckets.services import objects as services
+from console.exceptions import ServiceError
+from encryption import sse
+from encryption.forms import SseForm
+
+BUCKET_DEFAULT = "default"
+
+
+def _shape(check, value):
+    try:
+        return check(value)
+    except ServiceError as error:
+        raise forms.ValidationError(error.message) from None
+
+
+def _folder(prefix: str) -> str:
+    return prefix if not prefix or prefix.endswith("/") else f"{prefix}/"
+
+
+class ObjectUploadForm(SseForm):
+    """A file and its name, content type and metadata, encrypted by the bucket default or by its own setting.
+
+    The method offers "Bucket default" instead of "None": a PutObject without encryption headers takes the bucket
+    default, so an upload cannot ask for no encryption in a bucket that has one.
+    """
+
+    file = forms.FileField(label="File")
+    prefix = forms.CharField(
+        label="Folder", required=False, help_text='Where the file goes, e.g. "reports/2024/"; blank: the top.'
+    )
+    key = forms.CharField(
+        label="Object name", required=False, help_text="The full key; blank: the folder followed by the file's name."
+    )
+    content_type = forms.CharField(
+        label="Content type", required=False, help_text="Blank: guessed from the name, e.g. text/plain."
+    )
+    metadata = forms.CharField(
+        label="User metadata",
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 3}),
+        help_text="One name=value per line, stored as x-oss-meta-<name>.",
+    )
+    overwrite = forms.BooleanField(label="Overwrite an existing object with this name", required=False)
+
+    def __init__(self, *args, default_label: str, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["method"].choices = [
+            (BUCKET_DEFAULT, f"Bucket default ({default_label})"),
+            *[choice for choice in sse.METHOD_CHOICES if choice[0] != sse.NONE],
+        ]
+        self.fields["method"].initial = BUCKET_DEFAULT
+
+    @property
+    def upload_fields(self):
+        """The fields about the file, in the order the page shows them before the encryption fields."""
+        return [self[name] for name in ("file", "prefix", "key", "content_type", "metadata", "overwrite")]
+
+    def clean_metadata(self):
+        return _shape(services.parse_metadata, self.cleaned_data["metadata"].splitlines())
+
+    def clean_content_type(self):
+        content_type = self.cleaned_data["content_type"].strip()
+        _shape(services.check_content_type, content_type)
+        return content_type
+
+    def clean(self):
+        if self.cleaned_data.get("method") != BUCKET_DEFAULT:
+            data = super().clean()
+        else:
+            data = self.cleaned_data
+            if data.get("key_id"):
+                self.add_error("key_id", "A CMK can only be chosen with the KMS method.")
+            data["sse"] = None
+        upload = data.get("file")
+        if upload is not None:
+            data["object_key"] = data.get("key") or f"{_folder(data.get('prefix', ''))}{upload.name}"
+            _shape(services.check_object_key, data["object_key"])
+        return data
+
+
+class ObjectEncryptionForm(SseForm):
+    """The target encryption of one object, bound to the version the user saw (its ETag)."""
+
+    expected_etag = forms.CharField(widget=forms.HiddenInput, required=False)

@@ -1,0 +1,172 @@
+"""Bucket pages: the list across connections, creation, detail, and the server-side-encryption form."""
+
+from django.contrib import messages
+from django.contrib.auth.decorators import permission_required
+from django.core.paginator import Paginator
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import NoReverseMatch, reverse
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.views.decorators.http import require_POST
+
+from buckets.forms_buckets import BucketCreateForm, BucketFilterSet
+from buckets.models import Bucket, Connection
+from buckets.services import buckets as services
+from console.exceptions import ServiceError
+from encryption import regions
+from encryption.catalog import key_choices
+from encryption.forms import SseForm
+from encryption.sse import Sse
+
+BUCKETS_PER_PAGE = 50
+# The state filters leave the counts alone: the counts say what each state filter would find.
+STATE_PARAMETERS = ("encryption", "method", "algorithm", "page")
+
+
+def _url_if_exists(name: str, *args, query: str = "") -> str:
+    """A link to a page another part of the console may not have yet: "" until its URL name exists."""
+    try:
+        url = reverse(name, args=args)
+    except NoReverseMatch:
+        return ""
+    return f"{url}?{query}" if query else url
+
+
+def _bucket(pk: int) -> Bucket:
+    return get_object_or_404(Bucket.objects.select_related("connection"), pk=pk)
+
+
+@permission_required("buckets.view_bucket", raise_exception=True)
+def bucket_list(request):
+    outcomes = services.refresh_stale(Connection.objects.all())
+    buckets = Bucket.objects.select_related("connection")
+    filters = BucketFilterSet(request.GET or None, queryset=buckets)
+    without_state = {name: value for name, value in request.GET.items() if name not in STATE_PARAMETERS}
+    context = {
+        "filters": filters,
+        "page": Paginator(filters.qs, BUCKETS_PER_PAGE).get_page(request.GET.get("page")),
+        "counts": services.state_counts(BucketFilterSet(without_state, queryset=buckets).qs),
+        "failed_refreshes": [outcome for outcome in outcomes if outcome.error],
+    }
+    return render(request, "buckets/bucket_list.html", context)
+
+
+@require_POST
+@permission_required("buckets.view_bucket", raise_exception=True)
+def bucket_refresh(request):
+    services.refresh_stale(Connection.objects.all(), force=True)
+    back = request.POST.get("next", "")
+    if not url_has_allowed_host_and_scheme(back, allowed_hosts={request.get_host()}):
+        back = reverse("buckets:bucket_list")
+    return redirect(back)
+
+
+@permission_required("buckets.add_bucket", raise_exception=True)
+def bucket_create(request):
+    if request.method == "POST":
+        connection = get_object_or_404(Connection, pk=_digits(request.POST.get("connection")))
+    else:
+        connection = _connection_or_first(_digits(request.GET.get("connection")))
+    if connection is None:
+        return render(
+            request, "buckets/bucket_create.html", {"connections_url": _url_if_exists("buckets:connection_list")}
+        )
+    submitted = request.POST if request.method == "POST" else None
+    methods, not_offered = services.offered_methods(connection.region)
+    form = BucketCreateForm(submitted)
+    sse_form = SseForm(
+        submitted, initial={"method": "none"}, key_choices=key_choices(connection, connection.region), methods=methods
+    )
+    if submitted is not None and form.is_valid() and sse_form.is_valid():
+        try:
+            created = services.create_bucket(
+                connection=connection, **form.cleaned_data, encryption=sse_form.cleaned_data["sse"], actor=request.user
+            )
+        except ServiceError as error:
+            form.add_error(None, error.message)
+        else:
+            return _created(request, created)
+    context = {
+        "form": form,
+        "sse_form": sse_form,
+        "connection": connection,
+        "connections": Connection.objects.all(),
+        "not_offered": not_offered,
+    }
+    return render(request, "buckets/bucket_create.html", context)
+
+
+def _digits(value: str | None) -> int:
+    return int(value) if value and value.isdigit() else 0
+
+
+def _connection_or_first(pk: int) -> Connection | None:
+    """The connection whose keys the form offers: the one picked with ?connection=, else the first."""
+    connections = Connection.objects.all()
+    return connections.filter(pk=pk).first() or connections.first()
+
+
+def _created(request, created: services.CreatedBucket):
+    if created.encryption_error:
+        context = {
+            "created": created,
+            "requested_label": created.requested.label(),
+            "encryption_url": reverse("buckets:bucket_encryption", args=[created.bucket.pk]),
+        }
+        return render(request, "buckets/bucket_create_report.html", context)
+    encryption = created.encryption.after_label if created.encryption else "None"
+    messages.success(request, f"Bucket {created.bucket.name} created; default encryption: {encryption}.")
+    return redirect("buckets:bucket_detail", pk=created.bucket.pk)
+
+
+@permission_required("buckets.view_bucket", raise_exception=True)
+def bucket_detail(request, pk):
+    bucket = _bucket(pk)
+    context = {
+        "overview": services.bucket_overview(bucket),
+        "bucket": bucket,
+        "region_name": regions.region_name(bucket.region),
+        "objects_url": _url_if_exists("buckets:object_list", bucket.pk),
+    }
+    return render(request, "buckets/bucket_detail.html", context)
+
+
+@permission_required("buckets.change_encryption", raise_exception=True)
+def bucket_encryption(request, pk):
+    bucket = _bucket(pk)
+    methods, not_offered = services.offered_methods(bucket.region)
+    choices = key_choices(bucket.connection, bucket.region)
+    read_error = ""
+    if request.method == "POST":
+        form = SseForm(request.POST, key_choices=choices, methods=methods)
+        if form.is_valid():
+            try:
+                change = services.set_default_encryption(bucket, form.cleaned_data["sse"], request.user)
+            except ServiceError as error:
+                form.add_error(None, error.message)
+            else:
+                return _encryption_saved(request, change)
+    else:
+        try:
+            services.read_default_encryption(bucket)
+        except ServiceError as error:
+            read_error = error.message
+        current = Sse(bucket.sse_method, bucket.sse_algorithm, bucket.sse_key_id)
+        form = SseForm(initial=SseForm.initial_for(current), key_choices=choices, methods=methods)
+    context = {
+        "bucket": bucket,
+        "form": form,
+        "not_offered": not_offered,
+        "read_error": read_error,
+        "region_name": regions.region_name(bucket.region),
+    }
+    return render(request, "buckets/bucket_encryption.html", context)
+
+
+def _encryption_saved(request, change: services.EncryptionChange):
+    context = {
+        "bucket": change.bucket,
+        "change": change,
+        "new_objects_only": services.NEW_OBJECTS_ONLY,
+        "job_url": _url_if_exists("encryption:job_create", query=f"bucket={change.bucket.pk}"),
+    }
+    return render(request, "buckets/bucket_encryption_saved.html", context)

@@ -1,0 +1,161 @@
+"""Object pages: browse a bucket, one object's detail, upload, change one object's encryption, download.
+
+Object keys contain slashes, so every page takes the key as the `key` query parameter.
+"""
+
+from django.contrib import messages
+from django.contrib.auth.decorators import permission_required
+from django.http import Http404, StreamingHttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils.http import content_disposition_header, urlencode
+
+from buckets.forms_objects import ObjectEncryptionForm, ObjectUploadForm
+from buckets.models import Bucket
+from buckets.services import objects as services
+from console.exceptions import ServiceError
+from encryption import catalog
+from encryption.forms import SseForm
+
+
+def _key_of(request) -> str:
+    key = request.GET.get("key", "")
+    if not key:
+        raise Http404("No object key given.")
+    return key
+
+
+def object_url(name: str, bucket: Bucket, **query) -> str:
+    return f"{reverse(name, args=[bucket.pk])}?{urlencode(query)}"
+
+
+def _error_page(request, bucket: Bucket, key: str, error: ServiceError):
+    context = {"bucket": bucket, "key": key, "error": error, "crumbs": services.folder_crumbs(key)}
+    return render(request, "buckets/object_error.html", context, status=error.status_code)
+
+
+@permission_required("buckets.view_bucket", raise_exception=True)
+def object_list(request, pk):
+    bucket = get_object_or_404(Bucket, pk=pk)
+    prefix, token = request.GET.get("prefix", ""), request.GET.get("token", "")
+    context = {"bucket": bucket, "prefix": prefix, "token": token, "crumbs": services.folder_crumbs(prefix)}
+    try:
+        context["listing"] = services.browse_objects(bucket, prefix=prefix, token=token)
+    except ServiceError as error:
+        return render(request, "buckets/object_list.html", {**context, "error": error}, status=error.status_code)
+    return render(request, "buckets/object_list.html", context)
+
+
+@permission_required("buckets.view_bucket", raise_exception=True)
+def object_detail(request, pk):
+    bucket = get_object_or_404(Bucket, pk=pk)
+    key = _key_of(request)
+    try:
+        detail = services.describe_object(bucket, key)
+    except ServiceError as error:
+        return _error_page(request, bucket, key, error)
+    return render(request, "buckets/object_detail.html", {"bucket": bucket, "key": key, "detail": detail})
+
+
+@permission_required("buckets.upload_object", raise_exception=True)
+def object_upload(request, pk):
+    bucket = get_object_or_404(Bucket, pk=pk)
+    prefix = request.GET.get("prefix", "")
+    posted = request.method == "POST"
+    form = ObjectUploadForm(
+        request.POST if posted else None,
+        request.FILES if posted else None,
+        initial={"prefix": prefix},
+        key_choices=catalog.key_choices(bucket.connection, bucket.region),
+        default_label=_default_label(bucket),
+    )
+    if posted and form.is_valid():
+        data = form.cleaned_data
+        try:
+            upload = services.upload_object(
+                bucket,
+                key=data["object_key"],
+                content=data["file"],
+                sse=data["sse"],
+                content_type=data["content_type"],
+                metadata=data["metadata"],
+                overwrite=data["overwrite"],
+                actor=request.user,
+            )
+        except ServiceError as error:
+            form.add_error(None, error.message)
+        else:
+            return render(request, "buckets/object_uploaded.html", {"bucket": bucket, "upload": upload})
+    return render(request, "buckets/object_upload.html", {"bucket": bucket, "form": form, "prefix": prefix})
+
+
+def _default_label(bucket: Bucket) -> str:
+    """The bucket default as OSS states it now, else as the console last saw it."""
+    try:
+        return services.bucket_default(bucket).label
+    except ServiceError:
+        return f"{bucket.sse_label or 'unknown'}, as last seen"
+
+
+@permission_required("buckets.change_object", raise_exception=True)
+def object_encryption(request, pk):
+    bucket = get_object_or_404(Bucket, pk=pk)
+    key = _key_of(request)
+    try:
+        detail = services.describe_object(bucket, key)
+    except ServiceError as error:
+        return _error_page(request, bucket, key, error)
+    initial = {**SseForm.initial_for(detail.encryption.sse), "expected_etag": detail.head.etag}
+    form = ObjectEncryptionForm(
+        request.POST or None, initial=initial, key_choices=catalog.key_choices(bucket.connection, bucket.region)
+    )
+    if request.method == "POST" and form.is_valid():
+        try:
+            change = services.change_object_encryption(
+                bucket, key, form.cleaned_data["sse"], request.user, expected_etag=form.cleaned_data["expected_etag"]
+            )
+        except ServiceError as error:
+            form.add_error(None, error.message)
+        else:
+            messages.success(request, _changed_message(change))
+            return redirect(object_url("buckets:object_detail", bucket, key=key))
+    context = {"bucket": bucket, "key": key, "detail": detail, "form": form, "default": _default_or_none(bucket)}
+    return render(request, "buckets/object_encryption.html", context)
+
+
+def _default_or_none(bucket: Bucket):
+    try:
+        return services.bucket_default(bucket)
+    except ServiceError:
+        return None
+
+
+def _changed_message(change: services.EncryptionChange) -> str:
+    return (
+        f"{change.key}: encryption changed from {change.before.label} to {change.after.label}. Checked afterwards: "
+        f"size, CRC64, content headers, metadata, tags, ACL, storage class (request id {change.request_id})."
+    )
+
+
+@permission_required("buckets.view_bucket", raise_exception=True)
+def object_download(request, pk):
+    bucket = get_object_or_404(Bucket, pk=pk)
+    key = _key_of(request)
+    try:
+        download = services.open_download(bucket, key)
+    except ServiceError as error:
+        return _error_page(request, bucket, key, error)
+    return streaming_download(download, key)
+
+
+def streaming_download(download, key: str) -> StreamingHttpResponse:
+    """The stored bytes as an attachment named after the key's last segment, with the object's own headers."""
+    head = download.head
+    response = StreamingHttpResponse(
+        download.chunks, content_type=head.header("content-type") or "application/octet-stream"
+    )
+    response["Content-Disposition"] = content_disposition_header(True, services.download_filename(key))
+    response["Content-Length"] = str(head.size)
+    if head.header("content-encoding"):
+        response["Content-Encoding"] = head.header("content-encoding")
+    return response

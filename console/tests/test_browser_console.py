@@ -1,0 +1,62 @@
+"""The console's daily path in a real browser: set a bucket's default to KMS with a named key, upload an SM4 object."""
+
+import re
+
+import pytest
+from playwright.sync_api import expect
+
+from accounts.services import create_user
+from buckets.oss import OssClient
+from console.testing.browser import log_in
+from encryption.kms import KmsClient
+
+PASSWORD = "Browser-Passw0rd-7"
+
+
+@pytest.fixture
+def named_key(cloud_connection):
+    key, _ = KmsClient(cloud_connection).create_key(description="browser test")
+    KmsClient(cloud_connection).create_alias(key.key_id, "alias/browser-app")
+    return key
+
+
+def test_an_operator_sets_kms_with_a_named_key_and_uploads_an_sm4_object(
+    page, console_server, cloud_connection, named_key
+):
+    oss = OssClient(cloud_connection)
+    oss.create_bucket("browser-bucket")
+    create_user(actor=None, username="bea", role="operator", password=PASSWORD)
+    log_in(page, console_server, "bea", PASSWORD)
+
+    page.get_by_role("navigation", name="Main").get_by_role("link", name="Buckets").click()
+    page.get_by_role("link", name="browser-bucket").click()
+    page.get_by_role("link", name=re.compile("encryption", re.I)).first.click()
+
+    key_chooser = page.get_by_label("CMK")
+    expect(key_chooser).to_be_hidden()
+    page.get_by_label("KMS", exact=True).check()
+    expect(key_chooser).to_be_visible()
+    key_chooser.select_option(label=f"alias/browser-app({named_key.key_id})")
+    page.get_by_role("button", name="Save").click()
+
+    expect(page.get_by_text(f"KMS AES256 alias/browser-app({named_key.key_id})").first).to_be_visible()
+    expect(page.get_by_text("Existing objects keep their encryption").first).to_be_visible()
+    rule = oss.get_encryption("browser-bucket")
+    assert (rule.algorithm, rule.kms_key_id) == ("KMS", named_key.key_id)
+
+    page.goto(f"{console_server}/buckets/")
+    page.get_by_role("link", name="browser-bucket").click()
+    page.get_by_role("link", name=re.compile("upload", re.I)).first.click()
+    page.get_by_label("File").set_input_files({"name": "note.txt", "mimeType": "text/plain", "buffer": b"sealed"})
+    page.get_by_label("OSS-managed", exact=True).check()
+    page.get_by_label("SM4", exact=True).check()
+    page.get_by_role("button", name="Upload").click()
+
+    expect(page.get_by_text("SM4").first).to_be_visible()
+    head = oss.head_object("browser-bucket", "note.txt")
+    assert head.header("x-oss-server-side-encryption") == "SM4"
+    assert b"".join(oss.open_object("browser-bucket", "note.txt")) == b"sealed"
+
+    page.get_by_role("navigation", name="Main").get_by_role("link", name="Audit log").click()
+    expect(page.get_by_text("bucket.encryption.put")).to_be_visible()
+    expect(page.get_by_text("object.upload")).to_be_visible()
