@@ -1,7 +1,5 @@
 """The console's daily path in a real browser: set a bucket's default to KMS with a named key, upload an SM4 object."""
 
-import re
-
 import pytest
 from playwright.sync_api import expect
 
@@ -30,7 +28,7 @@ def test_an_operator_sets_kms_with_a_named_key_and_uploads_an_sm4_object(
 
     page.get_by_role("navigation", name="Main").get_by_role("link", name="Buckets").click()
     page.get_by_role("link", name="browser-bucket").click()
-    page.get_by_role("link", name=re.compile("encryption", re.I)).first.click()
+    page.get_by_role("link", name="Server-side encryption").click()
 
     key_chooser = page.get_by_label("CMK")
     expect(key_chooser).to_be_hidden()
@@ -46,7 +44,8 @@ def test_an_operator_sets_kms_with_a_named_key_and_uploads_an_sm4_object(
 
     page.goto(f"{console_server}/buckets/")
     page.get_by_role("link", name="browser-bucket").click()
-    page.get_by_role("link", name=re.compile("upload", re.I)).first.click()
+    page.get_by_role("link", name="Objects").click()
+    page.get_by_role("link", name="Upload").click()
     page.get_by_label("File").set_input_files({"name": "note.txt", "mimeType": "text/plain", "buffer": b"sealed"})
     page.get_by_label("OSS-managed", exact=True).check()
     page.get_by_label("SM4", exact=True).check()
