@@ -13,12 +13,17 @@ from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 from django.conf import settings
 
+from console.exceptions import ServiceError
+
 _VERSION = b"\x01"
 _NONCE_BYTES = 12
 
 
-class SecretUnreadable(Exception):
-    """A sealed secret does not open under the current root key (changed key, or a tampered row)."""
+class SecretUnreadable(ServiceError):
+    """A sealed secret does not open under the current root key (changed key, or a tampered row).
+
+    A ServiceError, so every page and endpoint that uses the connection says so instead of failing.
+    """
 
 
 def _key(purpose: str) -> bytes:
@@ -40,4 +45,6 @@ def unseal(purpose: str, token: str, context: str) -> str:
         nonce, sealed = raw[1 : 1 + _NONCE_BYTES], raw[1 + _NONCE_BYTES :]
         return AESGCM(_key(purpose)).decrypt(nonce, sealed, context.encode()).decode()
     except (InvalidTag, ValueError):
-        raise SecretUnreadable(f"a stored {purpose} does not open under CONSOLE_ROOT_KEY") from None
+        raise SecretUnreadable(
+            f"The stored {purpose} does not open under the current CONSOLE_ROOT_KEY: enter it again."
+        ) from None
