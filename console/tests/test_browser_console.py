@@ -1,4 +1,6 @@
-"""The console's daily path in a real browser: set a bucket's default to KMS with a named key, upload an SM4 object."""
+"""The console's daily paths in a real browser: a bucket default to KMS with a named key, an SM4 upload, a BYOK key."""
+
+import re
 
 import pytest
 from playwright.sync_api import expect
@@ -59,3 +61,27 @@ def test_an_operator_sets_kms_with_a_named_key_and_uploads_an_sm4_object(
     page.get_by_role("navigation", name="Main").get_by_role("link", name="Audit log").click()
     expect(page.get_by_text("bucket.encryption.put")).to_be_visible()
     expect(page.get_by_text("object.upload")).to_be_visible()
+
+
+def test_an_admin_brings_their_own_key_and_finds_it_in_the_audit_log(page, console_server, cloud_connection):
+    create_user(actor=None, username="abe", role="admin", password=PASSWORD)
+    log_in(page, console_server, "abe", PASSWORD)
+
+    page.get_by_role("navigation", name="Main").get_by_role("link", name="Keys").click()
+    page.get_by_role("link", name="Bring your own key").click()
+    page.get_by_label("Alias").fill("alias/browser-byok")
+    page.get_by_role("button", name="Create EXTERNAL key").click()
+    page.get_by_role("button", name="Get wrapping key and token").click()
+    expect(page.get_by_text("BEGIN PUBLIC KEY")).to_be_visible()
+    page.get_by_role("link", name="Next: import material").click()
+    page.get_by_label(re.compile("For testing only")).check()
+    page.get_by_role("button", name="Generate, wrap and import").click()
+
+    expect(page.get_by_role("heading", name="Key material imported")).to_be_visible()
+    expect(page.get_by_text("Enabled")).to_be_visible()
+    key = KmsClient(cloud_connection).describe_key("alias/browser-byok")
+    assert (key.origin, key.state) == ("EXTERNAL", "Enabled")
+
+    page.get_by_role("navigation", name="Main").get_by_role("link", name="Audit log").click()
+    expect(page.get_by_text("key.create")).to_be_visible()
+    expect(page.get_by_text("key.import_material")).to_be_visible()
