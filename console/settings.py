@@ -194,6 +194,9 @@ LOGGING = {
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
     "handlers": {"stdout": {"class": "logging.StreamHandler", "stream": "ext://sys.stdout", "formatter": "plain"}},
     "root": {"handlers": ["stdout"], "level": LOG_LEVEL},
+    # At DEBUG these libraries log whole request lines and headers (KMS query strings carry import tokens and
+    # wrapped key material), so they stay at WARNING whatever LOG_LEVEL says.
+    "loggers": {name: {"level": "WARNING"} for name in ("urllib3", "oss2", "alibabacloud-tea")},
 }
 
 CONSOLE_ADMIN_USER = env_str("CONSOLE_ADMIN_USER", "admin")

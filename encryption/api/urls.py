@@ -1,7 +1,7 @@
 from django.urls import path
 from rest_framework.routers import SimpleRouter
 
-from encryption.api.keys import KeyViewSet, RamPolicyView
+from encryption.api.views import KeyViewSet, RamPolicyView
 
 router = SimpleRouter()
 router.register("keys", KeyViewSet, basename="key")

@@ -1,0 +1,381 @@
+"""/api/v1/keys/ and /api/v1/ram-policy/: KMS keys of a connection and region, and the RAM policy helper.
+
+Keys live in KMS, not in the database: a key is addressed by its id, with the connection and the region as query
+parameters, and the services of the Keys pages do the work (and write the audit log).
+"""
+
+from dataclasses import asdict
+
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiExample, OpenApiParameter, extend_schema
+from rest_framework import permissions, status, viewsets
+from rest_framework.decorators import action
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from buckets.models import Connection
+from console.exceptions import NotFound
+from encryption import byok, services
+from encryption import sse as sse_rules
+from encryption.api.serializers import (
+    PURPOSES,
+    AliasSerializer,
+    ImportParametersSerializer,
+    KeyChangeSerializer,
+    KeyCreateSerializer,
+    KeySerializer,
+    MaterialImportSerializer,
+    RamPolicyQuerySerializer,
+    RamPolicySerializer,
+    ScheduleDeletionSerializer,
+    ScopeSerializer,
+    WrappingSerializer,
+)
+
+VIEW_KEY, MANAGE_KEY = "encryption.view_key", "encryption.manage_key"
+# Key ids are UUIDs (older keys, localcloud) or `key-` and letters and digits (newer Alibaba Cloud keys).
+KEY_ID_PATTERN = r"(?:key-[A-Za-z0-9]+|[0-9A-Fa-f]{8}(?:-[0-9A-Fa-f]{4}){3}-[0-9A-Fa-f]{12})"
+
+
+class KeyPermissions(permissions.BasePermission):
+    """Keys have no queryset for model permissions: reading needs encryption.view_key (Viewer and up), any change
+    encryption.manage_key (Admin)."""
+
+    def has_permission(self, request, view):
+        user = request.user
+        if not user or not user.is_authenticated:
+            return False
+        return user.has_perm(VIEW_KEY if request.method in permissions.SAFE_METHODS else MANAGE_KEY)
+
+
+def _valid(serializer_class, data) -> dict:
+    payload = serializer_class(data=data)
+    payload.is_valid(raise_exception=True)
+    return payload.validated_data
+
+
+def _connection(connection_id: int) -> Connection:
+    connection = Connection.objects.filter(pk=connection_id).first()
+    if connection is None:
+        raise NotFound(f"No connection {connection_id}.")
+    return connection
+
+
+def _scope(data: dict) -> tuple[Connection, str]:
+    """The connection (404 when unknown) and the region (400 unless the connection can use it) of validated input."""
+    connection = _connection(data["connection"])
+    return connection, services.check_key_region(connection, data["region"] or connection.region)
+
+
+def _policy_query(params) -> dict:
+    """The query string as serializer input, `purposes` repeated or as a comma list (purposes=upload,download)."""
+    data = {name: params.get(name) for name in params if name != "purposes"}
+    if "purposes" in params:
+        parts = (part.strip() for value in params.getlist("purposes") for part in value.split(","))
+        data["purposes"] = [part for part in parts if part]
+    return data
+
+
+SCOPE_PARAMETERS = [
+    OpenApiParameter("connection", OpenApiTypes.INT, required=True, description="The connection's id."),
+    OpenApiParameter(
+        "region",
+        OpenApiTypes.STR,
+        description="KMS region: the connection's own (the default) or one where OSS offers SSE.",
+    ),
+]
+KEY_ID = "0987dcba-09fe-87dc-65ba-ab0987654321"
+KEY_ARN = f"acs:kms:cn-hangzhou:1234567890:key/{KEY_ID}"
+KEY_INFO = {
+    "key_id": KEY_ID,
+    "display_name": f"alias/finance({KEY_ID})",
+    "arn": KEY_ARN,
+    "aliases": ["alias/finance"],
+    "state": "Enabled",
+    "spec": "Aliyun_AES_256",
+    "usage": "ENCRYPT/DECRYPT",
+    "origin": "Aliyun_KMS",
+    "creator": "1234567890",
+    "description": "Finance reports",
+    "created": "2026-11-23T09:30:00Z",
+    "deletion_date": "",
+    "material_expires": "",
+    "protection_level": "SOFTWARE",
+    "automatic_rotation": "Disabled",
+    "rotation_interval": "",
+    "last_rotation": "",
+    "is_default_oss_key": False,
+}
+REQUEST_ID = "5C1B138A-109F-4E40-5B2D-8AEF5C1B138A"
+KEY_EXAMPLE = OpenApiExample(
+    "A key used by one bucket", value=KEY_INFO | {"used_by": ["finance-reports"]}, response_only=True
+)
+
+
+def _change_example(title: str, **changed) -> OpenApiExample:
+    return OpenApiExample(title, value={"key": KEY_INFO | changed, "request_id": REQUEST_ID}, response_only=True)
+
+
+def _request_example(title: str, value: dict) -> OpenApiExample:
+    return OpenApiExample(title, value=value, request_only=True)
+
+
+def _key_change_schema(summary: str, response_example: OpenApiExample, request=None, request_example=None):
+    """The schema of a change action on one key: scope parameters, optional body, the key after the change."""
+    examples = [response_example] + ([request_example] if request_example else [])
+    return extend_schema(
+        summary=summary,
+        parameters=SCOPE_PARAMETERS,
+        request=request,
+        responses=KeyChangeSerializer,
+        examples=examples,
+    )
+
+
+class KeyViewSet(viewsets.GenericViewSet):
+    """KMS keys of a connection in a region: Viewers read them, Admins create and change them.
+
+    Every change is audited with the key's state before and after and the KMS request id.
+    """
+
+    permission_classes = [KeyPermissions]
+    lookup_field = "key_id"
+    lookup_value_regex = KEY_ID_PATTERN
+
+    def _scope(self) -> tuple[Connection, str]:
+        return _scope(_valid(ScopeSerializer, self.request.query_params))
+
+    def _change(self, operation, key_id: str, **arguments) -> Response:
+        connection, region = self._scope()
+        change = operation(actor=self.request.user, connection=connection, region=region, key_id=key_id, **arguments)
+        return Response(KeyChangeSerializer(change).data)
+
+    @extend_schema(
+        summary="Keys of a connection in a region",
+        description="Each key with its aliases and the buckets (as last seen) using it as their default key.",
+        parameters=SCOPE_PARAMETERS,
+        responses=KeySerializer(many=True),
+        examples=[KEY_EXAMPLE],  # drf-spectacular shows it as an item of a page
+    )
+    def list(self, request):
+        connection, region = self._scope()
+        page = self.paginate_queryset(services.list_keys(connection, region))
+        return self.get_paginated_response(KeySerializer(page, many=True).data)
+
+    @extend_schema(
+        summary="One key",
+        parameters=SCOPE_PARAMETERS,
+        responses=KeySerializer,
+        examples=[KEY_EXAMPLE],
+    )
+    def retrieve(self, request, key_id=None):
+        connection, region = self._scope()
+        return Response(KeySerializer(services.get_key(connection, region, key_id)).data)
+
+    @extend_schema(
+        summary="Create a key",
+        description="An EXTERNAL key is created without material (PendingImport): get the import parameters, then "
+        "import your wrapped material.",
+        request=KeyCreateSerializer,
+        responses={201: KeyChangeSerializer},
+        examples=[
+            _request_example(
+                "A KMS-generated key with an alias",
+                {"connection": 1, "region": "cn-hangzhou", "spec": "Aliyun_AES_256", "alias": "alias/finance"},
+            ),
+            _request_example(
+                "An SM4 key for your own material",
+                {"connection": 1, "spec": "Aliyun_SM4", "origin": "EXTERNAL", "alias": "alias/byok-sm4"},
+            ),
+            _change_example("The new key", description=""),
+        ],
+    )
+    def create(self, request):
+        data = _valid(KeyCreateSerializer, request.data)
+        connection, region = _scope(data)
+        change = services.create_key(
+            actor=request.user,
+            connection=connection,
+            region=region,
+            spec=data["spec"],
+            origin=data["origin"],
+            description=data["description"],
+            alias=data["alias"],
+        )
+        return Response(KeyChangeSerializer(change).data, status=status.HTTP_201_CREATED)
+
+    @_key_change_schema(
+        "Add an alias",
+        _change_example("The key with its new alias", aliases=["alias/finance", "alias/finance-2026"]),
+        AliasSerializer,
+        _request_example("A second alias", {"alias": "alias/finance-2026"}),
+    )
+    @action(detail=True, methods=["post"])
+    def aliases(self, request, key_id=None):
+        alias = _valid(AliasSerializer, request.data)["alias"]
+        return self._change(services.add_alias, key_id, alias=alias)
+
+    @_key_change_schema(
+        "Remove an alias",
+        _change_example("The key without the alias", aliases=[], display_name=KEY_ID),
+        AliasSerializer,
+        _request_example("An alias of the key", {"alias": "alias/finance"}),
+    )
+    @action(detail=True, methods=["post"], url_path="remove-alias")
+    def remove_alias(self, request, key_id=None):
+        alias = _valid(AliasSerializer, request.data)["alias"]
+        return self._change(services.remove_alias, key_id, alias=alias)
+
+    @_key_change_schema("Enable a key", _change_example("Enabled again"))
+    @action(detail=True, methods=["post"])
+    def enable(self, request, key_id=None):
+        return self._change(services.enable_key, key_id)
+
+    @_key_change_schema(
+        "Disable a key",
+        _change_example("Disabled: objects sealed under it are unreadable until it is enabled", state="Disabled"),
+    )
+    @action(detail=True, methods=["post"])
+    def disable(self, request, key_id=None):
+        return self._change(services.disable_key, key_id)
+
+    @_key_change_schema(
+        "Schedule the deletion of a key",
+        _change_example("Pending deletion", state="PendingDeletion", deletion_date="2026-12-23T09:30:00Z"),
+        ScheduleDeletionSerializer,
+        _request_example("In 30 days", {"pending_days": 30}),
+    )
+    @action(detail=True, methods=["post"], url_path="schedule-deletion")
+    def schedule_deletion(self, request, key_id=None):
+        pending_days = _valid(ScheduleDeletionSerializer, request.data)["pending_days"]
+        return self._change(services.schedule_deletion, key_id, pending_days=pending_days)
+
+    @_key_change_schema("Cancel a scheduled deletion", _change_example("Enabled again, no deletion date"))
+    @action(detail=True, methods=["post"], url_path="cancel-deletion")
+    def cancel_deletion(self, request, key_id=None):
+        return self._change(services.cancel_deletion, key_id)
+
+    @_key_change_schema(
+        "Rotate a key (a new primary key version)",
+        _change_example("Rotated", last_rotation="2026-11-24T08:00:00Z"),
+    )
+    @action(detail=True, methods=["post"])
+    def rotate(self, request, key_id=None):
+        return self._change(services.rotate_key, key_id)
+
+    @extend_schema(
+        summary="Wrapping key and import token for an EXTERNAL key",
+        description="Wrap your key material with the public key (RSAES-OAEP with the algorithm's hash), then send it "
+        "with the token to import-material before the token expires.",
+        parameters=SCOPE_PARAMETERS,
+        request=WrappingSerializer,
+        responses=ImportParametersSerializer,
+        examples=[
+            _request_example("RSAES-OAEP with SHA-256", {"wrapping_algorithm": "RSAES_OAEP_SHA_256"}),
+            OpenApiExample(
+                "Parameters",
+                value={
+                    "key_id": KEY_ID,
+                    "wrapping_algorithm": "RSAES_OAEP_SHA_256",
+                    "public_key": "MIIBIjANBgkqhkiG9w0BAQEFAAOCAQ8AMIIBCgKCAQEA…",
+                    "public_key_pem": "-----BEGIN PUBLIC KEY-----\nMIIBIjANBgkqhkiG9w0BAQEFAAOCAQ8AMIIBCgKCAQEA…\n"
+                    "-----END PUBLIC KEY-----\n",
+                    "import_token": "AAEAAMBtnBbFAU5Z…",
+                    "token_expires": "2026-11-24T09:30:00Z",
+                    "request_id": REQUEST_ID,
+                },
+                response_only=True,
+            ),
+        ],
+    )
+    @action(detail=True, methods=["post"], url_path="import-parameters")
+    def import_parameters(self, request, key_id=None):
+        algorithm = _valid(WrappingSerializer, request.data)["wrapping_algorithm"]
+        connection, region = self._scope()
+        parameters = services.import_parameters(
+            connection=connection, region=region, key_id=key_id, wrapping_algorithm=algorithm
+        )
+        body = asdict(parameters) | {
+            "wrapping_algorithm": algorithm,
+            "public_key_pem": byok.public_key_pem(parameters.public_key),
+        }
+        return Response(ImportParametersSerializer(body).data)
+
+    @_key_change_schema(
+        "Import wrapped key material into an EXTERNAL key",
+        _change_example("Enabled with your material", origin="EXTERNAL", material_expires="2027-11-23T00:00:00Z"),
+        MaterialImportSerializer,
+        _request_example(
+            "Material that expires in a year",
+            {
+                "encrypted_key_material": "Qm9vZ3VzIGV4YW1wbGUgb2Ygd3JhcHBlZCBtYXRlcmlhbA…",
+                "import_token": "AAEAAMBtnBbFAU5Z…",
+                "expires_unix": 1826870400,
+            },
+        ),
+    )
+    @action(detail=True, methods=["post"], url_path="import-material")
+    def import_material(self, request, key_id=None):
+        return self._change(services.import_material, key_id, **_valid(MaterialImportSerializer, request.data))
+
+
+class RamPolicyView(APIView):
+    """The RAM policy a user needs for a bucket, its encryption and what they will do with it (Viewer and up)."""
+
+    permission_classes = [KeyPermissions]
+
+    @extend_schema(
+        summary="The RAM policy for a bucket's encryption",
+        parameters=[
+            OpenApiParameter("connection", OpenApiTypes.INT, required=True, description="The connection's id."),
+            OpenApiParameter("bucket", OpenApiTypes.STR, required=True, description="A bucket the console has seen."),
+            OpenApiParameter("method", OpenApiTypes.STR, required=True, enum=[sse_rules.OSS, sse_rules.KMS]),
+            OpenApiParameter("algorithm", OpenApiTypes.STR, required=True, enum=[sse_rules.AES256, sse_rules.SM4]),
+            OpenApiParameter(
+                "key_id", OpenApiTypes.STR, description="KMS only: a CMK id, alias or ARN; blank: alias/acs/oss."
+            ),
+            OpenApiParameter(
+                "purposes",
+                OpenApiTypes.STR,
+                many=True,
+                enum=PURPOSES,
+                description="Repeated or comma-separated; absent: all of them.",
+            ),
+        ],
+        responses=RamPolicySerializer,
+        examples=[
+            OpenApiExample(
+                "Upload and download with a named CMK",
+                value={
+                    "document": {
+                        "Version": "1",
+                        "Statement": [
+                            {
+                                "Effect": "Allow",
+                                "Action": ["oss:PutObject", "oss:GetObject"],
+                                "Resource": ["acs:oss:*:*:finance-reports/*"],
+                            },
+                            {"Effect": "Allow", "Action": ["kms:List*"], "Resource": ["*"]},
+                            {
+                                "Effect": "Allow",
+                                "Action": ["kms:DescribeKey", "kms:GenerateDataKey", "kms:Decrypt"],
+                                "Resource": [KEY_ARN],
+                            },
+                        ],
+                    },
+                    "key_arn": KEY_ARN,
+                    "notes": [],
+                },
+                response_only=True,
+            )
+        ],
+    )
+    def get(self, request):
+        query = _valid(RamPolicyQuerySerializer, _policy_query(request.query_params))
+        result = services.ram_policy_for(
+            connection=_connection(query["connection"]),
+            bucket_name=query["bucket"],
+            sse=sse_rules.parse(query["method"], query["algorithm"], query["key_id"]),
+            purposes=query["purposes"],
+        )
+        return Response(RamPolicySerializer(result).data)
