@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import datetime
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass, field
 
 import oss2
@@ -156,8 +156,10 @@ def _request_id(result) -> str:
 class OssClient:
     """OSS as one connection sees it."""
 
-    def __init__(self, connection):
+    def __init__(self, connection, pool_size: int = 10):
         self.connection = connection
+        # One session per client: its calls reuse connections (threads of a job page share one client).
+        self.session = oss2.Session(pool_size=pool_size)
         self.endpoint = connection.oss_endpoint
         self.region = connection.region
         if connection.sts_token:
@@ -171,10 +173,19 @@ class OssClient:
             self.auth = oss2.AuthV4(connection.access_key_id, connection.access_key_secret)
 
     def _service(self) -> oss2.Service:
-        return oss2.Service(self.auth, self.endpoint, connect_timeout=CONNECT_TIMEOUT_SECONDS, region=self.region)
+        return oss2.Service(
+            self.auth, self.endpoint, connect_timeout=CONNECT_TIMEOUT_SECONDS, region=self.region, session=self.session
+        )
 
     def _bucket(self, name: str) -> oss2.Bucket:
-        return oss2.Bucket(self.auth, self.endpoint, name, connect_timeout=CONNECT_TIMEOUT_SECONDS, region=self.region)
+        return oss2.Bucket(
+            self.auth,
+            self.endpoint,
+            name,
+            connect_timeout=CONNECT_TIMEOUT_SECONDS,
+            region=self.region,
+            session=self.session,
+        )
 
     # Buckets
 
@@ -284,6 +295,39 @@ class OssClient:
     def copy_in_place(self, bucket: str, key: str, headers: dict[str, str]) -> Written:
         with _cloud_errors():
             result = self._bucket(bucket).copy_object(bucket, key, key, headers=headers)
+        return Written(result.etag, _request_id(result), dict(result.headers))
+
+    def multipart_copy_in_place(
+        self, bucket: str, key: str, etag: str, size: int, headers: dict[str, str], part_size: int
+    ) -> Written:
+        """Copy an object onto itself part by part (UploadPartCopy), for objects above the CopyObject limit.
+
+        `headers` (metadata, SSE, storage class, ACL, tagging) go on Initiate. Every part is copied only from the
+        version `etag` names; just before Complete the object is checked once more, so a concurrent overwrite
+        is never clobbered: it surfaces as a 412 PreconditionFailed, and the upload is aborted.
+        """
+        target = self._bucket(bucket)
+        with _cloud_errors():
+            upload_id = target.init_multipart_upload(key, headers=headers).upload_id
+        try:
+            parts = []
+            with _cloud_errors():
+                for number, start in enumerate(range(0, max(size, 1), part_size), start=1):
+                    last = min(start + part_size, size) - 1
+                    copied = target.upload_part_copy(
+                        bucket, key, (start, last), key, upload_id, number, headers={"x-oss-copy-source-if-match": etag}
+                    )
+                    parts.append(oss_models.PartInfo(number, copied.etag))
+                current = target.head_object(key).etag.strip('"')
+                if current != etag:
+                    raise CloudError(
+                        "oss", "PreconditionFailed", "The object changed during the multipart copy.", "", 412
+                    )
+                result = target.complete_multipart_upload(key, upload_id, parts)
+        except BaseException:
+            with suppress(oss_errors.OssError):
+                target.abort_multipart_upload(key, upload_id)
+            raise
         return Written(result.etag, _request_id(result), dict(result.headers))
 
     def open_object(self, bucket: str, key: str) -> Iterator[bytes]:

@@ -2,8 +2,10 @@
 
 import base64
 import binascii
+import math
 import os
 import secrets
+from collections.abc import Collection
 from pathlib import Path
 
 from django.core.exceptions import ImproperlyConfigured
@@ -28,7 +30,7 @@ def env_bool(name: str, default: bool = False) -> bool:
     raise ImproperlyConfigured(f"{name} must be one of {sorted(TRUE_WORDS | FALSE_WORDS)}, got {raw!r}")
 
 
-def env_int(name: str, default: int, *, minimum: int = 0, maximum: int = 2**31) -> int:
+def env_int(name: str, default: int | None, *, minimum: int = 0, maximum: int = 2**31) -> int | None:
     raw = os.environ.get(name)
     if raw is None or raw.strip() == "":
         return default
@@ -46,6 +48,42 @@ def env_list(name: str, default: list[str]) -> list[str]:
     if raw is None:
         return default
     return [item.strip() for item in raw.split(",") if item.strip()]
+
+
+def env_probabilities(name: str, kinds: Collection[str]) -> str:
+    """A `kind:probability,...` list such as "503:0.05,reset:0.01", returned as written once it parses.
+
+    Kept as a string so that its reader can parse it again (parse_probabilities) after a test changed it.
+    """
+    raw = os.environ.get(name, "")
+    parse_probabilities(name, raw, kinds)
+    return raw
+
+
+def parse_probabilities(name: str, raw: str, kinds: Collection[str]) -> dict[str, float]:
+    """kind -> probability from `raw`: each kind one of `kinds` at most once, each probability in [0, 1],
+    their sum at most 1. An empty value is no kinds."""
+    probabilities: dict[str, float] = {}
+    for entry in raw.split(","):
+        if not entry.strip():
+            continue
+        kind, separator, number = (part.strip() for part in entry.partition(":"))
+        if not separator or not kind or not number:
+            raise ImproperlyConfigured(f"{name}: {entry.strip()!r} is not kind:probability, e.g. 503:0.05")
+        if kind not in kinds:
+            raise ImproperlyConfigured(f"{name}: unknown kind {kind!r} in {entry.strip()!r}; known: {', '.join(kinds)}")
+        if kind in probabilities:
+            raise ImproperlyConfigured(f"{name}: {kind!r} is given more than once")
+        try:
+            probability = float(number)
+        except ValueError:
+            probability = math.nan
+        if not 0 <= probability <= 1:
+            raise ImproperlyConfigured(f"{name}: probability in {entry.strip()!r} must be a number from 0 to 1")
+        probabilities[kind] = probability
+    if math.fsum(probabilities.values()) > 1 + 1e-9:
+        raise ImproperlyConfigured(f"{name}: probabilities in {raw.strip()!r} add up to more than 1")
+    return probabilities
 
 
 def persistent_secret(name: str, path: Path, generate) -> str:

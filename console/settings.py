@@ -9,6 +9,7 @@ from console.env import (
     env_bool,
     env_int,
     env_list,
+    env_probabilities,
     env_str,
     generate_key_b64,
     persistent_secret,
@@ -41,6 +42,10 @@ LOCALCLOUD_ROOT_KEY = decode_key_b64(
 CONSOLE_KMS_REGIONS = env_list("CONSOLE_KMS_REGIONS", [])
 
 LOCALCLOUD_THREADS = env_int("LOCALCLOUD_THREADS", 16, minimum=1, maximum=512)
+# Tests only: failures localcloud answers instead of handling a request, e.g. "503:0.05,reset:0.01";
+# the kinds are those of localcloud/faults.py. Read per request, so tests may change it (docs/localcloud.md).
+LOCALCLOUD_FAULTS = env_probabilities("LOCALCLOUD_FAULTS", kinds=("503", "500", "throttle", "reset"))
+LOCALCLOUD_FAULTS_SEED = env_int("LOCALCLOUD_FAULTS_SEED", None, maximum=2**63)
 
 EMBEDDED_REDIS_PORT = env_int("EMBEDDED_REDIS_PORT", 6390, minimum=1, maximum=65535)
 REDIS_URL = env_str("REDIS_URL") or f"redis://127.0.0.1:{EMBEDDED_REDIS_PORT}/0"
@@ -64,6 +69,7 @@ INSTALLED_APPS = [
     "audit",
     "buckets",
     "encryption",
+    "jobs",
     "localcloud",
 ]
 
@@ -183,8 +189,15 @@ CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 3600, "socket_connect_t
 CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
 CELERY_TIMEZONE = TIME_ZONE
 HEARTBEAT_INTERVAL_SECONDS = env_int("HEARTBEAT_INTERVAL_SECONDS", 30, minimum=1)
+# Jobs: objects per listing page (one checkpoint each), how long a worker holds a page without news before
+# another takes it over, and the size above which objects are re-encrypted by multipart copy (OSS: 1 GB).
+JOBS_PAGE_SIZE = env_int("JOBS_PAGE_SIZE", 100, minimum=1, maximum=1000)
+JOBS_PAGE_LEASE_SECONDS = env_int("JOBS_PAGE_LEASE_SECONDS", 120, minimum=2)
+JOBS_COPY_THRESHOLD_BYTES = env_int("JOBS_COPY_THRESHOLD_BYTES", 1024**3, minimum=1, maximum=5 * 1024**3)
+JOBS_RECOVERY_INTERVAL_SECONDS = env_int("JOBS_RECOVERY_INTERVAL_SECONDS", 30, minimum=1)
 CELERY_BEAT_SCHEDULE = {
     "heartbeat": {"task": "console.tasks.heartbeat", "schedule": float(HEARTBEAT_INTERVAL_SECONDS)},
+    "recover-stalled-jobs": {"task": "jobs.recover_stalled", "schedule": float(JOBS_RECOVERY_INTERVAL_SECONDS)},
 }
 
 LOG_LEVEL = env_str("LOG_LEVEL", "INFO").upper()

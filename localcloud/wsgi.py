@@ -1,8 +1,11 @@
 """localcloud's one WSGI entry: KMS RPC requests (x-acs-action header or Action parameter) and OSS requests
-share a port, as the console's connections assume (the KMS endpoint defaults to the OSS host)."""
+share a port, as the console's connections assume (the KMS endpoint defaults to the OSS host).
+
+A fault drawn by faults.py (tests only) is decided here, before either app reads or changes anything."""
 
 from urllib.parse import parse_qs
 
+from localcloud import faults
 from localcloud.oss.app import application as oss_application
 
 
@@ -14,8 +17,11 @@ def is_kms_request(environ) -> bool:
 
 
 def application(environ, start_response):
+    fault = faults.draw(environ)
+    if fault is not None and fault.drops_connection:
+        raise faults.ConnectionDropped()
     if is_kms_request(environ):
         from localcloud.kms.api import application as kms_application
 
-        return kms_application(environ, start_response)
-    return oss_application(environ, start_response)
+        return kms_application(environ, start_response, fault=fault)
+    return oss_application(environ, start_response, fault=fault)

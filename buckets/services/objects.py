@@ -481,24 +481,32 @@ def copy_with_encryption(oss: OssClient, bucket_name: str, state: ObjectState, t
     Metadata is REPLACEd with exactly what was read, so the new SSE headers apply while content headers and user
     metadata stay; tags are copied; storage class and ACL are sent as they were.
     """
-    head = state.head
     headers = {
         "x-oss-metadata-directive": "REPLACE",
-        **head.content_headers,
-        **{f"{USER_META_PREFIX}{name}": value for name, value in head.user_metadata.items()},
-        **target.request_headers(),
-        "x-oss-copy-source-if-match": head.etag,
-        "x-oss-storage-class": head.storage_class,
+        **rewritten_headers(state, target),
+        "x-oss-copy-source-if-match": state.head.etag,
         "x-oss-tagging-directive": "Copy",
     }
-    if state.acl and state.acl != "default":
-        headers["x-oss-object-acl"] = state.acl
     try:
-        return oss.copy_in_place(bucket_name, head.key, headers)
+        return oss.copy_in_place(bucket_name, state.head.key, headers)
     except CloudError as error:
         if error.http_status == 412:
             raise ObjectChanged(error) from None
         raise
+
+
+def rewritten_headers(state: ObjectState, target: Sse) -> dict[str, str]:
+    """What a rewrite of the object onto itself sends so it keeps everything but its encryption."""
+    head = state.head
+    headers = {
+        **head.content_headers,
+        **{f"{USER_META_PREFIX}{name}": value for name, value in head.user_metadata.items()},
+        **target.request_headers(),
+        "x-oss-storage-class": head.storage_class,
+    }
+    if state.acl and state.acl != "default":
+        headers["x-oss-object-acl"] = state.acl
+    return headers
 
 
 def verification_problems(before: ObjectState, after: ObjectState, target: Sse) -> list[str]:

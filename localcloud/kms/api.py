@@ -23,6 +23,7 @@ from django.db import close_old_connections
 
 from localcloud import accesskeys, keystore
 from localcloud.auth import MAX_SKEW_SECONDS, Headers, Identity, KmsAuthError, authenticate_kms
+from localcloud.faults import Fault
 from localcloud.kms import actions, byok, errors, lifecycle
 from localcloud.kms.errors import KmsError
 from localcloud.kms.params import Params
@@ -181,11 +182,14 @@ def _dispatch(incoming: Incoming) -> dict:
     return action(actions.Call(Params(incoming.params), region))
 
 
-def handle(environ) -> tuple[int, dict]:
+def handle(environ, fault: Fault | None = None) -> tuple[int, dict]:
+    """The status and JSON body for the request, or for `fault` (faults.py) without reading or changing anything."""
     request_id, host = str(uuid.uuid4()), environ.get("HTTP_HOST", "")
     # Each branch returns the body, not the exception: an exception kept in a local of this frame would form a
     # cycle through its traceback that, until a GC pass, pins what it references (a database connection).
     try:
+        if fault is not None:
+            raise KmsError(fault.status, fault.kms_code, fault.kms_message)
         return 200, {**_dispatch(_incoming(environ)), "RequestId": request_id}
     except keystore.KeyStoreError as error:
         failure = _from_keystore(error)
@@ -197,10 +201,10 @@ def handle(environ) -> tuple[int, dict]:
         return 500, KmsError(500, "InternalFailure", "Internal Failure.").body(request_id, host)
 
 
-def application(environ, start_response):
+def application(environ, start_response, fault: Fault | None = None):
     close_old_connections()
     try:
-        status, payload = handle(environ)
+        status, payload = handle(environ, fault)
     finally:
         close_old_connections()
     body = json.dumps(payload, ensure_ascii=False).encode("utf-8")

@@ -10,6 +10,7 @@ from django.db import close_old_connections
 
 from localcloud import accesskeys, crypto, errors
 from localcloud.auth import AuthError, authenticate_oss
+from localcloud.faults import Fault
 from localcloud.oss import routes
 from localcloud.oss.http import Request, Response, http_date
 
@@ -60,11 +61,14 @@ def _first_chunk_checked(body):
     return chained()
 
 
-def handle(environ) -> tuple[Response, str]:
+def handle(environ, fault: Fault | None = None) -> tuple[Response, str]:
+    """The response to the request, or to `fault` (faults.py) without reading or changing anything."""
     request_id = secrets.token_hex(12).upper()
     method = environ.get("REQUEST_METHOD", "GET").upper()
     host = environ.get("HTTP_HOST", "")
     try:
+        if fault is not None:
+            raise errors.OssError(fault.status, fault.oss_code, fault.oss_message)
         request = Request(environ)
         _authenticate(request)
         response = routes.resolve(request)(request)
@@ -86,10 +90,10 @@ def _closing(body):
         close_old_connections()
 
 
-def application(environ, start_response):
+def application(environ, start_response, fault: Fault | None = None):
     close_old_connections()
     started = time.perf_counter()
-    response, request_id = handle(environ)
+    response, request_id = handle(environ, fault)
     # The path only: a query string may carry presigned-URL signatures and tokens.
     log.info(
         "%s %s %s %s %.1f ms",

@@ -1,0 +1,275 @@
+"""One object through a job (design.md §7): HEAD, decide, copy onto itself, verify; transient errors retried.
+
+Every OSS request takes a token from the connection's shared bucket first; KMS work OSS does on our behalf
+(decrypting the old data key, generating the new one) takes tokens from the KMS bucket.
+"""
+
+from __future__ import annotations
+
+import random
+import time
+from dataclasses import dataclass, field
+from urllib.parse import quote
+
+from buckets import cse
+from buckets.oss import ObjectEntry, ObjectHead, OssClient
+from buckets.services.objects import (
+    COLD_STORAGE_CLASSES,
+    CRC64_HEADER,
+    ObjectState,
+    copy_with_encryption,
+    rewritten_headers,
+)
+from console.exceptions import CloudError
+from encryption.sse import KMS, NONE, Sse
+from jobs import limits
+from jobs.models import Job, ObjectOutcome
+
+TRANSIENT_CODES = {"RequestError", "Throttling", "ServiceUnavailable", "InternalError", "RequestTimeout"}
+MAX_ATTEMPTS = 8
+BACKOFF_BASE_SECONDS = 0.1
+BACKOFF_CAP_SECONDS = 10.0
+MAX_REEVALUATIONS = 3
+PART_SIZE = 64 * 1024**2
+ANY_ENCRYPTION = "any"  # a scan's target when the bucket has no default: encrypted at all
+
+
+def is_transient(error: CloudError) -> bool:
+    return error.code in TRANSIENT_CODES or error.http_status in (429, 500, 502, 503, 504)
+
+
+def backoff_seconds(attempt: int) -> float:
+    """Exponential backoff with full jitter: spreads the retries of many workers hitting the same trouble."""
+    return random.uniform(0, min(BACKOFF_CAP_SECONDS, BACKOFF_BASE_SECONDS * 2**attempt))
+
+
+def failure_reason(error: CloudError) -> str:
+    if error.http_status == 403 and "kms" in error.message.lower():
+        return "forbidden by kms"
+    if error.http_status == 403:
+        return "access denied"
+    if error.http_status == 404:
+        return "not found"
+    return error.code
+
+
+@dataclass(frozen=True)
+class Target:
+    """What objects should become; a KMS target without key id means the default key `alias/acs/oss`."""
+
+    sse: Sse
+    default_key_id: str = ""
+
+    def matches(self, got: Sse) -> bool:
+        want = self.sse
+        if want.method == ANY_ENCRYPTION:
+            return got.method != NONE
+        if got.method != want.method:
+            return False
+        if want.method == NONE:
+            return True
+        if got.algorithm != want.algorithm:
+            return False
+        if want.method != KMS:
+            return True
+        wanted_key = want.key_id or self.default_key_id
+        return got.key_id == wanted_key if wanted_key else False
+
+    def kms_calls_for(self, got: Sse) -> int:
+        """KMS requests OSS makes to rewrite an object: unwrap the old data key, generate the new one."""
+        return int(got.method == KMS) + int(self.sse.method == KMS)
+
+
+@dataclass
+class Result:
+    outcome: str
+    size: int = 0
+    state: str = ""
+    reason: str = ""
+    code: str = ""
+    request_id: str = ""
+    requests: int = 0
+    kms_calls: int = 0
+    head_seconds: float = 0.0
+
+    def as_dict(self) -> dict:
+        return self.__dict__.copy()
+
+
+def state_label(head: ObjectHead) -> str:
+    """How a scan names an object's encryption: the SSE label, marked when the content is client-side encrypted."""
+    label = Sse.of_headers(head.headers).label()
+    return f"{label} + client-side" if cse.recognise(head.headers) else label
+
+
+def unsupported_reason(head: ObjectHead) -> str:
+    """Why a copy onto itself cannot re-encrypt this object as it is ('' when it can)."""
+    object_type = head.header("x-oss-object-type")
+    if object_type == "Symlink":
+        return "symlink: re-encrypt the object it points to"
+    if object_type == "Appendable":
+        return "appendable object: a copy would end appending to it"
+    if head.storage_class in COLD_STORAGE_CLASSES and 'ongoing-request="false"' not in head.header("x-oss-restore"):
+        return f"{head.storage_class} object not restored"
+    return ""
+
+
+@dataclass
+class ObjectWork:
+    """The job's view of one object, and the counters its requests add up to."""
+
+    job: Job
+    oss: OssClient
+    target: Target
+    result: Result = field(default_factory=lambda: Result(Job.PENDING))
+
+    def call(self, operation, *args, **kwargs):
+        """One OSS request under the connection's rate limit, with transient errors retried."""
+        for attempt in range(MAX_ATTEMPTS):
+            limits.take_oss(self.job.connection_id, self.job.requests_per_second)
+            self.result.requests += 1
+            try:
+                return operation(*args, **kwargs)
+            except CloudError as error:
+                if not is_transient(error) or attempt == MAX_ATTEMPTS - 1:
+                    raise
+                time.sleep(backoff_seconds(attempt))
+        raise AssertionError("unreachable")
+
+
+def process(job: Job, oss: OssClient, target: Target, entry: ObjectEntry | None, key: str) -> Result:
+    """Decide and (unless scanning or dry-running) rewrite one object; every error becomes a recorded outcome."""
+    work = ObjectWork(job, oss, target)
+    try:
+        result = _process(work, entry, key)
+    except CloudError as error:
+        result = work.result
+        result.outcome, result.reason = ObjectOutcome.FAILED, failure_reason(error)
+        result.code, result.request_id = error.code, error.request_id
+        if error.message and result.reason != error.message:
+            result.reason = f"{result.reason}: {error.message}"
+    return result
+
+
+def _outside_size_range(job: Job, size: int) -> bool:
+    return (job.min_size is not None and size < job.min_size) or (job.max_size is not None and size > job.max_size)
+
+
+def _selected(job: Job, got: Sse) -> bool:
+    if job.select == Job.SELECT_UNENCRYPTED:
+        return got.method == NONE
+    if job.select == Job.SELECT_KEY:
+        return got.method == KMS and got.key_id == job.select_key_id
+    if job.select == Job.SELECT_ALGORITHM:
+        return got.method != NONE and got.algorithm == job.select_algorithm
+    return True
+
+
+def _process(work: ObjectWork, entry: ObjectEntry | None, key: str) -> Result:
+    job, result = work.job, work.result
+    if entry is not None and _outside_size_range(job, entry.size):
+        result.outcome, result.size = ObjectOutcome.FILTERED, entry.size
+        return result
+    for _ in range(MAX_REEVALUATIONS):
+        started = time.monotonic()
+        try:
+            head = work.call(work.oss.head_object, job.bucket, key)
+        except CloudError as error:
+            if error.http_status != 404:
+                raise
+            result.outcome, result.reason = ObjectOutcome.SKIPPED, "deleted since it was listed"
+            return result
+        result.head_seconds += time.monotonic() - started
+        got = Sse.of_headers(head.headers)
+        result.size, result.state = head.size, state_label(head)
+        decided = _decide(work, head, got)
+        if decided or job.kind == Job.SCAN or job.dry_run:
+            return result
+        try:
+            _rewrite(work, head, got)
+        except CloudError as error:
+            if error.http_status == 412:
+                continue  # overwritten meanwhile: look at the new version, never clobber it
+            raise
+        return result
+    result.outcome, result.reason = ObjectOutcome.SKIPPED, "the object kept changing while the job tried to copy it"
+    return result
+
+
+def _decide(work: ObjectWork, head: ObjectHead, got: Sse) -> bool:
+    """Set the outcome when nothing is to be written (True); otherwise leave it to the rewrite (False)."""
+    job, result = work.job, work.result
+    if _outside_size_range(job, head.size) or not _selected(job, got):
+        result.outcome = ObjectOutcome.FILTERED
+        return True
+    if work.target.matches(got):
+        result.outcome = ObjectOutcome.COMPLIANT
+        return True
+    reason = unsupported_reason(head)
+    if reason:
+        result.outcome, result.reason = ObjectOutcome.SKIPPED, reason
+        return True
+    if job.kind == Job.SCAN:
+        result.outcome = ObjectOutcome.NOT_MATCHING
+        return True
+    if job.dry_run:
+        result.outcome = ObjectOutcome.PLANNED
+        result.kms_calls = work.target.kms_calls_for(got)
+        return True
+    return False
+
+
+def _rewrite(work: ObjectWork, head: ObjectHead, got: Sse) -> None:
+    """Steps 3 and 4: copy onto itself as targeted, then HEAD again and compare."""
+    job, result, oss = work.job, work.result, work.oss
+    acl = work.call(oss.object_acl, job.bucket, head.key)
+    state = ObjectState(head, acl, {})
+    kms_calls = work.target.kms_calls_for(got)
+    limits.take_kms(job.connection_id, job.kms_per_second, kms_calls)
+    result.kms_calls += kms_calls
+    if head.size > job.copy_threshold:
+        written = _multipart_rewrite(work, state)
+    else:
+        written = work.call(copy_with_encryption, oss, job.bucket, state, work.target.sse)
+    result.request_id = written.request_id
+    after = work.call(oss.head_object, job.bucket, head.key)
+    problems = _verification_problems(head, after, work.target)
+    if problems:
+        result.outcome, result.reason = ObjectOutcome.FAILED, "check after the copy: " + "; ".join(problems)
+        result.code = "VerificationFailed"
+        return
+    result.outcome = ObjectOutcome.REENCRYPTED
+
+
+def _multipart_rewrite(work: ObjectWork, state: ObjectState):
+    job, oss, head = work.job, work.oss, state.head
+    headers = rewritten_headers(state, work.target.sse)
+    if head.header("x-oss-tagging-count") not in ("", "0"):
+        tags = work.call(oss.object_tags, job.bucket, head.key)
+        headers["x-oss-tagging"] = "&".join(f"{quote(k, safe='')}={quote(v, safe='')}" for k, v in tags.items())
+    parts = -(-head.size // PART_SIZE)
+    limits.take_oss(job.connection_id, job.requests_per_second, parts + 2)
+    result = work.call(oss.multipart_copy_in_place, job.bucket, head.key, head.etag, head.size, headers, PART_SIZE)
+    work.result.requests += parts + 2
+    return result
+
+
+def _verification_problems(before: ObjectHead, after: ObjectHead, target: Target) -> list[str]:
+    problems = []
+    got = Sse.of_headers(after.headers)
+    if target.sse.method == KMS and not (target.sse.key_id or target.default_key_id):
+        # alias/acs/oss did not exist when the job started: OSS has just created it for this copy.
+        target = Target(target.sse, got.key_id)
+    if not target.matches(got):
+        problems.append(f"the encryption is {got.label()}, not {target.sse.label()}")
+    for name, was, now in (
+        ("size", before.size, after.size),
+        ("CRC64", before.header(CRC64_HEADER), after.header(CRC64_HEADER)),
+        ("storage class", before.storage_class, after.storage_class),
+        ("user metadata", before.user_metadata, after.user_metadata),
+        ("content headers", before.content_headers, after.content_headers),
+        ("tag count", before.header("x-oss-tagging-count"), after.header("x-oss-tagging-count")),
+    ):
+        if was != now:
+            problems.append(f"the {name} changed")
+    return problems

@@ -1,0 +1,223 @@
+"""Jobs (compliance scans and re-encryption runs), their listing pages, per-object outcomes, and schedules.
+
+A job walks a bucket page by page (ListObjectsV2); each page is a checkpoint: it records where its listing
+starts and, once processed, what happened to its objects. Totals are sums over pages, so no two workers ever
+update the same counter row.
+"""
+
+from django.conf import settings
+from django.db import models
+from django.utils import timezone
+
+from buckets.models import Connection
+
+
+class JobSpec(models.Model):
+    """What a job does: which objects (filter), what they should become (target), and how fast (limits)."""
+
+    SCAN, REENCRYPT = "scan", "reencrypt"
+    KINDS = [(SCAN, "Compliance scan"), (REENCRYPT, "Re-encryption")]
+
+    SELECT_ALL, SELECT_UNENCRYPTED, SELECT_NOT_MATCHING, SELECT_KEY, SELECT_ALGORITHM = (
+        "all",
+        "unencrypted",
+        "not-matching",
+        "key",
+        "algorithm",
+    )
+    SELECTIONS = [
+        (SELECT_NOT_MATCHING, "Every object not matching the target"),
+        (SELECT_UNENCRYPTED, "Unencrypted objects"),
+        (SELECT_KEY, "Objects under a given KMS key"),
+        (SELECT_ALGORITHM, "Objects under a given algorithm"),
+        (SELECT_ALL, "All objects (scans)"),
+    ]
+    TARGET_DEFAULT, TARGET_EXPLICIT = "bucket-default", "explicit"
+    TARGET_MODES = [(TARGET_DEFAULT, "The bucket default"), (TARGET_EXPLICIT, "An explicit encryption")]
+
+    kind = models.CharField(max_length=16, choices=KINDS, default=REENCRYPT)
+    connection = models.ForeignKey(Connection, on_delete=models.CASCADE, related_name="+")
+    bucket = models.CharField(max_length=63)
+    prefixes = models.JSONField(default=list, blank=True, help_text="Empty: the whole bucket.")
+    select = models.CharField(max_length=16, choices=SELECTIONS, default=SELECT_NOT_MATCHING)
+    select_key_id = models.CharField(max_length=128, blank=True)
+    select_algorithm = models.CharField(max_length=8, blank=True)
+    min_size = models.BigIntegerField(null=True, blank=True)
+    max_size = models.BigIntegerField(null=True, blank=True)
+    target_mode = models.CharField(max_length=16, choices=TARGET_MODES, default=TARGET_DEFAULT)
+    target_method = models.CharField(max_length=8, blank=True)
+    target_algorithm = models.CharField(max_length=8, blank=True)
+    target_key_id = models.CharField(max_length=128, blank=True)
+    concurrency = models.PositiveIntegerField(default=8)
+    requests_per_second = models.PositiveIntegerField(default=200, help_text="OSS requests per second, 0: no cap.")
+    kms_per_second = models.PositiveIntegerField(default=100, help_text="KMS calls per second, 0: no cap.")
+
+    class Meta:
+        abstract = True
+
+
+class Schedule(JobSpec):
+    """A re-encryption (or scan) policy that beat runs on a crontab or an interval; each run creates a job."""
+
+    name = models.CharField(max_length=100, unique=True)
+    enabled = models.BooleanField(default=True)
+    crontab = models.CharField(max_length=100, blank=True, help_text="minute hour day-of-month month day-of-week")
+    interval_minutes = models.PositiveIntegerField(null=True, blank=True)
+    periodic_task = models.OneToOneField(
+        "django_celery_beat.PeriodicTask", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["name"]
+        permissions = [("run_jobs", "Can start, pause, resume and cancel jobs and edit schedules")]
+
+    def __str__(self):
+        return self.name
+
+
+class ScheduleRun(models.Model):
+    """One firing of a schedule: the job it started, or why it was skipped."""
+
+    STARTED, SKIPPED, FAILED = "started", "skipped", "failed"
+    OUTCOMES = [(STARTED, "Started"), (SKIPPED, "Skipped"), (FAILED, "Failed to start")]
+
+    schedule = models.ForeignKey(Schedule, on_delete=models.CASCADE, related_name="runs")
+    at = models.DateTimeField(auto_now_add=True)
+    outcome = models.CharField(max_length=8, choices=OUTCOMES)
+    job = models.ForeignKey("Job", null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    reason = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["-at", "-id"]
+
+    def __str__(self):
+        return f"{self.schedule} at {self.at:%Y-%m-%d %H:%M}: {self.outcome}"
+
+
+class Job(JobSpec):
+    PENDING, RUNNING, PAUSED, CANCELLING = "pending", "running", "paused", "cancelling"
+    CANCELLED, COMPLETED, COMPLETED_WITH_ERRORS, FAILED = "cancelled", "completed", "completed-with-errors", "failed"
+    STATES = [
+        (PENDING, "Pending"),
+        (RUNNING, "Running"),
+        (PAUSED, "Paused"),
+        (CANCELLING, "Cancelling"),
+        (CANCELLED, "Cancelled"),
+        (COMPLETED, "Completed"),
+        (COMPLETED_WITH_ERRORS, "Completed with errors"),
+        (FAILED, "Failed"),
+    ]
+    ACTIVE_STATES = (PENDING, RUNNING, PAUSED, CANCELLING)
+    FINISHED_STATES = (CANCELLED, COMPLETED, COMPLETED_WITH_ERRORS, FAILED)
+
+    dry_run = models.BooleanField(default=False)
+    state = models.CharField(max_length=24, choices=STATES, default=PENDING)
+    error = models.TextField(blank=True)
+    # The target as resolved when the job started (the bucket default is read once, so the job is consistent).
+    resolved_method = models.CharField(max_length=8, blank=True)
+    resolved_algorithm = models.CharField(max_length=8, blank=True)
+    resolved_key_id = models.CharField(max_length=128, blank=True)
+    resolved_label = models.CharField(max_length=200, blank=True)
+    default_key_id = models.CharField(max_length=128, blank=True, help_text="The id behind alias/acs/oss, if any.")
+    page_size = models.PositiveIntegerField(default=100)
+    copy_threshold = models.BigIntegerField(help_text="Objects above this size go through multipart copy.")
+    listing_done = models.BooleanField(default=False)
+    # Counted by a listing pass ahead of the work, so progress has a total long before the last page.
+    total_objects = models.BigIntegerField(default=0)
+    total_bytes = models.BigIntegerField(default=0)
+    total_known = models.BooleanField(default=False)
+    schedule = models.ForeignKey(Schedule, null=True, blank=True, on_delete=models.SET_NULL, related_name="jobs")
+    retry_of = models.ForeignKey("self", null=True, blank=True, on_delete=models.SET_NULL, related_name="retries")
+    retry_keys = models.JSONField(default=list, blank=True, help_text="A follow-up job works on these keys only.")
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL)
+    created_at = models.DateTimeField(auto_now_add=True)
+    started_at = models.DateTimeField(null=True, blank=True)
+    running_since = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+    active_seconds = models.FloatField(default=0, help_text="Time spent running before `running_since`.")
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        indexes = [models.Index(fields=["connection", "bucket", "kind", "state"])]
+
+    def __str__(self):
+        return f"{self.get_kind_display()} #{self.pk} of {self.bucket}"
+
+    @property
+    def is_active(self) -> bool:
+        return self.state in self.ACTIVE_STATES
+
+    def running_seconds(self) -> float:
+        """Time spent running so far, pauses excluded."""
+        if self.running_since is None:
+            return self.active_seconds
+        return self.active_seconds + (timezone.now() - self.running_since).total_seconds()
+
+
+class JobPage(models.Model):
+    """One listing page of a job: where it starts (checkpoint), who works on it, and what it did."""
+
+    PENDING, RUNNING, DONE, CANCELLED = "pending", "running", "done", "cancelled"
+    STATES = [(PENDING, "Pending"), (RUNNING, "Running"), (DONE, "Done"), (CANCELLED, "Cancelled")]
+
+    job = models.ForeignKey(Job, on_delete=models.CASCADE, related_name="pages")
+    number = models.PositiveIntegerField()
+    prefix_index = models.PositiveIntegerField(default=0)
+    start_token = models.TextField(blank=True)
+    state = models.CharField(max_length=12, choices=STATES, default=PENDING)
+    lease_until = models.DateTimeField(null=True, blank=True)
+    listed_objects = models.PositiveIntegerField(default=0)
+    listed_bytes = models.BigIntegerField(default=0)
+    # outcome -> [objects, bytes]; state label -> [objects, bytes]
+    outcomes = models.JSONField(default=dict)
+    states = models.JSONField(default=dict)
+    requests = models.PositiveIntegerField(default=0)
+    kms_calls = models.PositiveIntegerField(default=0)
+    head_seconds = models.FloatField(default=0)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["job", "number"]
+        constraints = [models.UniqueConstraint(fields=["job", "number"], name="one_page_per_number")]
+        indexes = [models.Index(fields=["job", "state"])]
+
+    def __str__(self):
+        return f"page {self.number} of job {self.job_id}"
+
+
+class ObjectOutcome(models.Model):
+    """What happened to one object, kept for every failure, skip and non-matching object (successes are counted)."""
+
+    REENCRYPTED, COMPLIANT, PLANNED, FILTERED = "reencrypted", "compliant", "planned", "filtered"
+    SKIPPED, FAILED, NOT_MATCHING = "skipped", "failed", "not-matching"
+    KINDS = [
+        (REENCRYPTED, "Re-encrypted"),
+        (COMPLIANT, "Already compliant"),
+        (PLANNED, "Would be re-encrypted"),
+        (FILTERED, "Outside the filter"),
+        (SKIPPED, "Skipped"),
+        (FAILED, "Failed"),
+        (NOT_MATCHING, "Not matching the target"),
+    ]
+    KEPT = (SKIPPED, FAILED, NOT_MATCHING)
+
+    job = models.ForeignKey(Job, on_delete=models.CASCADE, related_name="outcomes")
+    key = models.CharField(max_length=1024)
+    size = models.BigIntegerField(default=0)
+    outcome = models.CharField(max_length=16, choices=KINDS)
+    state = models.CharField(max_length=200, blank=True, help_text="The encryption the object had.")
+    reason = models.TextField(blank=True)
+    code = models.CharField(max_length=100, blank=True)
+    request_id = models.CharField(max_length=100, blank=True)
+    at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["id"]
+        indexes = [models.Index(fields=["job", "outcome"])]
+        constraints = [models.UniqueConstraint(fields=["job", "key"], name="one_outcome_per_object")]
+
+    def __str__(self):
+        return f"{self.key}: {self.outcome}"

@@ -1,0 +1,279 @@
+"""The worker side of a job: claim a listing page, list it, hand the next page to another worker, process the
+objects, and record the page as one checkpoint.
+
+A page is claimed with a lease. A worker that dies leaves the lease to expire, and the recovery task hands the
+page to another worker, which skips the objects already done: each finished object is noted in a Redis hash
+that lives until the page is recorded. So nothing is lost and nothing is counted twice.
+"""
+
+from __future__ import annotations
+
+import datetime
+import json
+import logging
+import time
+from concurrent.futures import ThreadPoolExecutor
+
+from django.conf import settings
+from django.db import transaction
+from django.db.models import Q
+from django.utils import timezone
+
+from buckets.oss import ObjectEntry, OssClient
+from encryption.sse import Sse
+from jobs import control, engine, limits
+from jobs.models import Job, JobPage, ObjectOutcome
+
+logger = logging.getLogger(__name__)
+
+
+def lease_seconds() -> float:
+    return float(settings.JOBS_PAGE_LEASE_SECONDS)
+
+
+def claim(job_id: int, number: int) -> JobPage | None:
+    """Take the page if it waits or its last worker's lease ran out; None when someone else has it or it is done."""
+    now = timezone.now()
+    claimable = Q(state=JobPage.PENDING) | Q(state=JobPage.RUNNING, lease_until__lt=now)
+    taken = JobPage.objects.filter(claimable, job_id=job_id, number=number).update(
+        state=JobPage.RUNNING, lease_until=now + datetime.timedelta(seconds=lease_seconds())
+    )
+    return JobPage.objects.select_related("job__connection").get(job_id=job_id, number=number) if taken else None
+
+
+def run_page(job_id: int, number: int) -> None:
+    page = claim(job_id, number)
+    if page is None:
+        return
+    job = page.job
+    state = control.state_of(job)
+    if state != Job.RUNNING:
+        _stop(page, state)
+        return
+    entries = _list(page)
+    done = ObjectProgress(page)
+    remaining = [entry for entry in entries if not done.has(entry.key)]
+    stopped_by = _process_all(page, remaining, done)
+    if stopped_by:
+        _stop(page, stopped_by, done)
+        return
+    record(page, JobPage.DONE, done)
+
+
+def _list(page: JobPage) -> list[ObjectEntry]:
+    """This page's objects; the first time through, the next page is created and queued for any worker."""
+    job = page.job
+    if job.retry_keys:
+        keys = job.retry_keys[page.number * job.page_size : (page.number + 1) * job.page_size]
+        entries = [ObjectEntry(key, -1, "", None, "", "") for key in keys]
+        more = (page.number + 1) * job.page_size < len(job.retry_keys)
+        _queue_next(page, more, page.prefix_index, "")
+        return entries
+    prefixes = job.prefixes or [""]
+    oss = OssClient(job.connection)
+    work = engine.ObjectWork(job, oss, engine.Target(Sse()))
+    listed = work.call(
+        oss.list_objects, job.bucket, prefixes[page.prefix_index], page.start_token, job.page_size, delimiter=""
+    )
+    if listed.next_token:
+        _queue_next(page, True, page.prefix_index, listed.next_token)
+    else:
+        _queue_next(page, page.prefix_index + 1 < len(prefixes), page.prefix_index + 1, "")
+    JobPage.objects.filter(pk=page.pk).update(
+        listed_objects=len(listed.objects), listed_bytes=sum(entry.size for entry in listed.objects)
+    )
+    return listed.objects
+
+
+def _queue_next(page: JobPage, more: bool, prefix_index: int, token: str) -> None:
+    if not more:
+        Job.objects.filter(pk=page.job_id).update(listing_done=True)
+        return
+    _, created = JobPage.objects.get_or_create(
+        job_id=page.job_id, number=page.number + 1, defaults={"prefix_index": prefix_index, "start_token": token}
+    )
+    if created:
+        enqueue(page.job_id, page.number + 1)
+
+
+def enqueue(job_id: int, number: int) -> None:
+    from jobs.tasks import run_page_task
+
+    transaction.on_commit(lambda: run_page_task.delay(job_id, number))
+
+
+class ObjectProgress:
+    """The objects of one page already done, in Redis until the page is recorded (survives a worker's death)."""
+
+    def __init__(self, page: JobPage):
+        self.key = f"console:job:{page.job_id}:page:{page.number}"
+        self.redis = limits.client()
+        self.done = {name.decode(): json.loads(value) for name, value in self.redis.hgetall(self.key).items()}
+
+    def has(self, key: str) -> bool:
+        return key in self.done
+
+    def add(self, key: str, result: engine.Result) -> None:
+        self.done[key] = result.as_dict()
+        with self.redis.pipeline() as pipe:
+            pipe.hset(self.key, key, json.dumps(result.as_dict()))
+            pipe.expire(self.key, 7 * 24 * 3600)
+            pipe.execute()
+
+    def results(self) -> dict[str, dict]:
+        return self.done
+
+    def forget(self) -> None:
+        self.redis.delete(self.key)
+
+
+def _process_all(page: JobPage, entries: list[ObjectEntry], done: ObjectProgress) -> str:
+    """Process the entries with the job's concurrency; returns the state that stopped it early, or ''."""
+    job = page.job
+    if not entries:
+        return ""
+    oss = OssClient(job.connection, pool_size=max(10, job.concurrency))
+    target = engine.Target(Sse(job.resolved_method, job.resolved_algorithm, job.resolved_key_id), job.default_key_id)
+    stop = {"state": ""}
+    renewed = {"at": time.monotonic()}
+
+    def one(entry: ObjectEntry) -> None:
+        if stop["state"]:
+            return
+        state = control.state_of(job)
+        if state != Job.RUNNING:
+            stop["state"] = state
+            return
+        with limits.slot(job.pk, job.concurrency):
+            result = engine.process(job, oss, target, entry if entry.size >= 0 else None, entry.key)
+        done.add(entry.key, result)
+        if time.monotonic() - renewed["at"] > lease_seconds() / 3:
+            renewed["at"] = time.monotonic()
+            _renew(page)
+
+    with ThreadPoolExecutor(max_workers=max(1, job.concurrency), thread_name_prefix=f"job{job.pk}") as pool:
+        for future in [pool.submit(one, entry) for entry in entries]:
+            future.result()
+    return stop["state"]
+
+
+def _renew(page: JobPage) -> None:
+    JobPage.objects.filter(pk=page.pk, state=JobPage.RUNNING).update(
+        lease_until=timezone.now() + datetime.timedelta(seconds=lease_seconds())
+    )
+
+
+def _stop(page: JobPage, state: str, done: ObjectProgress | None = None) -> None:
+    """Paused: hand the page back (its done objects stay noted). Cancelled: record what was done."""
+    if state in (Job.CANCELLING, Job.CANCELLED) or state in Job.FINISHED_STATES:
+        record(page, JobPage.CANCELLED, done or ObjectProgress(page))
+        return
+    JobPage.objects.filter(pk=page.pk).update(state=JobPage.PENDING, lease_until=None)
+    if control.state_of(page.job) == Job.RUNNING:  # resumed while this page was stopping
+        enqueue(page.job_id, page.number)
+
+
+def record(page: JobPage, state: str, done: ObjectProgress) -> None:
+    """The checkpoint: the page's counts and its kept outcomes in one transaction, then maybe the job's end."""
+    results = done.results()
+    outcomes: dict[str, list[int]] = {}
+    states: dict[str, list[int]] = {}
+    for result in results.values():
+        _add(outcomes, result["outcome"], result["size"])
+        if result["state"]:
+            _add(states, result["state"], result["size"])
+    kept = [
+        ObjectOutcome(
+            job_id=page.job_id,
+            key=key,
+            size=result["size"],
+            outcome=result["outcome"],
+            state=result["state"],
+            reason=result["reason"][:2000],
+            code=result["code"][:100],
+            request_id=result["request_id"][:100],
+        )
+        for key, result in results.items()
+        if result["outcome"] in ObjectOutcome.KEPT
+    ]
+    with transaction.atomic():
+        JobPage.objects.filter(pk=page.pk).update(
+            state=state,
+            lease_until=None,
+            outcomes=outcomes,
+            states=states,
+            requests=sum(r["requests"] for r in results.values()),
+            kms_calls=sum(r["kms_calls"] for r in results.values()),
+            head_seconds=sum(r["head_seconds"] for r in results.values()),
+        )
+        ObjectOutcome.objects.bulk_create(kept, ignore_conflicts=True, batch_size=500)
+    done.forget()
+    finish_if_done(page.job_id)
+
+
+def _add(totals: dict[str, list[int]], name: str, size: int) -> None:
+    counts = totals.setdefault(name, [0, 0])
+    counts[0] += 1
+    counts[1] += max(size, 0)
+
+
+def in_flight(job: Job) -> dict[str, list[int]]:
+    """Outcomes of the objects done on pages still running (for live progress)."""
+    totals: dict[str, list[int]] = {}
+    redis = limits.client()
+    for number in job.pages.filter(state=JobPage.RUNNING).values_list("number", flat=True):
+        for value in redis.hvals(f"console:job:{job.pk}:page:{number}"):
+            result = json.loads(value)
+            _add(totals, result["outcome"], result["size"])
+    return totals
+
+
+def finish_if_done(job_id: int) -> Job | None:
+    """End the job once no page waits or runs: cancelled, completed, or completed with errors.
+
+    The job row is locked while deciding, so of two pages finishing together exactly one ends the job.
+    """
+    with transaction.atomic():
+        job = Job.objects.select_for_update().get(pk=job_id)
+        if job.state in Job.FINISHED_STATES or job.state == Job.PAUSED:
+            return None
+        open_pages = job.pages.filter(state__in=(JobPage.PENDING, JobPage.RUNNING))
+        if job.state == Job.CANCELLING:
+            if job.pages.filter(state=JobPage.RUNNING, lease_until__gte=timezone.now()).exists():
+                return None
+            open_pages.update(state=JobPage.CANCELLED, lease_until=None)
+            final = Job.CANCELLED
+        elif job.listing_done and not open_pages.exists():
+            failed = job.outcomes.filter(outcome=ObjectOutcome.FAILED).exists()
+            final = Job.COMPLETED_WITH_ERRORS if failed else Job.COMPLETED
+        else:
+            return None
+        job.state, job.finished_at = final, timezone.now()
+        job.active_seconds = job.running_seconds()
+        job.running_since = None
+        job.save(update_fields=["state", "finished_at", "active_seconds", "running_since"])
+    control.publish(job)
+    from jobs import services
+
+    services.record_finish(job)
+    return job
+
+
+def recover_stalled() -> int:
+    """Hand pages of dead workers (lease run out) and pages never picked up to a worker again; returns how many."""
+    now = timezone.now()
+    stale = now - datetime.timedelta(seconds=lease_seconds())
+    handed = 0
+    for job in Job.objects.filter(state__in=(Job.RUNNING, Job.CANCELLING)):
+        if job.state == Job.CANCELLING:
+            finish_if_done(job.pk)
+            continue
+        pages = job.pages.filter(
+            Q(state=JobPage.RUNNING, lease_until__lt=now) | Q(state=JobPage.PENDING, updated_at__lt=stale)
+        )
+        for number in pages.values_list("number", flat=True):
+            JobPage.objects.filter(job=job, number=number).update(updated_at=now)
+            enqueue(job.pk, number)
+            handed += 1
+        finish_if_done(job.pk)
+    return handed

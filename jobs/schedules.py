@@ -1,0 +1,198 @@
+"""Schedules: a job spec that Celery beat (django-celery-beat's database scheduler) runs on a crontab or an
+interval. Each firing starts a job, or is recorded as skipped while the previous one is still going."""
+
+from __future__ import annotations
+
+import datetime
+import json
+
+from django.db import transaction
+from django.utils import timezone
+from django_celery_beat.models import CrontabSchedule, IntervalSchedule, PeriodicTask
+
+from audit.models import AuditEvent
+from audit.services import record
+from buckets.models import Connection
+from console.exceptions import NotFound, ServiceError
+from jobs import services
+from jobs.models import Job, Schedule, ScheduleRun
+
+TASK_NAME = "jobs.run_schedule"
+
+
+def _crontab_fields(text: str) -> dict[str, str]:
+    parts = text.split()
+    if len(parts) != 5:
+        raise ServiceError(
+            f"Crontab {text!r} needs five fields: minute hour day-of-month month day-of-week (e.g. '0 2 * * *')."
+        )
+    fields = dict(zip(("minute", "hour", "day_of_month", "month_of_year", "day_of_week"), parts, strict=True))
+    try:
+        CrontabSchedule(**fields).schedule  # noqa: B018 - building it validates every field
+    except (ValueError, TypeError) as error:
+        raise ServiceError(f"Crontab {text!r} is not valid: {error}.") from None
+    return fields
+
+
+def check_timing(crontab: str, interval_minutes: int | None) -> tuple[str, int | None]:
+    crontab = " ".join((crontab or "").split())
+    if bool(crontab) == bool(interval_minutes):
+        raise ServiceError("Give either a crontab or an interval in minutes, not both and not neither.")
+    if interval_minutes is not None and not (isinstance(interval_minutes, int) and 1 <= interval_minutes <= 525_600):
+        raise ServiceError("The interval is a whole number of minutes from 1 to 525600 (a year).")
+    if crontab:
+        _crontab_fields(crontab)
+    return crontab, interval_minutes
+
+
+def _sync_periodic_task(schedule: Schedule) -> None:
+    """The beat entry mirrors the schedule: timing, enabled flag, and the schedule id as the task argument."""
+    if schedule.crontab:
+        timing = {
+            "crontab": CrontabSchedule.objects.get_or_create(
+                **_crontab_fields(schedule.crontab), timezone=timezone.get_current_timezone_name()
+            )[0],
+            "interval": None,
+        }
+    else:
+        timing = {
+            "interval": IntervalSchedule.objects.get_or_create(
+                every=schedule.interval_minutes, period=IntervalSchedule.MINUTES
+            )[0],
+            "crontab": None,
+        }
+    task = schedule.periodic_task or PeriodicTask(name=f"schedule:{schedule.pk}", task=TASK_NAME)
+    task.args = json.dumps([schedule.pk])
+    task.enabled = schedule.enabled
+    for name, value in timing.items():
+        setattr(task, name, value)
+    task.save()
+    if schedule.periodic_task_id != task.pk:
+        schedule.periodic_task = task
+        schedule.save(update_fields=["periodic_task"])
+
+
+def _snapshot(schedule: Schedule) -> dict:
+    return {
+        "name": schedule.name,
+        "bucket": schedule.bucket,
+        "enabled": schedule.enabled,
+        "crontab": schedule.crontab,
+        "interval_minutes": schedule.interval_minutes,
+        **services.Spec.of(schedule).fields(),
+    }
+
+
+def save_schedule(
+    *,
+    actor,
+    connection: Connection,
+    bucket: str,
+    name: str,
+    spec: services.Spec,
+    crontab: str = "",
+    interval_minutes: int | None = None,
+    enabled: bool = True,
+    schedule: Schedule | None = None,
+) -> Schedule:
+    """Create (schedule None) or change a schedule; checked like a job, so a schedule cannot fail at its first run
+    for a reason known now."""
+    action = "schedule.update" if schedule else "schedule.create"
+    before = _snapshot(schedule) if schedule else None
+    try:
+        name = (name or "").strip()
+        if not name or len(name) > 100:
+            raise ServiceError("A schedule needs a name of at most 100 characters.")
+        clash = Schedule.objects.filter(name=name).exclude(pk=schedule.pk if schedule else None)
+        if clash.exists():
+            raise ServiceError(f"There is already a schedule named {name!r}.")
+        crontab, interval_minutes = check_timing(crontab, interval_minutes)
+        spec = services.check_spec(services.find_bucket(connection, bucket), spec)
+    except ServiceError as refusal:
+        record(
+            action,
+            actor=actor,
+            connection=connection,
+            bucket=bucket,
+            before=before,
+            outcome=AuditEvent.FAILURE,
+            error=refusal.message,
+        )
+        raise
+    with transaction.atomic():
+        schedule = schedule or Schedule(created_by=actor if getattr(actor, "is_authenticated", False) else None)
+        for attribute, value in spec.fields().items():
+            setattr(schedule, attribute, value)
+        schedule.connection, schedule.bucket, schedule.name = connection, bucket, name
+        schedule.crontab, schedule.interval_minutes, schedule.enabled = crontab, interval_minutes, enabled
+        schedule.save()
+        _sync_periodic_task(schedule)
+        record(
+            action,
+            actor=actor,
+            connection=connection,
+            bucket=bucket,
+            target=f"schedule:{schedule.pk}",
+            before=before,
+            after=_snapshot(schedule),
+        )
+    return schedule
+
+
+def delete_schedule(schedule: Schedule, actor) -> None:
+    with transaction.atomic():
+        record(
+            "schedule.delete",
+            actor=actor,
+            connection=schedule.connection,
+            bucket=schedule.bucket,
+            target=f"schedule:{schedule.pk}",
+            before=_snapshot(schedule),
+        )
+        if schedule.periodic_task:
+            schedule.periodic_task.delete()
+        schedule.delete()
+
+
+def get_schedule(schedule_id) -> Schedule:
+    schedule = Schedule.objects.select_related("connection", "periodic_task").filter(pk=schedule_id).first()
+    if schedule is None:
+        raise NotFound(f"There is no schedule {schedule_id}.")
+    return schedule
+
+
+def run_schedule(schedule_id: int) -> ScheduleRun:
+    """One firing: a job, unless the previous one of this schedule is still going (then a skipped run)."""
+    schedule = get_schedule(schedule_id)
+    running = schedule.jobs.filter(state__in=Job.ACTIVE_STATES).order_by("-created_at").first()
+    if running:
+        reason = f"job {running.pk} of this schedule is still {running.get_state_display().lower()}"
+        record(
+            "schedule.skip",
+            connection=schedule.connection,
+            bucket=schedule.bucket,
+            target=f"schedule:{schedule.pk}",
+            after={"reason": reason},
+        )
+        return ScheduleRun.objects.create(schedule=schedule, outcome=ScheduleRun.SKIPPED, job=running, reason=reason)
+    try:
+        job = services.create_job(
+            actor=None,
+            connection=schedule.connection,
+            bucket=schedule.bucket,
+            spec=services.Spec.of(schedule),
+            schedule=schedule,
+        )
+    except ServiceError as refusal:
+        return ScheduleRun.objects.create(schedule=schedule, outcome=ScheduleRun.FAILED, reason=refusal.message)
+    return ScheduleRun.objects.create(schedule=schedule, outcome=ScheduleRun.STARTED, job=job)
+
+
+def next_run(schedule: Schedule) -> datetime.datetime | None:
+    """When beat fires it next (None when disabled)."""
+    task = schedule.periodic_task
+    if not schedule.enabled or task is None:
+        return None
+    timing = task.schedule
+    remaining = timing.remaining_estimate(task.last_run_at or task.date_changed or timezone.now())
+    return timezone.now() + max(remaining, datetime.timedelta(0))

@@ -1,0 +1,587 @@
+"""Jobs as people drive them: create (scan, dry run or real run), pause, resume, cancel, retry the failures,
+follow the progress, read the plan and the report. Form views, the API, `manage.py reencrypt` and schedules all
+come through here; the workers' side is in jobs.pages.
+"""
+
+from __future__ import annotations
+
+import datetime
+import math
+import posixpath
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+
+from django.conf import settings
+from django.db import transaction
+from django.utils import timezone
+
+from audit.models import AuditEvent
+from audit.services import record
+from buckets.models import Bucket, Connection
+from buckets.oss import OssClient
+from buckets.services.buckets import check_encryption_allowed, refresh_buckets
+from console.exceptions import Conflict, NotFound, ServiceError
+from encryption import catalog
+from encryption.kms import KmsClient
+from encryption.sse import AES256, KMS, NONE, SM4, Sse, parse
+from jobs import control, limits, pages
+from jobs.engine import ANY_ENCRYPTION
+from jobs.models import Job, JobPage, JobSpec, ObjectOutcome
+
+MAX_PREFIXES = 20
+MAX_CONCURRENCY = 64
+MAX_RATE = 10_000
+
+
+@dataclass(frozen=True)
+class Spec:
+    """Everything a job or a schedule is asked to do, before checks."""
+
+    kind: str = Job.REENCRYPT
+    prefixes: tuple[str, ...] = ()
+    select: str = Job.SELECT_NOT_MATCHING
+    select_key_id: str = ""
+    select_algorithm: str = ""
+    min_size: int | None = None
+    max_size: int | None = None
+    target_mode: str = Job.TARGET_DEFAULT
+    target_method: str = ""
+    target_algorithm: str = ""
+    target_key_id: str = ""
+    concurrency: int = 8
+    requests_per_second: int = 200
+    kms_per_second: int = 100
+
+    def fields(self) -> dict:
+        return {**self.__dict__, "prefixes": list(self.prefixes)}
+
+    @classmethod
+    def of(cls, spec: JobSpec) -> Spec:
+        return cls(
+            **{name: getattr(spec, name) for name in cls.__dataclass_fields__ if name != "prefixes"},
+            prefixes=tuple(spec.prefixes),
+        )
+
+
+# Checking a request
+
+
+def find_bucket(connection: Connection, name: str) -> Bucket:
+    """The console's snapshot of the bucket, refreshed once from OSS when the console has not seen it yet."""
+    bucket = Bucket.objects.filter(connection=connection, name=name).select_related("connection").first()
+    if bucket is None:
+        refresh_buckets(connection)
+        bucket = Bucket.objects.filter(connection=connection, name=name).select_related("connection").first()
+    if bucket is None:
+        raise NotFound(f"Connection {connection.name} has no bucket {name!r}.")
+    return bucket
+
+
+def normalise_prefixes(prefixes) -> tuple[str, ...]:
+    """Distinct prefixes, none inside another (an object must be visited once), in a stable order."""
+    cleaned = sorted({(prefix or "").strip() for prefix in prefixes or () if (prefix or "").strip()})
+    if len(cleaned) > MAX_PREFIXES:
+        raise ServiceError(f"At most {MAX_PREFIXES} prefixes per job.")
+    for prefix in cleaned:
+        if prefix.startswith("/") or len(prefix.encode()) > 1023:
+            raise ServiceError(f"Prefix {prefix!r} cannot start an object key: no leading '/', at most 1023 bytes.")
+    kept: list[str] = []
+    for prefix in cleaned:
+        if not any(prefix.startswith(outer) for outer in kept):
+            kept.append(prefix)
+    return tuple(kept)
+
+
+def _check_numbers(spec: Spec) -> None:
+    for name, value, low, high in (
+        ("concurrency", spec.concurrency, 1, MAX_CONCURRENCY),
+        ("requests per second", spec.requests_per_second, 0, MAX_RATE),
+        ("KMS calls per second", spec.kms_per_second, 0, MAX_RATE),
+    ):
+        if not isinstance(value, int) or not low <= value <= high:
+            raise ServiceError(f"The {name} must be a whole number from {low} to {high}.")
+    for name, value in (("minimum size", spec.min_size), ("maximum size", spec.max_size)):
+        if value is not None and (not isinstance(value, int) or value < 0):
+            raise ServiceError(f"The {name} must be a number of bytes, 0 or more.")
+    if spec.min_size is not None and spec.max_size is not None and spec.min_size > spec.max_size:
+        raise ServiceError("The minimum size is above the maximum size: no object could match.")
+
+
+def _check_selection(spec: Spec) -> None:
+    if spec.select not in dict(Job.SELECTIONS):
+        raise ServiceError(
+            f"Unknown object selection {spec.select!r}: choose one of {', '.join(dict(Job.SELECTIONS))}."
+        )
+    if spec.select == Job.SELECT_KEY and not spec.select_key_id.strip():
+        raise ServiceError("Name the KMS key whose objects to select.")
+    if spec.select == Job.SELECT_ALGORITHM and spec.select_algorithm not in (AES256, SM4):
+        raise ServiceError("Choose the algorithm whose objects to select: AES256 or SM4.")
+    if spec.select != Job.SELECT_KEY and spec.select_key_id:
+        raise ServiceError("A key to select by goes only with the selection 'Objects under a given KMS key'.")
+    if spec.select != Job.SELECT_ALGORITHM and spec.select_algorithm:
+        raise ServiceError("An algorithm to select by goes only with the selection 'Objects under a given algorithm'.")
+
+
+def check_spec(bucket: Bucket, spec: Spec) -> Spec:
+    """The spec with its prefixes normalised and an explicit target checked against design.md §5."""
+    if spec.kind not in dict(Job.KINDS):
+        raise ServiceError(f"Unknown job kind {spec.kind!r}: choose scan or reencrypt.")
+    _check_numbers(spec)
+    _check_selection(spec)
+    prefixes = normalise_prefixes(spec.prefixes)
+    if spec.target_mode == Job.TARGET_DEFAULT:
+        if spec.target_method or spec.target_algorithm or spec.target_key_id:
+            raise ServiceError("With the bucket default as target, leave the method, algorithm and key empty.")
+        return Spec(**{**spec.fields(), "prefixes": prefixes})
+    if spec.target_mode != Job.TARGET_EXPLICIT:
+        raise ServiceError("The target is either the bucket default or an explicit encryption.")
+    target = check_encryption_allowed(bucket, parse(spec.target_method, spec.target_algorithm, spec.target_key_id))
+    return Spec(
+        **{
+            **spec.fields(),
+            "prefixes": prefixes,
+            "target_method": target.method,
+            "target_algorithm": target.algorithm,
+            "target_key_id": target.key_id,
+        }
+    )
+
+
+@dataclass(frozen=True)
+class ResolvedTarget:
+    method: str
+    algorithm: str
+    key_id: str
+    default_key_id: str
+    label: str
+
+
+def resolve_target(bucket: Bucket, spec: Spec) -> ResolvedTarget:
+    """The encryption the job brings objects to, read now: the bucket default is frozen for the whole run."""
+    oss = OssClient(bucket.connection)
+    default = Sse.of_rule(oss.get_encryption(bucket.name))
+    if spec.target_mode == Job.TARGET_DEFAULT:
+        target = default
+        if target.method == NONE:
+            if spec.kind == Job.SCAN:
+                return ResolvedTarget(
+                    ANY_ENCRYPTION, "", "", "", "Any server-side encryption (the bucket has no default)"
+                )
+            raise ServiceError(
+                f"Bucket {bucket.name} has no default encryption, so 'the bucket default' would decrypt objects: "
+                "set a default first, or choose an explicit encryption."
+            )
+    else:
+        target = Sse(spec.target_method, spec.target_algorithm, spec.target_key_id)
+        if target.method == NONE and default.method != NONE and spec.kind == Job.REENCRYPT:
+            raise ServiceError(
+                "This bucket encrypts by default, and OSS encrypts a copy that asks for no encryption with the "
+                "bucket default: delete the bucket default before decrypting objects."
+            )
+    default_key_id = ""
+    names: dict[str, str] = {}
+    if target.method == KMS:
+        kms = KmsClient(bucket.connection, bucket.region)
+        default_key = kms.default_oss_key()
+        default_key_id = default_key.key_id if default_key else ""
+        names = catalog.key_names(bucket.connection, bucket.region)
+    return ResolvedTarget(target.method, target.algorithm, target.key_id, default_key_id, target.label(names))
+
+
+# Creating and steering
+
+
+def create_job(
+    *,
+    actor,
+    connection: Connection,
+    bucket: str,
+    spec: Spec,
+    dry_run: bool = False,
+    schedule=None,
+    retry_of: Job | None = None,
+    retry_keys: list[str] | None = None,
+) -> Job:
+    """Check, record and start a job; workers pick up its first page at once."""
+    found = find_bucket(connection, bucket)
+    action = "scan.start" if spec.kind == Job.SCAN else ("job.dry-run" if dry_run else "job.start")
+    where = {"actor": actor, "connection": connection, "bucket": bucket}
+    try:
+        spec = check_spec(found, spec)
+        target = resolve_target(found, spec)
+    except ServiceError as refusal:
+        record(
+            action,
+            **where,
+            after=spec.fields(),
+            outcome=AuditEvent.FAILURE,
+            error=refusal.message,
+            request_id=getattr(refusal, "request_id", ""),
+        )
+        raise
+    now = timezone.now()
+    with transaction.atomic():
+        job = Job.objects.create(
+            **spec.fields(),
+            connection=connection,
+            bucket=bucket,
+            dry_run=dry_run and spec.kind == Job.REENCRYPT,
+            state=Job.RUNNING,
+            resolved_method=target.method,
+            resolved_algorithm=target.algorithm,
+            resolved_key_id=target.key_id,
+            resolved_label=target.label,
+            default_key_id=target.default_key_id,
+            page_size=settings.JOBS_PAGE_SIZE,
+            copy_threshold=settings.JOBS_COPY_THRESHOLD_BYTES,
+            schedule=schedule,
+            retry_of=retry_of,
+            retry_keys=retry_keys or [],
+            created_by=actor if getattr(actor, "is_authenticated", False) else None,
+            started_at=now,
+            running_since=now,
+        )
+        JobPage.objects.create(job=job, number=0)
+        if retry_keys:
+            Job.objects.filter(pk=job.pk).update(total_objects=len(retry_keys), total_known=True)
+        record(
+            action,
+            **where,
+            target=f"job:{job.pk}",
+            after={**spec.fields(), "target": target.label, "dry_run": job.dry_run, "job": job.pk},
+        )
+        pages.enqueue(job.pk, 0)
+        if not retry_keys:
+            from jobs.tasks import count_objects_task
+
+            transaction.on_commit(lambda: count_objects_task.delay(job.pk))
+    control.publish(job)
+    return job
+
+
+def get_job(job_id) -> Job:
+    job = Job.objects.select_related("connection", "created_by", "schedule", "retry_of").filter(pk=job_id).first()
+    if job is None:
+        raise NotFound(f"There is no job {job_id}.")
+    return job
+
+
+def _transition(job: Job, actor, action: str, allowed: tuple[str, ...], new_state: str) -> Job:
+    with transaction.atomic():
+        job = Job.objects.select_for_update().get(pk=job.pk)
+        if job.state not in allowed:
+            message = f"Job {job.pk} is {job.get_state_display().lower()}: it cannot be {action}d now."
+            record(
+                f"job.{action}",
+                actor=actor,
+                connection=job.connection,
+                bucket=job.bucket,
+                target=f"job:{job.pk}",
+                outcome=AuditEvent.FAILURE,
+                error=message,
+            )
+            raise Conflict(message)
+        before = job.state
+        now = timezone.now()
+        if new_state == Job.PAUSED:
+            job.active_seconds, job.running_since = job.running_seconds(), None
+        elif new_state == Job.RUNNING:
+            job.running_since = now
+        job.state = new_state
+        job.save(update_fields=["state", "active_seconds", "running_since"])
+        record(
+            f"job.{action}",
+            actor=actor,
+            connection=job.connection,
+            bucket=job.bucket,
+            target=f"job:{job.pk}",
+            before={"state": before},
+            after={"state": new_state},
+        )
+    control.publish(job)
+    return job
+
+
+def pause_job(job: Job, actor) -> Job:
+    return _transition(job, actor, "pause", (Job.RUNNING, Job.PENDING), Job.PAUSED)
+
+
+def resume_job(job: Job, actor) -> Job:
+    job = _transition(job, actor, "resume", (Job.PAUSED,), Job.RUNNING)
+    for number in job.pages.filter(state=JobPage.PENDING).values_list("number", flat=True):
+        pages.enqueue(job.pk, number)
+    return job
+
+
+def cancel_job(job: Job, actor) -> Job:
+    job = _transition(job, actor, "cancel", (Job.RUNNING, Job.PENDING, Job.PAUSED), Job.CANCELLING)
+    return pages.finish_if_done(job.pk) or get_job(job.pk)
+
+
+def retry_failed(job: Job, actor) -> Job:
+    """A follow-up job over exactly the objects that failed, with the same spec and limits."""
+    if job.is_active:
+        raise Conflict(f"Job {job.pk} is still {job.get_state_display().lower()}: retry its failures once it ends.")
+    keys = list(job.outcomes.filter(outcome=ObjectOutcome.FAILED).values_list("key", flat=True))
+    if not keys:
+        raise Conflict(f"Job {job.pk} has no failed objects to retry.")
+    return create_job(
+        actor=actor,
+        connection=job.connection,
+        bucket=job.bucket,
+        spec=Spec.of(job),
+        dry_run=job.dry_run,
+        retry_of=job,
+        retry_keys=keys,
+    )
+
+
+def record_finish(job: Job) -> None:
+    summary = progress(job)
+    record(
+        "scan.finish" if job.kind == Job.SCAN else "job.finish",
+        connection=job.connection,
+        bucket=job.bucket,
+        target=f"job:{job.pk}",
+        after={"state": job.state, **summary.counts()},
+        outcome=AuditEvent.FAILURE if job.state == Job.FAILED else AuditEvent.SUCCESS,
+    )
+
+
+def count_objects(job_id: int) -> None:
+    """The listing pass that gives progress its total: one request per 1,000 objects, memory flat."""
+    job = get_job(job_id)
+    oss = OssClient(job.connection)
+    objects = size = 0
+    for prefix in job.prefixes or [""]:
+        token = ""
+        while True:
+            if control.state_of(job) in Job.FINISHED_STATES + (Job.CANCELLING,):
+                return
+            limits.take_oss(job.connection_id, job.requests_per_second)
+            page = oss.list_objects(job.bucket, prefix, token, 1000, delimiter="")
+            objects += len(page.objects)
+            size += sum(entry.size for entry in page.objects)
+            Job.objects.filter(pk=job.pk).update(total_objects=objects, total_bytes=size)
+            token = page.next_token
+            if not token:
+                break
+    Job.objects.filter(pk=job.pk).update(total_objects=objects, total_bytes=size, total_known=True)
+
+
+# Following a job
+
+
+@dataclass
+class Progress:
+    job: Job
+    outcomes: dict[str, list[int]] = field(default_factory=dict)
+    states: dict[str, list[int]] = field(default_factory=dict)
+    requests: int = 0
+    kms_calls: int = 0
+    head_seconds: float = 0.0
+
+    def _count(self, *names: str) -> int:
+        return sum(self.outcomes.get(name, [0, 0])[0] for name in names)
+
+    def _bytes(self, *names: str) -> int:
+        return sum(self.outcomes.get(name, [0, 0])[1] for name in names)
+
+    @property
+    def objects_done(self) -> int:
+        return self._count(*dict(ObjectOutcome.KINDS))
+
+    @property
+    def bytes_done(self) -> int:
+        return self._bytes(*dict(ObjectOutcome.KINDS))
+
+    @property
+    def errors(self) -> int:
+        return self._count(ObjectOutcome.FAILED)
+
+    @property
+    def percent(self) -> float:
+        if not self.job.total_objects:
+            return 100.0 if self.job.state in Job.FINISHED_STATES else 0.0
+        return min(100.0, 100.0 * self.objects_done / self.job.total_objects)
+
+    @property
+    def rate(self) -> float:
+        """Objects per second while running."""
+        seconds = self.job.running_seconds()
+        return self.objects_done / seconds if seconds > 0 else 0.0
+
+    @property
+    def eta_seconds(self) -> float | None:
+        if self.job.state != Job.RUNNING or not self.job.total_known or self.rate <= 0:
+            return None
+        return max(0.0, (self.job.total_objects - self.objects_done) / self.rate)
+
+    def counts(self) -> dict[str, int]:
+        return {
+            "objects_total": self.job.total_objects,
+            "bytes_total": self.job.total_bytes,
+            "objects_done": self.objects_done,
+            "bytes_done": self.bytes_done,
+            **{name.replace("-", "_"): self._count(name) for name in dict(ObjectOutcome.KINDS)},
+            "requests": self.requests,
+            "kms_calls": self.kms_calls,
+        }
+
+
+def progress(job: Job) -> Progress:
+    job.refresh_from_db()
+    result = Progress(job)
+    for page in job.pages.exclude(state=JobPage.PENDING).only(
+        "outcomes", "states", "requests", "kms_calls", "head_seconds", "state"
+    ):
+        if page.state == JobPage.RUNNING:
+            continue
+        _merge(result.outcomes, page.outcomes)
+        _merge(result.states, page.states)
+        result.requests += page.requests
+        result.kms_calls += page.kms_calls
+        result.head_seconds += page.head_seconds
+    _merge(result.outcomes, pages.in_flight(job))
+    return result
+
+
+def _merge(totals: dict[str, list[int]], more: dict[str, list[int]]) -> None:
+    for name, (objects, size) in more.items():
+        counts = totals.setdefault(name, [0, 0])
+        counts[0] += objects
+        counts[1] += size
+
+
+@dataclass(frozen=True)
+class Plan:
+    """What a dry run found: what a real run would write, skip, and cost at the job's limits."""
+
+    objects: int
+    bytes: int
+    compliant: int
+    filtered: int
+    skipped: dict[str, int]
+    requests: int
+    kms_calls: int
+    seconds: float
+
+
+def plan(job: Job) -> Plan:
+    done = progress(job)
+    planned = done.outcomes.get(ObjectOutcome.PLANNED, [0, 0])
+    reasons: dict[str, int] = {}
+    for reason in job.outcomes.filter(outcome=ObjectOutcome.SKIPPED).values_list("reason", flat=True):
+        reasons[reason] = reasons.get(reason, 0) + 1
+    # A real run does, per object to rewrite: HEAD, GetObjectAcl, CopyObject, HEAD again.
+    requests = done.objects_done + 3 * planned[0]
+    latency = done.head_seconds / max(1, done.requests)
+    seconds = max(
+        requests / job.requests_per_second if job.requests_per_second else 0.0,
+        done.kms_calls / job.kms_per_second if job.kms_per_second else 0.0,
+        requests * latency / job.concurrency,
+    )
+    return Plan(
+        planned[0],
+        planned[1],
+        done._count(ObjectOutcome.COMPLIANT),
+        done._count(ObjectOutcome.FILTERED),
+        reasons,
+        requests,
+        done.kms_calls,
+        seconds,
+    )
+
+
+REPORT_COLUMNS = ("key", "size", "outcome", "encryption_before", "reason", "code", "request_id", "at")
+
+
+def report_rows(job: Job) -> Iterator[list]:
+    """Every kept outcome (failures, skips, non-matching objects), then the counted ones as totals."""
+    yield list(REPORT_COLUMNS)
+    for outcome in job.outcomes.order_by("id").iterator(chunk_size=2000):
+        yield [
+            outcome.key,
+            outcome.size,
+            outcome.outcome,
+            outcome.state,
+            outcome.reason,
+            outcome.code,
+            outcome.request_id,
+            outcome.at.isoformat(),
+        ]
+    for name, (objects, size) in sorted(progress(job).outcomes.items()):
+        if name not in ObjectOutcome.KEPT:
+            yield [f"(total {name})", size, name, "", f"{objects} objects", "", "", ""]
+
+
+def report_filename(job: Job) -> str:
+    return f"{job.kind}-{job.pk}-{posixpath.basename(job.bucket)}.csv"
+
+
+# Scans as compliance views
+
+
+@dataclass(frozen=True)
+class ScanSummary:
+    job: Job
+    states: list[tuple[str, int, int]]  # label, objects, bytes; largest share first
+    objects: int
+    bytes: int
+    compliant_objects: int
+    compliant_bytes: int
+    not_matching: int
+    cannot_reencrypt: int
+    client_side: int
+
+    @property
+    def compliant_percent(self) -> float:
+        return 100.0 * self.compliant_objects / self.objects if self.objects else 100.0
+
+    @property
+    def compliant_bytes_percent(self) -> float:
+        return 100.0 * self.compliant_bytes / self.bytes if self.bytes else 100.0
+
+
+def summarise_scan(job: Job) -> ScanSummary:
+    done = progress(job)
+    states = sorted(((label, n, b) for label, (n, b) in done.states.items()), key=lambda row: (-row[2], -row[1]))
+    compliant = done.outcomes.get(ObjectOutcome.COMPLIANT, [0, 0])
+    return ScanSummary(
+        job,
+        states,
+        sum(row[1] for row in states),
+        sum(row[2] for row in states),
+        compliant[0],
+        compliant[1],
+        done._count(ObjectOutcome.NOT_MATCHING),
+        done._count(ObjectOutcome.SKIPPED),
+        sum(n for label, n, _ in states if label.endswith("+ client-side")),
+    )
+
+
+def scans_of(connection: Connection, bucket: str, limit: int = 20) -> list[Job]:
+    return list(Job.objects.filter(connection=connection, bucket=bucket, kind=Job.SCAN).order_by("-created_at")[:limit])
+
+
+def latest_scans() -> list[ScanSummary]:
+    """The newest finished scan of every bucket that has one, for the Overview."""
+    seen, summaries = set(), []
+    finished = Job.objects.filter(kind=Job.SCAN, state__in=(Job.COMPLETED, Job.COMPLETED_WITH_ERRORS))
+    for job in finished.select_related("connection").order_by("-finished_at")[:500]:
+        if (job.connection_id, job.bucket) in seen:
+            continue
+        seen.add((job.connection_id, job.bucket))
+        summaries.append(summarise_scan(job))
+    return summaries
+
+
+def format_duration(seconds: float | None) -> str:
+    if seconds is None:
+        return "—"
+    seconds = int(math.ceil(seconds))
+    return str(datetime.timedelta(seconds=seconds))
+
+
+def reencrypt_link_query(bucket: Bucket) -> str:
+    return f"connection={bucket.connection_id}&bucket={bucket.name}"

@@ -1,0 +1,25 @@
+"""Celery tasks: thin wrappers around the engine and the services (acks late: a dead worker's task runs again)."""
+
+from celery import shared_task
+
+from jobs import pages, schedules, services
+
+
+@shared_task(name="jobs.run_page", acks_late=True)
+def run_page_task(job_id: int, number: int) -> None:
+    pages.run_page(job_id, number)
+
+
+@shared_task(name="jobs.count_objects", acks_late=True)
+def count_objects_task(job_id: int) -> None:
+    services.count_objects(job_id)
+
+
+@shared_task(name="jobs.recover_stalled")
+def recover_stalled_task() -> int:
+    return pages.recover_stalled()
+
+
+@shared_task(name="jobs.run_schedule")
+def run_schedule_task(schedule_id: int) -> None:
+    schedules.run_schedule(schedule_id)

@@ -1,0 +1,79 @@
+"""Fixtures for jobs: a real Celery worker on the real broker, a bucket of objects in mixed states, a named key."""
+
+import time
+
+import pytest
+from celery.contrib.testing.worker import start_worker
+from django.utils import timezone
+
+from buckets.models import Bucket
+from buckets.oss import EncryptionRule, OssClient
+from console.celery import app
+from encryption.kms import KmsClient
+from jobs.models import Job
+
+# What every object of the mixed bucket carries, and must still carry after any job.
+KEPT_HEADERS = {
+    "Content-Type": "text/csv",
+    "Content-Disposition": 'attachment; filename="report.csv"',
+    "Cache-Control": "max-age=60",
+    "x-oss-meta-owner": "finance",
+    "x-oss-tagging": "team=data&tier=gold",
+}
+MIXED_STATES = [
+    {},
+    {"x-oss-server-side-encryption": "AES256"},
+    {"x-oss-server-side-encryption": "SM4"},
+    {"x-oss-server-side-encryption": "KMS"},
+    {"x-oss-server-side-encryption": "KMS", "x-oss-server-side-data-encryption": "SM4"},
+]
+
+
+@pytest.fixture
+def worker(transactional_db, settings):
+    """A Celery worker consuming the test's broker in threads, as `make up` runs one (acks late, no eager mode)."""
+    settings.JOBS_PAGE_SIZE = 10
+    with start_worker(app, pool="threads", concurrency=4, perform_ping_check=False, shutdown_timeout=30) as running:
+        yield running
+
+
+def new_bucket(connection, name: str, rule: EncryptionRule | None = None) -> Bucket:
+    oss = OssClient(connection)
+    oss.create_bucket(name)
+    if rule is not None:
+        oss.put_encryption(name, rule)
+    return Bucket.objects.create(connection=connection, name=name, region="cn-hangzhou", refreshed_at=timezone.now())
+
+
+def named_key(connection, alias: str = "alias/jobs") -> str:
+    kms = KmsClient(connection)
+    key, _ = kms.create_key(description="job tests")
+    kms.create_alias(key.key_id, alias)
+    return key.key_id
+
+
+def fill(bucket: Bucket, count: int, prefix: str = "data/", acl: str = "public-read", storage_class: str = "IA"):
+    """`count` objects cycling through the mixed states, each with content headers, metadata, tags, ACL, class."""
+    oss = OssClient(bucket.connection)
+    keys = []
+    for index in range(count):
+        key = f"{prefix}object-{index:04d}.csv"
+        headers = {
+            **KEPT_HEADERS,
+            **MIXED_STATES[index % len(MIXED_STATES)],
+            "x-oss-object-acl": acl,
+            "x-oss-storage-class": storage_class,
+        }
+        oss.put_object(bucket.name, key, f"row,{index}\n".encode() * (index + 1), headers)
+        keys.append(key)
+    return keys
+
+
+def wait_for(job: Job, states=Job.FINISHED_STATES, timeout: float = 60.0) -> Job:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        job.refresh_from_db()
+        if job.state in states:
+            return job
+        time.sleep(0.1)
+    raise AssertionError(f"job {job.pk} is still {job.state} after {timeout} s")
