@@ -12,23 +12,21 @@ ADMIN = "Admin"
 ROLES = (VIEWER, OPERATOR, ADMIN)
 ROLE_CHOICES = [(role.lower(), role) for role in ROLES]
 
-CONSOLE_APPS = ("accounts", "audit", "buckets", "encryption")
+CONSOLE_APPS = ("accounts", "audit", "buckets", "encryption", "jobs")
 
 # Seeing a secret is an Admin matter even though its codename starts with "view_".
 SECRET_PERMISSIONS = {("buckets", "view_secret")}
 
-VIEWER_EXTRA = {("encryption", "download_report")}
+VIEWER_EXTRA: set[tuple[str, str]] = set()
 OPERATOR_EXTRA = {
     ("buckets", "change_encryption"),
     ("buckets", "upload_object"),
     ("buckets", "change_object"),
-    ("encryption", "add_job"),
-    ("encryption", "change_job"),
-    ("encryption", "run_job"),
-    ("encryption", "add_scan"),
-    ("encryption", "add_schedule"),
-    ("encryption", "change_schedule"),
-    ("encryption", "delete_schedule"),
+    ("jobs", "add_job"),
+    ("jobs", "change_job"),
+    ("jobs", "add_schedule"),
+    ("jobs", "change_schedule"),
+    ("jobs", "delete_schedule"),
 }
 ADMIN_EXTRA = {("auth", "view_user"), ("auth", "add_user"), ("auth", "change_user")}
 

@@ -72,7 +72,6 @@ class Schedule(JobSpec):
 
     class Meta:
         ordering = ["name"]
-        permissions = [("run_jobs", "Can start, pause, resume and cancel jobs and edit schedules")]
 
     def __str__(self):
         return self.name

@@ -38,8 +38,9 @@ def test_a_bucket_in_mixed_states_is_brought_to_a_named_kms_key_keeping_everythi
         actor=operator,
         connection=cloud_connection,
         bucket="mixed",
-        spec=services.Spec(target_mode=Job.TARGET_EXPLICIT, target_method="kms", target_algorithm="AES256",
-                           target_key_id="alias/jobs"),
+        spec=services.Spec(
+            target_mode=Job.TARGET_EXPLICIT, target_method="kms", target_algorithm="AES256", target_key_id="alias/jobs"
+        ),
     )
     job = wait_for(job)
 
@@ -64,7 +65,10 @@ def test_a_dry_run_writes_nothing_and_tells_what_a_run_would_do(cloud_connection
     etags = {key: OssClient(cloud_connection).head_object("planned", key).etag for key in keys}
 
     job = services.create_job(
-        actor=operator, connection=cloud_connection, bucket="planned", dry_run=True,
+        actor=operator,
+        connection=cloud_connection,
+        bucket="planned",
+        dry_run=True,
         spec=services.Spec(target_mode=Job.TARGET_EXPLICIT, target_method="oss", target_algorithm="SM4"),
     )
     job = wait_for(job)
