@@ -194,6 +194,7 @@ HEARTBEAT_INTERVAL_SECONDS = env_int("HEARTBEAT_INTERVAL_SECONDS", 30, minimum=1
 JOBS_PAGE_SIZE = env_int("JOBS_PAGE_SIZE", 100, minimum=1, maximum=1000)
 JOBS_PAGE_LEASE_SECONDS = env_int("JOBS_PAGE_LEASE_SECONDS", 120, minimum=2)
 JOBS_COPY_THRESHOLD_BYTES = env_int("JOBS_COPY_THRESHOLD_BYTES", 1024**3, minimum=1, maximum=5 * 1024**3)
+JOBS_PART_SIZE_BYTES = env_int("JOBS_PART_SIZE_BYTES", 64 * 1024**2, minimum=100 * 1024, maximum=5 * 1024**3)
 JOBS_RECOVERY_INTERVAL_SECONDS = env_int("JOBS_RECOVERY_INTERVAL_SECONDS", 30, minimum=1)
 CELERY_BEAT_SCHEDULE = {
     "heartbeat": {"task": "console.tasks.heartbeat", "schedule": float(HEARTBEAT_INTERVAL_SECONDS)},

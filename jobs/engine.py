@@ -11,6 +11,8 @@ import time
 from dataclasses import dataclass, field
 from urllib.parse import quote
 
+from django.conf import settings
+
 from buckets import cse
 from buckets.oss import ObjectEntry, ObjectHead, OssClient
 from buckets.services.objects import (
@@ -30,7 +32,6 @@ MAX_ATTEMPTS = 8
 BACKOFF_BASE_SECONDS = 0.1
 BACKOFF_CAP_SECONDS = 10.0
 MAX_REEVALUATIONS = 3
-PART_SIZE = 64 * 1024**2
 ANY_ENCRYPTION = "any"  # a scan's target when the bucket has no default: encrypted at all
 
 
@@ -51,6 +52,10 @@ def failure_reason(error: CloudError) -> str:
     if error.http_status == 404:
         return "not found"
     return error.code
+
+
+class ObjectReplaced(Exception):
+    """A newer version of the object appeared after our copy; it is decided afresh."""
 
 
 @dataclass(frozen=True)
@@ -187,6 +192,8 @@ def _process(work: ObjectWork, entry: ObjectEntry | None, key: str) -> Result:
             return result
         try:
             _rewrite(work, head, got)
+        except ObjectReplaced:
+            continue
         except CloudError as error:
             if error.http_status == 412:
                 continue  # overwritten meanwhile: look at the new version, never clobber it
@@ -233,6 +240,8 @@ def _rewrite(work: ObjectWork, head: ObjectHead, got: Sse) -> None:
         written = work.call(copy_with_encryption, oss, job.bucket, state, work.target.sse)
     result.request_id = written.request_id
     after = work.call(oss.head_object, job.bucket, head.key)
+    if written.etag and after.etag != written.etag.strip('"'):
+        raise ObjectReplaced()  # someone wrote a newer version after our copy: judge that one instead
     problems = _verification_problems(head, after, work.target)
     if problems:
         result.outcome, result.reason = ObjectOutcome.FAILED, "check after the copy: " + "; ".join(problems)
@@ -247,9 +256,10 @@ def _multipart_rewrite(work: ObjectWork, state: ObjectState):
     if head.header("x-oss-tagging-count") not in ("", "0"):
         tags = work.call(oss.object_tags, job.bucket, head.key)
         headers["x-oss-tagging"] = "&".join(f"{quote(k, safe='')}={quote(v, safe='')}" for k, v in tags.items())
-    parts = -(-head.size // PART_SIZE)
+    part_size = settings.JOBS_PART_SIZE_BYTES
+    parts = -(-head.size // part_size)
     limits.take_oss(job.connection_id, job.requests_per_second, parts + 2)
-    result = work.call(oss.multipart_copy_in_place, job.bucket, head.key, head.etag, head.size, headers, PART_SIZE)
+    result = work.call(oss.multipart_copy_in_place, job.bucket, head.key, head.etag, head.size, headers, part_size)
     work.result.requests += parts + 2
     return result
 
