@@ -19,8 +19,12 @@ up: install
 	$(PY) manage.py bootstrap
 	CONSOLE_WEB_PORT=$${PORT:-8000} $(VENV)/bin/honcho start $(if $(REDIS_URL),,redis) web worker beat $(if $(filter 0 false no off,$(LOCALCLOUD_ENABLED)),,localcloud)
 
+# The suite runs in parallel processes (pytest-xdist; each has its own Redis, database and localcloud), then the
+# browser tests run apart: Playwright's event loop would break any Django test after them in the same process.
+TEST_WORKERS ?= 3
 test: install
-	$(VENV)/bin/pytest $(PYTEST_ARGS)
+	$(VENV)/bin/pytest -n $(TEST_WORKERS) -m "not browser" $(PYTEST_ARGS)
+	$(VENV)/bin/pytest -m browser $(PYTEST_ARGS)
 
 test-fast: install
 	$(VENV)/bin/pytest -m "not slow" $(PYTEST_ARGS)

@@ -129,17 +129,24 @@ class ObjectWork:
     result: Result = field(default_factory=lambda: Result(Job.PENDING))
 
     def call(self, operation, *args, **kwargs):
-        """One OSS request under the connection's rate limit, with transient errors retried."""
-        for attempt in range(MAX_ATTEMPTS):
-            limits.take_oss(self.job.connection_id, self.job.requests_per_second)
+        def counted(*args, **kwargs):
             self.result.requests += 1
-            try:
-                return operation(*args, **kwargs)
-            except CloudError as error:
-                if not is_transient(error) or attempt == MAX_ATTEMPTS - 1:
-                    raise
-                time.sleep(backoff_seconds(attempt))
-        raise AssertionError("unreachable")
+            return operation(*args, **kwargs)
+
+        return call_with_retries(self.job, counted, *args, **kwargs)
+
+
+def call_with_retries(job: Job, operation, *args, **kwargs):
+    """One OSS request under the connection's rate limit, with transient errors retried."""
+    for attempt in range(MAX_ATTEMPTS):
+        limits.take_oss(job.connection_id, job.requests_per_second)
+        try:
+            return operation(*args, **kwargs)
+        except CloudError as error:
+            if not is_transient(error) or attempt == MAX_ATTEMPTS - 1:
+                raise
+            time.sleep(backoff_seconds(attempt))
+    raise AssertionError("unreachable")
 
 
 def process(job: Job, oss: OssClient, target: Target, entry: ObjectEntry | None, key: str) -> Result:

@@ -71,9 +71,8 @@ def _list(page: JobPage) -> list[ObjectEntry]:
         return entries
     prefixes = job.prefixes or [""]
     oss = OssClient(job.connection)
-    work = engine.ObjectWork(job, oss, engine.Target(Sse()))
-    listed = work.call(
-        oss.list_objects, job.bucket, prefixes[page.prefix_index], page.start_token, job.page_size, delimiter=""
+    listed = engine.call_with_retries(
+        job, oss.list_objects, job.bucket, prefixes[page.prefix_index], page.start_token, job.page_size, delimiter=""
     )
     if listed.next_token:
         _queue_next(page, True, page.prefix_index, listed.next_token)

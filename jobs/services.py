@@ -24,8 +24,8 @@ from console.exceptions import Conflict, NotFound, ServiceError
 from encryption import catalog
 from encryption.kms import KmsClient
 from encryption.sse import AES256, KMS, NONE, SM4, Sse, parse
-from jobs import control, limits, pages
-from jobs.engine import ANY_ENCRYPTION
+from jobs import control, pages
+from jobs.engine import ANY_ENCRYPTION, call_with_retries
 from jobs.models import Job, JobPage, JobSpec, ObjectOutcome
 
 MAX_PREFIXES = 20
@@ -358,8 +358,7 @@ def count_objects(job_id: int) -> None:
         while True:
             if control.state_of(job) in Job.FINISHED_STATES + (Job.CANCELLING,):
                 return
-            limits.take_oss(job.connection_id, job.requests_per_second)
-            page = oss.list_objects(job.bucket, prefix, token, 1000, delimiter="")
+            page = call_with_retries(job, oss.list_objects, job.bucket, prefix, token, 1000, delimiter="")
             objects += len(page.objects)
             size += sum(entry.size for entry in page.objects)
             Job.objects.filter(pk=job.pk).update(total_objects=objects, total_bytes=size)

@@ -24,17 +24,23 @@ def uses_browser(item) -> bool:
     return "browser" in getattr(item, "fixturenames", ())
 
 
-@pytest.hookimpl(trylast=True)
+@pytest.hookimpl(tryfirst=True)
 def pytest_collection_modifyitems(items):
-    """Browser tests get the `browser` marker and run last, after pytest-django's own ordering.
+    """Browser tests get the `browser` marker before `-m` selects by markers (`make test` runs them apart)."""
+    for item in items:
+        if uses_browser(item):
+            item.add_marker(pytest.mark.browser)
+
+
+@pytest.hookimpl(trylast=True)
+def pytest_collection_finish(session):
+    """Browser tests run last, after pytest-django's own ordering.
 
     Once Chromium starts, Playwright's event loop stays running in the main thread until the session ends, and
     `asyncio.run()` or asgiref's `async_to_sync` fail there: no other test may come after it.
     """
-    browser_tests = [item for item in items if uses_browser(item)]
-    for item in browser_tests:
-        item.add_marker(pytest.mark.browser)
-    items[:] = [item for item in items if not uses_browser(item)] + browser_tests
+    items = session.items
+    items[:] = [item for item in items if not uses_browser(item)] + [item for item in items if uses_browser(item)]
 
 
 @pytest.hookimpl(wrapper=True, tryfirst=True)

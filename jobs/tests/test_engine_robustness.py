@@ -256,3 +256,26 @@ def test_a_worker_killed_mid_job_is_replaced_and_the_job_completes_losing_nothin
         head = oss.head_object("survivor", key)
         assert head.header("x-oss-server-side-encryption-key-id") == key_id
         assert head.header("x-oss-hash-crc64ecma") == crcs[key]
+
+
+def test_injected_server_errors_and_connection_resets_are_retried_and_the_job_completes(
+    cloud_connection, worker, operator, settings
+):
+    bucket = new_bucket(cloud_connection, "flaky")
+    key_id = named_key(cloud_connection)
+    keys = fill(bucket, 40)
+    slower = services.Spec(**{**TO_KMS.fields(), "requests_per_second": 100})
+    job = services.create_job(actor=operator, connection=cloud_connection, bucket="flaky", spec=slower)
+    settings.LOCALCLOUD_FAULTS = "503:0.05,reset:0.01,throttle:0.02"
+    settings.LOCALCLOUD_FAULTS_SEED = 7
+    try:
+        job = wait_for(job, timeout=120)
+        counts = services.progress(job).counts()
+    finally:
+        settings.LOCALCLOUD_FAULTS = ""
+
+    assert job.state == Job.COMPLETED, list(job.outcomes.values_list("key", "reason"))
+    assert counts["reencrypted"] == 40 and counts["objects_total"] == 40
+    assert counts["requests"] > 4 * 40  # the retries show up as requests beyond the four per object
+    oss = OssClient(cloud_connection)
+    assert all(oss.head_object("flaky", key).header("x-oss-server-side-encryption-key-id") == key_id for key in keys)
