@@ -33,6 +33,7 @@ from localcloud.accesskeys import create_access_key, deactivate_access_key
 from localcloud.server import BackgroundServer
 
 DEMO_NAME = "localcloud (demo)"
+DEMO_LOG_OBJECTS = 300
 APP_KEY_ALIAS = "alias/demo-app"
 RETIRED_KEY_ALIAS = "alias/demo-retired"
 
@@ -79,6 +80,12 @@ def _binary(size: int) -> bytes:
 def _log(day: int) -> DemoObject:
     lines = [f"2026-11-{day:02d}T0{hour}:00:00Z INFO checkout served order {day * 100 + hour}" for hour in range(8)]
     return DemoObject(f"logs/2026/11/app-{day:02d}.log", _text(*lines), "text/plain", {"service": "checkout"})
+
+
+def _access_log(index: int) -> DemoObject:
+    hour, minute = divmod(index, 60)
+    line = f"2026-11-22T{hour % 24:02d}:{minute:02d}:00Z GET /checkout 200 {index * 7 % 900} ms"
+    return DemoObject(f"access/2026/11/22/{hour:02d}-{minute:02d}.log", _text(line), "text/plain", {"source": "edge"})
 
 
 def _client_side_encrypted(key: str, size: int) -> DemoObject:
@@ -166,6 +173,12 @@ def demo_buckets() -> list[DemoBucket]:
                 ),
                 _client_side_encrypted("contracts/2026/acme-master-agreement.pdf", 1500),
             ),
+        ),
+        # Enough objects for a re-encryption job's progress to be watched: unencrypted from before the default.
+        DemoBucket(
+            "demo-logs",
+            Sse(OSS, AES256),
+            before_default=tuple(_access_log(index) for index in range(DEMO_LOG_OBJECTS)),
         ),
     ]
 

@@ -9,9 +9,16 @@ from accounts.api.views import CurrentUserView, ObtainTokenView
 from audit.api import urls as audit_api
 from buckets.api import urls as buckets_api
 from encryption.api import urls as encryption_api
+from jobs.api import urls as jobs_api
 
 router = DefaultRouter()
-for app_router in (accounts_api.router, audit_api.router, *buckets_api.routers, *encryption_api.routers):
+for app_router in (
+    accounts_api.router,
+    audit_api.router,
+    *buckets_api.routers,
+    *encryption_api.routers,
+    *jobs_api.routers,
+):
     router.registry.extend(app_router.registry)
 
 urlpatterns = [
@@ -21,5 +28,6 @@ urlpatterns = [
     path("docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
     *buckets_api.urlpatterns,
     *encryption_api.urlpatterns,
+    *jobs_api.urlpatterns,
     *router.urls,
 ]

@@ -173,6 +173,11 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
+    # The same choices serve several serializers: one named enum each in the schema.
+    "ENUM_NAME_OVERRIDES": {
+        "EncryptionMethodEnum": "encryption.sse.METHOD_CHOICES",
+        "EncryptionAlgorithmEnum": "encryption.sse.ALGORITHM_CHOICES",
+    },
 }
 
 CELERY_BROKER_URL = REDIS_URL

@@ -6,6 +6,7 @@ from __future__ import annotations
 import datetime
 import json
 
+from celery.schedules import ParseException
 from django.db import transaction
 from django.utils import timezone
 from django_celery_beat.models import CrontabSchedule, IntervalSchedule, PeriodicTask
@@ -29,8 +30,8 @@ def _crontab_fields(text: str) -> dict[str, str]:
     fields = dict(zip(("minute", "hour", "day_of_month", "month_of_year", "day_of_week"), parts, strict=True))
     try:
         CrontabSchedule(**fields).schedule  # noqa: B018 - building it validates every field
-    except (ValueError, TypeError) as error:
-        raise ServiceError(f"Crontab {text!r} is not valid: {error}.") from None
+    except (ValueError, TypeError, ParseException) as error:
+        raise ServiceError(f"Crontab {text!r} is not valid: {str(error).rstrip('.')}.") from None
     return fields
 
 
@@ -155,14 +156,17 @@ def delete_schedule(schedule: Schedule, actor) -> None:
 
 
 def get_schedule(schedule_id) -> Schedule:
-    schedule = Schedule.objects.select_related("connection", "periodic_task").filter(pk=schedule_id).first()
+    schedule = Schedule.objects.select_related("connection", "periodic_task").filter(pk=_number(schedule_id)).first()
     if schedule is None:
         raise NotFound(f"There is no schedule {schedule_id}.")
     return schedule
 
 
-def run_schedule(schedule_id: int) -> ScheduleRun:
-    """One firing: a job, unless the previous one of this schedule is still going (then a skipped run)."""
+def run_schedule(schedule_id: int, actor=None) -> ScheduleRun:
+    """One firing: a job, unless the previous one of this schedule is still going (then a skipped run).
+
+    Beat fires without an actor; "run now" passes the user who asked.
+    """
     schedule = get_schedule(schedule_id)
     running = schedule.jobs.filter(state__in=Job.ACTIVE_STATES).order_by("-created_at").first()
     if running:
@@ -196,3 +200,10 @@ def next_run(schedule: Schedule) -> datetime.datetime | None:
     timing = task.schedule
     remaining = timing.remaining_estimate(task.last_run_at or task.date_changed or timezone.now())
     return timezone.now() + max(remaining, datetime.timedelta(0))
+
+
+def _number(value) -> int:
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        return 0

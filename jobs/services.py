@@ -260,6 +260,10 @@ def create_job(
 
 
 def get_job(job_id) -> Job:
+    try:
+        job_id = int(job_id)
+    except (TypeError, ValueError):
+        raise NotFound(f"There is no job {job_id!r}.") from None
     job = Job.objects.select_related("connection", "created_by", "schedule", "retry_of").filter(pk=job_id).first()
     if job is None:
         raise NotFound(f"There is no job {job_id}.")

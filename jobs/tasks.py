@@ -3,6 +3,7 @@
 from celery import shared_task
 
 from jobs import pages, schedules, services
+from jobs.models import Job
 
 
 @shared_task(name="jobs.run_page", acks_late=True)
@@ -12,7 +13,8 @@ def run_page_task(job_id: int, number: int) -> None:
 
 @shared_task(name="jobs.count_objects", acks_late=True)
 def count_objects_task(job_id: int) -> None:
-    services.count_objects(job_id)
+    if Job.objects.filter(pk=job_id).exists():  # a job deleted with its connection needs no count
+        services.count_objects(job_id)
 
 
 @shared_task(name="jobs.recover_stalled")

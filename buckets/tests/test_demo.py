@@ -31,6 +31,7 @@ def test_demo_connection_points_at_localcloud_with_working_credentials(seeded, l
         "demo-sm4",
         "demo-kms-default",
         "demo-kms-named",
+        "demo-logs",
     }
 
 
@@ -44,6 +45,7 @@ def test_demo_buckets_have_the_stated_defaults(seeded):
     assert oss.get_encryption("demo-sm4") == EncryptionRule("SM4")
     assert oss.get_encryption("demo-kms-default") == EncryptionRule("KMS")
     assert oss.get_encryption("demo-kms-named") == EncryptionRule("KMS", app_key.key_id, "SM4")
+    assert oss.get_encryption("demo-logs") == EncryptionRule("AES256")
 
 
 def test_objects_uploaded_before_a_kms_default_stay_unencrypted(seeded):
@@ -122,7 +124,7 @@ def test_every_step_prints_one_line_without_the_secret(seeded):
 
     assert any("KMS key alias/demo-app(" in line and "created" in line for line in lines)
     assert any("alias/demo-retired(" in line and "disabled" in line for line in lines)
-    assert sum(line.startswith("demo: bucket demo-") for line in lines) == 5
+    assert sum(line.startswith("demo: bucket demo-") for line in lines) == len(demo.demo_buckets()) == 6
     assert lines[-1] == f"demo: connection 'localcloud (demo)' saved for {connection.oss_endpoint} (cn-hangzhou)"
     assert all(connection.access_key_secret not in line for line in lines)
 

@@ -1,0 +1,317 @@
+"""Shapes of the jobs and schedules API. Inputs are checked for shape only (types, choices, lengths that fit the
+columns); the rules (ranges, selections, targets, timing) are the services', so a refusal is audited whichever
+door it came through."""
+
+from drf_spectacular.utils import extend_schema_field
+from rest_framework import serializers
+
+from buckets.models import Connection
+from encryption import sse
+from jobs import schedules, services
+from jobs.models import Job, ObjectOutcome, Schedule, ScheduleRun
+
+DEFAULT_SPEC = services.Spec()
+SPEC_FIELDS = tuple(services.Spec.__dataclass_fields__)
+MAX_BYTES = 2**63 - 1
+LAST_RUNS = 10
+
+
+def spec_of(data: dict) -> services.Spec:
+    """The services' Spec from validated input (a SpecInputSerializer's data)."""
+    return services.Spec(
+        **{name: data[name] for name in SPEC_FIELDS if name != "prefixes"}, prefixes=tuple(data["prefixes"])
+    )
+
+
+# Inputs
+
+
+class SpecInputSerializer(serializers.Serializer):
+    """Where a job works (connection, bucket), on which objects (filter), towards what (target), how fast."""
+
+    connection = serializers.PrimaryKeyRelatedField(queryset=Connection.objects.all(), help_text="The connection's id.")
+    bucket = serializers.CharField(max_length=63)
+    kind = serializers.ChoiceField(choices=Job.KINDS, default=DEFAULT_SPEC.kind)
+    prefixes = serializers.ListField(
+        child=serializers.CharField(max_length=1023, allow_blank=True),
+        default=list,
+        help_text=f"Key prefixes to work on (at most {services.MAX_PREFIXES}); empty: the whole bucket.",
+    )
+    select = serializers.ChoiceField(choices=Job.SELECTIONS, default=DEFAULT_SPEC.select)
+    select_key_id = serializers.CharField(
+        max_length=128, required=False, allow_blank=True, default="", help_text="With select=key: the KMS key id."
+    )
+    select_algorithm = serializers.ChoiceField(
+        choices=sse.ALGORITHM_CHOICES, required=False, allow_blank=True, default="", help_text="With select=algorithm."
+    )
+    min_size = serializers.IntegerField(
+        min_value=0, max_value=MAX_BYTES, required=False, allow_null=True, default=None, help_text="Bytes."
+    )
+    max_size = serializers.IntegerField(
+        min_value=0, max_value=MAX_BYTES, required=False, allow_null=True, default=None, help_text="Bytes."
+    )
+    target_mode = serializers.ChoiceField(
+        choices=Job.TARGET_MODES,
+        default=DEFAULT_SPEC.target_mode,
+        help_text="bucket-default: the bucket's default encryption, read when the job starts; explicit: the "
+        "target_method, target_algorithm and target_key_id below.",
+    )
+    target_method = serializers.ChoiceField(
+        choices=sse.METHOD_CHOICES, required=False, allow_blank=True, default="", help_text="Explicit target only."
+    )
+    target_algorithm = serializers.ChoiceField(
+        choices=sse.ALGORITHM_CHOICES, required=False, allow_blank=True, default="", help_text="Explicit target only."
+    )
+    target_key_id = serializers.CharField(
+        max_length=128,
+        required=False,
+        allow_blank=True,
+        default="",
+        help_text="Explicit KMS target: a CMK id or alias; blank: alias/acs/oss.",
+    )
+    concurrency = serializers.IntegerField(
+        default=DEFAULT_SPEC.concurrency, help_text=f"Objects at once, 1 to {services.MAX_CONCURRENCY}."
+    )
+    requests_per_second = serializers.IntegerField(
+        default=DEFAULT_SPEC.requests_per_second,
+        help_text=f"OSS requests per second, 0 (no cap) to {services.MAX_RATE}.",
+    )
+    kms_per_second = serializers.IntegerField(
+        default=DEFAULT_SPEC.kms_per_second, help_text=f"KMS calls per second, 0 (no cap) to {services.MAX_RATE}."
+    )
+
+
+class JobCreateSerializer(SpecInputSerializer):
+    dry_run = serializers.BooleanField(
+        default=False, help_text="Re-encryption only: plan without writing (counts, bytes, requests, KMS calls)."
+    )
+
+
+class ScheduleInputSerializer(SpecInputSerializer):
+    """PUT and POST send every field (omitted ones take their defaults); PATCH only those it changes."""
+
+    name = serializers.CharField(max_length=100)
+    crontab = serializers.CharField(
+        max_length=100,
+        required=False,
+        allow_blank=True,
+        default="",
+        help_text="minute hour day-of-month month day-of-week, e.g. '0 2 * * *'; or give interval_minutes.",
+    )
+    interval_minutes = serializers.IntegerField(
+        required=False, allow_null=True, default=None, help_text="Every N minutes (1 to 525600); or give crontab."
+    )
+    enabled = serializers.BooleanField(default=True)
+
+
+# Outputs
+
+
+class TargetSerializer(serializers.Serializer):
+    """The encryption the job brings objects to, resolved when it started."""
+
+    method = serializers.CharField(
+        source="resolved_method",
+        help_text="none, oss, kms; 'any' for a scan of a bucket "
+        "without default (any server-side encryption is compliant).",
+    )
+    algorithm = serializers.CharField(source="resolved_algorithm")
+    key_id = serializers.CharField(source="resolved_key_id")
+    label = serializers.CharField(source="resolved_label")
+
+
+class JobSerializer(serializers.ModelSerializer):
+    connection_name = serializers.CharField(source="connection.name")
+    target = TargetSerializer(source="*")
+    created_by = serializers.SerializerMethodField()
+    running_seconds = serializers.FloatField(help_text="Time spent running, pauses excluded.")
+
+    class Meta:
+        model = Job
+        fields = [
+            "id",
+            "kind",
+            "state",
+            "dry_run",
+            "connection",
+            "connection_name",
+            "bucket",
+            *(name for name in SPEC_FIELDS if name != "kind"),
+            "target",
+            "error",
+            "schedule",
+            "retry_of",
+            "created_by",
+            "created_at",
+            "started_at",
+            "finished_at",
+            "running_seconds",
+        ]
+        read_only_fields = fields
+
+    def get_created_by(self, job) -> str | None:
+        return job.created_by.username if job.created_by else None
+
+
+class CountSerializer(serializers.Serializer):
+    objects = serializers.IntegerField()
+    bytes = serializers.IntegerField()
+
+
+@extend_schema_field(
+    {
+        "type": "object",
+        "description": "Every outcome kind (reencrypted, compliant, planned, filtered, skipped, failed, "
+        "not-matching) with its objects and bytes so far.",
+        "additionalProperties": {
+            "type": "object",
+            "properties": {"objects": {"type": "integer"}, "bytes": {"type": "integer"}},
+        },
+    }
+)
+class OutcomeCountsField(serializers.Field):
+    def to_representation(self, outcomes):
+        return {
+            name: dict(zip(("objects", "bytes"), outcomes.get(name, [0, 0]), strict=True))
+            for name in dict(ObjectOutcome.KINDS)
+        }
+
+
+class ProgressSerializer(serializers.Serializer):
+    """services.Progress: how far a job got, how fast, and what happened to the objects done."""
+
+    objects_total = serializers.IntegerField(source="job.total_objects", help_text="Counted by a listing pass.")
+    bytes_total = serializers.IntegerField(source="job.total_bytes")
+    total_known = serializers.BooleanField(
+        source="job.total_known", help_text="False while the listing pass is still counting."
+    )
+    objects_done = serializers.IntegerField()
+    bytes_done = serializers.IntegerField()
+    percent = serializers.FloatField()
+    rate_per_second = serializers.FloatField(source="rate", help_text="Objects per second while running.")
+    eta_seconds = serializers.FloatField(allow_null=True, help_text="Null unless running with a known total.")
+    errors = serializers.IntegerField(help_text="Objects that failed.")
+    requests = serializers.IntegerField(help_text="OSS requests so far.")
+    kms_calls = serializers.IntegerField(help_text="KMS calls so far (estimated for a dry run).")
+    outcomes = OutcomeCountsField()
+
+
+class PlanSerializer(serializers.Serializer):
+    """services.Plan: what a real run would do, from a dry run (so far, while it runs)."""
+
+    objects = serializers.IntegerField(help_text="Objects a real run would re-encrypt.")
+    bytes = serializers.IntegerField()
+    compliant = serializers.IntegerField(help_text="Objects already as targeted.")
+    filtered = serializers.IntegerField(help_text="Objects outside the selection or the size range.")
+    skipped = serializers.DictField(child=serializers.IntegerField(), help_text="Objects skipped, by reason.")
+    requests = serializers.IntegerField(help_text="OSS requests a real run would make.")
+    kms_calls = serializers.IntegerField()
+    seconds = serializers.FloatField(help_text="Estimated duration at the job's limits.")
+    duration = serializers.SerializerMethodField(help_text="The same as H:MM:SS.")
+
+    def get_duration(self, plan) -> str:
+        return services.format_duration(plan.seconds)
+
+
+class StateShareSerializer(serializers.Serializer):
+    label = serializers.CharField(help_text="The encryption, e.g. 'KMS AES256 alias/app(...)' or 'None'.")
+    objects = serializers.IntegerField()
+    bytes = serializers.IntegerField()
+
+
+class ScanSummarySerializer(serializers.Serializer):
+    """services.ScanSummary: a bucket's objects by encryption, and how many match the target."""
+
+    states = serializers.SerializerMethodField(help_text="Largest share (bytes) first.")
+    objects = serializers.IntegerField()
+    bytes = serializers.IntegerField()
+    compliant_objects = serializers.IntegerField()
+    compliant_bytes = serializers.IntegerField()
+    compliant_percent = serializers.FloatField()
+    compliant_bytes_percent = serializers.FloatField()
+    not_matching = serializers.IntegerField()
+    cannot_reencrypt = serializers.IntegerField(help_text="Skipped objects: archived, symlinks...")
+    client_side = serializers.IntegerField(help_text="Objects that are client-side encrypted too.")
+
+    @extend_schema_field(StateShareSerializer(many=True))
+    def get_states(self, summary):
+        return [{"label": label, "objects": objects, "bytes": size} for label, objects, size in summary.states]
+
+
+class JobDetailSerializer(JobSerializer):
+    progress = serializers.SerializerMethodField()
+    plan = serializers.SerializerMethodField(help_text="Dry runs only.")
+    summary = serializers.SerializerMethodField(help_text="Scans only.")
+
+    class Meta(JobSerializer.Meta):
+        fields = [*JobSerializer.Meta.fields, "progress", "plan", "summary"]
+        read_only_fields = fields
+
+    @extend_schema_field(ProgressSerializer)
+    def get_progress(self, job):
+        return ProgressSerializer(services.progress(job)).data
+
+    @extend_schema_field(PlanSerializer(allow_null=True))
+    def get_plan(self, job):
+        return PlanSerializer(services.plan(job)).data if job.dry_run else None
+
+    @extend_schema_field(ScanSummarySerializer(allow_null=True))
+    def get_summary(self, job):
+        return ScanSummarySerializer(services.summarise_scan(job)).data if job.kind == Job.SCAN else None
+
+
+class OutcomeSerializer(serializers.ModelSerializer):
+    """An object the job kept a record of: failed, skipped, or (scans) not matching the target."""
+
+    encryption_before = serializers.CharField(source="state", help_text="The encryption the object had.")
+
+    class Meta:
+        model = ObjectOutcome
+        fields = ["id", "key", "size", "outcome", "encryption_before", "reason", "code", "request_id", "at"]
+        read_only_fields = fields
+
+
+class ScheduleRunSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = ScheduleRun
+        fields = ["id", "schedule", "outcome", "at", "job", "reason"]
+        read_only_fields = fields
+
+
+class ScheduleSerializer(serializers.ModelSerializer):
+    connection_name = serializers.CharField(source="connection.name")
+    next_run = serializers.SerializerMethodField(help_text="When it runs next; null when disabled.")
+    last_runs = serializers.SerializerMethodField(help_text=f"The last {LAST_RUNS} runs, newest first.")
+    created_by = serializers.SerializerMethodField()
+
+    class Meta:
+        model = Schedule
+        fields = [
+            "id",
+            "name",
+            "enabled",
+            "connection",
+            "connection_name",
+            "bucket",
+            *SPEC_FIELDS,
+            "crontab",
+            "interval_minutes",
+            "next_run",
+            "last_runs",
+            "created_by",
+            "created_at",
+            "updated_at",
+        ]
+        read_only_fields = fields
+
+    @extend_schema_field(serializers.DateTimeField(allow_null=True))
+    def get_next_run(self, schedule):
+        when = schedules.next_run(schedule)
+        return serializers.DateTimeField().to_representation(when) if when else None
+
+    @extend_schema_field(ScheduleRunSerializer(many=True))
+    def get_last_runs(self, schedule):
+        return ScheduleRunSerializer(schedule.runs.all()[:LAST_RUNS], many=True).data
+
+    def get_created_by(self, schedule) -> str | None:
+        return schedule.created_by.username if schedule.created_by else None

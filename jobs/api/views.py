@@ -1,0 +1,520 @@
+"""/api/v1/jobs/ and /api/v1/schedules/: re-encryption jobs, dry runs and compliance scans, and their schedules.
+
+Viewers read everything (progress, plans, scan summaries, reports); Operators start, pause, resume, cancel and
+retry jobs and manage schedules. Every operation is one call into jobs.services or jobs.schedules, which check the
+rules and write the audit log; their refusals come back as {"detail": ...} with 400, 404 or 409.
+"""
+
+import csv
+
+import django_filters
+from django.http import StreamingHttpResponse
+from django_filters.rest_framework import DjangoFilterBackend
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiExample, OpenApiParameter, extend_schema, extend_schema_view
+from rest_framework import mixins, renderers, serializers, status, viewsets
+from rest_framework.decorators import action
+from rest_framework.response import Response
+
+from buckets.models import Connection
+from jobs import schedules, services
+from jobs.api.serializers import (
+    JobCreateSerializer,
+    JobDetailSerializer,
+    JobSerializer,
+    OutcomeSerializer,
+    ScheduleInputSerializer,
+    ScheduleRunSerializer,
+    ScheduleSerializer,
+    spec_of,
+)
+from jobs.models import Job, ObjectOutcome, Schedule
+
+VIEW_JOB, ADD_JOB, CHANGE_JOB = "jobs.view_job", "jobs.add_job", "jobs.change_job"
+
+
+class JobFilterSet(django_filters.FilterSet):
+    kind = django_filters.ChoiceFilter(choices=Job.KINDS, help_text="scan or reencrypt")
+    state = django_filters.ChoiceFilter(choices=Job.STATES)
+    active = django_filters.BooleanFilter(method="filter_active", help_text="Pending, running, paused or cancelling.")
+    connection = django_filters.ModelChoiceFilter(queryset=Connection.objects.all())
+    bucket = django_filters.CharFilter()
+    dry_run = django_filters.BooleanFilter()
+    schedule = django_filters.ModelChoiceFilter(queryset=Schedule.objects.all())
+
+    class Meta:
+        model = Job
+        fields = ["kind", "state", "active", "connection", "bucket", "dry_run", "schedule"]
+
+    def filter_active(self, queryset, name, value):
+        return queryset.filter(state__in=Job.ACTIVE_STATES) if value else queryset.exclude(state__in=Job.ACTIVE_STATES)
+
+
+class OutcomeFilterSet(django_filters.FilterSet):
+    outcome = django_filters.ChoiceFilter(choices=[(name, name) for name in ObjectOutcome.KEPT])
+
+    class Meta:
+        model = ObjectOutcome
+        fields = ["outcome"]
+
+
+class _Echo:
+    def write(self, value):
+        return value
+
+
+def _csv_lines(rows):
+    writer = csv.writer(_Echo())
+    for row in rows:
+        yield writer.writerow(row)
+
+
+class CsvRenderer(renderers.BaseRenderer):
+    """Lets a client ask for text/csv; the report itself is streamed, this only renders an error's detail."""
+
+    media_type = "text/csv"
+    format = "csv"
+    charset = "utf-8"
+
+    def render(self, data, accepted_media_type=None, renderer_context=None):
+        detail = data.get("detail", "") if isinstance(data, dict) else data
+        return str(detail or "").encode()
+
+
+KEY_ID = "0987dcba-09fe-87dc-65ba-ab0987654321"
+SPEC_EXAMPLE = {
+    "connection": 1,
+    "bucket": "finance-reports",
+    "kind": "reencrypt",
+    "prefixes": ["2025/", "2026/"],
+    "select": "not-matching",
+    "select_key_id": "",
+    "select_algorithm": "",
+    "min_size": None,
+    "max_size": None,
+    "target_mode": "explicit",
+    "target_method": "kms",
+    "target_algorithm": "AES256",
+    "target_key_id": "alias/finance",
+    "concurrency": 8,
+    "requests_per_second": 200,
+    "kms_per_second": 100,
+}
+JOB_EXAMPLE = {
+    "id": 12,
+    "kind": "reencrypt",
+    "state": "running",
+    "dry_run": False,
+    "connection": 1,
+    "connection_name": "production",
+    **{name: value for name, value in SPEC_EXAMPLE.items() if name not in ("connection", "kind")},
+    "target": {
+        "method": "kms",
+        "algorithm": "AES256",
+        "key_id": KEY_ID,
+        "label": f"KMS AES256 alias/finance({KEY_ID})",
+    },
+    "error": "",
+    "schedule": None,
+    "retry_of": None,
+    "created_by": "olga",
+    "created_at": "2026-11-23T10:15:00Z",
+    "started_at": "2026-11-23T10:15:00Z",
+    "finished_at": None,
+    "running_seconds": 42.5,
+}
+OUTCOMES_EXAMPLE = {
+    "reencrypted": {"objects": 4210, "bytes": 8_620_000_000},
+    "compliant": {"objects": 780, "bytes": 1_130_000_000},
+    "planned": {"objects": 0, "bytes": 0},
+    "filtered": {"objects": 0, "bytes": 0},
+    "skipped": {"objects": 8, "bytes": 96_000_000},
+    "failed": {"objects": 2, "bytes": 4096},
+    "not-matching": {"objects": 0, "bytes": 0},
+}
+PROGRESS_EXAMPLE = {
+    "objects_total": 12000,
+    "bytes_total": 24_500_000_000,
+    "total_known": True,
+    "objects_done": 5000,
+    "bytes_done": 9_846_004_096,
+    "percent": 41.7,
+    "rate_per_second": 117.6,
+    "eta_seconds": 59.5,
+    "errors": 2,
+    "requests": 17650,
+    "kms_calls": 8420,
+    "outcomes": OUTCOMES_EXAMPLE,
+}
+JOB_DETAIL_EXAMPLE = OpenApiExample(
+    "A re-encryption to a named KMS key, running",
+    value=JOB_EXAMPLE | {"progress": PROGRESS_EXAMPLE, "plan": None, "summary": None},
+    response_only=True,
+)
+DRY_RUN_EXAMPLE = OpenApiExample(
+    "A finished dry run with its plan",
+    value=JOB_EXAMPLE
+    | {
+        "dry_run": True,
+        "state": "completed",
+        "finished_at": "2026-11-23T10:16:10Z",
+        "progress": PROGRESS_EXAMPLE
+        | {
+            "objects_done": 12000,
+            "percent": 100.0,
+            "eta_seconds": None,
+            "errors": 0,
+            "outcomes": OUTCOMES_EXAMPLE
+            | {
+                "reencrypted": {"objects": 0, "bytes": 0},
+                "planned": {"objects": 11212, "bytes": 23_300_000_000},
+                "failed": {"objects": 0, "bytes": 0},
+            },
+        },
+        "plan": {
+            "objects": 11212,
+            "bytes": 23_300_000_000,
+            "compliant": 780,
+            "filtered": 0,
+            "skipped": {"archived and not restored": 8},
+            "requests": 45636,
+            "kms_calls": 22424,
+            "seconds": 228.2,
+            "duration": "0:03:49",
+        },
+        "summary": None,
+    },
+    response_only=True,
+)
+SCAN_EXAMPLE = OpenApiExample(
+    "A finished compliance scan",
+    value=JOB_EXAMPLE
+    | {
+        "kind": "scan",
+        "state": "completed",
+        "select": "all",
+        "prefixes": [],
+        "target_mode": "bucket-default",
+        "target_method": "",
+        "target_algorithm": "",
+        "target_key_id": "",
+        "target": {"method": "oss", "algorithm": "AES256", "key_id": "", "label": "OSS-managed AES256"},
+        "progress": PROGRESS_EXAMPLE | {"objects_done": 12000, "percent": 100.0, "eta_seconds": None, "errors": 0},
+        "plan": None,
+        "summary": {
+            "states": [
+                {"label": "OSS-managed AES256", "objects": 9000, "bytes": 20_000_000_000},
+                {"label": "None", "objects": 2992, "bytes": 4_400_000_000},
+                {"label": "None (archived)", "objects": 8, "bytes": 100_000_000},
+            ],
+            "objects": 12000,
+            "bytes": 24_500_000_000,
+            "compliant_objects": 9000,
+            "compliant_bytes": 20_000_000_000,
+            "compliant_percent": 75.0,
+            "compliant_bytes_percent": 81.6,
+            "not_matching": 2992,
+            "cannot_reencrypt": 8,
+            "client_side": 0,
+        },
+    },
+    response_only=True,
+)
+OUTCOME_EXAMPLE = OpenApiExample(
+    "A failed object",
+    value={
+        "id": 301,
+        "key": "2026/q3/ledger.csv",
+        "size": 2048,
+        "outcome": "failed",
+        "encryption_before": "None",
+        "reason": "KMS refused the key",
+        "code": "Forbidden.KeyNotFound",
+        "request_id": "7B0F9C2E-2A7D-4C5B-8E1F-0A1B2C3D4E5F",
+        "at": "2026-11-23T10:15:30Z",
+    },
+    response_only=True,
+)
+
+
+def _job_response(job: Job, status_code: int = status.HTTP_200_OK) -> Response:
+    return Response(JobDetailSerializer(services.get_job(job.pk)).data, status=status_code)
+
+
+def _state_change_schema(summary: str, description: str):
+    return extend_schema(
+        summary=summary,
+        description=description + " Answers the job; 409 when its state does not allow it.",
+        request=None,
+        responses=JobDetailSerializer,
+        examples=[JOB_DETAIL_EXAMPLE],
+    )
+
+
+@extend_schema_view(
+    list=extend_schema(
+        summary="Jobs and scans, newest first",
+        description="Without progress: follow one job at /jobs/{id}/. Scans are the jobs with kind=scan.",
+        examples=[OpenApiExample("A job", value=JOB_EXAMPLE, response_only=True)],
+    ),
+    retrieve=extend_schema(
+        summary="A job with its progress, and its plan (dry run) or summary (scan)",
+        responses=JobDetailSerializer,
+        examples=[JOB_DETAIL_EXAMPLE, DRY_RUN_EXAMPLE, SCAN_EXAMPLE],
+    ),
+)
+class JobViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
+    """Re-encryption jobs, dry runs and compliance scans (kind=scan) of a bucket."""
+
+    queryset = Job.objects.select_related("connection", "created_by")
+    serializer_class = JobSerializer
+    filter_backends = [DjangoFilterBackend]
+    filterset_class = JobFilterSet
+    action_permissions = {
+        "pause": [CHANGE_JOB],
+        "resume": [CHANGE_JOB],
+        "cancel": [CHANGE_JOB],
+        "retry_failed": [CHANGE_JOB],
+        "report": [VIEW_JOB],
+        "outcomes": [VIEW_JOB],
+    }
+
+    def get_serializer_class(self):
+        return JobDetailSerializer if self.action == "retrieve" else JobSerializer
+
+    @extend_schema(
+        summary="Start a job, a dry run or a scan",
+        description=(
+            "Checks the spec (prefixes, selection, target allowed for the bucket, limits), reads the bucket default "
+            "once when the target is the bucket default, and starts: workers pick the first listing page at once. "
+            "kind=scan only reads (HEAD) and reports compliance; dry_run=true plans a re-encryption without writing."
+        ),
+        request=JobCreateSerializer,
+        responses={201: JobDetailSerializer},
+        examples=[
+            OpenApiExample("Re-encrypt two prefixes to a named KMS key", value=SPEC_EXAMPLE, request_only=True),
+            OpenApiExample(
+                "Plan bringing everything to the bucket default",
+                value={"connection": 1, "bucket": "finance-reports", "target_mode": "bucket-default", "dry_run": True},
+                request_only=True,
+            ),
+            OpenApiExample(
+                "Scan a bucket", value={"connection": 1, "bucket": "finance-reports", "kind": "scan"}, request_only=True
+            ),
+            JOB_DETAIL_EXAMPLE,
+        ],
+    )
+    def create(self, request):
+        payload = JobCreateSerializer(data=request.data)
+        payload.is_valid(raise_exception=True)
+        data = payload.validated_data
+        job = services.create_job(
+            actor=request.user,
+            connection=data["connection"],
+            bucket=data["bucket"],
+            spec=spec_of(data),
+            dry_run=data["dry_run"],
+        )
+        return _job_response(job, status.HTTP_201_CREATED)
+
+    @_state_change_schema("Pause a job", "Workers stop after their current object; resume continues where it was.")
+    @action(detail=True, methods=["post"])
+    def pause(self, request, pk=None):
+        return _job_response(services.pause_job(self.get_object(), request.user))
+
+    @_state_change_schema("Resume a paused job", "The pages still waiting go back to the workers.")
+    @action(detail=True, methods=["post"])
+    def resume(self, request, pk=None):
+        return _job_response(services.resume_job(self.get_object(), request.user))
+
+    @_state_change_schema(
+        "Cancel a job", "Cancelling until the workers have finished their current objects, then cancelled."
+    )
+    @action(detail=True, methods=["post"])
+    def cancel(self, request, pk=None):
+        return _job_response(services.cancel_job(self.get_object(), request.user))
+
+    @extend_schema(
+        summary="Retry the failed objects of a finished job",
+        description="A new job, with the same spec and limits, over exactly the objects that failed. 409 while the "
+        "job is still active or when nothing failed.",
+        request=None,
+        responses={201: JobDetailSerializer},
+        examples=[JOB_DETAIL_EXAMPLE],
+    )
+    @action(detail=True, methods=["post"], url_path="retry-failed")
+    def retry_failed(self, request, pk=None):
+        return _job_response(services.retry_failed(self.get_object(), request.user), status.HTTP_201_CREATED)
+
+    @extend_schema(
+        summary="The job's report as CSV",
+        description="Every failed, skipped and (scans) not-matching object with reason, error code and request id, "
+        "then one total line per counted outcome. Streamed.",
+        responses={(200, "text/csv"): OpenApiTypes.STR},
+    )
+    @action(detail=True, methods=["get"], renderer_classes=[renderers.JSONRenderer, CsvRenderer])
+    def report(self, request, pk=None):
+        job = self.get_object()
+        response = StreamingHttpResponse(_csv_lines(services.report_rows(job)), content_type="text/csv")
+        response["Content-Disposition"] = f'attachment; filename="{services.report_filename(job)}"'
+        return response
+
+    @extend_schema(
+        summary="Objects the job kept a record of",
+        description="Failed, skipped and (scans) not-matching objects, in the order they were met. Objects "
+        "re-encrypted, compliant, planned or filtered are only counted (see progress.outcomes).",
+        parameters=[OpenApiParameter("outcome", OpenApiTypes.STR, enum=list(ObjectOutcome.KEPT))],
+        responses=OutcomeSerializer(many=True),
+        examples=[OUTCOME_EXAMPLE],
+    )
+    @action(detail=True, methods=["get"], filter_backends=[])
+    def outcomes(self, request, pk=None):
+        kept = OutcomeFilterSet(request.query_params, queryset=self.get_object().outcomes.order_by("id"))
+        if not kept.is_valid():
+            raise serializers.ValidationError(kept.errors)
+        page = self.paginate_queryset(kept.qs)
+        return self.get_paginated_response(OutcomeSerializer(page, many=True).data)
+
+
+SCHEDULE_INPUT_EXAMPLE = {
+    "name": "nightly finance re-encryption",
+    **SPEC_EXAMPLE,
+    "crontab": "0 2 * * *",
+    "interval_minutes": None,
+    "enabled": True,
+}
+SCHEDULE_EXAMPLE = OpenApiExample(
+    "A nightly re-encryption",
+    value={
+        "id": 4,
+        **SCHEDULE_INPUT_EXAMPLE,
+        "connection_name": "production",
+        "next_run": "2026-11-24T02:00:00+08:00",
+        "last_runs": [
+            {
+                "id": 31,
+                "schedule": 4,
+                "outcome": "started",
+                "at": "2026-11-23T02:00:00+08:00",
+                "job": 12,
+                "reason": "",
+            },
+            {
+                "id": 30,
+                "schedule": 4,
+                "outcome": "skipped",
+                "at": "2026-11-22T02:00:00+08:00",
+                "job": 9,
+                "reason": "job 9 of this schedule is still running",
+            },
+        ],
+        "created_by": "olga",
+        "created_at": "2026-11-20T09:00:00Z",
+        "updated_at": "2026-11-20T09:00:00Z",
+    },
+    response_only=True,
+)
+
+
+@extend_schema_view(
+    list=extend_schema(summary="Schedules", examples=[SCHEDULE_EXAMPLE]),
+    retrieve=extend_schema(summary="A schedule with its next run and last runs", examples=[SCHEDULE_EXAMPLE]),
+    destroy=extend_schema(summary="Delete a schedule", description="Its jobs stay; the beat entry goes."),
+)
+class ScheduleViewSet(viewsets.ModelViewSet):
+    """Job specs that Celery beat runs on a crontab or an interval; a run is skipped while the last job runs."""
+
+    queryset = Schedule.objects.select_related("connection", "periodic_task", "created_by")
+    serializer_class = ScheduleSerializer
+    filter_backends = [DjangoFilterBackend]
+    filterset_fields = ["connection", "bucket", "kind", "enabled"]
+    action_permissions = {"run_now": [ADD_JOB]}
+
+    @extend_schema(
+        summary="Create a schedule",
+        description="Checked like a job (the bucket, the spec) and its timing: a crontab or an interval.",
+        request=ScheduleInputSerializer,
+        responses={201: ScheduleSerializer},
+        examples=[
+            OpenApiExample("Nightly at 02:00", value=SCHEDULE_INPUT_EXAMPLE, request_only=True),
+            OpenApiExample(
+                "A scan every 6 hours",
+                value={
+                    "name": "finance compliance",
+                    "connection": 1,
+                    "bucket": "finance-reports",
+                    "kind": "scan",
+                    "interval_minutes": 360,
+                },
+                request_only=True,
+            ),
+            SCHEDULE_EXAMPLE,
+        ],
+    )
+    def create(self, request):
+        payload = ScheduleInputSerializer(data=request.data)
+        payload.is_valid(raise_exception=True)
+        return self._save(payload.validated_data, None, status.HTTP_201_CREATED)
+
+    @extend_schema(request=ScheduleInputSerializer, responses=ScheduleSerializer, examples=[SCHEDULE_EXAMPLE])
+    def update(self, request, pk=None, partial=False):
+        schedule = self.get_object()
+        payload = ScheduleInputSerializer(data=request.data, partial=partial)
+        payload.is_valid(raise_exception=True)
+        changes = dict(payload.validated_data)
+        # A PATCH that switches the timing to a crontab drops the interval, and the other way round.
+        if changes.get("crontab") and "interval_minutes" not in changes:
+            changes["interval_minutes"] = None
+        if changes.get("interval_minutes") and "crontab" not in changes:
+            changes["crontab"] = ""
+        return self._save(self._current(schedule) | changes, schedule)
+
+    @extend_schema(
+        request=ScheduleInputSerializer,
+        responses=ScheduleSerializer,
+        examples=[OpenApiExample("Disable", value={"enabled": False}, request_only=True), SCHEDULE_EXAMPLE],
+    )
+    def partial_update(self, request, pk=None):
+        return self.update(request, pk, partial=True)
+
+    def destroy(self, request, pk=None):
+        schedules.delete_schedule(self.get_object(), request.user)
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+    @extend_schema(
+        summary="Run a schedule now",
+        description="Starts its job at once (or records a skipped run while its last job is still active, or a "
+        "failed run with the reason) and answers the run.",
+        request=None,
+        responses={201: ScheduleRunSerializer},
+    )
+    @action(detail=True, methods=["post"], url_path="run-now")
+    def run_now(self, request, pk=None):
+        run = schedules.run_schedule(self.get_object().pk, actor=request.user)
+        return Response(ScheduleRunSerializer(run).data, status=status.HTTP_201_CREATED)
+
+    def _save(self, data: dict, schedule: Schedule | None, status_code: int = status.HTTP_200_OK) -> Response:
+        saved = schedules.save_schedule(
+            actor=self.request.user,
+            connection=data["connection"],
+            bucket=data["bucket"],
+            name=data["name"],
+            spec=spec_of(data),
+            crontab=data["crontab"],
+            interval_minutes=data["interval_minutes"],
+            enabled=data["enabled"],
+            schedule=schedule,
+        )
+        return Response(ScheduleSerializer(self.get_queryset().get(pk=saved.pk)).data, status=status_code)
+
+    @staticmethod
+    def _current(schedule: Schedule) -> dict:
+        return {
+            **services.Spec.of(schedule).fields(),
+            "connection": schedule.connection,
+            "bucket": schedule.bucket,
+            "name": schedule.name,
+            "crontab": schedule.crontab,
+            "interval_minutes": schedule.interval_minutes,
+            "enabled": schedule.enabled,
+        }
