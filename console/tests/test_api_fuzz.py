@@ -40,7 +40,19 @@ def real_resources(cloud_connection):
     bucket = Bucket.objects.create(
         connection=cloud_connection, name="fuzzed", region=cloud_connection.region, refreshed_at=timezone.now()
     )
-    return {"/api/v1/buckets/": bucket.pk, "/api/v1/connections/": cloud_connection.pk}
+    from jobs import schedules, services
+
+    spec = services.Spec(kind="scan", select="all")
+    job = services.create_job(actor=None, connection=cloud_connection, bucket="fuzzed", spec=spec)
+    schedule = schedules.save_schedule(
+        actor=None, connection=cloud_connection, bucket="fuzzed", name="fuzzed", spec=spec, crontab="0 2 * * *"
+    )
+    return {
+        "/api/v1/buckets/": bucket.pk,
+        "/api/v1/connections/": cloud_connection.pk,
+        "/api/v1/jobs/": job.pk,
+        "/api/v1/schedules/": schedule.pk,
+    }
 
 
 def pin_known_ids(case, known: dict) -> None:
