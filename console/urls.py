@@ -12,5 +12,6 @@ urlpatterns = [
     path("", include("buckets.urls")),
     path("keys/", include("encryption.urls")),
     path("audit/", include("audit.urls")),
+    path("jobs/", include("jobs.urls")),
     path("api/v1/", include("console.api_urls")),
 ]

@@ -9,8 +9,10 @@ from accounts.services import role_of
 from audit.models import AuditEvent
 from buckets.models import Bucket
 from console import health
+from jobs.services import latest_scans
 
 RECENT_EVENTS = 8
+COMPLIANCE_ROWS = 10
 
 
 @login_not_required
@@ -26,6 +28,10 @@ def overview(request):
     context = {"health": sorted(report.items()), "healthy": health.is_healthy(report), "role": role_of(request.user)}
     if request.user.has_perm("buckets.view_bucket"):
         context["encryption_states"] = _bucket_encryption_states()
+    if request.user.has_perm("jobs.view_job"):
+        # Least compliant first: what needs attention leads.
+        scans = sorted(latest_scans(), key=lambda summary: (summary.compliant_percent, summary.job.bucket))
+        context["compliance"], context["more_compliance"] = scans[:COMPLIANCE_ROWS], len(scans) > COMPLIANCE_ROWS
     if request.user.has_perm("audit.view_auditevent"):
         context["recent_events"] = AuditEvent.objects.all()[:RECENT_EVENTS]
     return render(request, "console/overview.html", context)

@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 
 from django.conf import settings
 from django.db import transaction
+from django.db.models import Max
 from django.utils import timezone
 
 from audit.models import AuditEvent
@@ -31,6 +32,7 @@ from jobs.models import Job, JobPage, JobSpec, ObjectOutcome
 MAX_PREFIXES = 20
 MAX_CONCURRENCY = 64
 MAX_RATE = 10_000
+PAST = {"pause": "paused", "resume": "resumed", "cancel": "cancelled"}
 
 
 @dataclass(frozen=True)
@@ -274,7 +276,7 @@ def _transition(job: Job, actor, action: str, allowed: tuple[str, ...], new_stat
     with transaction.atomic():
         job = Job.objects.select_for_update().get(pk=job.pk)
         if job.state not in allowed:
-            message = f"Job {job.pk} is {job.get_state_display().lower()}: it cannot be {action}d now."
+            message = f"Job {job.pk} is {job.get_state_display().lower()}: it cannot be {PAST[action]} now."
             record(
                 f"job.{action}",
                 actor=actor,
@@ -504,11 +506,11 @@ def report_rows(job: Job) -> Iterator[list]:
     yield list(REPORT_COLUMNS)
     for outcome in job.outcomes.order_by("id").iterator(chunk_size=2000):
         yield [
-            outcome.key,
+            spreadsheet_safe(outcome.key),
             outcome.size,
             outcome.outcome,
             outcome.state,
-            outcome.reason,
+            spreadsheet_safe(outcome.reason),
             outcome.code,
             outcome.request_id,
             outcome.at.isoformat(),
@@ -516,6 +518,11 @@ def report_rows(job: Job) -> Iterator[list]:
     for name, (objects, size) in sorted(progress(job).outcomes.items()):
         if name not in ObjectOutcome.KEPT:
             yield [f"(total {name})", size, name, "", f"{objects} objects", "", "", ""]
+
+
+def spreadsheet_safe(text: str) -> str:
+    """Object keys are anyone's text: one starting like a formula is quoted so a spreadsheet shows, not runs, it."""
+    return f"'{text}" if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
 
 
 def report_filename(job: Job) -> str:
@@ -546,9 +553,24 @@ class ScanSummary:
         return 100.0 * self.compliant_bytes / self.bytes if self.bytes else 100.0
 
 
+def named_state(label: str, names: dict[str, str]) -> str:
+    """`KMS AES256 <id>` as `KMS AES256 alias/name(<id>)`."""
+    parts = label.split(" ", 3)
+    if len(parts) >= 3 and parts[0] == "KMS" and parts[2] in names:
+        parts[2] = names[parts[2]]
+    return " ".join(parts)
+
+
 def summarise_scan(job: Job) -> ScanSummary:
     done = progress(job)
-    states = sorted(((label, n, b) for label, (n, b) in done.states.items()), key=lambda row: (-row[2], -row[1]))
+    names = {}
+    if any(label.startswith("KMS ") for label in done.states):
+        bucket = Bucket.objects.filter(connection=job.connection, name=job.bucket).first()
+        names = catalog.key_names(job.connection, bucket.region if bucket else job.connection.region)
+    states = sorted(
+        ((named_state(label, names), n, b) for label, (n, b) in done.states.items()),
+        key=lambda row: (-row[2], -row[1]),
+    )
     compliant = done.outcomes.get(ObjectOutcome.COMPLIANT, [0, 0])
     return ScanSummary(
         job,
@@ -569,14 +591,10 @@ def scans_of(connection: Connection, bucket: str, limit: int = 20) -> list[Job]:
 
 def latest_scans() -> list[ScanSummary]:
     """The newest finished scan of every bucket that has one, for the Overview."""
-    seen, summaries = set(), []
     finished = Job.objects.filter(kind=Job.SCAN, state__in=(Job.COMPLETED, Job.COMPLETED_WITH_ERRORS))
-    for job in finished.select_related("connection").order_by("-finished_at")[:500]:
-        if (job.connection_id, job.bucket) in seen:
-            continue
-        seen.add((job.connection_id, job.bucket))
-        summaries.append(summarise_scan(job))
-    return summaries
+    newest = finished.values("connection_id", "bucket").annotate(last=Max("id")).values_list("last", flat=True)
+    jobs = Job.objects.filter(pk__in=list(newest)).select_related("connection").order_by("connection__name", "bucket")
+    return [summarise_scan(job) for job in jobs]
 
 
 def format_duration(seconds: float | None) -> str:

@@ -1,7 +1,7 @@
 """A bucket's default encryption: the form (plain POST, no JavaScript) and the API apply design.md §5 alike."""
 
 import pytest
-from django.urls import NoReverseMatch, reverse
+from django.urls import reverse
 from django.utils import timezone
 
 from audit.models import AuditEvent
@@ -84,15 +84,12 @@ def test_saving_through_the_form_shows_before_and_after_and_what_it_does_not_do(
     assert event.after["label"] == f"KMS SM4 alias/finance({finance_key})" and event.request_id
 
 
-def test_the_saved_page_links_to_re_encryption_only_when_that_page_exists(client_as, operator, bucket):
+def test_the_saved_page_links_to_a_re_encryption_job_for_this_bucket(client_as, operator, bucket):
     page = client_as(operator).post(_form_url(bucket), {"method": "oss", "algorithm": "AES256"})
 
-    try:
-        job_create = reverse("encryption:job_create")
-    except NoReverseMatch:
-        assert "Re-encrypt existing objects" not in page.content.decode()
-    else:
-        assert f'href="{job_create}?bucket={bucket.pk}"' in page.content.decode()
+    link = f'href="{reverse("jobs:job_new")}?connection={bucket.connection_id}&amp;bucket=ledger"'
+    assert link in page.content.decode()
+    assert "existing objects keep" in page.content.decode().lower()
 
 
 def test_method_none_through_the_form_deletes_the_default(client_as, operator, bucket):

@@ -167,6 +167,5 @@ def _encryption_saved(request, change: services.EncryptionChange):
         "bucket": change.bucket,
         "change": change,
         "new_objects_only": services.NEW_OBJECTS_ONLY,
-        "job_url": _url_if_exists("encryption:job_create", query=f"bucket={change.bucket.pk}"),
     }
     return render(request, "buckets/bucket_encryption_saved.html", context)

@@ -79,3 +79,57 @@ def test_a_dry_run_writes_nothing_and_tells_what_a_run_would_do(cloud_connection
     assert plan.requests == 10 + 3 * 8
     assert {key: OssClient(cloud_connection).head_object("planned", key).etag for key in keys} == etags
     assert not job.outcomes.filter(outcome=ObjectOutcome.REENCRYPTED).exists()
+
+
+def test_a_scan_counts_objects_and_bytes_per_state_and_lists_what_does_not_match(cloud_connection, worker, operator):
+    from buckets.oss import EncryptionRule
+
+    key_id = named_key(cloud_connection)
+    new_bucket(cloud_connection, "audited")
+    oss = OssClient(cloud_connection)
+    oss.put_object("audited", "plain", b"c" * 30, {})  # from before the bucket had a default
+    oss.put_encryption("audited", EncryptionRule("KMS", key_id))
+    kms_headers = {"x-oss-server-side-encryption": "KMS", "x-oss-server-side-encryption-key-id": key_id}
+    oss.put_object("audited", "ok-1", b"a" * 10, kms_headers)
+    oss.put_object("audited", "ok-2", b"b" * 20, kms_headers)
+    oss.put_object("audited", "=cmd|calc", b"d" * 5, {"x-oss-server-side-encryption": "AES256"})
+    oss.put_object(
+        "audited", "cold", b"e" * 7, {"x-oss-server-side-encryption": "AES256", "x-oss-storage-class": "Archive"}
+    )
+    oss.put_object(
+        "audited",
+        "sealed",
+        b"f" * 9,
+        {
+            **kms_headers,
+            "x-oss-meta-client-side-encryption-key": "d3JhcHBlZA==",
+            "x-oss-meta-client-side-encryption-wrap-alg": "RSA/NONE/PKCS1Padding",
+        },
+    )
+
+    job = wait_for(
+        services.create_job(
+            actor=operator,
+            connection=cloud_connection,
+            bucket="audited",
+            spec=services.Spec(kind=Job.SCAN, select=Job.SELECT_ALL),
+        )
+    )
+    summary = services.summarise_scan(job)
+
+    assert job.state == Job.COMPLETED
+    states = {label: (objects, size) for label, objects, size in summary.states}
+    assert states[f"KMS AES256 alias/jobs({key_id})"] == (2, 30)
+    assert states[f"KMS AES256 alias/jobs({key_id}) + client-side"] == (1, 9)
+    assert states["OSS-managed AES256"] == (2, 12)
+    assert (summary.objects, summary.compliant_objects, summary.client_side) == (6, 3, 1)
+    assert round(summary.compliant_bytes_percent) == round(100 * 39 / 81)
+    kept = dict(job.outcomes.values_list("key", "outcome"))
+    assert kept == {
+        "plain": ObjectOutcome.NOT_MATCHING,
+        "=cmd|calc": ObjectOutcome.NOT_MATCHING,
+        "cold": ObjectOutcome.SKIPPED,
+    }
+    assert job.outcomes.get(key="cold").reason == "Archive object not restored"
+    report = list(services.report_rows(job))
+    assert ["'=cmd|calc", 5] == report[[row[0] for row in report].index("'=cmd|calc")][:2]

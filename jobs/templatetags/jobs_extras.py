@@ -1,0 +1,208 @@
+"""Formatting helpers of the job pages: state badges, durations, what a spec does, and the server-side SVG charts
+(stacked bars of encryption states, the compliance trend). No chart library, no CDN: plain SVG the page carries."""
+
+from __future__ import annotations
+
+from django import template
+
+from buckets.models import Bucket
+from encryption.sse import Sse
+from jobs import services
+from jobs.models import Job, JobSpec
+
+register = template.Library()
+
+STATE_CLASSES = {
+    Job.COMPLETED: "ok",
+    Job.COMPLETED_WITH_ERRORS: "warn",
+    Job.FAILED: "bad",
+    Job.PAUSED: "warn",
+    Job.RUNNING: "info",
+    Job.CANCELLED: "muted",
+    Job.CANCELLING: "muted",
+    Job.PENDING: "muted",
+}
+# Okabe-Ito colours (told apart with most colour-vision deficiencies); "None" always gets the warning red.
+PALETTE = ("#0072b2", "#009e73", "#56b4e9", "#cc79a7", "#e69f00", "#7a5c99", "#999999", "#004d40")
+UNENCRYPTED_COLOUR = "#c0392b"
+TREND_SLOTS = 12  # bars never get wider than a twelfth of the chart
+
+
+@register.filter
+def state_class(state: str) -> str:
+    return STATE_CLASSES.get(state, "muted")
+
+
+@register.filter
+def duration(seconds) -> str:
+    return services.format_duration(seconds)
+
+
+@register.filter
+def target_label(spec: JobSpec) -> str:
+    if spec.target_mode == JobSpec.TARGET_DEFAULT:
+        return "the bucket default"
+    if getattr(spec, "resolved_label", ""):
+        return spec.resolved_label  # a job's, with the key's alias
+    return Sse(spec.target_method, spec.target_algorithm, spec.target_key_id).label()
+
+
+@register.filter
+def where_label(spec: JobSpec) -> str:
+    if not spec.prefixes:
+        return "in the whole bucket"
+    return "under " + ", ".join(spec.prefixes)
+
+
+@register.filter
+def sizes_label(spec: JobSpec) -> str:
+    if spec.min_size is not None and spec.max_size is not None:
+        return f"from {spec.min_size} to {spec.max_size} bytes"
+    if spec.min_size is not None:
+        return f"of {spec.min_size} bytes or more"
+    if spec.max_size is not None:
+        return f"of at most {spec.max_size} bytes"
+    return ""
+
+
+@register.filter
+def selection_label(spec: JobSpec) -> str:
+    if spec.select == JobSpec.SELECT_KEY:
+        return f"objects under KMS key {spec.select_key_id}"
+    if spec.select == JobSpec.SELECT_ALGORITHM:
+        return f"objects under {spec.select_algorithm}"
+    if spec.select == JobSpec.SELECT_UNENCRYPTED:
+        return "unencrypted objects"
+    if spec.select == JobSpec.SELECT_ALL:
+        return "all objects"
+    return "objects not matching the target"
+
+
+@register.filter
+def describe_spec(spec: JobSpec) -> str:
+    """One sentence: 'Re-encrypt unencrypted objects under logs/ to the bucket default'."""
+    where = where_label(spec)
+    if spec.kind == JobSpec.SCAN:
+        return f"Scan the objects {where} against {target_label(spec)}"
+    sizes = sizes_label(spec)
+    return f"Re-encrypt {selection_label(spec)}{' ' + sizes if sizes else ''} {where} to {target_label(spec)}"
+
+
+@register.filter
+def timing_label(schedule) -> str:
+    if schedule.crontab:
+        return f"crontab {schedule.crontab}"
+    if schedule.interval_minutes == 1:
+        return "every minute"
+    return f"every {schedule.interval_minutes} minutes"
+
+
+@register.filter
+def pct(value) -> str:
+    """A share as the pages print it: one decimal, never '100.0%' for something short of everything."""
+    if value is None:
+        return "—"
+    value = float(value)
+    if 99.95 <= value < 100:
+        return "99.9%"
+    return f"{value:.1f}%"
+
+
+def _share(part: int, whole: int) -> float:
+    return 100.0 * part / whole if whole else 0.0
+
+
+def state_colour(label: str, index: int) -> str:
+    return UNENCRYPTED_COLOUR if label == "None" else PALETTE[index % len(PALETTE)]
+
+
+def state_rows(summary: services.ScanSummary) -> list[dict]:
+    """The encryption states of a scan with their colours and shares of objects and bytes."""
+    rows, colour_index = [], 0
+    for label, objects, size in summary.states:
+        colour = state_colour(label, colour_index)
+        colour_index += label != "None"
+        rows.append(
+            {
+                "label": label,
+                "objects": objects,
+                "bytes": size,
+                "colour": colour,
+                "objects_percent": _share(objects, summary.objects),
+                "bytes_percent": _share(size, summary.bytes),
+            }
+        )
+    return rows
+
+
+def _segments(rows: list[dict], share: str) -> list[dict]:
+    segments, x = [], 0.0
+    for row in rows:
+        width = row[share]
+        if width > 0:
+            segments.append({**row, "x": round(x, 3), "width": round(width, 3), "share": width})
+            x += width
+    return segments
+
+
+@register.inclusion_tag("jobs/chart_states.html")
+def states_bar(summary: services.ScanSummary, measure: str = "objects", legend: bool = True):
+    """A stacked bar of a scan's encryption states, by objects or by bytes, with its legend."""
+    rows = state_rows(summary)
+    share = "bytes_percent" if measure == "bytes" else "objects_percent"
+    described = "; ".join(f"{row['label']} {row[share]:.1f}%" for row in rows) or "no objects"
+    return {"segments": _segments(rows, share), "measure": measure, "described": described, "legend": legend}
+
+
+@register.inclusion_tag("jobs/chart_trend.html")
+def compliance_trend(summaries: list[services.ScanSummary]):
+    """Compliance (share of compliant objects) over a bucket's past scans, oldest first, as SVG bars."""
+    count = len(summaries)
+    slot = 300 / max(count, TREND_SLOTS)
+    bars = []
+    for index, summary in enumerate(summaries):
+        height = summary.compliant_percent
+        bars.append(
+            {
+                "summary": summary,
+                "x": round(index * slot + slot * 0.15, 2),
+                "width": round(slot * 0.7, 2),
+                "y": round(100 - height, 2),
+                "height": round(max(height, 0.5), 2),
+            }
+        )
+    return {"bars": bars, "count": count}
+
+
+@register.simple_tag
+def bucket_for(job: JobSpec) -> Bucket | None:
+    """The console's bucket row for a job or schedule (None when the console has not seen the bucket)."""
+    return Bucket.objects.filter(connection_id=job.connection_id, name=job.bucket).first()
+
+
+@register.inclusion_tag("jobs/bucket_compliance.html", takes_context=True)
+def bucket_compliance(context, bucket: Bucket):
+    """The bucket page's card: its latest finished scan, the jobs running on it, links to scan and re-encrypt."""
+    jobs = Job.objects.filter(connection_id=bucket.connection_id, bucket=bucket.name)
+    scan = jobs.filter(kind=Job.SCAN, state__in=(Job.COMPLETED, Job.COMPLETED_WITH_ERRORS)).order_by("-finished_at")
+    latest = scan.first()
+    return {
+        "bucket": bucket,
+        "perms": context.get("perms"),
+        "summary": services.summarise_scan(latest) if latest else None,
+        "active": list(jobs.filter(state__in=Job.ACTIVE_STATES).order_by("-created_at")[:5]),
+        "query": services.reencrypt_link_query(bucket),
+    }
+
+
+@register.simple_tag(takes_context=True)
+def querystring_of(context, name: str, value) -> str:
+    """The page's query string with `name` set to `value` (for pagers whose parameter name is a variable)."""
+    query = context["request"].GET.copy()
+    query[name] = value
+    return query.urlencode()
+
+
+@register.filter
+def state_table(summary: services.ScanSummary) -> list[dict]:
+    return state_rows(summary)

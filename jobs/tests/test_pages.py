@@ -1,0 +1,505 @@
+"""Job, scan, compliance and schedule pages: roles, forms, plan, progress, report, charts, links.
+
+Jobs here run in-process: the tasks the services enqueue are kept by the `queued` fixture and worked through with
+the same functions a worker calls (jobs.pages.run_page, services.count_objects). One slow test runs a real worker.
+"""
+
+import csv
+import io
+import json
+import time
+
+import pytest
+from django.urls import reverse
+
+from buckets.models import Bucket
+from buckets.oss import EncryptionRule
+from encryption.kms import KmsClient
+from jobs import pages, schedules, services, tasks
+from jobs.models import Job, ObjectOutcome, Schedule
+from jobs.tests.conftest import fill, named_key, new_bucket
+
+OBJECTS = 10  # fill() cycles through 5 states: 2 objects each (none, AES256, SM4, KMS, KMS SM4)
+
+
+@pytest.fixture
+def queued(monkeypatch, settings):
+    """The tasks services enqueue, kept instead of sent to a broker; `drain()` works them as a worker would."""
+    settings.JOBS_PAGE_SIZE = 4
+    calls = []
+    monkeypatch.setattr(tasks.run_page_task, "delay", lambda job_id, number: calls.append((job_id, number)))
+    monkeypatch.setattr(tasks.count_objects_task, "delay", lambda job_id: calls.append((job_id, None)))
+
+    def drain():
+        while calls:
+            job_id, number = calls.pop(0)
+            if number is None:
+                services.count_objects(job_id)
+            else:
+                pages.run_page(job_id, number)
+
+    return drain
+
+
+@pytest.fixture
+def mixed(cloud_connection, queued):
+    """A bucket without default encryption holding objects in every state."""
+    bucket = new_bucket(cloud_connection, "mixed")
+    fill(bucket, OBJECTS)
+    return bucket
+
+
+def job_form(bucket, /, **changes):
+    data = {
+        "connection": bucket.connection_id,
+        "bucket": bucket.name,
+        "prefixes": "",
+        "select": "not-matching",
+        "select_key_id": "",
+        "select_algorithm": "",
+        "min_size": "",
+        "max_size": "",
+        "target_mode": "explicit",
+        "target-method": "oss",
+        "target-algorithm": "SM4",
+        "target-key_id": "",
+        "concurrency": "4",
+        "requests_per_second": "0",
+        "kms_per_second": "0",
+        "run": "start",
+    }
+    return {**data, **changes}
+
+
+def schedule_form(bucket, /, **changes):
+    data = job_form(bucket, name="Nightly logs", schedule_kind="reencrypt", select="unencrypted", prefixes="logs/")
+    data |= {"crontab": "0 2 * * *", "interval_minutes": "", "enabled": "on"}
+    data.pop("run")
+    return {**data, **changes}
+
+
+def start(bucket, actor, dry_run=False, **spec):
+    spec = {"target_mode": Job.TARGET_EXPLICIT, "target_method": "oss", "target_algorithm": "SM4", **spec}
+    return services.create_job(
+        actor=actor, connection=bucket.connection, bucket=bucket.name, spec=services.Spec(**spec), dry_run=dry_run
+    )
+
+
+def scan(bucket, actor, drain):
+    job = services.create_job(
+        actor=actor, connection=bucket.connection, bucket=bucket.name, spec=services.Spec(kind=Job.SCAN)
+    )
+    drain()
+    return Job.objects.get(pk=job.pk)
+
+
+def html(response) -> str:
+    assert response.status_code == 200, response.status_code
+    return response.content.decode()
+
+
+def messages_of(response) -> list[str]:
+    return [str(message) for message in response.context["messages"]]
+
+
+# Roles
+
+
+def test_viewers_read_the_pages_and_only_operators_get_the_buttons(client_as, viewer, operator, mixed):
+    job = start(mixed, operator)
+
+    page = html(client_as(viewer).get("/jobs/"))
+    assert f'href="/jobs/{job.pk}/"' in page and "mixed" in page and "OSS-managed SM4" in page
+    assert "New re-encryption job" not in page and "New scan" not in page
+    detail = html(client_as(viewer).get(f"/jobs/{job.pk}/"))
+    assert "Download report (CSV)" in detail and ">Pause<" not in detail and "Cancel job" not in detail
+    assert html(client_as(viewer).get("/jobs/schedules/")) and html(client_as(viewer).get("/jobs/compliance/"))
+
+    page = html(client_as(operator).get("/jobs/"))
+    assert "New re-encryption job" in page and "New scan" in page
+    detail = html(client_as(operator).get(f"/jobs/{job.pk}/"))
+    assert ">Pause<" in detail and "Cancel job" in detail
+
+
+def test_viewers_cannot_start_steer_or_schedule(client_as, viewer, operator, mixed):
+    job = start(mixed, operator)
+    schedule = schedules.save_schedule(
+        actor=operator,
+        connection=mixed.connection,
+        bucket="mixed",
+        name="nightly",
+        spec=services.Spec(kind=Job.SCAN),
+        crontab="0 2 * * *",
+    )
+    client = client_as(viewer)
+
+    edit = f"/jobs/schedules/{schedule.pk}/"
+    for url in ("/jobs/new/", "/jobs/scan/", "/jobs/schedules/new/", edit, f"{edit}delete/"):
+        assert client.get(url).status_code == 403, url
+    for url in ("/jobs/new/", "/jobs/scan/", "/jobs/schedules/new/"):
+        assert client.post(url, job_form(mixed)).status_code == 403, url
+    for action in ("pause", "resume", "cancel", "retry", "run"):
+        assert client.post(f"/jobs/{job.pk}/{action}/").status_code == 403, action
+    assert client.post(f"/jobs/schedules/{schedule.pk}/", schedule_form(mixed)).status_code == 403
+    assert client.post(f"/jobs/schedules/{schedule.pk}/delete/").status_code == 403
+    assert Job.objects.count() == 1 and Job.objects.get().state == Job.RUNNING
+    assert Schedule.objects.filter(pk=schedule.pk).exists()
+
+
+@pytest.mark.django_db
+def test_users_without_a_role_and_anonymous_ones_see_nothing(client, client_as, outsider):
+    assert client.get("/jobs/").status_code == 302
+    assert client.get("/jobs/1/progress/").status_code == 302
+    outsider_client = client_as(outsider)
+    for url in ("/jobs/", "/jobs/compliance/", "/jobs/schedules/", "/jobs/new/"):
+        assert outsider_client.get(url).status_code == 403, url
+
+
+@pytest.mark.django_db
+def test_unknown_jobs_and_schedules_are_404(client_as, operator):
+    client = client_as(operator)
+    assert client.get("/jobs/999/").status_code == 404
+    assert client.get("/jobs/999/progress/").status_code == 404
+    assert client.get("/jobs/999/report.csv").status_code == 404
+    assert client.post("/jobs/999/pause/").status_code == 404
+    assert client.get("/jobs/schedules/999/").status_code == 404
+
+
+# The new-job form
+
+
+def test_the_form_is_prefilled_from_a_bucket_link(client_as, operator, mixed):
+    page = html(client_as(operator).get(f"/jobs/new/?connection={mixed.connection_id}&bucket=mixed&prefix=data/"))
+
+    assert 'name="bucket" value="mixed"' in page
+    assert f'<option value="{mixed.connection_id}" selected>' in page
+    assert "data/</textarea>" in page
+    assert 'name="run" value="dry-run"' in page and 'name="run" value="start"' in page
+    assert 'name="target-method"' in page and 'id="known-buckets"' in page
+
+
+def test_an_operator_starts_a_job_and_lands_on_its_page(client_as, operator, mixed):
+    key_id = named_key(mixed.connection)
+    client = client_as(operator)
+
+    form = job_form(
+        mixed,
+        prefixes="data/\nlogs/\n",
+        min_size="10",
+        **{"target-method": "kms", "target-algorithm": "AES256", "target-key_id": key_id},
+    )
+    response = client.post("/jobs/new/", form)
+
+    job = Job.objects.get()
+    assert response.status_code == 302 and response.url == f"/jobs/{job.pk}/"
+    assert (job.kind, job.dry_run, job.created_by) == (Job.REENCRYPT, False, operator)
+    assert job.prefixes == ["data/", "logs/"] and job.min_size == 10 and job.max_size is None
+    assert (job.target_method, job.target_algorithm, job.target_key_id) == ("kms", "AES256", key_id)
+    assert job.resolved_label == f"KMS AES256 alias/jobs({key_id})"
+    assert (job.concurrency, job.requests_per_second, job.kms_per_second) == (4, 0, 0)
+    page = html(client.get(response.url))
+    assert f"Job #{job.pk} started on mixed" in page
+
+
+def test_the_bucket_default_as_target_ignores_the_encryption_fields(client_as, operator, cloud_connection, queued):
+    bucket = new_bucket(cloud_connection, "defaulted", EncryptionRule("SM4"))
+    form = job_form(bucket, target_mode="bucket-default", select="unencrypted", **{"target-method": ""})
+
+    response = client_as(operator).post("/jobs/new/", form)
+
+    job = Job.objects.get()
+    assert response.status_code == 302
+    assert (job.target_mode, job.target_method, job.select) == ("bucket-default", "", "unencrypted")
+    assert job.resolved_label == "OSS-managed SM4"
+
+
+BAD_INPUT = [
+    ({"min_size": "500", "max_size": "100"}, "The minimum size is above the maximum size"),
+    ({"target-method": "kms", "target-key_id": "no-such-key"}, "Select a valid choice"),
+    ({"target_mode": "bucket-default"}, "has no default encryption"),
+    ({"bucket": "missing"}, "has no bucket &#x27;missing&#x27;"),
+    ({"select": "key"}, "Name the KMS key whose objects to select."),
+    ({"select": "algorithm"}, "Choose the algorithm whose objects to select"),
+    ({"concurrency": "0"}, "Ensure this value is greater than or equal to 1."),
+    ({"prefixes": "/rooted"}, "cannot start an object key"),
+]
+
+
+def test_bad_input_is_explained_kept_and_creates_nothing(client_as, operator, mixed):
+    client = client_as(operator)
+    for changes, message in BAD_INPUT:
+        form = job_form(mixed, **{"prefixes": "keep/me/", "max_size": "100", **changes})
+
+        page = html(client.post("/jobs/new/", form))
+
+        assert message in page, changes
+        assert f"{form['prefixes']}</textarea>" in page and 'name="max_size" value="100"' in page, changes
+    assert not Job.objects.exists()
+
+
+def test_a_dry_run_shows_the_plan_and_runs_for_real(client_as, operator, mixed, queued):
+    client = client_as(operator)
+    response = client.post("/jobs/new/", job_form(mixed, run="dry-run"))
+    planned = Job.objects.get()
+    assert planned.dry_run and response.url == f"/jobs/{planned.pk}/"
+    queued()
+
+    page = html(client.get(response.url))
+    assert f"Dry run #{planned.pk}" in page and "Plan" in page
+    assert "<dt>To re-encrypt</dt><dd><strong>8</strong> objects" in page
+    assert "<dt>Already compliant</dt><dd>2 objects</dd>" in page
+    assert "<dt>OSS requests</dt><dd>about 34</dd>" in page  # 10 HEADs + 3 requests per object to rewrite
+    assert "Run it for real" in page
+
+    response = client.post(f"/jobs/{planned.pk}/run/")
+
+    real = Job.objects.exclude(pk=planned.pk).get()
+    assert response.url == f"/jobs/{real.pk}/"
+    assert not real.dry_run and services.Spec.of(real) == services.Spec.of(planned)
+    assert f"started from dry run #{planned.pk}" in html(client.get(response.url))
+
+
+# Following a job
+
+
+def test_the_detail_page_and_the_progress_json_tell_the_same(client_as, viewer, operator, mixed, queued):
+    job = start(mixed, operator)
+    client = client_as(viewer)
+
+    running = html(client.get(f"/jobs/{job.pk}/"))
+    assert f'data-job-progress data-url="/jobs/{job.pk}/progress/"' in running
+    assert 'role="status" aria-live="polite"' in running and "js/job-progress.js" in running
+    assert '<noscript><meta http-equiv="refresh" content="5"></noscript>' in running
+    queued()
+
+    response = client.get(f"/jobs/{job.pk}/progress/")
+    data = json.loads(response.content)
+    assert response["Content-Type"] == "application/json" and "no-cache" in response["Cache-Control"]
+    assert data["state"] == "completed" and data["finished"] is True and data["state_label"] == "Completed"
+    assert (data["objects_done"], data["objects_total"], data["total_known"]) == (OBJECTS, OBJECTS, True)
+    assert data["percent"] == 100.0 and data["errors"] == 0 and data["bytes_done"] == data["bytes_total"] > 0
+    assert data["counts"]["reencrypted"] == 8 and data["counts"]["compliant"] == 2
+    assert {"rate", "eta", "eta_seconds", "elapsed", "bytes_done_label"} <= data.keys()
+    finished = html(client.get(f"/jobs/{job.pk}/"))
+    assert '<span data-progress="objects_done">10</span> of <span data-progress="objects_total">10</span>' in finished
+    assert "http-equiv" not in finished and "100.0% done" in finished
+
+
+def test_pause_resume_and_cancel_follow_the_state(client_as, operator, mixed):
+    job = start(mixed, operator)
+    client = client_as(operator)
+
+    response = client.post(f"/jobs/{job.pk}/pause/", follow=True)
+    assert "paused" in " ".join(messages_of(response))
+    page = html(response)
+    assert ">Resume<" in page and ">Pause<" not in page and Job.objects.get().state == Job.PAUSED
+
+    client.post(f"/jobs/{job.pk}/resume/")
+    assert Job.objects.get().state == Job.RUNNING
+    client.post(f"/jobs/{job.pk}/cancel/")
+    assert Job.objects.get().state in (Job.CANCELLING, Job.CANCELLED)
+
+    refused = client.post(f"/jobs/{job.pk}/resume/", follow=True)
+    assert refused.status_code == 200
+    assert "it cannot be resumed now" in " ".join(messages_of(refused))
+
+
+def test_failures_are_listed_reported_and_retried(client_as, operator, mixed, queued):
+    key_id = named_key(mixed.connection)
+    job = start(mixed, operator, target_method="kms", target_algorithm="AES256", target_key_id=key_id)
+    KmsClient(mixed.connection).disable_key(key_id)
+    queued()
+    job.refresh_from_db()
+    assert job.state == Job.COMPLETED_WITH_ERRORS
+    client = client_as(operator)
+
+    page = html(client.get(f"/jobs/{job.pk}/?outcome=failed"))
+    failed = job.outcomes.filter(outcome=ObjectOutcome.FAILED).first()
+    assert f"<code>{failed.key}</code>" in page and failed.reason in page
+    assert failed.request_id and f"<code>{failed.request_id}</code>" in page
+    assert "Retry failed objects" in page
+
+    report = client.get(f"/jobs/{job.pk}/report.csv")
+    assert report.status_code == 200 and report["Content-Type"] == "text/csv; charset=utf-8"
+    assert report["Content-Disposition"] == f'attachment; filename="reencrypt-{job.pk}-mixed.csv"'
+    rows = list(csv.reader(io.StringIO(b"".join(report.streaming_content).decode())))
+    assert rows[0] == ["key", "size", "outcome", "encryption_before", "reason", "code", "request_id", "at"]
+    assert [failed.key, str(failed.size), "failed"] == rows[1][:3]
+
+    KmsClient(mixed.connection).enable_key(key_id)
+    response = client.post(f"/jobs/{job.pk}/retry/")
+    follow_up = Job.objects.get(retry_of=job)
+    assert response.url == f"/jobs/{follow_up.pk}/"
+    queued()
+    page = html(client.get(response.url))
+    assert f'the failed objects of <a href="/jobs/{job.pk}/">job #{job.pk}</a>' in page
+    assert Job.objects.get(pk=follow_up.pk).state == Job.COMPLETED
+    assert f'<a href="/jobs/{follow_up.pk}/">#{follow_up.pk}</a>' in html(client.get(f"/jobs/{job.pk}/"))
+
+
+def test_the_list_filters_by_state_kind_and_bucket(client_as, viewer, operator, mixed, queued):
+    done = start(mixed, operator)
+    scanned = scan(new_bucket(mixed.connection, "other"), operator, queued)
+    running = start(mixed, operator)
+    client = client_as(viewer)
+
+    def listed(query):
+        page = html(client.get(f"/jobs/?{query}"))
+        return {job.pk for job in (done, running, scanned) if f'href="/jobs/{job.pk}/"' in page}
+
+    assert listed("") == {done.pk, running.pk, scanned.pk}
+    assert listed("state=completed") == {done.pk, scanned.pk}
+    assert listed("kind=scan") == {scanned.pk}
+    assert listed("bucket=mixed") == {done.pk, running.pk}
+    assert listed(f"connection={mixed.connection_id}&bucket=never-ran") == set()
+    assert "Select a valid choice. bogus is not one of the available choices." in html(
+        client.get("/jobs/?state=bogus&page=abc")
+    )
+
+
+# Scans and compliance
+
+
+def test_a_scan_shows_states_as_a_chart_and_what_does_not_match(client_as, operator, mixed, queued):
+    client = client_as(operator)
+    response = client.post("/jobs/scan/", job_form(mixed, target_mode="bucket-default"))
+    first = Job.objects.get()
+    assert first.kind == Job.SCAN and response.url == f"/jobs/{first.pk}/"
+    queued()
+    second = scan(mixed, operator, queued)
+
+    page = html(client.get(f"/jobs/{second.pk}/"))
+    assert "Any server-side encryption (the bucket has no default)" in page
+    assert '<svg class="stacked-bar"' in page and 'role="img"' in page
+    for state in ("None", "OSS-managed AES256", "OSS-managed SM4"):
+        assert f'<tr data-state="{state}">' in page
+    assert '<span class="big">80.0%</span> of objects compliant' in page
+    assert page.count("<code>data/object-000") >= 2  # the two unencrypted objects do not match
+    assert page.count("<rect x=") >= 2 and f"Scan #{first.pk}," in page  # the trend has both scans
+    assert "Re-encrypt what does not match" in page
+    assert f"/jobs/new/?connection={mixed.connection_id}&amp;bucket=mixed&amp;select=not-matching" in page
+
+    report = client.get(f"/jobs/{second.pk}/report.csv")
+    assert "data/object-0000.csv" in b"".join(report.streaming_content).decode()
+
+
+def test_compliance_shows_each_buckets_latest_scan_and_on_the_overview(
+    client_as, viewer, operator, outsider, mixed, queued
+):
+    scanned = scan(mixed, operator, queued)
+    new_bucket(mixed.connection, "never")
+    client = client_as(viewer)
+
+    page = html(client.get("/jobs/compliance/"))
+    assert f'href="/buckets/{mixed.pk}/">mixed</a>' in page and "80.0%" in page
+    assert f'href="/jobs/{scanned.pk}/">Scan #{scanned.pk}</a>' in page and '<svg class="stacked-bar"' in page
+    assert "Never scanned" in page and ">never</a>" in page and "Scan never" not in page
+
+    overview = html(client.get("/"))
+    assert "Object encryption compliance" in overview and "80.0%" in overview
+    assert "Scan never" in html(client_as(operator).get("/jobs/compliance/"))
+    assert "Object encryption compliance" not in html(client_as(outsider).get("/"))
+
+
+# Buckets link to jobs
+
+
+def test_the_bucket_page_links_to_scans_and_jobs(client_as, viewer, operator, mixed, queued):
+    query = f"connection={mixed.connection_id}&amp;bucket=mixed"
+
+    page = html(client_as(operator).get(f"/buckets/{mixed.pk}/"))
+    assert f'href="/jobs/scan/?{query}">Scan this bucket</a>' in page
+    assert f'href="/jobs/new/?{query}">Re-encrypt existing objects</a>' in page
+    assert "No finished scan of this bucket yet" in page
+
+    scanned = scan(mixed, operator, queued)
+    page = html(client_as(viewer).get(f"/buckets/{mixed.pk}/"))
+    assert "Scan this bucket" not in page and "Re-encrypt existing objects" not in page
+    assert f'href="/jobs/{scanned.pk}/">scan #{scanned.pk}</a>' in page and "<strong>80.0%</strong>" in page
+
+
+def test_saving_a_default_offers_to_re_encrypt_existing_objects(client_as, operator, mixed):
+    response = client_as(operator).post(
+        f"/buckets/{mixed.pk}/encryption/", {"method": "oss", "algorithm": "AES256", "key_id": ""}
+    )
+    assert f'href="/jobs/new/?connection={mixed.connection_id}&amp;bucket=mixed">Re-encrypt existing objects' in html(
+        response
+    )
+
+
+# Schedules
+
+
+def test_schedules_are_created_listed_edited_and_deleted(client_as, viewer, operator, mixed):
+    client = client_as(operator)
+
+    response = client.post("/jobs/schedules/new/", schedule_form(mixed))
+
+    assert response.status_code == 302 and response.url == "/jobs/schedules/"
+    schedule = Schedule.objects.get()
+    assert (schedule.crontab, schedule.select, schedule.prefixes, schedule.enabled) == (
+        "0 2 * * *",
+        "unencrypted",
+        ["logs/"],
+        True,
+    )
+    assert schedule.periodic_task.crontab.hour == "2"
+    listing = html(client_as(viewer).get("/jobs/schedules/"))
+    assert "Nightly logs" in listing and "<code>crontab 0 2 * * *</code>" in listing
+    assert "Re-encrypt unencrypted objects under logs/ to OSS-managed SM4" in listing
+    assert "Not run yet." in listing and "Edit" not in listing
+
+    client = client_as(operator)
+    edit = f"/jobs/schedules/{schedule.pk}/"
+    assert 'value="Nightly logs"' in html(client.get(edit))
+    refused = html(client.post(edit, schedule_form(mixed, crontab="61 2 * * *")))
+    assert "Crontab &#x27;61 2 * * *&#x27; is not valid" in refused and 'value="61 2 * * *"' in refused
+    both = html(client.post(edit, schedule_form(mixed, interval_minutes="60")))
+    assert "Give either a crontab or an interval in minutes, not both and not neither." in both
+    assert Schedule.objects.get().crontab == "0 2 * * *"
+
+    response = client.post(edit, schedule_form(mixed, crontab="", interval_minutes="60", enabled=""))
+    assert response.status_code == 302
+    schedule.refresh_from_db()
+    assert (schedule.crontab, schedule.interval_minutes, schedule.enabled) == ("", 60, False)
+    assert "every 60 minutes" in html(client.get("/jobs/schedules/"))
+
+    run = schedules.run_schedule(schedule.pk)
+    assert f'href="/jobs/{run.job_id}/">#{run.job_id}</a>' in html(client.get("/jobs/schedules/"))
+
+    assert "Delete schedule Nightly logs?" in html(client.get(f"{edit}delete/"))
+    response = client.post(f"{edit}delete/", follow=True)
+    assert "Schedule Nightly logs deleted" in " ".join(messages_of(response))
+    assert not Schedule.objects.exists() and Job.objects.filter(pk=run.job_id).exists()
+
+
+def test_a_scan_schedule_needs_no_selection(client_as, operator, mixed):
+    response = client_as(operator).post(
+        "/jobs/schedules/new/",
+        schedule_form(mixed, schedule_kind="scan", select="key", target_mode="bucket-default", prefixes=""),
+    )
+    assert response.status_code == 302
+    schedule = Schedule.objects.get()
+    assert (schedule.kind, schedule.select, schedule.select_key_id) == (Job.SCAN, Job.SELECT_ALL, "")
+
+
+# With a real worker
+
+
+@pytest.mark.slow
+def test_a_job_started_from_the_form_is_followed_to_the_end(client_as, operator, cloud_connection, worker):
+    bucket = new_bucket(cloud_connection, "live")
+    fill(bucket, OBJECTS)
+    Bucket.objects.filter(pk=bucket.pk).update(region="cn-hangzhou")
+    client = client_as(operator)
+
+    response = client.post("/jobs/new/", job_form(bucket))
+    url = reverse("jobs:job_progress", args=[int(response.url.strip("/").split("/")[-1])])
+    deadline = time.monotonic() + 60
+    while True:
+        data = json.loads(client.get(url).content)
+        if data["finished"] or time.monotonic() > deadline:
+            break
+        time.sleep(0.3)
+
+    assert data["state"] == "completed" and data["objects_done"] == OBJECTS and data["counts"]["reencrypted"] == 8

@@ -1,0 +1,1 @@
+"""Pages of the jobs app: re-encryption jobs, compliance scans and their dashboard, schedules."""

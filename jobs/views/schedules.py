@@ -1,0 +1,96 @@
+"""Schedule pages: the list with next and last runs, the form (a job spec plus name and timing), deletion."""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.contrib.auth.decorators import permission_required
+from django.core.paginator import Paginator
+from django.db.models import Prefetch
+from django.http import Http404
+from django.shortcuts import redirect, render
+
+from console.exceptions import NotFound, ServiceError
+from jobs import schedules
+from jobs.forms import ScheduleForm
+from jobs.models import Schedule, ScheduleRun
+from jobs.views.common import SpecForms, known_buckets, pick_connection
+
+SCHEDULES_PER_PAGE = 50
+RUNS_SHOWN = 3
+
+
+def _schedule_or_404(pk: int) -> Schedule:
+    try:
+        return schedules.get_schedule(pk)
+    except NotFound as missing:
+        raise Http404(missing.message) from None
+
+
+@permission_required("jobs.view_schedule", raise_exception=True)
+def schedule_list(request):
+    recent_runs = ScheduleRun.objects.select_related("job").order_by("-at", "-id")[:RUNS_SHOWN]
+    found = Schedule.objects.select_related("connection", "periodic_task").prefetch_related(
+        Prefetch("runs", queryset=recent_runs, to_attr="recent_runs")
+    )
+    page = Paginator(found, SCHEDULES_PER_PAGE).get_page(request.GET.get("page"))
+    rows = [{"schedule": schedule, "next_run": schedules.next_run(schedule)} for schedule in page.object_list]
+    return render(request, "jobs/schedule_list.html", {"page": page, "rows": rows})
+
+
+def _schedule_form(request, schedule: Schedule | None):
+    if request.method == "POST":
+        connection = pick_connection(request.POST)
+    else:
+        connection = schedule.connection if schedule else pick_connection(request.GET)
+    if connection is None:
+        return render(request, "jobs/schedule_form.html", {"forms": None, "schedule": schedule})
+    forms = SpecForms(ScheduleForm, request, connection, spec=schedule)
+    if request.method == "POST" and forms.is_valid():
+        data = forms.form.cleaned_data
+        try:
+            saved = schedules.save_schedule(
+                actor=request.user,
+                connection=data["connection"],
+                bucket=data["bucket"].strip(),
+                spec=forms.spec(),
+                schedule=schedule,
+                **forms.form.timing(),
+            )
+        except ServiceError as error:
+            forms.add_error(error.message)
+        else:
+            messages.success(request, f"Schedule {saved.name} {'saved' if schedule else 'created'}.")
+            return redirect("jobs:schedule_list")
+    context = {
+        "forms": forms,
+        "form": forms.form,
+        "sse_form": forms.target,
+        "not_offered": forms.not_offered,
+        "schedule": schedule,
+        "buckets": known_buckets(),
+    }
+    return render(request, "jobs/schedule_form.html", context)
+
+
+@permission_required("jobs.add_schedule", raise_exception=True)
+def schedule_new(request):
+    return _schedule_form(request, None)
+
+
+@permission_required("jobs.change_schedule", raise_exception=True)
+def schedule_edit(request, pk: int):
+    return _schedule_form(request, _schedule_or_404(pk))
+
+
+@permission_required("jobs.delete_schedule", raise_exception=True)
+def schedule_delete(request, pk: int):
+    schedule = _schedule_or_404(pk)
+    if request.method == "POST":
+        try:
+            schedules.delete_schedule(schedule, request.user)
+        except ServiceError as error:
+            messages.error(request, error.message)
+        else:
+            messages.success(request, f"Schedule {schedule.name} deleted; the jobs it started are kept.")
+        return redirect("jobs:schedule_list")
+    return render(request, "jobs/schedule_confirm_delete.html", {"schedule": schedule})
