@@ -117,3 +117,15 @@ def test_the_api_lists_filters_and_never_writes(api_as, viewer, admin):
     assert AuditEvent.objects.filter(pk=event_id, action="key.rotate").exists()
     export = client.get("/api/v1/audit-events/export/?target=key-9")
     assert b"key-9" in b"".join(export.streaming_content)
+
+
+def test_times_with_offsets_beyond_postgresql_range_are_read_as_utc(api_as, viewer):
+    from audit.services import record
+
+    record("demo.seed", target="then")
+
+    found = api_as(viewer).get("/api/v1/audit-events/", {"since": "1372-08-08T09:54:34.44+20:36", "target": "then"})
+    out_of_range = api_as(viewer).get("/api/v1/audit-events/", {"until": "0001-01-01T00:00:00+10:00"})
+
+    assert found.status_code == 200 and found.json()["count"] == 1
+    assert out_of_range.status_code == 400
