@@ -14,6 +14,8 @@ from buckets.models import Bucket
 from buckets.oss import EncryptionRule, ObjectHead, OssClient
 from buckets.services import objects as services
 from console.exceptions import CloudError, Conflict, ServiceError
+from console.testing import cloud
+from console.testing.cloud import new_bucket
 from encryption.kms import KmsClient
 from encryption.sse import Sse
 
@@ -26,20 +28,8 @@ KEEP_HEADERS = {
 }
 
 
-def new_bucket(connection, name: str, rule: EncryptionRule | None = None) -> Bucket:
-    """A bucket in localcloud and the console's snapshot row of it, as the bucket pages would have saved it."""
-    oss = OssClient(connection)
-    oss.create_bucket(name)
-    if rule is not None:
-        oss.put_encryption(name, rule)
-    return Bucket.objects.create(connection=connection, name=name, region="cn-hangzhou", refreshed_at=timezone.now())
-
-
 def named_key(connection, alias: str = "alias/reports") -> str:
-    kms = KmsClient(connection)
-    key, _ = kms.create_key(description="object tests")
-    kms.create_alias(key.key_id, alias)
-    return key.key_id
+    return cloud.named_key(connection, alias)
 
 
 def put(bucket: Bucket, key: str, content: bytes = b"hello", headers: dict | None = None):

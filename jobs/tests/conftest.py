@@ -4,12 +4,11 @@ import time
 
 import pytest
 from celery.contrib.testing.worker import start_worker
-from django.utils import timezone
 
 from buckets.models import Bucket
-from buckets.oss import EncryptionRule, OssClient
+from buckets.oss import OssClient
 from console.celery import app
-from encryption.kms import KmsClient
+from console.testing import cloud
 from jobs.models import Job
 
 # What every object of the mixed bucket carries, and must still carry after any job.
@@ -37,19 +36,8 @@ def worker(transactional_db, settings):
         yield running
 
 
-def new_bucket(connection, name: str, rule: EncryptionRule | None = None) -> Bucket:
-    oss = OssClient(connection)
-    oss.create_bucket(name)
-    if rule is not None:
-        oss.put_encryption(name, rule)
-    return Bucket.objects.create(connection=connection, name=name, region="cn-hangzhou", refreshed_at=timezone.now())
-
-
 def named_key(connection, alias: str = "alias/jobs") -> str:
-    kms = KmsClient(connection)
-    key, _ = kms.create_key(description="job tests")
-    kms.create_alias(key.key_id, alias)
-    return key.key_id
+    return cloud.named_key(connection, alias)
 
 
 def fill(bucket: Bucket, count: int, prefix: str = "data/", acl: str = "public-read", storage_class: str = "IA"):

@@ -8,9 +8,10 @@ import time
 import pytest
 
 from buckets.models import Connection
+from console.testing.cloud import new_bucket
 from jobs import services
 from jobs.models import Job, ObjectOutcome, Schedule
-from jobs.tests.conftest import fill, new_bucket
+from jobs.tests.conftest import fill
 
 JOBS, SCHEDULES = "/api/v1/jobs/", "/api/v1/schedules/"
 SECRET = "Jobs-api-secret-that-must-never-show-5521"

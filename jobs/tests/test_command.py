@@ -8,9 +8,10 @@ from django.core.management import CommandError, call_command
 
 from audit.models import AuditEvent
 from buckets.models import Connection
+from console.testing.cloud import new_bucket
 from jobs.management.commands.reencrypt import Command
 from jobs.models import Job
-from jobs.tests.conftest import fill, new_bucket
+from jobs.tests.conftest import fill
 
 
 def run(*args) -> tuple[str, str]:

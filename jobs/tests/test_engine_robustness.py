@@ -8,10 +8,11 @@ import time
 import pytest
 
 from buckets.oss import OssClient
+from console.testing.cloud import new_bucket
 from encryption.kms import KmsClient
 from jobs import engine, pages, services
 from jobs.models import Job, ObjectOutcome
-from jobs.tests.conftest import fill, named_key, new_bucket, start_worker_process, wait_for
+from jobs.tests.conftest import fill, named_key, start_worker_process, wait_for
 
 pytestmark = pytest.mark.slow
 

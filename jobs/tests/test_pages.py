@@ -14,10 +14,11 @@ from django.urls import reverse
 
 from buckets.models import Bucket
 from buckets.oss import EncryptionRule
+from console.testing.cloud import new_bucket
 from encryption.kms import KmsClient
 from jobs import pages, schedules, services, tasks
 from jobs.models import Job, ObjectOutcome, Schedule
-from jobs.tests.conftest import fill, named_key, new_bucket
+from jobs.tests.conftest import fill, named_key
 
 OBJECTS = 10  # fill() cycles through 5 states: 2 objects each (none, AES256, SM4, KMS, KMS SM4)
 

@@ -3,9 +3,10 @@
 import pytest
 
 from buckets.oss import OssClient
+from console.testing.cloud import new_bucket
 from jobs import services
 from jobs.models import Job, ObjectOutcome
-from jobs.tests.conftest import KEPT_HEADERS, fill, named_key, new_bucket, wait_for
+from jobs.tests.conftest import KEPT_HEADERS, fill, named_key, wait_for
 
 pytestmark = pytest.mark.slow
 

@@ -12,9 +12,10 @@ import pytest
 from django.utils import timezone
 from django_celery_beat.models import PeriodicTask
 
+from console.testing.cloud import new_bucket
 from jobs import schedules, services
 from jobs.models import Job, ScheduleRun
-from jobs.tests.conftest import fill, new_bucket, subprocess_env, wait_for
+from jobs.tests.conftest import fill, subprocess_env, wait_for
 
 pytestmark = pytest.mark.slow
 
