@@ -143,7 +143,7 @@ def _process_all(page: JobPage, entries: list[ObjectEntry], done: ObjectProgress
         if state != Job.RUNNING:
             stop["state"] = state
             return
-        with limits.slot(job.pk, job.concurrency):
+        with limits.slot(job.pk, job.concurrency, lease_seconds=lease_seconds()):
             result = engine.process(job, oss, target, entry if entry.size >= 0 else None, entry.key)
         done.add(entry.key, result)
         if time.monotonic() - renewed["at"] > lease_seconds() / 3:
@@ -217,10 +217,11 @@ def _add(totals: dict[str, list[int]], name: str, size: int) -> None:
 
 
 def in_flight(job: Job) -> dict[str, list[int]]:
-    """Outcomes of the objects done on pages still running (for live progress)."""
+    """Outcomes of the objects done on pages not yet recorded: running, or handed back by a pause."""
     totals: dict[str, list[int]] = {}
     redis = limits.client()
-    for number in job.pages.filter(state=JobPage.RUNNING).values_list("number", flat=True):
+    open_pages = job.pages.filter(state__in=(JobPage.RUNNING, JobPage.PENDING))
+    for number in open_pages.values_list("number", flat=True):
         for value in redis.hvals(f"console:job:{job.pk}:page:{number}"):
             result = json.loads(value)
             _add(totals, result["outcome"], result["size"])

@@ -214,7 +214,7 @@ def test_objects_under_a_disabled_key_fail_as_forbidden_by_kms_and_the_job_compl
 
 def test_a_worker_killed_mid_job_is_replaced_and_the_job_completes_losing_nothing(cloud_connection, operator, settings):
     settings.JOBS_PAGE_SIZE = 10
-    settings.JOBS_PAGE_LEASE_SECONDS = 3
+    settings.JOBS_PAGE_LEASE_SECONDS = 5
     bucket = new_bucket(cloud_connection, "survivor")
     key_id = named_key(cloud_connection)
     keys = fill(bucket, 60)
@@ -222,7 +222,7 @@ def test_a_worker_killed_mid_job_is_replaced_and_the_job_completes_losing_nothin
         key: OssClient(cloud_connection).head_object("survivor", key).header("x-oss-hash-crc64ecma") for key in keys
     }
     slow = services.Spec(**{**TO_KMS.fields(), "requests_per_second": 30, "concurrency": 2})
-    first = start_worker_process(settings, JOBS_PAGE_LEASE_SECONDS=3)
+    first = start_worker_process(settings, JOBS_PAGE_LEASE_SECONDS=5)
     try:
         job = services.create_job(actor=operator, connection=cloud_connection, bucket="survivor", spec=slow)
         deadline = time.monotonic() + 30
@@ -234,7 +234,7 @@ def test_a_worker_killed_mid_job_is_replaced_and_the_job_completes_losing_nothin
         assert 0 < done_at_kill < 60
         assert Job.objects.get(pk=job.pk).state == Job.RUNNING
 
-        second = start_worker_process(settings, JOBS_PAGE_LEASE_SECONDS=3)
+        second = start_worker_process(settings, JOBS_PAGE_LEASE_SECONDS=5)
         try:
             deadline = time.monotonic() + 90
             while time.monotonic() < deadline and Job.objects.get(pk=job.pk).state == Job.RUNNING:
