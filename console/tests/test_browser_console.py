@@ -46,7 +46,7 @@ def test_an_operator_sets_kms_with_a_named_key_and_uploads_an_sm4_object(
 
     page.goto(f"{console_server}/buckets/")
     page.get_by_role("link", name="browser-bucket").click()
-    page.get_by_role("link", name="Objects").click()
+    page.get_by_role("link", name="Objects", exact=True).click()
     page.get_by_role("link", name="Upload").click()
     page.get_by_label("File").set_input_files({"name": "note.txt", "mimeType": "text/plain", "buffer": b"sealed"})
     page.get_by_label("OSS-managed", exact=True).check()

@@ -4,6 +4,7 @@ pause/resume/cancel/retry, the CSV report. Every change goes through jobs.servic
 from __future__ import annotations
 
 import csv
+from urllib.parse import urlencode
 
 from django.contrib import messages
 from django.contrib.auth.decorators import permission_required
@@ -16,7 +17,7 @@ from django.views.decorators.http import require_GET, require_POST
 
 from console.exceptions import ServiceError
 from jobs import services
-from jobs.forms import JobFilterSet, JobForm, ScanForm
+from jobs.forms import SPEC_QUERY_FIELDS, TARGET_QUERY_FIELDS, JobFilterSet, JobForm, ScanForm
 from jobs.models import Job, ObjectOutcome
 from jobs.views.common import (
     VIEW_JOB,
@@ -106,9 +107,19 @@ def job_detail(request, pk: int):
         "outcome_choices": outcome_choices(),
         "shown_outcome": shown if shown in ObjectOutcome.KEPT else "",
         "retries": job.retries.order_by("-created_at"),
+        "schedule_query": spec_query(job),
         **actions(job, progress),
     }
     return render(request, "jobs/job_detail.html", context)
+
+
+def spec_query(job: Job) -> str:
+    """The schedule form prefilled with this job's objects and target: "Schedule it"."""
+    query = [(name, getattr(job, name)) for name in SPEC_QUERY_FIELDS if name != "connection" and getattr(job, name)]
+    query += [("connection", job.connection_id), *(("prefix", prefix) for prefix in job.prefixes)]
+    if job.target_mode == Job.TARGET_EXPLICIT:
+        query += [(name, getattr(job, name)) for name in TARGET_QUERY_FIELDS]
+    return urlencode(query)
 
 
 @never_cache
