@@ -82,16 +82,25 @@ def take_kms(connection_id: int, rate: int, count: int = 1) -> float:
 
 
 @contextmanager
-def slot(job_id: int, limit: int, lease_seconds: float = 300.0, poll_seconds: float = 0.02):
-    """Hold one of `limit` slots of a job while the block runs; a holder that dies frees its slot after the lease."""
-    key, holder = f"console:job:{job_id}:slots", uuid.uuid4().hex
+def slot(job_id: int, limit: int, lease_seconds: float = 300.0, wait_seconds: float = 0.25):
+    """Hold one of `limit` slots of a job while the block runs; a holder that dies frees its slot after the lease.
+
+    Waiters block on a wake-up list that every release pushes to, instead of polling: one Redis call per wait.
+    """
+    key, wake, holder = f"console:job:{job_id}:slots", f"console:job:{job_id}:wake", uuid.uuid4().hex
     acquire = _script("semaphore", _SEMAPHORE_ACQUIRE)
+    redis = client()
     while True:
         now = time.time()
         if acquire(keys=[key], args=[max(1, limit), now, now + lease_seconds, holder]):
             break
-        time.sleep(poll_seconds)
+        redis.blpop([wake], timeout=wait_seconds)
     try:
         yield
     finally:
-        client().zrem(key, holder)
+        with redis.pipeline() as pipe:
+            pipe.zrem(key, holder)
+            pipe.rpush(wake, 1)
+            pipe.ltrim(wake, -max(1, limit), -1)
+            pipe.expire(wake, 3600)
+            pipe.execute()

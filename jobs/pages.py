@@ -25,6 +25,7 @@ from jobs import control, engine, limits
 from jobs.models import Job, JobPage, ObjectOutcome
 
 logger = logging.getLogger(__name__)
+STATE_CHECK_SECONDS = 0.2
 
 
 def lease_seconds() -> float:
@@ -136,13 +137,17 @@ def _process_all(page: JobPage, entries: list[ObjectEntry], done: ObjectProgress
     stop = {"state": ""}
     renewed = {"at": time.monotonic()}
 
+    checked = {"at": 0.0}
+
     def one(entry: ObjectEntry) -> None:
         if stop["state"]:
             return
-        state = control.state_of(job)
-        if state != Job.RUNNING:
-            stop["state"] = state
-            return
+        if time.monotonic() - checked["at"] > STATE_CHECK_SECONDS:  # pause and cancel within a fraction of a second
+            checked["at"] = time.monotonic()
+            state = control.state_of(job)
+            if state != Job.RUNNING:
+                stop["state"] = state
+                return
         with limits.slot(job.pk, job.concurrency, lease_seconds=lease_seconds()):
             result = engine.process(job, oss, target, entry if entry.size >= 0 else None, entry.key)
         done.add(entry.key, result)
