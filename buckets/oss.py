@@ -347,6 +347,53 @@ class OssClient:
         headers = {name.lower(): value for name, value in result.headers.items()}
         return ObjectDownload(ObjectHead(key, headers, _request_id(result)), StoredContent(result.resp.response))
 
+    def download_range(self, bucket: str, key: str, start: int | None, end: int | None) -> ObjectDownload:
+        """Stored bytes `start`..`end` (inclusive; end None: to the end; start None: the last `end` bytes) in one GET.
+
+        Asks for RFC 7233 behaviour (`x-oss-range-behavior: standard`): an end past the object is clamped and a
+        range wholly beyond it is a 416 InvalidRange CloudError. The head has the object's headers and the 206's
+        Content-Range; without Content-Range the server sent the whole object.
+        """
+        with _cloud_errors():
+            result = self._bucket(bucket).get_object(
+                key, byte_range=(start, end), headers={"x-oss-range-behavior": "standard"}
+            )
+        headers = {name.lower(): value for name, value in result.headers.items()}
+        return ObjectDownload(ObjectHead(key, headers, _request_id(result)), StoredContent(result.resp.response))
+
+    # Multipart upload, part by part (the caller aborts when it gives up)
+
+    def init_multipart(self, bucket: str, key: str, headers: dict[str, str]) -> str:
+        """Start a multipart upload; `headers` (metadata, SSE, content headers) apply to the object. The upload id."""
+        with _cloud_errors():
+            return self._bucket(bucket).init_multipart_upload(key, headers=headers).upload_id
+
+    def upload_part(
+        self, bucket: str, key: str, upload_id: str, part_number: int, data, headers: dict[str, str] | None = None
+    ) -> Written:
+        """One part (bytes, a file-like object or chunks, sent chunked when the length is unknown)."""
+        with _cloud_errors():
+            result = self._bucket(bucket).upload_part(key, upload_id, part_number, data, headers=headers)
+        return Written(result.etag, _request_id(result), dict(result.headers))
+
+    def complete_multipart(
+        self,
+        bucket: str,
+        key: str,
+        upload_id: str,
+        parts: list[tuple[int, str]],
+        headers: dict[str, str] | None = None,
+    ) -> Written:
+        """Join the parts, given as (part number, ETag) pairs, into the object."""
+        infos = [oss_models.PartInfo(number, etag) for number, etag in parts]
+        with _cloud_errors():
+            result = self._bucket(bucket).complete_multipart_upload(key, upload_id, infos, headers=headers)
+        return Written(result.etag, _request_id(result), dict(result.headers))
+
+    def abort_multipart(self, bucket: str, key: str, upload_id: str) -> str:
+        with _cloud_errors():
+            return _request_id(self._bucket(bucket).abort_multipart_upload(key, upload_id))
+
 
 class StoredContent:
     """The body of a GET as chunks of the stored bytes; close() frees the connection, read to the end or not.

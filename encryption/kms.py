@@ -7,7 +7,7 @@ message and request id.
 from __future__ import annotations
 
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from urllib.parse import urlsplit
 
 from alibabacloud_kms20160120 import models as kms
@@ -57,6 +57,34 @@ class ImportParameters:
     public_key: str
     import_token: str
     token_expires: str
+    request_id: str
+
+
+@dataclass(frozen=True)
+class DataKey:
+    """A GenerateDataKey answer: the data key as KMS gives it (base64 text, secret) and its CiphertextBlob."""
+
+    key_id: str
+    plaintext: str = field(repr=False)
+    ciphertext_blob: str
+    request_id: str
+
+
+@dataclass(frozen=True)
+class Sealed:
+    """An Encrypt answer."""
+
+    key_id: str
+    ciphertext_blob: str
+    request_id: str
+
+
+@dataclass(frozen=True)
+class Opened:
+    """A Decrypt answer: the plaintext exactly as it was given to Encrypt (or GenerateDataKey's, base64)."""
+
+    key_id: str
+    plaintext: str = field(repr=False)
     request_id: str
 
 
@@ -259,3 +287,26 @@ class KmsClient:
             key_material_expire_unix=expires_unix,
         )
         return self._call("import_key_material", request).request_id or ""
+
+    # Data keys and envelopes (client-side encryption). `context` is the EncryptionContext, which Decrypt must
+    # be given again.
+
+    def generate_data_key(
+        self, key_id: str, *, key_spec: str = "AES_256", number_of_bytes: int | None = None, context: dict | None = None
+    ) -> DataKey:
+        request = kms.GenerateDataKeyRequest(
+            key_id=key_id, key_spec=key_spec, number_of_bytes=number_of_bytes, encryption_context=context or None
+        )
+        body = self._call("generate_data_key", request)
+        return DataKey(body.key_id or key_id, body.plaintext or "", body.ciphertext_blob or "", body.request_id or "")
+
+    def encrypt(self, key_id: str, plaintext: str, *, context: dict | None = None) -> Sealed:
+        """Seal `plaintext` (base64 text, as the API takes it) under the key."""
+        request = kms.EncryptRequest(key_id=key_id, plaintext=plaintext, encryption_context=context or None)
+        body = self._call("encrypt", request)
+        return Sealed(body.key_id or key_id, body.ciphertext_blob or "", body.request_id or "")
+
+    def decrypt(self, ciphertext_blob: str, *, context: dict | None = None) -> Opened:
+        request = kms.DecryptRequest(ciphertext_blob=ciphertext_blob, encryption_context=context or None)
+        body = self._call("decrypt", request)
+        return Opened(body.key_id or "", body.plaintext or "", body.request_id or "")
