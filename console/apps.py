@@ -1,6 +1,17 @@
 from django.apps import AppConfig
+from django.db.backends.signals import connection_created
+
+
+def use_write_ahead_log(sender, connection, **kwargs):
+    """SQLite in WAL mode: readers (localcloud's HEADs, progress pages) no longer wait behind a writer."""
+    if connection.vendor == "sqlite":
+        with connection.cursor() as cursor:
+            cursor.execute("PRAGMA journal_mode=WAL")
 
 
 class ConsoleConfig(AppConfig):
     name = "console"
     verbose_name = "Console"
+
+    def ready(self):
+        connection_created.connect(use_write_ahead_log, dispatch_uid="console-sqlite-wal")

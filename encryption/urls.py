@@ -1,6 +1,6 @@
 from django.urls import path
 
-from encryption import views
+from encryption import views, views_cse
 
 app_name = "encryption"
 
@@ -9,6 +9,12 @@ _key = "<int:connection_id>/<str:region>/<str:key_id>/"
 urlpatterns = [
     path("", views.key_list, name="key_list"),
     path("ram-policy/", views.ram_policy, name="ram_policy"),
+    path("cse/", views_cse.cse_key_list, name="cse_key_list"),
+    path("cse/new/", views_cse.cse_key_new, name="cse_key_new"),
+    path("cse/import/", views_cse.cse_key_import, name="cse_key_import"),
+    path("cse/<int:pk>/", views_cse.cse_key_detail, name="cse_key_detail"),
+    path("cse/<int:pk>/delete/", views_cse.cse_key_delete, name="cse_key_delete"),
+    path("cse/<int:pk>/public-key.pem", views_cse.cse_public_key, name="cse_public_key"),
     path("byok/", views.byok_start, name="byok_start"),
     path("byok/parameters/", views.byok_parameters, name="byok_parameters"),
     path("byok/wrapping-key.pem", views.byok_public_key, name="byok_public_key"),

@@ -1,9 +1,10 @@
 """Celery tasks: thin wrappers around the engine and the services (acks late: a dead worker's task runs again)."""
 
 from celery import shared_task
+from django_celery_beat.models import PeriodicTask
 
 from jobs import pages, schedules, services
-from jobs.models import Job
+from jobs.models import Job, Schedule
 
 
 @shared_task(name="jobs.run_page", acks_late=True)
@@ -24,4 +25,8 @@ def recover_stalled_task() -> int:
 
 @shared_task(name="jobs.run_schedule")
 def run_schedule_task(schedule_id: int) -> None:
+    if not Schedule.objects.filter(pk=schedule_id).exists():
+        # Deleted with its connection: its beat entry goes too, so beat stops firing it.
+        PeriodicTask.objects.filter(name=f"schedule:{schedule_id}", task="jobs.run_schedule").delete()
+        return
     schedules.run_schedule(schedule_id)

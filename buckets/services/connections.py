@@ -156,7 +156,7 @@ def delete_connection(*, actor, connection: Connection) -> None:
             record("connection.delete", actor=actor, connection=connection, before=before)
             connection.delete()
     except ProtectedError:
-        message = f"Connection {connection.name} is still used (by jobs or schedules): remove those first."
+        message = f"Connection {connection.name} is used by CSE master keys: remove them first."
         record(
             "connection.delete",
             actor=actor,

@@ -119,3 +119,24 @@ def test_schedule_timing_is_checked(cloud_connection, operator):
                 interval_minutes=interval,
             )
     assert not PeriodicTask.objects.filter(name__startswith="schedule:").exists()
+
+
+def test_a_schedule_deleted_with_its_connection_takes_its_beat_entry_with_it(cloud_connection, operator):
+    from jobs.tasks import run_schedule_task
+
+    new_bucket(cloud_connection, "orphaned")
+    schedule = schedules.save_schedule(
+        actor=operator,
+        connection=cloud_connection,
+        bucket="orphaned",
+        name="orphan",
+        spec=NIGHTLY_LOGS,
+        crontab="0 2 * * *",
+    )
+    schedule_id = schedule.pk
+    cloud_connection.delete()
+
+    run_schedule_task(schedule_id)
+
+    assert not PeriodicTask.objects.filter(name=f"schedule:{schedule_id}").exists()
+    assert not Job.objects.exists()

@@ -1,0 +1,80 @@
+"""CSE master key pages under /keys/cse/: the list and detail for every role, generating, importing, adding a KMS
+key and deleting for Admins. The RSA private key never reaches a page: only the public key is shown or downloaded."""
+
+from django.contrib import messages
+from django.contrib.auth.decorators import permission_required
+from django.http import HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+
+from console.exceptions import ServiceError
+from encryption import masterkeys
+from encryption.forms_cse import GenerateForm, ImportForm, KmsForm
+from encryption.models import MasterKey
+
+VIEW = "encryption.view_masterkey"
+ADD = "encryption.add_masterkey"
+DELETE = "encryption.delete_masterkey"
+
+
+@permission_required(VIEW, raise_exception=True)
+def cse_key_list(request):
+    return render(request, "encryption/cse_key_list.html", {"keys": masterkeys.list_master_keys()})
+
+
+@permission_required(VIEW, raise_exception=True)
+def cse_key_detail(request, pk: int):
+    key = get_object_or_404(masterkeys.list_master_keys(), pk=pk)
+    context = {"key": key, "generated": request.GET.get("new") == "1" and key.kind == MasterKey.RSA}
+    return render(request, "encryption/cse_key_detail.html", context)
+
+
+@permission_required(VIEW, raise_exception=True)
+def cse_public_key(request, pk: int):
+    key = get_object_or_404(MasterKey, pk=pk, kind=MasterKey.RSA)
+    response = HttpResponse(key.public_key_pem, content_type="application/x-pem-file")
+    response["Content-Disposition"] = f'attachment; filename="{masterkeys.public_pem_filename(key)}"'
+    return response
+
+
+def _create(request, form, template: str, create, **extra):
+    if request.method == "POST" and form.is_valid():
+        try:
+            key = create(actor=request.user, **form.cleaned_data, **extra)
+        except ServiceError as error:
+            form.add_error(None, error.message)
+        else:
+            messages.success(request, f"Master key {key.name} added.")
+            return redirect(f"{key_url(key)}?new=1")
+    return render(request, template, {"form": form})
+
+
+def key_url(key: MasterKey) -> str:
+    return reverse("encryption:cse_key_detail", args=[key.pk])
+
+
+@permission_required(ADD, raise_exception=True)
+def cse_key_new(request):
+    """Generate an RSA key pair, or (?kind=kms) add a KMS key."""
+    if request.GET.get("kind") == MasterKey.KMS:
+        return _create(request, KmsForm(request.POST or None), "encryption/cse_key_kms.html", masterkeys.add_kms)
+    return _create(request, GenerateForm(request.POST or None), "encryption/cse_key_new.html", masterkeys.generate_rsa)
+
+
+@permission_required(ADD, raise_exception=True)
+def cse_key_import(request):
+    return _create(request, ImportForm(request.POST or None), "encryption/cse_key_import.html", masterkeys.import_rsa)
+
+
+@permission_required(DELETE, raise_exception=True)
+def cse_key_delete(request, pk: int):
+    key = get_object_or_404(MasterKey, pk=pk)
+    if request.method == "POST":
+        try:
+            masterkeys.delete_master_key(actor=request.user, key=key)
+        except ServiceError as error:
+            messages.error(request, error.message)
+            return redirect("encryption:cse_key_detail", key.pk)
+        messages.success(request, f"Master key {key.name} deleted.")
+        return redirect("encryption:cse_key_list")
+    return render(request, "encryption/cse_key_delete.html", {"key": key})
