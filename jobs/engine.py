@@ -8,13 +8,14 @@ from __future__ import annotations
 
 import random
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from urllib.parse import quote
 
 from django.conf import settings
 
 from buckets import cse
-from buckets.oss import ObjectEntry, ObjectHead, OssClient
+from buckets.cse import CURRENT_NAMES, OLDER_NAMES
+from buckets.oss import USER_META_PREFIX, ObjectEntry, ObjectHead, OssClient
 from buckets.services.objects import (
     COLD_STORAGE_CLASSES,
     CRC64_HEADER,
@@ -23,6 +24,11 @@ from buckets.services.objects import (
     rewritten_headers,
 )
 from console.exceptions import CloudError
+from encryption import masterkeys
+from encryption.cse.envelope import CEK_ALG, Envelope
+from encryption.cse.errors import CseError
+from encryption.cse.wrapping import Wrapper
+from encryption.models import MasterKey
 from encryption.sse import KMS, NONE, Sse
 from jobs import limits
 from jobs.models import Job, ObjectOutcome
@@ -58,12 +64,34 @@ class ObjectReplaced(Exception):
     """A newer version of the object appeared after our copy; it is decided afresh."""
 
 
+@dataclass
+class Rewrap:
+    """The two master keys of a rewrap job, their wrappers opened once per page."""
+
+    source: MasterKey
+    target: MasterKey
+    source_wrapper: Wrapper
+    target_wrapper: Wrapper
+
+    @classmethod
+    def of(cls, job: Job) -> Rewrap:
+        if job.rewrap_from is None or job.rewrap_to is None:
+            raise CseError("A master key of this rewrap job was deleted: the job cannot go on.")
+        source, target = job.rewrap_from, job.rewrap_to
+        return cls(source, target, masterkeys.wrapper_for(source), masterkeys.wrapper_for(target))
+
+    def kms_calls(self) -> int:
+        """KMS requests for one object: unwrap key and IV with the source, wrap both with the target."""
+        return 2 * (self.source.kind == MasterKey.KMS) + 2 * (self.target.kind == MasterKey.KMS)
+
+
 @dataclass(frozen=True)
 class Target:
     """What objects should become; a KMS target without key id means the default key `alias/acs/oss`."""
 
     sse: Sse
     default_key_id: str = ""
+    rewrap: Rewrap | None = None
 
     def matches(self, got: Sse) -> bool:
         want = self.sse
@@ -154,6 +182,9 @@ def process(job: Job, oss: OssClient, target: Target, entry: ObjectEntry | None,
     work = ObjectWork(job, oss, target)
     try:
         result = _process(work, entry, key)
+    except CseError as error:
+        result = work.result
+        result.outcome, result.reason, result.code = ObjectOutcome.FAILED, error.message, "ClientSideEncryption"
     except CloudError as error:
         result = work.result
         result.outcome, result.reason = ObjectOutcome.FAILED, failure_reason(error)
@@ -194,11 +225,14 @@ def _process(work: ObjectWork, entry: ObjectEntry | None, key: str) -> Result:
         result.head_seconds += time.monotonic() - started
         got = Sse.of_headers(head.headers)
         result.size, result.state = head.size, state_label(head)
-        decided = _decide(work, head, got)
+        decided = _decide_rewrap(work, head) if job.kind == Job.REWRAP else _decide(work, head, got)
         if decided or job.kind == Job.SCAN or job.dry_run:
             return result
         try:
-            _rewrite(work, head, got)
+            if job.kind == Job.REWRAP:
+                _rewrap(work, head, got)
+            else:
+                _rewrite(work, head, got)
         except ObjectReplaced:
             continue
         except CloudError as error:
@@ -290,3 +324,86 @@ def _verification_problems(before: ObjectHead, after: ObjectHead, target: Target
         if was != now:
             problems.append(f"the {name} changed")
     return problems
+
+
+# Rewrap: a client-side encrypted object changes master key; only its envelope metadata is rewritten.
+
+
+def _decide_rewrap(work: ObjectWork, head: ObjectHead) -> bool:
+    result, rewrap = work.result, work.target.rewrap
+    envelope = Envelope.from_headers(head.headers)
+    if envelope is None:
+        result.outcome = ObjectOutcome.FILTERED
+        return True
+    under = masterkeys.match_envelope(envelope)
+    if under is not None and under.pk == rewrap.target.pk:
+        result.outcome = ObjectOutcome.COMPLIANT
+        return True
+    if under is None or under.pk != rewrap.source.pk:
+        result.outcome = ObjectOutcome.FILTERED
+        return True
+    reason = unsupported_reason(head)
+    if reason:
+        result.outcome, result.reason = ObjectOutcome.SKIPPED, reason
+        return True
+    if work.job.dry_run:
+        result.outcome, result.kms_calls = ObjectOutcome.PLANNED, rewrap.kms_calls()
+        return True
+    return False
+
+
+def rewrapped_metadata(head: ObjectHead, envelope: Envelope, wrapper: Wrapper, data_key: bytes, iv: bytes) -> dict:
+    """The object's user metadata with the envelope's key fields under the new master key, all else as it was."""
+    wrapped_key, wrapped_start, wrap_alg = wrapper.wrap(data_key, iv)
+    new_envelope = replace(
+        envelope,
+        wrapped_key=wrapped_key,
+        wrapped_start=wrapped_start,
+        wrap_alg=wrap_alg,
+        cek_alg=CEK_ALG,
+        matdesc=wrapper.matdesc_json,
+        older_names=False,
+    )
+    envelope_names = {name.removeprefix(USER_META_PREFIX) for name in (*CURRENT_NAMES.values(), *OLDER_NAMES.values())}
+    kept = {name: value for name, value in head.user_metadata.items() if name not in envelope_names}
+    envelope_metadata = new_envelope.to_metadata()
+    return {**kept, **{name.removeprefix(USER_META_PREFIX): value for name, value in envelope_metadata.items()}}
+
+
+def _rewrap(work: ObjectWork, head: ObjectHead, got: Sse) -> None:
+    """Unwrap the data key with the source master key, wrap it with the target, and copy the object onto itself
+    with only that metadata changed: same SSE, content headers, tags, ACL and storage class; no data moves."""
+    job, result, oss, rewrap = work.job, work.result, work.oss, work.target.rewrap
+    envelope = Envelope.from_headers(head.headers)
+    limits.take_kms(job.connection_id, job.kms_per_second, rewrap.kms_calls())
+    result.kms_calls += rewrap.kms_calls()
+    data_key, iv = rewrap.source_wrapper.unwrap(envelope)
+    metadata = rewrapped_metadata(head, envelope, rewrap.target_wrapper, data_key, iv)
+    acl = work.call(oss.object_acl, job.bucket, head.key)
+    others = {name: value for name, value in head.headers.items() if not name.startswith(USER_META_PREFIX)}
+    rewritten = ObjectHead(
+        head.key, {**others, **{f"{USER_META_PREFIX}{name}": value for name, value in metadata.items()}}, ""
+    )
+    written = work.call(copy_with_encryption, oss, job.bucket, ObjectState(rewritten, acl, {}), got)
+    result.request_id = written.request_id
+    after = work.call(oss.head_object, job.bucket, head.key)
+    if written.etag and after.etag != written.etag.strip('"'):
+        raise ObjectReplaced()
+    problems = [
+        f"the {name} changed"
+        for name, was, now in (
+            ("size", head.size, after.size),
+            ("CRC64", head.header(CRC64_HEADER), after.header(CRC64_HEADER)),
+            ("server-side encryption", got, Sse.of_headers(after.headers)),
+            ("content headers", head.content_headers, after.content_headers),
+            ("tag count", head.header("x-oss-tagging-count"), after.header("x-oss-tagging-count")),
+        )
+        if was != now
+    ]
+    if after.user_metadata != metadata:
+        problems.append("the metadata is not the rewrapped envelope")
+    if problems:
+        result.outcome, result.reason = ObjectOutcome.FAILED, "check after the copy: " + "; ".join(problems)
+        result.code = "VerificationFailed"
+        return
+    result.outcome = ObjectOutcome.REENCRYPTED

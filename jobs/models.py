@@ -15,8 +15,8 @@ from buckets.models import Connection
 class JobSpec(models.Model):
     """What a job does: which objects (filter), what they should become (target), and how fast (limits)."""
 
-    SCAN, REENCRYPT = "scan", "reencrypt"
-    KINDS = [(SCAN, "Compliance scan"), (REENCRYPT, "Re-encryption")]
+    SCAN, REENCRYPT, REWRAP = "scan", "reencrypt", "rewrap"
+    KINDS = [(SCAN, "Compliance scan"), (REENCRYPT, "Re-encryption"), (REWRAP, "Client-side master key rotation")]
 
     SELECT_ALL, SELECT_UNENCRYPTED, SELECT_NOT_MATCHING, SELECT_KEY, SELECT_ALGORITHM = (
         "all",
@@ -48,6 +48,13 @@ class JobSpec(models.Model):
     target_method = models.CharField(max_length=8, blank=True)
     target_algorithm = models.CharField(max_length=8, blank=True)
     target_key_id = models.CharField(max_length=128, blank=True)
+    # Rewrap jobs: client-side encrypted objects move from one master key to another (no object data moves).
+    rewrap_from = models.ForeignKey(
+        "encryption.MasterKey", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    rewrap_to = models.ForeignKey(
+        "encryption.MasterKey", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
     concurrency = models.PositiveIntegerField(default=8)
     requests_per_second = models.PositiveIntegerField(default=200, help_text="OSS requests per second, 0: no cap.")
     kms_per_second = models.PositiveIntegerField(default=100, help_text="KMS calls per second, 0: no cap.")

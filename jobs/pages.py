@@ -20,6 +20,7 @@ from django.db.models import Q
 from django.utils import timezone
 
 from buckets.oss import ObjectEntry, OssClient
+from console.exceptions import ServiceError
 from encryption.sse import Sse
 from jobs import control, engine, limits
 from jobs.models import Job, JobPage, ObjectOutcome
@@ -54,7 +55,10 @@ def run_page(job_id: int, number: int) -> None:
     entries = _list(page)
     done = ObjectProgress(page)
     remaining = [entry for entry in entries if not done.has(entry.key)]
-    stopped_by = _process_all(page, remaining, done)
+    try:
+        stopped_by = _process_all(page, remaining, done)
+    except StopJob:
+        return
     if stopped_by:
         _stop(page, stopped_by, done)
         return
@@ -133,7 +137,9 @@ def _process_all(page: JobPage, entries: list[ObjectEntry], done: ObjectProgress
     if not entries:
         return ""
     oss = OssClient(job.connection, pool_size=max(10, job.concurrency))
-    target = engine.Target(Sse(job.resolved_method, job.resolved_algorithm, job.resolved_key_id), job.default_key_id)
+    rewrap = _rewrap_keys(job) if job.kind == Job.REWRAP else None
+    sse = Sse(job.resolved_method, job.resolved_algorithm, job.resolved_key_id)
+    target = engine.Target(sse, job.default_key_id, rewrap)
     stop = {"state": ""}
     renewed = {"at": time.monotonic()}
 
@@ -159,6 +165,33 @@ def _process_all(page: JobPage, entries: list[ObjectEntry], done: ObjectProgress
         for future in [pool.submit(one, entry) for entry in entries]:
             future.result()
     return stop["state"]
+
+
+def _rewrap_keys(job: Job) -> engine.Rewrap:
+    try:
+        return engine.Rewrap.of(job)
+    except ServiceError as error:  # a master key deleted or unusable: no object can be rewrapped
+        fail(job.pk, error.message)
+        raise StopJob from None
+
+
+class StopJob(Exception):
+    """The job failed as a whole; its pages stop."""
+
+
+def fail(job_id: int, message: str) -> None:
+    with transaction.atomic():
+        job = Job.objects.select_for_update().get(pk=job_id)
+        if job.state in Job.FINISHED_STATES:
+            return
+        job.state, job.error, job.finished_at = Job.FAILED, message, timezone.now()
+        job.active_seconds, job.running_since = job.running_seconds(), None
+        job.save(update_fields=["state", "error", "finished_at", "active_seconds", "running_since"])
+        job.pages.filter(state__in=(JobPage.PENDING, JobPage.RUNNING)).update(state=JobPage.CANCELLED, lease_until=None)
+    control.publish(job)
+    from jobs import services
+
+    services.record_finish(job)
 
 
 def _renew(page: JobPage) -> None:

@@ -53,6 +53,8 @@ class Spec:
     concurrency: int = 8
     requests_per_second: int = 200
     kms_per_second: int = 100
+    rewrap_from_id: int | None = None
+    rewrap_to_id: int | None = None
 
     def fields(self) -> dict:
         return {**self.__dict__, "prefixes": list(self.prefixes)}
@@ -127,10 +129,14 @@ def _check_selection(spec: Spec) -> None:
 def check_spec(bucket: Bucket, spec: Spec) -> Spec:
     """The spec with its prefixes normalised and an explicit target checked against design.md §5."""
     if spec.kind not in dict(Job.KINDS):
-        raise ServiceError(f"Unknown job kind {spec.kind!r}: choose scan or reencrypt.")
+        raise ServiceError(f"Unknown job kind {spec.kind!r}: choose scan, reencrypt or rewrap.")
     _check_numbers(spec)
     _check_selection(spec)
     prefixes = normalise_prefixes(spec.prefixes)
+    if spec.kind == Job.REWRAP:
+        return _check_rewrap(Spec(**{**spec.fields(), "prefixes": prefixes}))
+    if spec.rewrap_from_id or spec.rewrap_to_id:
+        raise ServiceError("Master keys to rewrap from and to go only with a rewrap job.")
     if spec.target_mode == Job.TARGET_DEFAULT:
         if spec.target_method or spec.target_algorithm or spec.target_key_id:
             raise ServiceError("With the bucket default as target, leave the method, algorithm and key empty.")
@@ -149,6 +155,22 @@ def check_spec(bucket: Bucket, spec: Spec) -> Spec:
     )
 
 
+def _check_rewrap(spec: Spec) -> Spec:
+    """A rewrap names two different client-side master keys and no server-side target."""
+    from encryption.models import MasterKey
+
+    if spec.target_mode != Job.TARGET_DEFAULT or spec.target_method or spec.target_algorithm or spec.target_key_id:
+        raise ServiceError("A rewrap keeps each object's server-side encryption: give no target encryption.")
+    if not spec.rewrap_from_id or not spec.rewrap_to_id:
+        raise ServiceError("A rewrap needs the master key objects are under now and the one to move them to.")
+    if spec.rewrap_from_id == spec.rewrap_to_id:
+        raise ServiceError("The master keys to rewrap from and to are the same key.")
+    found = set(MasterKey.objects.filter(pk__in=(spec.rewrap_from_id, spec.rewrap_to_id)).values_list("pk", flat=True))
+    if found != {spec.rewrap_from_id, spec.rewrap_to_id}:
+        raise ServiceError("A master key of this rewrap does not exist (any more).")
+    return spec
+
+
 @dataclass(frozen=True)
 class ResolvedTarget:
     method: str
@@ -160,6 +182,11 @@ class ResolvedTarget:
 
 def resolve_target(bucket: Bucket, spec: Spec) -> ResolvedTarget:
     """The encryption the job brings objects to, read now: the bucket default is frozen for the whole run."""
+    if spec.kind == Job.REWRAP:
+        from encryption.models import MasterKey
+
+        to = MasterKey.objects.get(pk=spec.rewrap_to_id)
+        return ResolvedTarget("", "", "", "", f"Client-side master key {to.name}")
     oss = OssClient(bucket.connection)
     default = Sse.of_rule(oss.get_encryption(bucket.name))
     if spec.target_mode == Job.TARGET_DEFAULT:
@@ -206,7 +233,8 @@ def create_job(
 ) -> Job:
     """Check, record and start a job; workers pick up its first page at once."""
     found = find_bucket(connection, bucket)
-    action = "scan.start" if spec.kind == Job.SCAN else ("job.dry-run" if dry_run else "job.start")
+    action = {Job.SCAN: "scan.start", Job.REWRAP: "rewrap.start"}.get(spec.kind, "job.start")
+    action = "job.dry-run" if dry_run and spec.kind != Job.SCAN else action
     where = {"actor": actor, "connection": connection, "bucket": bucket}
     try:
         spec = check_spec(found, spec)
@@ -227,7 +255,7 @@ def create_job(
             **spec.fields(),
             connection=connection,
             bucket=bucket,
-            dry_run=dry_run and spec.kind == Job.REENCRYPT,
+            dry_run=dry_run and spec.kind != Job.SCAN,
             state=Job.RUNNING,
             resolved_method=target.method,
             resolved_algorithm=target.algorithm,

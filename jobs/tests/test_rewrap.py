@@ -1,0 +1,112 @@
+"""Rewrap jobs: client-side encrypted objects move from master key A to B by rewriting only their envelope."""
+
+import os
+
+import pytest
+
+from buckets.oss import OssClient
+from console.testing.cloud import new_bucket
+from encryption import masterkeys
+from encryption.cse import objects as cse_objects
+from encryption.cse.errors import CseError
+from jobs import services
+from jobs.models import Job, ObjectOutcome
+from jobs.tests.conftest import wait_for
+from localcloud.models import StoredObject
+
+pytestmark = pytest.mark.slow
+
+
+def test_a_folder_moves_to_a_new_master_key_keeping_content_and_everything_else_and_no_data_moves(
+    cloud_connection, worker, admin, operator
+):
+    new_bucket(cloud_connection, "vault")
+    old = masterkeys.generate_rsa(actor=admin, name="old rsa", matdesc={"owner": "legal", "v": "1"})
+    new = masterkeys.generate_rsa(actor=admin, name="new rsa", matdesc={"owner": "legal", "v": "2"})
+    oss = OssClient(cloud_connection)
+    contents = {}
+    for index in range(12):
+        key = f"contracts/doc-{index:02d}.pdf"
+        contents[key] = os.urandom(1000 + index * 37)
+        cse_objects.put_encrypted(
+            oss,
+            "vault",
+            key,
+            contents[key],
+            masterkeys.wrapper_for(old),
+            headers={
+                "Content-Type": "application/pdf",
+                "x-oss-meta-client": f"c{index}",
+                "x-oss-tagging": "keep=1",
+                "x-oss-object-acl": "public-read",
+                "x-oss-storage-class": "IA",
+            },
+            sse_headers={"x-oss-server-side-encryption": "AES256"},
+        )
+    cse_objects.put_encrypted(oss, "vault", "other/elsewhere.bin", b"not in the folder", masterkeys.wrapper_for(old))
+    oss.put_object("vault", "contracts/plain.txt", b"no client-side encryption", {})
+    before = {key: oss.head_object("vault", key) for key in contents}
+    blobs = dict(StoredObject.objects.filter(bucket__name="vault").values_list("key", "blob"))
+
+    job = wait_for(
+        services.create_job(
+            actor=operator,
+            connection=cloud_connection,
+            bucket="vault",
+            spec=services.Spec(kind=Job.REWRAP, prefixes=("contracts/",), rewrap_from_id=old.pk, rewrap_to_id=new.pk),
+        )
+    )
+
+    counts = services.progress(job).counts()
+    assert job.state == Job.COMPLETED, list(job.outcomes.values_list("key", "reason"))
+    assert (counts["reencrypted"], counts["filtered"]) == (12, 1)
+    assert dict(StoredObject.objects.filter(bucket__name="vault").values_list("key", "blob")) == blobs
+    for key, content in contents.items():
+        after = oss.head_object("vault", key)
+        assert cse_objects.get_decrypted(oss, "vault", key, masterkeys.wrapper_for(new)) == content
+        with pytest.raises(CseError):
+            cse_objects.get_decrypted(oss, "vault", key, masterkeys.wrapper_for(old))
+        assert (after.size, after.header("x-oss-hash-crc64ecma"), after.content_headers, after.storage_class) == (
+            before[key].size,
+            before[key].header("x-oss-hash-crc64ecma"),
+            before[key].content_headers,
+            "IA",
+        )
+        assert after.header("x-oss-server-side-encryption") == "AES256"
+        assert after.user_metadata["client"] == before[key].user_metadata["client"]
+        assert (
+            after.user_metadata["client-side-encryption-matdesc"]
+            != before[key].user_metadata["client-side-encryption-matdesc"]
+        )
+        assert oss.object_tags("vault", key) == {"keep": "1"} and oss.object_acl("vault", key) == "public-read"
+    assert (
+        masterkeys.match_envelope(
+            cse_objects.Envelope.from_headers(oss.head_object("vault", "other/elsewhere.bin").headers)
+        )
+        == old
+    )
+
+    again = wait_for(
+        services.create_job(
+            actor=operator,
+            connection=cloud_connection,
+            bucket="vault",
+            dry_run=True,
+            spec=services.Spec(kind=Job.REWRAP, prefixes=("contracts/",), rewrap_from_id=new.pk, rewrap_to_id=old.pk),
+        )
+    )
+    assert services.plan(again).objects == 12
+    assert not again.outcomes.filter(outcome=ObjectOutcome.FAILED).exists()
+
+
+def test_a_rewrap_needs_two_different_existing_master_keys(cloud_connection, admin, operator):
+    new_bucket(cloud_connection, "keys")
+    only = masterkeys.generate_rsa(actor=admin, name="only", matdesc={"k": "only"})
+    for spec, message in (
+        (services.Spec(kind=Job.REWRAP), "needs the master key"),
+        (services.Spec(kind=Job.REWRAP, rewrap_from_id=only.pk, rewrap_to_id=only.pk), "the same key"),
+        (services.Spec(kind=Job.REWRAP, rewrap_from_id=only.pk, rewrap_to_id=only.pk + 99), "does not exist"),
+        (services.Spec(rewrap_from_id=only.pk, rewrap_to_id=only.pk + 1), "only with a rewrap job"),
+    ):
+        with pytest.raises(services.ServiceError, match=message):
+            services.create_job(actor=operator, connection=cloud_connection, bucket="keys", spec=spec)
