@@ -79,6 +79,12 @@ class SpecInputSerializer(serializers.Serializer):
     kms_per_second = serializers.IntegerField(
         default=DEFAULT_SPEC.kms_per_second, help_text=f"KMS calls per second, 0 (no cap) to {services.MAX_RATE}."
     )
+    rewrap_from_id = serializers.IntegerField(
+        required=False, allow_null=True, default=None, help_text="Rewrap only: the CSE master key objects are under."
+    )
+    rewrap_to_id = serializers.IntegerField(
+        required=False, allow_null=True, default=None, help_text="Rewrap only: the CSE master key to move them to."
+    )
 
 
 class JobCreateSerializer(SpecInputSerializer):

@@ -110,3 +110,27 @@ def test_a_rewrap_needs_two_different_existing_master_keys(cloud_connection, adm
     ):
         with pytest.raises(services.ServiceError, match=message):
             services.create_job(actor=operator, connection=cloud_connection, bucket="keys", spec=spec)
+
+
+def test_a_rewrap_is_started_over_the_api(cloud_connection, worker, admin, operator, api_as):
+    new_bucket(cloud_connection, "api-vault")
+    old = masterkeys.generate_rsa(actor=admin, name="api old", matdesc={"k": "old"})
+    new = masterkeys.generate_rsa(actor=admin, name="api new", matdesc={"k": "new"})
+    cse_objects.put_encrypted(OssClient(cloud_connection), "api-vault", "a.bin", b"secret", masterkeys.wrapper_for(old))
+
+    created = api_as(operator).post(
+        "/api/v1/jobs/",
+        {
+            "connection": cloud_connection.pk,
+            "bucket": "api-vault",
+            "kind": "rewrap",
+            "rewrap_from_id": old.pk,
+            "rewrap_to_id": new.pk,
+        },
+        format="json",
+    )
+
+    assert created.status_code == 201, created.json()
+    job = wait_for(Job.objects.get(pk=created.json()["id"]))
+    assert job.state == Job.COMPLETED and services.progress(job).counts()["reencrypted"] == 1
+    assert api_as(operator).get(f"/api/v1/jobs/{job.pk}/").json()["rewrap_to_id"] == new.pk
