@@ -9,6 +9,7 @@ from buckets.services import objects as services
 from console.exceptions import ServiceError
 from encryption import sse
 from encryption.forms import SseForm
+from encryption.models import MasterKey
 
 BUCKET_DEFAULT = "default"
 
@@ -48,9 +49,18 @@ class ObjectUploadForm(SseForm):
         help_text="One name=value per line, stored as x-oss-meta-<name>.",
     )
     overwrite = forms.BooleanField(label="Overwrite an existing object with this name", required=False)
+    cse_master_key = forms.ModelChoiceField(
+        label="Client-side encryption with master key",
+        queryset=MasterKey.objects.none(),
+        required=False,
+        empty_label="None (upload the file as it is)",
+        help_text="The console encrypts the file with this key before sending it, as the OSS SDK encryption client "
+        "does; OSS then stores ciphertext (server-side encryption below still applies on top).",
+    )
 
     def __init__(self, *args, default_label: str, **kwargs):
         super().__init__(*args, **kwargs)
+        self.fields["cse_master_key"].queryset = MasterKey.objects.order_by("name")
         self.fields["method"].choices = [
             (BUCKET_DEFAULT, f"Bucket default ({default_label})"),
             *[choice for choice in sse.METHOD_CHOICES if choice[0] != sse.NONE],
@@ -60,7 +70,9 @@ class ObjectUploadForm(SseForm):
     @property
     def upload_fields(self):
         """The fields about the file, in the order the page shows them before the encryption fields."""
-        return [self[name] for name in ("file", "prefix", "key", "content_type", "metadata", "overwrite")]
+        return [
+            self[name] for name in ("file", "prefix", "key", "content_type", "metadata", "overwrite", "cse_master_key")
+        ]
 
     def clean_metadata(self):
         return _shape(services.parse_metadata, self.cleaned_data["metadata"].splitlines())

@@ -201,6 +201,11 @@ JOBS_PAGE_LEASE_SECONDS = env_int("JOBS_PAGE_LEASE_SECONDS", 120, minimum=2)
 JOBS_COPY_THRESHOLD_BYTES = env_int("JOBS_COPY_THRESHOLD_BYTES", 1024**3, minimum=1, maximum=5 * 1024**3)
 JOBS_PART_SIZE_BYTES = env_int("JOBS_PART_SIZE_BYTES", 64 * 1024**2, minimum=100 * 1024, maximum=5 * 1024**3)
 JOBS_RECOVERY_INTERVAL_SECONDS = env_int("JOBS_RECOVERY_INTERVAL_SECONDS", 30, minimum=1)
+# Client-side encryption in the web process: files up to this size go up in one PutObject, larger ones in parts
+# of about this size (a multiple of 16, at least 100 KiB).
+CSE_MULTIPART_THRESHOLD = env_int(
+    "CSE_MULTIPART_THRESHOLD_BYTES", 64 * 1024**2, minimum=100 * 1024, maximum=5 * 1024**3
+)
 CELERY_BEAT_SCHEDULE = {
     "heartbeat": {"task": "console.tasks.heartbeat", "schedule": float(HEARTBEAT_INTERVAL_SECONDS)},
     "recover-stalled-jobs": {"task": "jobs.recover_stalled", "schedule": float(JOBS_RECOVERY_INTERVAL_SECONDS)},

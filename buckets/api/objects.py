@@ -19,6 +19,7 @@ from buckets.api.serializers_objects import (
     CloudErrorSerializer,
     EncryptionChangeRequestSerializer,
     EncryptionChangeSerializer,
+    ObjectContentQuerySerializer,
     ObjectDetailSerializer,
     ObjectKeySerializer,
     ObjectListQuerySerializer,
@@ -28,7 +29,8 @@ from buckets.api.serializers_objects import (
 )
 from buckets.models import Bucket
 from buckets.services import objects as services
-from buckets.views.objects import streaming_download
+from buckets.views.objects import decrypted_download, streaming_download
+from encryption import cse_transfer
 
 VIEW, UPLOAD, CHANGE = "buckets.view_bucket", "buckets.upload_object", "buckets.change_object"
 TAGS = ["objects"]
@@ -260,23 +262,29 @@ class ObjectListView(ObjectAPIView):
         summary="Upload an object",
         description='method "default" sends no encryption headers, so the bucket default applies; "oss" or '
         '"kms" set the object\'s own encryption, which wins over the bucket default. The answer says which one '
-        "decided. An existing key is refused (409) unless overwrite is true.",
+        "decided. An existing key is refused (409) unless overwrite is true. With cse_master_key the console "
+        "encrypts the file client-side first (as oss2's CryptoBucket), in one PutObject or, above "
+        "CSE_MULTIPART_THRESHOLD_BYTES, in parts.",
         request={"multipart/form-data": ObjectUploadSerializer},
         responses={201: UploadSerializer, 400: CloudErrorSerializer, 409: CloudErrorSerializer},
         examples=[UPLOAD_REQUEST_EXAMPLE, UPLOAD_EXAMPLE],
     )
     def post(self, request, bucket_id):
         data = _valid(ObjectUploadSerializer, request.data)
-        upload = services.upload_object(
-            self.bucket(),
-            key=data["key"],
-            content=data["file"],
-            sse=data["sse"],
-            content_type=data["content_type"],
-            metadata=data["metadata"],
-            overwrite=data["overwrite"],
-            actor=request.user,
-        )
+        options = {
+            "sse": data["sse"],
+            "content_type": data["content_type"],
+            "metadata": data["metadata"],
+            "overwrite": data["overwrite"],
+        }
+        if data["cse_master_key"] is not None:
+            upload = cse_transfer.upload_client_side(
+                self.bucket(), data["key"], data["file"], data["cse_master_key"], request.user, **options
+            )
+        else:
+            upload = services.upload_object(
+                self.bucket(), key=data["key"], content=data["file"], actor=request.user, **options
+            )
         return Response(UploadSerializer(upload).data, status=status.HTTP_201_CREATED)
 
 
@@ -330,18 +338,26 @@ class ObjectContentView(ObjectAPIView):
         operation_id="bucket_object_download",
         summary="Download an object",
         description="The stored bytes, streamed, as an attachment named after the key's last segment. A refusal "
-        "before the first byte (e.g. the object's CMK is disabled) is answered as JSON.",
-        parameters=[KEY_PARAMETER],
+        "before the first byte (e.g. the object's CMK is disabled) is answered as JSON. decrypt=true sends the "
+        "plaintext of a client-side encrypted object, decrypted with the master key its envelope names (400 "
+        '"Unknown master key" when the console has none), optionally only range=bytes=a-b of it (206).',
+        parameters=[ObjectContentQuerySerializer],
         responses={
             (200, "application/octet-stream"): OpenApiResponse(OpenApiTypes.BINARY, description="The content."),
+            (206, "application/octet-stream"): OpenApiResponse(OpenApiTypes.BINARY, description="A decrypted range."),
             400: CloudErrorSerializer,
             404: CloudErrorSerializer,
         },
         examples=[KMS_REFUSED_EXAMPLE],
     )
     def get(self, request, bucket_id):
-        key = _valid(ObjectKeySerializer, request.query_params)["key"]
-        return streaming_download(services.open_download(self.bucket(), key), key)
+        query = _valid(ObjectContentQuerySerializer, request.query_params)
+        if query["decrypt"]:
+            byte_range = cse_transfer.parse_range(query["range"])
+            return decrypted_download(
+                cse_transfer.download_client_side(self.bucket(), query["key"], byte_range=byte_range)
+            )
+        return streaming_download(services.open_download(self.bucket(), query["key"]), query["key"])
 
     def perform_content_negotiation(self, request, force=False):
         # Whatever the client accepts for the content, refusals are rendered as JSON.

@@ -9,6 +9,7 @@ from rest_framework import serializers
 from buckets.services import objects as services
 from console.exceptions import ServiceError
 from encryption import sse
+from encryption.models import MasterKey
 
 BUCKET_DEFAULT = "default"
 
@@ -64,6 +65,14 @@ class ObjectUploadSerializer(serializers.Serializer):
         child=serializers.CharField(), required=False, default=list, help_text="User metadata as name=value items."
     )
     overwrite = serializers.BooleanField(required=False, default=False)
+    cse_master_key = serializers.PrimaryKeyRelatedField(
+        queryset=MasterKey.objects.all(),
+        required=False,
+        allow_null=True,
+        default=None,
+        help_text="Id of a CSE master key: the console encrypts the file with it before the upload (client-side "
+        "encryption); the server-side encryption chosen still applies on top.",
+    )
 
     def validate_key(self, key):
         return _shape(services.check_object_key, key)
@@ -84,6 +93,23 @@ class ObjectUploadSerializer(serializers.Serializer):
             data["sse"] = None
         else:
             data["sse"] = _setting({**data, "algorithm": data.get("algorithm") or sse.AES256})
+        return data
+
+
+class ObjectContentQuerySerializer(ObjectKeySerializer):
+    decrypt = serializers.BooleanField(
+        required=False,
+        default=False,
+        help_text="true: the plaintext of a client-side encrypted object, decrypted with the console's master key "
+        "its envelope names; false: the stored bytes.",
+    )
+    range = serializers.CharField(
+        required=False, default="", allow_blank=True, help_text="With decrypt only: bytes=a-b, bytes=a- or bytes=-n."
+    )
+
+    def validate(self, data):
+        if data["range"] and not data["decrypt"]:
+            raise serializers.ValidationError({"range": "A range is only served with decrypt=true."})
         return data
 
 
@@ -184,6 +210,9 @@ class UploadSerializer(serializers.Serializer):
     )
     explanation = serializers.CharField()
     bucket_default = EncryptionSerializer()
+    cse_master_key = serializers.CharField(
+        source="master_key", default="", help_text="The master key the content was encrypted with; blank: none."
+    )
 
 
 class EncryptionChangeSerializer(serializers.Serializer):

@@ -14,7 +14,8 @@ from buckets.forms_objects import ObjectEncryptionForm, ObjectUploadForm
 from buckets.models import Bucket
 from buckets.services import objects as services
 from console.exceptions import ServiceError
-from encryption import catalog
+from encryption import catalog, cse_transfer, masterkeys
+from encryption.cse.envelope import Envelope
 from encryption.forms import SseForm
 
 
@@ -54,7 +55,12 @@ def object_detail(request, pk):
         detail = services.describe_object(bucket, key)
     except ServiceError as error:
         return _error_page(request, bucket, key, error)
-    return render(request, "buckets/object_detail.html", {"bucket": bucket, "key": key, "detail": detail})
+    context = {"bucket": bucket, "key": key, "detail": detail}
+    if detail.client_side is not None:
+        envelope = Envelope.from_headers(detail.head.headers)
+        context["cse_master_key"] = masterkeys.match_envelope(envelope)
+        context["cse_matdesc"] = (envelope.matdesc if envelope else "") or "no material description"
+    return render(request, "buckets/object_detail.html", context)
 
 
 @permission_required("buckets.upload_object", raise_exception=True)
@@ -71,17 +77,21 @@ def object_upload(request, pk):
     )
     if posted and form.is_valid():
         data = form.cleaned_data
+        options = {
+            "sse": data["sse"],
+            "content_type": data["content_type"],
+            "metadata": data["metadata"],
+            "overwrite": data["overwrite"],
+        }
         try:
-            upload = services.upload_object(
-                bucket,
-                key=data["object_key"],
-                content=data["file"],
-                sse=data["sse"],
-                content_type=data["content_type"],
-                metadata=data["metadata"],
-                overwrite=data["overwrite"],
-                actor=request.user,
-            )
+            if data["cse_master_key"] is not None:
+                upload = cse_transfer.upload_client_side(
+                    bucket, data["object_key"], data["file"], data["cse_master_key"], request.user, **options
+                )
+            else:
+                upload = services.upload_object(
+                    bucket, key=data["object_key"], content=data["file"], actor=request.user, **options
+                )
         except ServiceError as error:
             form.add_error(None, error.message)
         else:
@@ -142,10 +152,25 @@ def object_download(request, pk):
     bucket = get_object_or_404(Bucket, pk=pk)
     key = _key_of(request)
     try:
+        if request.GET.get("decrypt", "") in ("1", "true"):
+            byte_range = cse_transfer.parse_range(request.GET.get("range", ""))
+            return decrypted_download(cse_transfer.download_client_side(bucket, key, byte_range=byte_range))
         download = services.open_download(bucket, key)
     except ServiceError as error:
         return _error_page(request, bucket, key, error)
     return streaming_download(download, key)
+
+
+def decrypted_download(download: cse_transfer.DecryptedDownload) -> StreamingHttpResponse:
+    """The plaintext of a client-side encrypted object (206 with Content-Range for a range), as an attachment."""
+    response = StreamingHttpResponse(
+        download.stream, content_type=download.content_type, status=206 if download.content_range else 200
+    )
+    response["Content-Disposition"] = content_disposition_header(True, download.filename)
+    response["Content-Length"] = str(download.length)
+    if download.content_range:
+        response["Content-Range"] = download.content_range
+    return response
 
 
 def streaming_download(download, key: str) -> StreamingHttpResponse:

@@ -1,0 +1,198 @@
+"""Uploading and downloading client-side encrypted objects through the console, with one of its master keys.
+
+The web process encrypts (and decrypts) with the master key's wrapper (`masterkeys.wrapper_for`), in the format
+oss2's CryptoBucket writes and reads (encryption.cse.objects). Server-side encryption can be combined, as for any
+upload: the object's own setting, or the bucket default. Key material never reaches the audit log or a message.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from django.conf import settings
+
+from audit.services import recording
+from buckets.oss import OssClient
+from buckets.services import objects as services
+from buckets.services.buckets import check_encryption_allowed
+from console.exceptions import CloudError, Conflict
+from encryption import masterkeys
+from encryption.cse.content import BLOCK_SIZE, MAX_PART_COUNT, MIN_PART_SIZE
+from encryption.cse.envelope import Envelope
+from encryption.cse.errors import CseError
+from encryption.cse.objects import DecryptedStream, get_decrypted, put_encrypted, put_encrypted_multipart
+from encryption.models import MasterKey
+from encryption.sse import Sse
+
+_RANGE = re.compile(r"^bytes=(\d*)-(\d*)$")
+_CONTENT_RANGE = re.compile(r"^bytes (\d+)-(\d+)/(\d+)$")
+
+
+@dataclass(frozen=True)
+class CseUpload(services.Upload):
+    """An upload (see services.Upload) whose content the console encrypted with `master_key` first."""
+
+    master_key: str = ""
+    parts: int = 0
+
+    @property
+    def multipart(self) -> bool:
+        return self.parts > 0
+
+
+def part_size_for(size: int, threshold: int) -> int:
+    """Parts of about `threshold` bytes: a multiple of 16, at least 100 KiB, at most 10,000 parts in all."""
+    part = max(MIN_PART_SIZE, threshold - threshold % BLOCK_SIZE)
+    needed = -(-size // MAX_PART_COUNT)
+    if part < needed:
+        part = needed + (-needed % BLOCK_SIZE)
+    return part
+
+
+def upload_client_side(
+    bucket,
+    key: str,
+    uploaded_file,
+    master_key: MasterKey,
+    actor,
+    *,
+    sse: Sse | None = None,
+    content_type: str = "",
+    metadata: dict[str, str] | None = None,
+    overwrite: bool = False,
+) -> CseUpload:
+    """Encrypt `uploaded_file` (a file object with a size) with a new data key wrapped by `master_key`, and upload
+    it: one PutObject up to settings.CSE_MULTIPART_THRESHOLD, a multipart upload above. `sse` (or, when None, the
+    bucket default) encrypts the ciphertext once more on OSS's side; an existing key is refused unless `overwrite`.
+    """
+    oss = OssClient(bucket.connection)
+    where = {"actor": actor, "connection": bucket.connection, "bucket": bucket.name, "object_key": key}
+    with recording("object.upload.cse", **where) as pending:
+        services.check_object_key(key)
+        services.check_content_type(content_type)
+        if master_key is None:
+            raise CseError("Choose the master key to encrypt with.")
+        if sse is not None:
+            sse = check_encryption_allowed(bucket, sse)
+        if not overwrite:
+            services._refuse_existing(oss, bucket.name, key)
+        default = Sse.of_rule(oss.get_encryption(bucket.name))
+        headers = services._upload_headers(None, content_type, metadata or {}, overwrite)
+        sse_headers = sse.request_headers() if sse is not None else {}
+        wrapper = masterkeys.wrapper_for(master_key)
+        size = services._size_of(uploaded_file)
+        threshold = settings.CSE_MULTIPART_THRESHOLD
+        if hasattr(uploaded_file, "seek"):
+            uploaded_file.seek(0)
+        parts = 0
+        try:
+            if size <= threshold:
+                written = put_encrypted(oss, bucket.name, key, uploaded_file, wrapper, headers, sse_headers, size=size)
+            else:
+                part_size = part_size_for(size, threshold)
+                parts = -(-size // part_size)
+                written = put_encrypted_multipart(
+                    oss, bucket.name, key, uploaded_file, size, wrapper, part_size, headers, sse_headers
+                )
+        except CloudError as error:
+            if error.code == "FileAlreadyExists":
+                raise Conflict(
+                    f"An object named {key} was created meanwhile: tick “overwrite” to replace it."
+                ) from None
+            raise
+        # A Complete answer need not carry the encryption headers: the HEAD states what the object got.
+        got = Sse.of_headers(oss.head_object(bucket.name, key).headers)
+        key_names = services._key_names(bucket, got, default)
+        upload = CseUpload(
+            key=key,
+            size=size,
+            etag=written.etag,
+            request_id=written.request_id,
+            encryption=services._encryption(got, key_names),
+            requested=sse,
+            bucket_default=services._encryption(default, key_names),
+            master_key=master_key.name,
+            parts=parts,
+        )
+        pending.after = {
+            "key": key,
+            "size": size,
+            "etag": upload.etag,
+            "master_key": master_key.name,
+            "multipart": upload.multipart,
+            "sse": got.as_dict(),
+            "sse_source": upload.source,
+        }
+        pending.request_id = written.request_id
+    return upload
+
+
+def parse_range(text: str) -> tuple[int | None, int | None] | None:
+    """`bytes=a-b`, `bytes=a-` or `bytes=-n` as (start, end) for get_decrypted; blank: None (the whole object)."""
+    text = (text or "").strip()
+    if not text:
+        return None
+    match = _RANGE.match(text)
+    if not match or match.groups() == ("", ""):
+        raise CseError(f"{text!r} is not a byte range such as bytes=0-99, bytes=100- or bytes=-50.")
+    start, end = (int(group) if group else None for group in match.groups())
+    if start is None:
+        if not end:
+            raise CseError("A suffix range needs a positive number of bytes.")
+    elif end is not None and end < start:
+        raise CseError(f"The range {text} ends before it starts.")
+    return start, end
+
+
+def unknown_master_key(envelope: Envelope) -> str:
+    matdesc = envelope.matdesc or "no material description"
+    return (
+        f"Unknown master key: no master key of the console has the wrap algorithm {envelope.wrap_algorithm} "
+        f"and the material description {matdesc}. Add or import that key first."
+    )
+
+
+@dataclass(frozen=True)
+class DecryptedDownload:
+    """A decrypted object (or range of it), streamed: what the response needs to send it."""
+
+    stream: DecryptedStream
+    master_key: MasterKey
+    filename: str
+    content_type: str
+    length: int
+    content_range: str = ""
+
+
+def download_client_side(bucket, key: str, master_key: MasterKey | None = None, byte_range=None) -> DecryptedDownload:
+    """The plaintext of a client-side encrypted object, or of `byte_range` (start, end) of it, streamed.
+
+    Without `master_key` the console's key whose wrap algorithm and material description the envelope names is
+    used; when none does, a CseError says "unknown master key" with the material description.
+    """
+    services.check_object_key(key)
+    oss = OssClient(bucket.connection)
+    if master_key is None:
+        envelope = Envelope.from_headers(oss.head_object(bucket.name, key).headers)
+        if envelope is None:
+            raise CseError(f"{key} is not client-side encrypted: download it as stored.")
+        master_key = masterkeys.match_envelope(envelope)
+        if master_key is None:
+            raise CseError(unknown_master_key(envelope))
+    stream = get_decrypted(oss, bucket.name, key, masterkeys.wrapper_for(master_key), byte_range, stream=True)
+    head = stream.head
+    content_range = ""
+    if byte_range is not None and tuple(byte_range) != (None, None):
+        received = _CONTENT_RANGE.match(head.header("content-range").strip())
+        total = int(received.group(3)) if received else head.size
+        start = total - stream.length if byte_range[0] is None else byte_range[0]
+        content_range = f"bytes {start}-{start + stream.length - 1}/{total}"
+    return DecryptedDownload(
+        stream=stream,
+        master_key=master_key,
+        filename=services.download_filename(key),
+        content_type=head.header("content-type") or "application/octet-stream",
+        length=stream.length,
+        content_range=content_range,
+    )

@@ -1,0 +1,188 @@
+"""Client-side encrypted upload and download through the console (pages, API, service) against localcloud."""
+
+import os
+
+import oss2
+import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.urls import reverse
+
+from audit.models import AuditEvent
+from buckets.oss import EncryptionRule, OssClient
+from buckets.views.objects import object_url
+from console.testing.cloud import new_bucket
+from encryption import cse_transfer, masterkeys
+from encryption.cse import CseError
+from encryption.cse.content import MIN_PART_SIZE
+from encryption.cse.wrapping import RsaWrapper
+
+PLAIN = os.urandom(50_000) + b"the end"
+META = "x-oss-meta-client-side-encryption-"
+
+
+@pytest.fixture
+def master_key(admin):
+    return masterkeys.generate_rsa(actor=admin, name="finance", bits=2048)
+
+
+def stored(bucket, key: str):
+    download = OssClient(bucket.connection).download_object(bucket.name, key)
+    return b"".join(download.chunks), download.head
+
+
+def page_upload(client, bucket, key: str, data: bytes, master_key=None, **fields):
+    form = {
+        "file": SimpleUploadedFile("upload.bin", data),
+        "key": key,
+        "method": "default",
+        "cse_master_key": master_key.pk if master_key else "",
+        **fields,
+    }
+    return client.post(reverse("buckets:object_upload", args=[bucket.pk]), form)
+
+
+def body(response) -> bytes:
+    return b"".join(response.streaming_content)
+
+
+def api_content(bucket) -> str:
+    return f"/api/v1/buckets/{bucket.pk}/objects/content/"
+
+
+def test_page_upload_encrypts_on_the_client_side_and_downloads_decrypted(
+    cloud_connection, client_as, operator, master_key
+):
+    bucket = new_bucket(cloud_connection, "cse-transfer-page", EncryptionRule("AES256"))
+    client = client_as(operator)
+
+    form = client.get(reverse("buckets:object_upload", args=[bucket.pk])).content.decode()
+    uploaded = page_upload(client, bucket, "in/report.bin", PLAIN, master_key)
+
+    assert "Client-side encryption with master key" in form and "finance" in form
+    assert uploaded.status_code == 200 and "Uploaded" in uploaded.content.decode()
+    ciphertext, head = stored(bucket, "in/report.bin")
+    assert ciphertext != PLAIN and len(ciphertext) == len(PLAIN)
+    assert head.header(f"{META}key") and head.header(f"{META}wrap-alg")
+    assert head.header("x-oss-server-side-encryption") == "AES256"
+    event = AuditEvent.objects.get(action="object.upload.cse")
+    assert event.after["master_key"] == "finance" and event.after["size"] == len(PLAIN)
+    assert "PRIVATE" not in str(event.after) and event.after["multipart"] is False
+
+    detail = client.get(object_url("buckets:object_detail", bucket, key="in/report.bin")).content.decode()
+    assert "Download decrypted" in detail and "Download as stored (ciphertext)" in detail and "finance" in detail
+
+    plain = client.get(object_url("buckets:object_download", bucket, key="in/report.bin", decrypt=1))
+    raw = client.get(object_url("buckets:object_download", bucket, key="in/report.bin"))
+    assert plain.status_code == 200 and body(plain) == PLAIN and plain["Content-Length"] == str(len(PLAIN))
+    assert 'filename="report.bin"' in plain["Content-Disposition"]
+    assert body(raw) == ciphertext
+
+    part = client.get(
+        object_url("buckets:object_download", bucket, key="in/report.bin", decrypt=1, range="bytes=17-4100")
+    )
+    assert part.status_code == 206 and body(part) == PLAIN[17:4101]
+    assert part["Content-Range"] == f"bytes 17-4100/{len(PLAIN)}"
+
+
+def test_api_upload_and_decrypted_download_with_ranges(cloud_connection, api_as, operator, viewer, master_key):
+    bucket = new_bucket(cloud_connection, "cse-transfer-api")
+    answer = api_as(operator).post(
+        f"/api/v1/buckets/{bucket.pk}/objects/",
+        {"file": SimpleUploadedFile("x.bin", PLAIN), "key": "x.bin", "cse_master_key": master_key.pk},
+        format="multipart",
+    )
+    assert answer.status_code == 201 and answer.json()["cse_master_key"] == "finance"
+    assert stored(bucket, "x.bin")[0] != PLAIN
+
+    client = api_as(viewer)
+    whole = client.get(api_content(bucket), {"key": "x.bin", "decrypt": "true"})
+    suffix = client.get(api_content(bucket), {"key": "x.bin", "decrypt": "true", "range": "bytes=-100"})
+    tail = client.get(api_content(bucket), {"key": "x.bin", "decrypt": "true", "range": "bytes=49990-"})
+    bad = client.get(api_content(bucket), {"key": "x.bin", "decrypt": "true", "range": "bytes=9-2"})
+
+    assert whole.status_code == 200 and body(whole) == PLAIN
+    assert suffix.status_code == 206 and body(suffix) == PLAIN[-100:]
+    assert suffix["Content-Range"] == f"bytes {len(PLAIN) - 100}-{len(PLAIN) - 1}/{len(PLAIN)}"
+    assert body(tail) == PLAIN[49990:]
+    assert bad.status_code == 400 and "ends before it starts" in bad.json()["detail"]
+
+
+def test_an_object_written_by_oss2_crypto_bucket_downloads_decrypted(cloud_connection, api_as, viewer, master_key):
+    bucket = new_bucket(cloud_connection, "cse-transfer-oss2")
+    wrapper = masterkeys.wrapper_for(master_key)
+    assert isinstance(wrapper, RsaWrapper)
+    provider = oss2.RsaProvider(
+        key_pair={"private_key": wrapper.private_pem(), "public_key": wrapper.public_pem()}, mat_desc=master_key.matdesc
+    )
+    auth = oss2.AuthV4(cloud_connection.access_key_id, cloud_connection.access_key_secret)
+    crypto = oss2.CryptoBucket(
+        auth, cloud_connection.oss_endpoint, bucket.name, provider, region=cloud_connection.region
+    )
+    crypto.put_object("sdk.bin", PLAIN)
+
+    answer = api_as(viewer).get(api_content(bucket), {"key": "sdk.bin", "decrypt": "true"})
+    ranged = cse_transfer.download_client_side(bucket, "sdk.bin", byte_range=(100, 199))
+
+    assert answer.status_code == 200 and body(answer) == PLAIN
+    assert b"".join(ranged.stream) == PLAIN[100:200] and ranged.master_key == master_key
+
+
+def test_unknown_master_key_is_a_clear_4xx(cloud_connection, client_as, api_as, viewer, admin):
+    bucket = new_bucket(cloud_connection, "cse-transfer-unknown")
+    stranger = masterkeys.generate_rsa(actor=admin, name="stranger", matdesc={"team": "gone"})
+    cse_transfer.upload_client_side(bucket, "lost.bin", SimpleUploadedFile("lost.bin", b"secret"), stranger, admin)
+    stranger.delete()
+
+    page = client_as(viewer).get(object_url("buckets:object_download", bucket, key="lost.bin", decrypt=1))
+    detail = client_as(viewer).get(object_url("buckets:object_detail", bucket, key="lost.bin")).content.decode()
+    answer = api_as(viewer).get(api_content(bucket), {"key": "lost.bin", "decrypt": "true"})
+
+    assert page.status_code == 400 and "Unknown master key" in page.content.decode()
+    assert "unknown master key" in detail and "Download decrypted" not in detail and "gone" in detail
+    assert answer.status_code == 400 and "Unknown master key" in answer.json()["detail"]
+    assert "team" in answer.json()["detail"]
+    OssClient(cloud_connection).put_object(bucket.name, "plain.txt", b"plain", {})
+    with pytest.raises(CseError, match="not client-side encrypted"):
+        cse_transfer.download_client_side(bucket, "plain.txt")
+
+
+def test_viewer_cannot_upload(cloud_connection, client_as, api_as, viewer, master_key):
+    bucket = new_bucket(cloud_connection, "cse-transfer-viewer")
+
+    page = page_upload(client_as(viewer), bucket, "no.bin", b"no", master_key)
+    answer = api_as(viewer).post(
+        f"/api/v1/buckets/{bucket.pk}/objects/",
+        {"file": SimpleUploadedFile("no.bin", b"no"), "key": "no.bin", "cse_master_key": master_key.pk},
+        format="multipart",
+    )
+
+    assert page.status_code == 403 and answer.status_code == 403
+    assert not AuditEvent.objects.filter(action="object.upload.cse").exists()
+
+
+def test_multipart_upload_above_the_threshold_round_trips(cloud_connection, client_as, operator, master_key, settings):
+    settings.CSE_MULTIPART_THRESHOLD = MIN_PART_SIZE
+    bucket = new_bucket(cloud_connection, "cse-transfer-multipart", EncryptionRule("SM4"))
+    data = os.urandom(MIN_PART_SIZE * 2 + 777)
+
+    uploaded = page_upload(client_as(operator), bucket, "big.bin", data, master_key)
+    ciphertext, head = stored(bucket, "big.bin")
+    decrypted = cse_transfer.download_client_side(bucket, "big.bin")
+    ranged = cse_transfer.download_client_side(bucket, "big.bin", byte_range=(MIN_PART_SIZE - 5, MIN_PART_SIZE + 5))
+
+    assert uploaded.status_code == 200
+    assert head.header(f"{META}part-size") == str(MIN_PART_SIZE) and head.header(f"{META}data-size") == str(len(data))
+    assert head.header("x-oss-server-side-encryption") == "SM4" and ciphertext != data
+    assert b"".join(decrypted.stream) == data
+    assert b"".join(ranged.stream) == data[MIN_PART_SIZE - 5 : MIN_PART_SIZE + 6]
+    assert AuditEvent.objects.get(action="object.upload.cse").after["multipart"] is True
+
+
+def test_part_size_is_a_multiple_of_16_and_keeps_to_10000_parts():
+    assert cse_transfer.part_size_for(10**6, 64 * 1024**2 + 5) == 64 * 1024**2
+    assert cse_transfer.part_size_for(10**6, 1) == MIN_PART_SIZE
+    big = cse_transfer.part_size_for(5 * 1024**4, 100 * 1024)
+    assert big % 16 == 0 and big * 10_000 >= 5 * 1024**4
+    assert cse_transfer.parse_range("bytes=-5") == (None, 5) and cse_transfer.parse_range("") is None
+    with pytest.raises(CseError):
+        cse_transfer.parse_range("bytes=a-b")
