@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from jobs.views import jobs, scans, schedules
+from jobs.views import jobs, rewraps, scans, schedules
 
 app_name = "jobs"
 
@@ -10,6 +10,7 @@ urlpatterns = [
     path("", jobs.job_list, name="job_list"),
     path("new/", jobs.job_new, name="job_new"),
     path("scan/", jobs.scan_new, name="scan_new"),
+    path("rewrap/", rewraps.rewrap_new, name="rewrap_new"),
     path("compliance/", scans.compliance, name="compliance"),
     path("<int:pk>/", jobs.job_detail, name="job_detail"),
     path("<int:pk>/progress/", jobs.job_progress, name="job_progress"),

@@ -134,3 +134,40 @@ def test_a_rewrap_is_started_over_the_api(cloud_connection, worker, admin, opera
     job = wait_for(Job.objects.get(pk=created.json()["id"]))
     assert job.state == Job.COMPLETED and services.progress(job).counts()["reencrypted"] == 1
     assert api_as(operator).get(f"/api/v1/jobs/{job.pk}/").json()["rewrap_to_id"] == new.pk
+
+
+def test_the_rewrap_page_starts_a_dry_run_and_refuses_the_same_key_twice(
+    cloud_connection, admin, operator, viewer, client, client_as
+):
+    new_bucket(cloud_connection, "page-vault")
+    old = masterkeys.generate_rsa(actor=admin, name="page old", matdesc={"k": "p-old"})
+    new = masterkeys.generate_rsa(actor=admin, name="page new", matdesc={"k": "p-new"})
+    form = {
+        "connection": cloud_connection.pk,
+        "bucket": "page-vault",
+        "prefixes": "contracts/",
+        "rewrap_from": old.pk,
+        "rewrap_to": new.pk,
+        "concurrency": 4,
+        "requests_per_second": 50,
+        "kms_per_second": 10,
+    }
+    client.force_login(viewer)
+    assert client.post("/jobs/rewrap/", {**form, "run": "start"}).status_code == 403
+    page = client_as(operator)
+
+    same = page.post("/jobs/rewrap/", {**form, "rewrap_to": old.pk, "run": "start"})
+    started = page.post("/jobs/rewrap/", {**form, "run": "dry-run"})
+
+    assert same.status_code == 200 and "the same key" in same.content.decode()
+    job = Job.objects.get()
+    assert started.status_code == 302 and started.url == f"/jobs/{job.pk}/"
+    assert (job.kind, job.dry_run, job.prefixes, job.rewrap_from_id, job.rewrap_to_id) == (
+        Job.REWRAP,
+        True,
+        ["contracts/"],
+        old.pk,
+        new.pk,
+    )
+    assert page.get("/jobs/rewrap/").status_code == 200
+    assert "/jobs/rewrap/" in page.get("/keys/cse/").content.decode()
