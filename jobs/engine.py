@@ -38,6 +38,7 @@ MAX_ATTEMPTS = 8
 BACKOFF_BASE_SECONDS = 0.1
 BACKOFF_CAP_SECONDS = 10.0
 MAX_REEVALUATIONS = 3
+CLIENT_SIDE_MARK = "+ client-side"
 ANY_ENCRYPTION = "any"  # a scan's target when the bucket has no default: encrypted at all
 
 
@@ -130,9 +131,16 @@ class Result:
 
 
 def state_label(head: ObjectHead) -> str:
-    """How a scan names an object's encryption: the SSE label, marked when the content is client-side encrypted."""
+    """How a scan names an object's encryption: the SSE label, then for client-side encrypted content the master
+    key it is under (by its envelope's material description), or that the console holds none that fits."""
     label = Sse.of_headers(head.headers).label()
-    return f"{label} + client-side" if cse.recognise(head.headers) else label
+    if not cse.recognise(head.headers):
+        return label
+    try:
+        master_key = masterkeys.match_envelope(Envelope.from_headers(head.headers))
+    except CseError:
+        master_key = None
+    return f"{label} {CLIENT_SIDE_MARK} ({master_key.name if master_key else 'unknown master key'})"
 
 
 def unsupported_reason(head: ObjectHead) -> str:

@@ -26,7 +26,7 @@ from encryption import catalog
 from encryption.kms import KmsClient
 from encryption.sse import AES256, KMS, NONE, SM4, Sse, parse
 from jobs import control, pages
-from jobs.engine import ANY_ENCRYPTION, call_with_retries
+from jobs.engine import ANY_ENCRYPTION, CLIENT_SIDE_MARK, call_with_retries
 from jobs.models import Job, JobPage, JobSpec, ObjectOutcome
 
 MAX_PREFIXES = 20
@@ -609,7 +609,7 @@ def summarise_scan(job: Job) -> ScanSummary:
         compliant[1],
         done._count(ObjectOutcome.NOT_MATCHING),
         done._count(ObjectOutcome.SKIPPED),
-        sum(n for label, n, _ in states if label.endswith("+ client-side")),
+        sum(n for label, n, _ in states if CLIENT_SIDE_MARK in label),
     )
 
 

@@ -107,3 +107,24 @@ def test_a_scan_waited_for_prints_progress_and_the_compliance_summary(cloud_conn
     assert "100.0%  5/5 objects" in out
     assert "completed in" in out
     assert "Compliant with OSS" in out and "1 of 5 objects (20.0%)" in out
+
+
+def test_a_rewrap_is_started_by_master_key_names(cloud_connection, admin):
+    from encryption import masterkeys
+
+    new_bucket(cloud_connection, "vault")
+    old = masterkeys.generate_rsa(actor=admin, name="cli old", matdesc={"k": "cli-old"})
+    new = masterkeys.generate_rsa(actor=admin, name="cli new", matdesc={"k": "cli-new"})
+
+    out, _ = run("vault", "--rewrap-from", "cli old", "--rewrap-to", "cli new", "--prefix", "contracts/")
+
+    job = Job.objects.get()
+    assert (job.kind, job.rewrap_from_id, job.rewrap_to_id, job.prefixes) == (
+        Job.REWRAP,
+        old.pk,
+        new.pk,
+        ["contracts/"],
+    )
+    assert "Client-side master key cli new" in out
+    with pytest.raises(CommandError, match="no client-side master key named 'nope'"):
+        run("vault", "--rewrap-from", "nope", "--rewrap-to", "cli new")

@@ -121,7 +121,7 @@ def test_a_scan_counts_objects_and_bytes_per_state_and_lists_what_does_not_match
     assert job.state == Job.COMPLETED
     states = {label: (objects, size) for label, objects, size in summary.states}
     assert states[f"KMS AES256 alias/jobs({key_id})"] == (2, 30)
-    assert states[f"KMS AES256 alias/jobs({key_id}) + client-side"] == (1, 9)
+    assert states[f"KMS AES256 alias/jobs({key_id}) + client-side (unknown master key)"] == (1, 9)
     assert states["OSS-managed AES256"] == (2, 12)
     assert (summary.objects, summary.compliant_objects, summary.client_side) == (6, 3, 1)
     assert round(summary.compliant_bytes_percent) == round(100 * 39 / 81)

@@ -86,6 +86,15 @@ def test_a_folder_moves_to_a_new_master_key_keeping_content_and_everything_else_
         == old
     )
 
+    scan = wait_for(
+        services.create_job(
+            actor=operator, connection=cloud_connection, bucket="vault", spec=services.Spec(kind=Job.SCAN, select="all")
+        )
+    )
+    states = {label: objects for label, objects, _ in services.summarise_scan(scan).states}
+    assert states["OSS-managed AES256 + client-side (new rsa)"] == 12
+    assert states["None + client-side (old rsa)"] == 1 and states["None"] == 1
+
     again = wait_for(
         services.create_job(
             actor=operator,

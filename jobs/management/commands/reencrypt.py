@@ -34,6 +34,18 @@ def page_path(job: Job) -> str:
         return f"/jobs/{job.pk}/"
 
 
+def master_key_id(name: str | None) -> int | None:
+    """The id of the client-side master key named `name` (None when not given; the service says what is missing)."""
+    from encryption.models import MasterKey
+
+    if not name:
+        return None
+    key = MasterKey.objects.filter(name=name).first()
+    if key is None:
+        raise CommandError(f"There is no client-side master key named {name!r}.")
+    return key.pk
+
+
 def find_connection(name_or_id: str | None) -> Connection:
     """The connection named (or with this id); without one, the only connection there is."""
     if name_or_id:
@@ -92,6 +104,12 @@ class Command(BaseCommand):
         )
         parser.add_argument("--dry-run", action="store_true", help="plan without writing anything")
         parser.add_argument("--scan", action="store_true", help="a compliance scan (reads only)")
+        parser.add_argument(
+            "--rewrap-from",
+            metavar="MASTER_KEY",
+            help="rotate client-side encrypted objects from this master key (name)",
+        )
+        parser.add_argument("--rewrap-to", metavar="MASTER_KEY", help="... to this master key (name)")
         parser.add_argument("--wait", action="store_true", help="follow the job until it ends")
         parser.add_argument("--json", action="store_true", help="machine-readable output")
 
@@ -115,6 +133,16 @@ class Command(BaseCommand):
 
     @staticmethod
     def spec(options) -> services.Spec:
+        if options["rewrap_from"] or options["rewrap_to"]:
+            return services.Spec(
+                kind=Job.REWRAP,
+                prefixes=tuple(options["prefixes"]),
+                rewrap_from_id=master_key_id(options["rewrap_from"]),
+                rewrap_to_id=master_key_id(options["rewrap_to"]),
+                concurrency=options["concurrency"],
+                requests_per_second=options["rps"],
+                kms_per_second=options["kms_rps"],
+            )
         explicit = options["target"] == Job.TARGET_EXPLICIT or (options["target"] is None and options["method"])
         scan = options["scan"]
         return services.Spec(
