@@ -6,6 +6,7 @@ from django import forms
 
 from buckets.models import Bucket, Connection
 from encryption import sse
+from encryption.models import MasterKey
 from jobs import services
 from jobs.models import Job, JobSpec
 
@@ -188,10 +189,30 @@ class ScheduleForm(JobForm):
     )
     enabled = forms.BooleanField(required=False, initial=True, help_text="A disabled schedule does not run.")
 
-    field_order = ["name", "schedule_kind", *JobForm.field_order]
+    rewrap_from = forms.ModelChoiceField(
+        label="Rotation: from master key",
+        queryset=MasterKey.objects.order_by("name"),
+        required=False,
+        help_text="Only for a client-side master key rotation.",
+    )
+    rewrap_to = forms.ModelChoiceField(
+        label="Rotation: to master key", queryset=MasterKey.objects.order_by("name"), required=False
+    )
+
+    field_order = ["name", "schedule_kind", "rewrap_from", "rewrap_to", *JobForm.field_order]
 
     def spec_fields(self, target: sse.Sse | None) -> dict:
         self.kind = self.cleaned_data["schedule_kind"]
+        if self.kind == Job.REWRAP:
+            # A rotation keeps each object's server-side encryption: no selection and no target apply.
+            data = self.cleaned_data
+            return {
+                "kind": Job.REWRAP,
+                "prefixes": tuple(line.strip() for line in data["prefixes"].splitlines() if line.strip()),
+                "rewrap_from_id": data["rewrap_from"].pk if data["rewrap_from"] else None,
+                "rewrap_to_id": data["rewrap_to"].pk if data["rewrap_to"] else None,
+                **{name: data[name] for name in self.limit_fields},
+            }
         fields = super().spec_fields(target)
         if self.kind == Job.SCAN:
             fields |= {"select": Job.SELECT_ALL, "select_key_id": "", "select_algorithm": ""}
@@ -212,6 +233,7 @@ class ScheduleForm(JobForm):
         initial |= {"select": schedule.select, "min_size": schedule.min_size, "max_size": schedule.max_size}
         initial |= {"name": schedule.name, "schedule_kind": schedule.kind, "crontab": schedule.crontab}
         initial |= {"interval_minutes": schedule.interval_minutes, "enabled": schedule.enabled}
+        initial |= {"rewrap_from": schedule.rewrap_from_id, "rewrap_to": schedule.rewrap_to_id}
         if schedule.kind == Job.SCAN:
             initial["select"] = Job.SELECT_NOT_MATCHING
         return initial

@@ -504,3 +504,26 @@ def test_a_job_started_from_the_form_is_followed_to_the_end(client_as, operator,
         time.sleep(0.3)
 
     assert data["state"] == "completed" and data["objects_done"] == OBJECTS and data["counts"]["reencrypted"] == 8
+
+
+def test_a_master_key_rotation_is_scheduled_from_the_schedule_form(client_as, admin, operator, mixed):
+    from encryption import masterkeys
+
+    old = masterkeys.generate_rsa(actor=admin, name="sched old", matdesc={"k": "s-old"})
+    new = masterkeys.generate_rsa(actor=admin, name="sched new", matdesc={"k": "s-new"})
+    client = client_as(operator)
+    form = schedule_form(mixed, name="Rotate contracts", schedule_kind="rewrap", prefixes="contracts/")
+
+    missing = client.post("/jobs/schedules/new/", form)
+    created = client.post("/jobs/schedules/new/", {**form, "rewrap_from": old.pk, "rewrap_to": new.pk})
+
+    assert "needs the master key" in html(missing)
+    assert created.status_code == 302
+    schedule = Schedule.objects.get(name="Rotate contracts")
+    assert (schedule.kind, schedule.rewrap_from_id, schedule.rewrap_to_id, schedule.prefixes) == (
+        Job.REWRAP,
+        old.pk,
+        new.pk,
+        ["contracts/"],
+    )
+    assert f'value="{old.pk}" selected' in html(client.get(f"/jobs/schedules/{schedule.pk}/"))
