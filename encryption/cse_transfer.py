@@ -7,23 +7,37 @@ upload: the object's own setting, or the bucket default. Key material never reac
 
 from __future__ import annotations
 
+import logging
+import os
 import re
+import shutil
+import tempfile
+import time
 from dataclasses import dataclass
+from pathlib import Path
 
 from django.conf import settings
+from django.core.files import File
+from django.db import transaction
+from django.utils import timezone
 
 from audit.services import recording
 from buckets.oss import OssClient
 from buckets.services import objects as services
 from buckets.services.buckets import check_encryption_allowed
-from console.exceptions import CloudError, Conflict
+from console.exceptions import CloudError, Conflict, ServiceError
 from encryption import masterkeys
 from encryption.cse.content import BLOCK_SIZE, MAX_PART_COUNT, MIN_PART_SIZE
 from encryption.cse.envelope import Envelope
 from encryption.cse.errors import CseError
 from encryption.cse.objects import DecryptedStream, get_decrypted, put_encrypted, put_encrypted_multipart
-from encryption.models import MasterKey
+from encryption.models import CseTransfer, MasterKey
 from encryption.sse import Sse
+
+logger = logging.getLogger(__name__)
+
+# How often a background upload writes its progress to the database, at most (seconds).
+PROGRESS_INTERVAL = 0.5
 
 _RANGE = re.compile(r"^bytes=(\d*)-(\d*)$")
 _CONTENT_RANGE = re.compile(r"^bytes (\d+)-(\d+)/(\d+)$")
@@ -61,10 +75,12 @@ def upload_client_side(
     content_type: str = "",
     metadata: dict[str, str] | None = None,
     overwrite: bool = False,
+    progress=None,
 ) -> CseUpload:
     """Encrypt `uploaded_file` (a file object with a size) with a new data key wrapped by `master_key`, and upload
     it: one PutObject up to settings.CSE_MULTIPART_THRESHOLD, a multipart upload above. `sse` (or, when None, the
     bucket default) encrypts the ciphertext once more on OSS's side; an existing key is refused unless `overwrite`.
+    `progress`, when given, is called with the number of bytes uploaded so far (after each part when multipart).
     """
     oss = OssClient(bucket.connection)
     where = {"actor": actor, "connection": bucket.connection, "bucket": bucket.name, "object_key": key}
@@ -89,11 +105,13 @@ def upload_client_side(
         try:
             if size <= threshold:
                 written = put_encrypted(oss, bucket.name, key, uploaded_file, wrapper, headers, sse_headers, size=size)
+                if progress is not None:
+                    progress(size)
             else:
                 part_size = part_size_for(size, threshold)
                 parts = -(-size // part_size)
                 written = put_encrypted_multipart(
-                    oss, bucket.name, key, uploaded_file, size, wrapper, part_size, headers, sse_headers
+                    oss, bucket.name, key, uploaded_file, size, wrapper, part_size, headers, sse_headers, progress
                 )
         except CloudError as error:
             if error.code == "FileAlreadyExists":
@@ -196,3 +214,142 @@ def download_client_side(bucket, key: str, master_key: MasterKey | None = None, 
         length=stream.length,
         content_range=content_range,
     )
+
+
+# Large uploads in the background (design.md: "large files run as Celery tasks with progress")
+
+
+def uploads_dir() -> Path:
+    """Where uploaded files wait for their task: settings.VAR_DIR/uploads, readable by the console's user only."""
+    path = Path(settings.VAR_DIR) / "uploads"
+    path.mkdir(mode=0o700, parents=True, exist_ok=True)
+    return path
+
+
+def start_background_upload(
+    bucket,
+    key: str,
+    uploaded_file,
+    master_key: MasterKey,
+    actor,
+    *,
+    sse: Sse | None = None,
+    content_type: str = "",
+    metadata: dict[str, str] | None = None,
+    overwrite: bool = False,
+) -> CseTransfer:
+    """Save `uploaded_file` to a private temporary file (mode 0600, random name) and queue
+    encryption.tasks.upload_client_side_task for it: the CseTransfer to follow. The task encrypts and uploads as
+    upload_client_side does (same checks, same audit event) and deletes the file whatever happens.
+    """
+    services.check_object_key(key)
+    services.check_content_type(content_type)
+    if master_key is None:
+        raise CseError("Choose the master key to encrypt with.")
+    if not overwrite:  # said at once rather than on the status page
+        services._refuse_existing(OssClient(bucket.connection), bucket.name, key)
+    descriptor, path = tempfile.mkstemp(prefix="cse-", suffix=".upload", dir=uploads_dir())
+    try:
+        with os.fdopen(descriptor, "wb") as saved:
+            if hasattr(uploaded_file, "chunks"):
+                for chunk in uploaded_file.chunks():
+                    saved.write(chunk)
+            else:
+                shutil.copyfileobj(uploaded_file, saved)
+        transfer = CseTransfer.objects.create(
+            bucket=bucket,
+            bucket_name=bucket.name,
+            key=key,
+            master_key=master_key,
+            size=os.path.getsize(path),
+            options={
+                "sse": sse.as_dict() if sse is not None else None,
+                "content_type": content_type,
+                "metadata": metadata or {},
+                "overwrite": overwrite,
+            },
+            temp_name=Path(path).name,
+            created_by=actor if getattr(actor, "pk", None) else None,
+        )
+    except BaseException:
+        Path(path).unlink(missing_ok=True)
+        raise
+    transaction.on_commit(lambda: _queue(transfer))
+    return transfer
+
+
+def _queue(transfer: CseTransfer) -> None:
+    from encryption.tasks import upload_client_side_task
+
+    try:
+        upload_client_side_task.delay(transfer.pk)
+    except Exception:
+        logger.exception("Could not queue the background upload %s", transfer.pk)
+        _finish(transfer.pk, CseTransfer.FAILED, "The upload could not be queued (is the task broker running?).")
+        (uploads_dir() / transfer.temp_name).unlink(missing_ok=True)
+
+
+class _Progress:
+    """The progress callback of a background upload: bytes done, written at most every PROGRESS_INTERVAL s."""
+
+    def __init__(self, transfer_id: int):
+        self.transfer_id, self.written_at = transfer_id, None
+
+    def __call__(self, done: int) -> None:
+        now = time.monotonic()
+        if self.written_at is None or now - self.written_at >= PROGRESS_INTERVAL:
+            self.written_at = now
+            CseTransfer.objects.filter(pk=self.transfer_id).update(bytes_done=done)
+
+
+def _finish(transfer_id: int, state: str, error: str = "", **fields) -> None:
+    CseTransfer.objects.filter(pk=transfer_id).update(state=state, error=error, finished_at=timezone.now(), **fields)
+
+
+def run_background_upload(transfer_id: int) -> str | None:
+    """The task's work: upload the transfer's temporary file, record done or failed (with the reason), and delete
+    the file in all cases. The transfer's state, or None when it no longer exists."""
+    transfer = (
+        CseTransfer.objects.select_related("bucket__connection", "master_key", "created_by")
+        .filter(pk=transfer_id)
+        .first()
+    )
+    if transfer is None:
+        return None
+    path = uploads_dir() / transfer.temp_name if transfer.temp_name else None
+    try:
+        if transfer.finished:
+            return transfer.state
+        if transfer.bucket is None:
+            raise CseError(f"The bucket {transfer.bucket_name} was removed from the console before the upload ran.")
+        if transfer.master_key is None:
+            raise CseError("The master key was deleted before the upload ran: nothing was uploaded.")
+        if path is None or not path.is_file():
+            raise CseError("The uploaded file is no longer on the server (was the worker restarted?): upload it again.")
+        CseTransfer.objects.filter(pk=transfer.pk).update(state=CseTransfer.RUNNING)
+        options = transfer.options
+        with File(open(path, "rb"), name=transfer.key) as saved:
+            upload_client_side(
+                transfer.bucket,
+                transfer.key,
+                saved,
+                transfer.master_key,
+                transfer.created_by,
+                sse=Sse(**options["sse"]) if options.get("sse") else None,
+                content_type=options.get("content_type", ""),
+                metadata=options.get("metadata") or {},
+                overwrite=bool(options.get("overwrite")),
+                progress=_Progress(transfer.pk),
+            )
+    except ServiceError as error:
+        _finish(transfer.pk, CseTransfer.FAILED, error.message)
+        return CseTransfer.FAILED
+    except Exception:
+        logger.exception("The background upload %s failed", transfer.pk)
+        _finish(transfer.pk, CseTransfer.FAILED, "The upload failed unexpectedly: the worker's log says why.")
+        return CseTransfer.FAILED
+    finally:
+        if path is not None:
+            path.unlink(missing_ok=True)
+    _finish(transfer.pk, CseTransfer.DONE, bytes_done=transfer.size)
+    return CseTransfer.DONE

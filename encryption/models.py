@@ -50,3 +50,44 @@ class MasterKey(models.Model):
 
     def __repr__(self):
         return f"<MasterKey {self.name} ({self.kind})>"
+
+
+class CseTransfer(models.Model):
+    """A large client-side encrypted upload running as a Celery task: the file waits in a private temporary file
+    (settings.VAR_DIR/uploads) until the task has encrypted and uploaded it, and is deleted then in all cases."""
+
+    QUEUED, RUNNING, DONE, FAILED = "queued", "running", "done", "failed"
+    STATE_CHOICES = [(QUEUED, "Queued"), (RUNNING, "Running"), (DONE, "Done"), (FAILED, "Failed")]
+    FINISHED_STATES = (DONE, FAILED)
+
+    bucket = models.ForeignKey("buckets.Bucket", on_delete=models.SET_NULL, null=True, related_name="+")
+    bucket_name = models.CharField(max_length=63)
+    key = models.CharField(max_length=1024)
+    master_key = models.ForeignKey(MasterKey, on_delete=models.SET_NULL, null=True, related_name="+")
+    size = models.BigIntegerField()
+    bytes_done = models.BigIntegerField(default=0)
+    state = models.CharField(max_length=8, choices=STATE_CHOICES, default=QUEUED)
+    error = models.TextField(blank=True)
+    # The upload's other choices: sse (as_dict or None), content_type, metadata, overwrite.
+    options = models.JSONField(default=dict, blank=True)
+    temp_name = models.CharField(max_length=100, blank=True, editable=False)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        default_permissions = ()
+
+    def __str__(self):
+        return f"{self.bucket_name}/{self.key}"
+
+    @property
+    def finished(self) -> bool:
+        return self.state in self.FINISHED_STATES
+
+    @property
+    def percent(self) -> float:
+        return 100.0 if self.state == self.DONE or not self.size else min(100.0, 100.0 * self.bytes_done / self.size)

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from encryption import views, views_cse
+from encryption import views, views_cse, views_transfer
 
 app_name = "encryption"
 
@@ -15,6 +15,8 @@ urlpatterns = [
     path("cse/<int:pk>/", views_cse.cse_key_detail, name="cse_key_detail"),
     path("cse/<int:pk>/delete/", views_cse.cse_key_delete, name="cse_key_delete"),
     path("cse/<int:pk>/public-key.pem", views_cse.cse_public_key, name="cse_public_key"),
+    path("cse/uploads/<int:pk>/", views_transfer.cse_transfer, name="cse_transfer"),
+    path("cse/uploads/<int:pk>/status.json", views_transfer.cse_transfer_status, name="cse_transfer_status"),
     path("byok/", views.byok_start, name="byok_start"),
     path("byok/parameters/", views.byok_parameters, name="byok_parameters"),
     path("byok/wrapping-key.pem", views.byok_public_key, name="byok_public_key"),

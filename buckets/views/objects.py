@@ -3,6 +3,7 @@
 Object keys contain slashes, so every page takes the key as the `key` query parameter.
 """
 
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import permission_required
 from django.http import Http404, StreamingHttpResponse
@@ -84,6 +85,12 @@ def object_upload(request, pk):
             "overwrite": data["overwrite"],
         }
         try:
+            if data["cse_master_key"] is not None and data["file"].size > settings.CSE_MULTIPART_THRESHOLD:
+                # Large files are encrypted and uploaded by a Celery task; the status page follows it.
+                transfer = cse_transfer.start_background_upload(
+                    bucket, data["object_key"], data["file"], data["cse_master_key"], request.user, **options
+                )
+                return redirect("encryption:cse_transfer", pk=transfer.pk)
             if data["cse_master_key"] is not None:
                 upload = cse_transfer.upload_client_side(
                     bucket, data["object_key"], data["file"], data["cse_master_key"], request.user, **options

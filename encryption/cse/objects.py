@@ -110,12 +110,14 @@ def put_encrypted_multipart(
     part_size: int,
     headers: dict[str, str] | None = None,
     sse_headers: dict[str, str] | None = None,
+    progress=None,
 ):
     """Encrypt `size` bytes read from `fileobj` and upload them in parts of `part_size` bytes; the Written.
 
     part_size must be a multiple of 16 and at least 100 KiB (oss2's rules). The envelope carries data-size and
     part-size; `headers` and `sse_headers` go on Initiate (Content-Length/Content-MD5 move into the envelope).
-    On any failure the upload is aborted, so no part is left behind.
+    On any failure the upload is aborted, so no part is left behind. `progress`, when given, is called after each
+    part with the number of plaintext bytes uploaded so far.
     """
     if size <= 0:
         raise CseError("A multipart upload needs at least one byte; put an empty object with put_encrypted.")
@@ -146,6 +148,8 @@ def put_encrypted_multipart(
                 bucket, key, upload_id, number, cipher.encrypt_part(plaintext, number, part_size), headers=metadata
             )
             parts.append((number, written.etag))
+            if progress is not None:
+                progress(min(offset + part_size, size))
         return oss.complete_multipart(bucket, key, upload_id, parts)
     except BaseException:
         with suppress(CloudError):

@@ -160,17 +160,22 @@ def test_viewer_cannot_upload(cloud_connection, client_as, api_as, viewer, maste
     assert not AuditEvent.objects.filter(action="object.upload.cse").exists()
 
 
-def test_multipart_upload_above_the_threshold_round_trips(cloud_connection, client_as, operator, master_key, settings):
+def test_multipart_upload_above_the_threshold_round_trips(cloud_connection, api_as, operator, master_key, settings):
+    """Through the API, which stays synchronous (the page hands large files to a worker: test_cse_background)."""
     settings.CSE_MULTIPART_THRESHOLD = MIN_PART_SIZE
     bucket = new_bucket(cloud_connection, "cse-transfer-multipart", EncryptionRule("SM4"))
     data = os.urandom(MIN_PART_SIZE * 2 + 777)
 
-    uploaded = page_upload(client_as(operator), bucket, "big.bin", data, master_key)
+    uploaded = api_as(operator).post(
+        f"/api/v1/buckets/{bucket.pk}/objects/",
+        {"file": SimpleUploadedFile("big.bin", data), "key": "big.bin", "cse_master_key": master_key.pk},
+        format="multipart",
+    )
     ciphertext, head = stored(bucket, "big.bin")
     decrypted = cse_transfer.download_client_side(bucket, "big.bin")
     ranged = cse_transfer.download_client_side(bucket, "big.bin", byte_range=(MIN_PART_SIZE - 5, MIN_PART_SIZE + 5))
 
-    assert uploaded.status_code == 200
+    assert uploaded.status_code == 201, uploaded.content
     assert head.header(f"{META}part-size") == str(MIN_PART_SIZE) and head.header(f"{META}data-size") == str(len(data))
     assert head.header("x-oss-server-side-encryption") == "SM4" and ciphertext != data
     assert b"".join(decrypted.stream) == data
