@@ -6,9 +6,11 @@ Nothing else imports oss2, so the same services serve Alibaba Cloud and localclo
 from __future__ import annotations
 
 import datetime
+import threading
 from collections.abc import Iterator
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass, field
+from urllib.parse import urlsplit
 
 import oss2
 from oss2 import exceptions as oss_errors
@@ -153,6 +155,32 @@ def _request_id(result) -> str:
     return getattr(result, "request_id", "") or ""
 
 
+class DataBytes:
+    """Object data this client moved over the wire: bodies of object GETs and of PUTs (objects and parts).
+
+    Metadata calls (HEAD, ACL, tagging, CopyObject, UploadPartCopy) move none, which is how a job shows that
+    a server-side copy or a rewrap moved no object data.
+    """
+
+    def __init__(self):
+        self.total = 0
+        self._lock = threading.Lock()
+
+    def count(self, response, *args, **kwargs):
+        request = response.request
+        subresource = urlsplit(request.url).query.split("&")[0].split("=")[0]
+        moved = 0
+        if request.method == "GET" and subresource in ("", "response-content-type"):
+            moved = int(response.headers.get("Content-Length") or 0)
+        elif request.method == "PUT" and subresource in ("", "partNumber", "uploadId"):
+            body = request.body
+            moved = len(body) if isinstance(body, bytes | str) else int(request.headers.get("Content-Length") or 0)
+        if moved:
+            with self._lock:
+                self.total += moved
+        return response
+
+
 class OssClient:
     """OSS as one connection sees it."""
 
@@ -160,6 +188,8 @@ class OssClient:
         self.connection = connection
         # One session per client: its calls reuse connections (threads of a job page share one client).
         self.session = oss2.Session(pool_size=pool_size)
+        self.data_bytes = DataBytes()
+        self.session.session.hooks["response"].append(self.data_bytes.count)
         self.endpoint = connection.oss_endpoint
         self.region = connection.region
         if connection.sts_token:

@@ -183,6 +183,7 @@ class JobPage(models.Model):
     requests = models.PositiveIntegerField(default=0)
     kms_calls = models.PositiveIntegerField(default=0)
     head_seconds = models.FloatField(default=0)
+    data_bytes = models.BigIntegerField(default=0, help_text="Object data the console itself moved (none for copies).")
     updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:

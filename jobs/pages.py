@@ -164,6 +164,7 @@ def _process_all(page: JobPage, entries: list[ObjectEntry], done: ObjectProgress
     with ThreadPoolExecutor(max_workers=max(1, job.concurrency), thread_name_prefix=f"job{job.pk}") as pool:
         for future in [pool.submit(one, entry) for entry in entries]:
             future.result()
+    page.data_bytes = oss.data_bytes.total
     return stop["state"]
 
 
@@ -242,6 +243,7 @@ def record(page: JobPage, state: str, done: ObjectProgress) -> None:
             requests=sum(r["requests"] for r in results.values()),
             kms_calls=sum(r["kms_calls"] for r in results.values()),
             head_seconds=sum(r["head_seconds"] for r in results.values()),
+            data_bytes=page.data_bytes,
         )
         ObjectOutcome.objects.bulk_create(kept, ignore_conflicts=True, batch_size=500)
     done.forget()

@@ -413,6 +413,7 @@ class Progress:
     requests: int = 0
     kms_calls: int = 0
     head_seconds: float = 0.0
+    data_bytes: int = 0
 
     def _count(self, *names: str) -> int:
         return sum(self.outcomes.get(name, [0, 0])[0] for name in names)
@@ -459,6 +460,7 @@ class Progress:
             **{name.replace("-", "_"): self._count(name) for name in dict(ObjectOutcome.KINDS)},
             "requests": self.requests,
             "kms_calls": self.kms_calls,
+            "data_bytes": self.data_bytes,
         }
 
 
@@ -466,7 +468,7 @@ def progress(job: Job) -> Progress:
     job.refresh_from_db()
     result = Progress(job)
     for page in job.pages.exclude(state=JobPage.PENDING).only(
-        "outcomes", "states", "requests", "kms_calls", "head_seconds", "state"
+        "outcomes", "states", "requests", "kms_calls", "head_seconds", "state", "data_bytes"
     ):
         if page.state == JobPage.RUNNING:
             continue
@@ -475,6 +477,7 @@ def progress(job: Job) -> Progress:
         result.requests += page.requests
         result.kms_calls += page.kms_calls
         result.head_seconds += page.head_seconds
+        result.data_bytes += page.data_bytes
     _merge(result.outcomes, pages.in_flight(job))
     return result
 

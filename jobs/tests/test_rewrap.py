@@ -60,6 +60,10 @@ def test_a_folder_moves_to_a_new_master_key_keeping_content_and_everything_else_
     counts = services.progress(job).counts()
     assert job.state == Job.COMPLETED, list(job.outcomes.values_list("key", "reason"))
     assert (counts["reencrypted"], counts["filtered"]) == (12, 1)
+    assert counts["data_bytes"] == 0  # the job moved no object data...
+    reader = OssClient(cloud_connection)
+    b"".join(reader.open_object("vault", "contracts/doc-00.pdf"))
+    assert reader.data_bytes.total == before["contracts/doc-00.pdf"].size > 0  # ...as a client that does would count
     assert dict(StoredObject.objects.filter(bucket__name="vault").values_list("key", "blob")) == blobs
     for key, content in contents.items():
         after = oss.head_object("vault", key)
