@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import datetime
 import json
-import logging
 import time
 from concurrent.futures import ThreadPoolExecutor
 
@@ -25,7 +24,6 @@ from encryption.sse import Sse
 from jobs import control, engine, limits
 from jobs.models import Job, JobPage, ObjectOutcome
 
-logger = logging.getLogger(__name__)
 STATE_CHECK_SECONDS = 0.2
 
 

@@ -83,21 +83,25 @@ def put_encrypted(
             raise CseError(f"Content-Length says {declared_length} bytes but the size given is {size}.")
         length, md5 = (size if size is not None else declared_length), declared_md5
     material = wrapper.new_material()
-    envelope = Envelope(
-        wrapped_key=material.wrapped_key,
-        wrapped_start=material.wrapped_iv,
-        wrap_alg=material.wrap_alg,
-        cek_alg=CEK_ALG,
-        matdesc=wrapper.matdesc_json,
-        unencrypted_length=length,
-        unencrypted_md5=md5,
-    )
+    envelope = _new_envelope(wrapper, material, unencrypted_length=length, unencrypted_md5=md5)
     cipher = ContentCipher(material.data_key, material.iv)
     if isinstance(data, bytes):
         body = b"".join(cipher.encrypt(data))
     else:
         body = cipher.encrypt(_exactly(as_chunks(data), length))
     return oss.put_object(bucket, key, body, {**extra, **(sse_headers or {}), **envelope.to_metadata()})
+
+
+def _new_envelope(wrapper, material, **sizes) -> Envelope:
+    """The envelope of a new object: the material's wrapped key and IV, the wrapper's matdesc, and its sizes."""
+    return Envelope(
+        wrapped_key=material.wrapped_key,
+        wrapped_start=material.wrapped_iv,
+        wrap_alg=material.wrap_alg,
+        cek_alg=CEK_ALG,
+        matdesc=wrapper.matdesc_json,
+        **sizes,
+    )
 
 
 def put_encrypted_multipart(
@@ -126,12 +130,9 @@ def put_encrypted_multipart(
     if declared_length is not None and declared_length != size:
         raise CseError(f"Content-Length says {declared_length} bytes but the size given is {size}.")
     material = wrapper.new_material()
-    envelope = Envelope(
-        wrapped_key=material.wrapped_key,
-        wrapped_start=material.wrapped_iv,
-        wrap_alg=material.wrap_alg,
-        cek_alg=CEK_ALG,
-        matdesc=wrapper.matdesc_json,
+    envelope = _new_envelope(
+        wrapper,
+        material,
         unencrypted_length=declared_length,
         unencrypted_md5=declared_md5,
         data_size=size,

@@ -63,10 +63,8 @@ def test_an_object_overwritten_between_head_and_copy_is_re_evaluated_and_keeps_t
 
 
 def test_objects_written_while_a_job_runs_keep_their_new_content(cloud_connection, worker, operator):
-    new_bucket(cloud_connection, "busy")
     named_key(cloud_connection)
-    keys = fill(new_bucket_ref := services.find_bucket(cloud_connection, "busy"), 30)
-    assert new_bucket_ref.name == "busy"
+    keys = fill(new_bucket(cloud_connection, "busy"), 30)
     oss = OssClient(cloud_connection)
     latest: dict[str, bytes] = {}
     stop = threading.Event()
@@ -144,9 +142,8 @@ def test_an_object_above_the_copy_threshold_goes_through_multipart_copy_keeping_
 def test_pause_stops_the_work_within_seconds_resume_finishes_it_and_cancel_leaves_the_rest(
     cloud_connection, worker, operator
 ):
-    new_bucket(cloud_connection, "steered")
     named_key(cloud_connection)
-    fill(services.find_bucket(cloud_connection, "steered"), 40)
+    fill(new_bucket(cloud_connection, "steered"), 40)
     slow = services.Spec(**{**TO_KMS.fields(), "requests_per_second": 40, "concurrency": 2})
     job = services.create_job(actor=operator, connection=cloud_connection, bucket="steered", spec=slow)
     time.sleep(1.0)

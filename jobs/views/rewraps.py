@@ -9,6 +9,7 @@ from buckets.models import Connection
 from console.exceptions import ServiceError
 from encryption.models import MasterKey
 from jobs import services
+from jobs.forms import SpecForm
 from jobs.models import Job
 
 ADD_JOB = "jobs.add_job"
@@ -28,13 +29,10 @@ class RewrapForm(forms.Form):
     rewrap_to = forms.ModelChoiceField(
         label="To master key", queryset=MasterKey.objects.order_by("name"), help_text="The key they move to."
     )
-    concurrency = forms.IntegerField(min_value=1, max_value=services.MAX_CONCURRENCY, initial=8)
-    requests_per_second = forms.IntegerField(
-        label="OSS requests per second", min_value=0, max_value=services.MAX_RATE, initial=200, help_text="0: no cap."
-    )
-    kms_per_second = forms.IntegerField(
-        label="KMS calls per second", min_value=0, max_value=services.MAX_RATE, initial=100, help_text="0: no cap."
-    )
+    # The limits as every job form has them.
+    concurrency = SpecForm.base_fields["concurrency"]
+    requests_per_second = SpecForm.base_fields["requests_per_second"]
+    kms_per_second = SpecForm.base_fields["kms_per_second"]
 
     def spec(self) -> services.Spec:
         data = self.cleaned_data
