@@ -58,6 +58,8 @@ class ObjectUploadForm(SseForm):
         "does; OSS then stores ciphertext (server-side encryption below still applies on top).",
     )
 
+    FIELDS_OF_METHOD = {**SseForm.FIELDS_OF_METHOD, BUCKET_DEFAULT: ()}
+
     def __init__(self, *args, default_label: str, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["cse_master_key"].queryset = MasterKey.objects.order_by("name")
@@ -83,13 +85,11 @@ class ObjectUploadForm(SseForm):
         return content_type
 
     def clean(self):
-        if self.cleaned_data.get("method") != BUCKET_DEFAULT:
-            data = super().clean()
-        else:
+        if self.cleaned_data.get("method") == BUCKET_DEFAULT:
             data = self.cleaned_data
-            if data.get("key_id"):
-                self.add_error("key_id", "A CMK can only be chosen with the KMS method.")
             data["sse"] = None
+        else:
+            data = super().clean()
         upload = data.get("file")
         if upload is not None:
             data["object_key"] = data.get("key") or f"{_folder(data.get('prefix', ''))}{upload.name}"

@@ -1,14 +1,21 @@
 from django import forms
 
+from console.exceptions import ServiceError
 from encryption import sse
 
 
 class SseForm(forms.Form):
     """Encryption as the OSS console asks for it: method, algorithm, and for KMS the key.
 
-    Every field is in the page, so it works without JavaScript; static/js/sse-form.js hides what the
-    chosen method does not use. The region and key-state rules are the services' (shared with the API).
+    Every field is in the page, so it works without JavaScript; static/js/sse-form.js hides and disables what the
+    chosen method does not use. Like the OSS console, the form neither keeps nor judges those fields: a CMK still
+    selected when OSS-managed is chosen is dropped, not refused. What remains goes through encryption.sse.parse,
+    the parser the API uses; the region and key-state rules are the services' (shared with the API).
     """
+
+    # The fields each method uses; a method this form does not know uses none (the method field refuses it).
+    FIELDS_OF_METHOD = {sse.NONE: (), sse.OSS: ("algorithm",), sse.KMS: ("algorithm", "key_id")}
+    OPTIONAL_FIELDS = ("algorithm", "key_id")
 
     method = forms.ChoiceField(label="Encryption method", choices=sse.METHOD_CHOICES, widget=forms.RadioSelect)
     algorithm = forms.ChoiceField(
@@ -28,17 +35,33 @@ class SseForm(forms.Form):
         self.key_choices_error = key_choices.error if key_choices else ""
         if methods is not None:
             self.fields["method"].choices = [choice for choice in sse.METHOD_CHOICES if choice[0] in methods]
+        if self.is_bound:
+            self.data = self._without_unused_fields(self.data)
+
+    def _without_unused_fields(self, data):
+        used = self.FIELDS_OF_METHOD.get(data.get(self.add_prefix("method"), ""), ())
+        unused = [self.add_prefix(name) for name in self.OPTIONAL_FIELDS if name not in used]
+        if not any(name in data for name in unused):
+            return data
+        data = data.copy()
+        for name in unused:
+            data.pop(name, None)
+        return data
 
     def clean(self):
         data = super().clean()
-        method = data.get("method")
-        if method == sse.NONE:
-            data["sse"] = sse.Sse()
-        elif method == sse.OSS and data.get("key_id"):
-            self.add_error("key_id", "A CMK can only be chosen with the KMS method.")
-        elif method:
-            data["sse"] = sse.Sse(method, data.get("algorithm") or sse.AES256, data.get("key_id", ""))
+        if data.get("method"):
+            try:
+                data["sse"] = sse.parse(data["method"], self._algorithm(data), data.get("key_id", ""))
+            except ServiceError as refusal:
+                raise forms.ValidationError(refusal.message) from None
         return data
+
+    def _algorithm(self, data) -> str:
+        """A method that takes an algorithm gets the radio group's preset one when the post has none."""
+        if "algorithm" not in self.FIELDS_OF_METHOD.get(data["method"], ()):
+            return ""
+        return data.get("algorithm") or sse.AES256
 
     @classmethod
     def initial_for(cls, current: sse.Sse) -> dict:

@@ -115,14 +115,13 @@ def test_the_form_starts_from_the_setting_oss_holds_now(client_as, operator, buc
 @pytest.mark.parametrize(
     "posted, error",
     [
-        ({"method": "oss", "algorithm": "AES256", "key_id": "KEY"}, "A CMK can only be chosen with the KMS method."),
         (
             {"method": "kms", "algorithm": "AES128"},
             "Select a valid choice. AES128 is not one of the available choices.",
         ),
         ({"method": "kms", "algorithm": "AES256", "key_id": "no-such-key"}, "Select a valid choice. no-such-key"),
     ],
-    ids=["key-only-with-kms", "unknown-algorithm", "unlisted-key"],
+    ids=["unknown-algorithm", "unlisted-key"],
 )
 def test_the_form_refuses_settings_of_the_wrong_shape(client_as, operator, bucket, finance_key, posted, error):
     posted = {name: finance_key if value == "KEY" else value for name, value in posted.items()}
@@ -131,6 +130,33 @@ def test_the_form_refuses_settings_of_the_wrong_shape(client_as, operator, bucke
 
     assert page.status_code == 200 and error in page.content.decode()
     assert _rule(bucket) is None
+
+
+def test_a_cmk_left_selected_is_dropped_when_another_method_is_chosen(client_as, operator, bucket, finance_key):
+    """The OSS console ignores the key chooser it hides; a page without JavaScript still sends it."""
+    OssClient(bucket.connection).put_encryption("ledger", EncryptionRule("KMS", finance_key))
+
+    page = client_as(operator).post(_form_url(bucket), {"method": "oss", "algorithm": "AES256", "key_id": finance_key})
+
+    assert page.status_code == 200 and "OSS-managed AES256" in page.content.decode()
+    assert (_rule(bucket).algorithm, _rule(bucket).kms_key_id) == ("AES256", "")
+
+
+def test_a_post_with_no_encryption_ignores_a_leftover_algorithm_and_key(client_as, operator, bucket, finance_key):
+    OssClient(bucket.connection).put_encryption("ledger", EncryptionRule("SM4"))
+
+    page = client_as(operator).post(_form_url(bucket), {"method": "none", "algorithm": "SM4", "key_id": finance_key})
+
+    assert page.status_code == 200 and _rule(bucket) is None
+
+
+def test_a_refused_post_leads_with_an_error_summary_that_names_the_field(client_as, operator, bucket):
+    page = client_as(operator).post(_form_url(bucket), {"method": "kms", "algorithm": "AES256", "key_id": "no-such"})
+
+    html = page.content.decode()
+    summary = html[html.index('class="error-summary"') : html.index("</div>", html.index('class="error-summary"'))]
+    assert 'role="alert"' in html and 'tabindex="-1"' in html
+    assert '<a href="#id_key_id">CMK</a>: Select a valid choice. no-such' in summary
 
 
 def test_the_form_offers_no_kms_where_the_console_does_not_and_refuses_a_forged_kms_post(

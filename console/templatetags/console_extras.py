@@ -1,0 +1,27 @@
+"""Template tags every page may use: the error summary at the top of a form."""
+
+from django import template
+
+register = template.Library()
+
+
+@register.inclusion_tag("inc/error_summary.html")
+def error_summary(*forms):
+    """Every error of `forms` in one list, non-field errors first, each field error linked to its field.
+
+    The summary is what a person sees first after a refused submit (the page script moves focus to it), so an
+    error on a field that is not shown at the moment (a hidden input, a field the chosen method hides) is still read.
+    """
+    problems = []
+    for form in forms:
+        if form is None or not getattr(form, "errors", None):
+            continue
+        problems += [{"message": message, "anchor": "", "label": ""} for message in form.non_field_errors()]
+        for name, errors in form.errors.items():
+            if name == "__all__":
+                continue
+            bound = form[name] if name in form.fields else None
+            label = bound.label if bound is not None else name
+            anchor = bound.id_for_label if bound is not None and not bound.is_hidden else ""
+            problems += [{"message": message, "anchor": anchor, "label": label} for message in errors]
+    return {"problems": problems}
