@@ -5,6 +5,7 @@ from console import views
 
 urlpatterns = [
     path("", views.overview, name="overview"),
+    path("overview/buckets/", views.overview_buckets, name="overview_buckets"),
     path("healthz", views.healthz, name="healthz"),
     path("accounts/login/", auth_views.LoginView.as_view(redirect_authenticated_user=True), name="login"),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),

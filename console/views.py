@@ -1,4 +1,4 @@
-from django.contrib.auth.decorators import login_not_required
+from django.contrib.auth.decorators import login_not_required, permission_required
 from django.db.models import Count
 from django.http import JsonResponse
 from django.shortcuts import render
@@ -7,7 +7,8 @@ from django.views.decorators.http import require_GET
 
 from accounts.services import role_of
 from audit.models import AuditEvent
-from buckets.models import Bucket
+from buckets.models import Bucket, Connection
+from buckets.services.buckets import needs_refresh, refresh_stale
 from console import health
 from jobs.services import latest_scans
 
@@ -24,10 +25,13 @@ def healthz(request):
 
 
 def overview(request):
+    """Answers from the database and Redis alone; a bucket snapshot older than its max age is refreshed by the
+    page after it loaded (overview_buckets), so the cloud never holds up the landing page."""
     report = health.check_all()
     context = {"health": sorted(report.items()), "healthy": health.is_healthy(report), "role": role_of(request.user)}
     if request.user.has_perm("buckets.view_bucket"):
         context["encryption_states"] = _bucket_encryption_states()
+        context["refresh_buckets"] = needs_refresh(Connection.objects.all())
     if request.user.has_perm("jobs.view_job"):
         # Least compliant first: what needs attention leads.
         scans = sorted(latest_scans(), key=lambda summary: (summary.compliant_percent, summary.job.bucket))
@@ -35,6 +39,19 @@ def overview(request):
     if request.user.has_perm("audit.view_auditevent"):
         context["recent_events"] = AuditEvent.objects.all()[:RECENT_EVENTS]
     return render(request, "console/overview.html", context)
+
+
+@never_cache
+@require_GET
+@permission_required("buckets.view_bucket", raise_exception=True)
+def overview_buckets(request):
+    """The Overview's bucket card after reading every stale connection from the cloud; the page swaps it in."""
+    outcomes = refresh_stale(Connection.objects.all())
+    context = {
+        "encryption_states": _bucket_encryption_states(),
+        "failed_refreshes": [outcome for outcome in outcomes if outcome.error],
+    }
+    return render(request, "console/overview_buckets.html", context)
 
 
 def _bucket_encryption_states() -> list[dict]:

@@ -124,6 +124,11 @@ def refresh_stale(connections, *, force: bool = False) -> list[RefreshOutcome]:
     return outcomes
 
 
+def needs_refresh(connections) -> bool:
+    """Whether a page showing the snapshot should refresh it: some connection was not read within the max age."""
+    return any(cache.get(_status_key(connection)) is None for connection in connections)
+
+
 def _details_or_error(client: OssClient, name: str) -> BucketDetails | str:
     try:
         return client.bucket_details(name)

@@ -112,3 +112,36 @@ def log_in(page, base_url: str, username: str, password: str) -> None:
     page.get_by_label("Password").fill(password)
     page.get_by_role("button", name="Log in").click()
     page.wait_for_url(f"{base_url}/")
+
+
+# What a page must never have: axe-core's two highest impacts. Moderate and minor findings are reported, not failed.
+BLOCKING_IMPACTS = ("serious", "critical")
+
+
+def accessibility_violations(page) -> list[dict]:
+    """axe-core's violations of the page as it is now (WCAG 2.x A/AA and best practices), every impact."""
+    from axe_playwright_python.sync_playwright import Axe
+
+    return Axe().run(page).response["violations"]
+
+
+def describe_violations(violations: list[dict]) -> str:
+    lines = []
+    for violation in violations:
+        lines.append(f"{violation['id']} ({violation['impact']}): {violation['help']}")
+        for node in violation["nodes"][:5]:
+            summary = node.get("failureSummary", "").splitlines()
+            lines.append(f"    {', '.join(map(str, node['target']))}: {summary[-1] if summary else ''}")
+    return "\n".join(lines)
+
+
+def assert_accessible(page) -> None:
+    """No serious or critical axe-core violation on the page as it is shown now."""
+    blocking = [v for v in accessibility_violations(page) if v["impact"] in BLOCKING_IMPACTS]
+    assert not blocking, f"axe-core on {page.url}:\n{describe_violations(blocking)}"
+
+
+def assert_no_sideways_scroll(page) -> None:
+    """The page fits the viewport's width: only a table's own scroller may be wider."""
+    overflow = page.evaluate("document.documentElement.scrollWidth - document.documentElement.clientWidth")
+    assert overflow <= 0, f"{page.url} scrolls sideways by {overflow} px at {page.viewport_size['width']} px"

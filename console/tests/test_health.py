@@ -1,3 +1,5 @@
+import time
+
 import pytest
 
 from console.embedded_redis import EmbeddedRedis
@@ -19,11 +21,25 @@ def test_healthz_needs_no_login_and_reports_every_part(client, db):
     assert response.json()["redis"] == "ok"
 
 
-def test_healthz_is_503_when_no_worker_answers(client, db):
+def test_healthz_is_503_when_no_worker_stamped_its_presence_lately(client, db):
+    from console import worker_presence
+
+    redis = worker_presence.redis_client(timeout=1)
+    redis.delete(worker_presence.PRESENCE_KEY)
+    redis.zadd(worker_presence.PRESENCE_KEY, {"celery@gone": time.time() - worker_presence.SEEN_FOR_SECONDS - 1})
+
     response = client.get("/healthz")
 
     assert response.status_code == 503
-    assert response.json()["worker"] == "error: no Celery worker answered a ping"
+    assert response.json()["worker"] == "error: no Celery worker seen in the last 30 s"
+
+
+def test_healthz_counts_a_worker_whose_stamp_is_recent(client, db):
+    from console import worker_presence
+
+    worker_presence.stamp(worker_presence.redis_client(timeout=1), "celery@alive")
+
+    assert client.get("/healthz").json()["worker"] == "ok"
 
 
 def test_healthz_reports_a_stopped_redis_as_an_error_with_503(client, db, private_redis):

@@ -35,3 +35,27 @@ def test_the_latest_changes_are_listed_with_failures_marked(client_as, viewer, a
 def test_a_user_without_a_role_sees_neither(client_as, outsider, buckets):
     page = client_as(outsider).get("/").content.decode()
     assert "Bucket default encryption" not in page and "Recent changes" not in page
+
+
+def test_the_overview_answers_from_the_snapshot_and_marks_a_stale_one_for_reading_after_the_page(
+    client_as, viewer, cloud_connection
+):
+    from buckets.oss import EncryptionRule, OssClient
+
+    oss = OssClient(cloud_connection)
+    oss.create_bucket("first-visit")
+    oss.put_encryption("first-visit", EncryptionRule("SM4"))
+    client = client_as(viewer)
+
+    page = client.get("/").content.decode()
+
+    assert 'data-refresh="/overview/buckets/"' in page
+    assert not Bucket.objects.exists()
+    card = client.get("/overview/buckets/").content.decode()
+    assert "OSS-managed SM4" in card
+    assert Bucket.objects.get(name="first-visit").sse_label == "OSS-managed SM4"
+    assert "data-refresh" not in client.get("/").content.decode()
+
+
+def test_the_bucket_card_is_for_those_who_may_see_buckets(client_as, outsider):
+    assert client_as(outsider).get("/overview/buckets/").status_code == 403

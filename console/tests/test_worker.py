@@ -32,3 +32,16 @@ def test_healthz_is_ok_when_every_part_is_alive(celery_worker_thread, localcloud
 
     assert response.json() == {"db": "ok", "redis": "ok", "worker": "ok", "beat": "ok", "localcloud": "ok"}
     assert response.status_code == 200
+
+
+def test_a_worker_stamps_its_presence_while_it_runs_and_removes_it_when_it_stops(transactional_db):
+    from console import worker_presence
+
+    redis = worker_presence.redis_client(timeout=1)
+    redis.delete(worker_presence.PRESENCE_KEY)
+    with start_worker(app, pool="threads", concurrency=1, perform_ping_check=False, shutdown_timeout=10) as worker:
+        assert worker_presence.seen_workers(redis) == [worker.hostname]
+        assert health.check_worker() == "ok"
+
+    assert worker_presence.seen_workers(redis) == []
+    assert health.check_worker().startswith("error: no Celery worker seen")
