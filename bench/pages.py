@@ -784,7 +784,8 @@ def report(run: Run, console: Console, count: int, load: tuple[float, float]) ->
     overhead = [
         answer.client_ms - server
         for page in run.pages
-        for answer, server in zip(page.answers, page.server_ms, strict=False)
+        if len(page.server_ms) == len(page.answers)  # else the pairs would not match
+        for answer, server in zip(page.answers, page.server_ms, strict=True)
     ]
     if overhead:
         print(f"\nthe client saw {percentile(overhead, 0.5):.1f} ms more than the server at the median (loopback HTTP)")
