@@ -167,6 +167,7 @@ def key_scope(demo: Demo) -> dict:
 PAGES = (
     Page("Overview", "overview"),
     Page("Health", "healthz"),
+    Page("Overview bucket card (after the page)", "overview_buckets"),
     # Buckets and objects
     Page("Buckets", "buckets:bucket_list"),
     Page("New bucket form", "buckets:bucket_create"),
