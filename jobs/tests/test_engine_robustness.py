@@ -12,7 +12,7 @@ from console.testing.cloud import new_bucket
 from encryption.kms import KmsClient
 from jobs import engine, pages, services
 from jobs.models import Job, ObjectOutcome
-from jobs.tests.conftest import fill, named_key, start_worker_process, wait_for
+from jobs.tests.conftest import fill, named_key, settled, start_worker_process, wait_for, wait_until
 
 pytestmark = pytest.mark.slow
 
@@ -176,6 +176,33 @@ def test_pause_stops_the_work_within_seconds_resume_finishes_it_and_cancel_leave
         for key in [f"data/object-{index:04d}.csv" for index in range(40)]
     )
     assert sm4 == done
+
+
+def test_a_job_cancelled_while_paused_counts_the_objects_done_before_the_pause(cloud_connection, worker, operator):
+    fill(new_bucket(cloud_connection, "halted"), 20)
+    slow = services.Spec(
+        target_mode=Job.TARGET_EXPLICIT,
+        target_method="oss",
+        target_algorithm="SM4",
+        requests_per_second=4,
+        concurrency=1,
+    )
+    job = services.create_job(actor=operator, connection=cloud_connection, bucket="halted", spec=slow)
+    wait_until(lambda: services.progress(job).counts()["reencrypted"] >= 2, "two objects re-encrypted")
+    services.pause_job(job, operator)
+    wait_until(lambda: settled(job), "settled after the pause")
+    done = services.progress(job).counts()["reencrypted"]
+
+    services.cancel_job(Job.objects.get(pk=job.pk), operator)
+
+    job = wait_for(job)
+    assert job.state == Job.CANCELLED and services.progress(job).counts()["reencrypted"] == done
+    oss = OssClient(cloud_connection)
+    sm4 = [
+        oss.head_object("halted", f"data/object-{index:04d}.csv").header("x-oss-server-side-encryption")
+        for index in range(20)
+    ]
+    assert sm4.count("SM4") == 4 + done  # 4 of the 20 were SM4 already
 
 
 def test_objects_under_a_disabled_key_fail_as_forbidden_by_kms_and_the_job_completes_with_errors(
