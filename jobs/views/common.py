@@ -136,7 +136,9 @@ class SpecForms:
                 data if explicit else None, connection, self.bucket, initial=posted_target(data)
             )
         else:
-            if spec is not None and not is_reload(request.GET):
+            if is_reload(request.GET):
+                spec = None  # the form sent back: what was entered, not what the schedule has
+            if spec is not None:
                 initial = self._initial_from_spec(form_class, spec)
             else:
                 initial = form_class.initial_from_query(request.GET)
