@@ -36,7 +36,7 @@ def is_reload(query) -> bool:
 
 
 def bucket_label(bucket: Bucket) -> str:
-    return f"{bucket.name} ({bucket.region or 'region unknown'}, default encryption: {bucket.sse_label or 'None'})"
+    return f"{bucket.name} ({bucket.region or 'region unknown'}, default: {bucket.sse_label or 'None'})"
 
 
 def quoted(text: str) -> str:

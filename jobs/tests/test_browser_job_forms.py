@@ -84,7 +84,7 @@ def test_a_job_on_objects_under_a_disabled_key_is_chosen_from_the_selects_dry_ru
     # Another connection: the form comes back with its buckets, and what was typed.
     page.get_by_label("Connection").select_option(label="archive")
     expect(page.get_by_label("Bucket", exact=True).locator("option")).to_have_text(
-        ["Choose a bucket", "archive-only (cn-hangzhou, default encryption: None)"]
+        ["Choose a bucket", "archive-only (cn-hangzhou, default: None)"]
     )
     expect(page.get_by_label("Prefixes")).to_have_value("books/")
     expect(page.get_by_label("Connection")).to_be_focused()
