@@ -69,6 +69,7 @@ def test_saving_through_the_form_shows_before_and_after_and_what_it_does_not_do(
     html = page.content.decode()
     assert '<span class="badge warn" data-before>None</span>' in html
     assert f'<span class="badge ok" data-after>KMS SM4 alias/finance({finance_key})</span>' in html
+    assert "Default encryption of ledger:" in html and "(unchanged)" not in html
     assert NEW_OBJECTS_ONLY in html
     assert _rule(bucket) == EncryptionRule("KMS", finance_key, "SM4")
     bucket.refresh_from_db()
@@ -101,6 +102,16 @@ def test_method_none_through_the_form_deletes_the_default(client_as, operator, b
     assert '<span class="badge ok" data-before>OSS-managed SM4</span>' in page.content.decode()
     assert _rule(bucket) is None
     assert _events("bucket.encryption.delete")[-1].before["label"] == "OSS-managed SM4"
+
+
+def test_saving_the_setting_oss_already_holds_says_it_is_unchanged(client_as, operator, bucket):
+    OssClient(bucket.connection).put_encryption("ledger", EncryptionRule("SM4"))
+
+    page = client_as(operator).post(_form_url(bucket), {"method": "oss", "algorithm": "SM4"})
+
+    html = page.content.decode()
+    assert '<span class="badge ok" data-before>OSS-managed SM4</span>' in html
+    assert '<span class="badge ok" data-after>OSS-managed SM4</span> (unchanged)' in html
 
 
 def test_the_form_starts_from_the_setting_oss_holds_now(client_as, operator, bucket):
