@@ -130,7 +130,10 @@ def test_the_form_starts_from_the_setting_oss_holds_now(client_as, operator, buc
             {"method": "kms", "algorithm": "AES128"},
             "Select a valid choice. AES128 is not one of the available choices.",
         ),
-        ({"method": "kms", "algorithm": "AES256", "key_id": "no-such-key"}, "Select a valid choice. no-such-key"),
+        (
+            {"method": "kms", "algorithm": "AES256", "key_id": "no-such-key"},
+            "The key no-such-key is not one of the keys offered now",
+        ),
     ],
     ids=["unknown-algorithm", "unlisted-key"],
 )
@@ -167,7 +170,7 @@ def test_a_refused_post_leads_with_an_error_summary_that_names_the_field(client_
     html = page.content.decode()
     summary = html[html.index('class="error-summary"') : html.index("</div>", html.index('class="error-summary"'))]
     assert 'role="alert"' in html and 'tabindex="-1"' in html
-    assert '<a href="#id_key_id">CMK</a>: Select a valid choice. no-such' in summary
+    assert '<a href="#id_key_id">CMK</a>: The key no-such is not one of the keys offered now' in summary
 
 
 def test_the_form_offers_no_kms_where_the_console_does_not_and_refuses_a_forged_kms_post(
@@ -320,7 +323,8 @@ def test_a_disabled_key_is_not_offered_by_the_form(client_as, operator, bucket, 
 
     assert finance_key not in client.get(_form_url(bucket)).content.decode()
     refused = client.post(_form_url(bucket), {"method": "kms", "algorithm": "SM4", "key_id": finance_key})
-    assert f"Select a valid choice. {finance_key} is not one of the available choices." in refused.content.decode()
+    assert f"The key {finance_key} is not one of the keys offered now" in refused.content.decode()
+    assert "it may have been disabled or deleted since the page was shown" in refused.content.decode()
 
 
 def test_a_key_of_another_region_is_refused(api_as, client_as, operator, bucket):
