@@ -178,6 +178,21 @@ def choose(page, setting: Setting, key_id: str) -> None:
         key_chooser.select_option(value="")
 
 
+def assert_chosen_key_shown_whole(page) -> None:
+    """The key chooser is wide enough for the chosen key's full name, alias/<name>(<CMK ID>), beside its arrow."""
+    room, needed = page.get_by_label("CMK").evaluate(
+        """select => {
+            const style = getComputedStyle(select);
+            const context = document.createElement("canvas").getContext("2d");
+            context.font = style.font;
+            const padding = parseFloat(style.paddingLeft) + parseFloat(style.paddingRight);
+            const arrow = 24;
+            return [select.clientWidth - padding - arrow, context.measureText(select.selectedOptions[0].text).width];
+        }"""
+    )
+    assert needed <= room, f"the chosen key's name needs {needed:.0f} px, the chooser shows {room:.0f} px"
+
+
 def expect_form_shows(page, setting: Setting, key_id: str) -> None:
     """The form starts from the setting OSS holds now."""
     expect(page.get_by_label(setting.method, exact=True)).to_be_checked()
@@ -232,6 +247,7 @@ def test_the_encryption_form_takes_a_bucket_through_every_transition_and_oss_hol
         choose(page, after, key_id)
         if step == 0:
             checks_the_accessibility_of_this_page(page)  # with every field shown
+            assert_chosen_key_shown_whole(page)
         page.get_by_role("button", name="Save").click()
 
         expect_saved(page, "ledger", before.label(key_id), after.label(key_id))
