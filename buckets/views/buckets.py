@@ -8,13 +8,12 @@ from django.urls import NoReverseMatch, reverse
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_POST
 
-from buckets.forms_buckets import BucketCreateForm, BucketFilterSet
+from buckets.forms_buckets import BucketCreateForm, BucketFilterSet, BucketSseForm
 from buckets.models import Bucket, Connection
 from buckets.services import buckets as services
 from console.exceptions import ServiceError
 from encryption import regions
 from encryption.catalog import key_choices
-from encryption.forms import SseForm
 from encryption.sse import Sse
 
 BUCKETS_PER_PAGE = 50
@@ -73,7 +72,7 @@ def bucket_create(request):
     submitted = request.POST if request.method == "POST" else None
     methods, not_offered = services.offered_methods(connection.region)
     form = BucketCreateForm(submitted)
-    sse_form = SseForm(
+    sse_form = BucketSseForm(
         submitted, initial={"method": "none"}, key_choices=key_choices(connection, connection.region), methods=methods
     )
     if submitted is not None and form.is_valid() and sse_form.is_valid():
@@ -113,8 +112,13 @@ def _created(request, created: services.CreatedBucket):
             "encryption_url": reverse("buckets:bucket_encryption", args=[created.bucket.pk]),
         }
         return render(request, "buckets/bucket_create_report.html", context)
-    encryption = created.encryption.after_label if created.encryption else "None"
-    messages.success(request, f"Bucket {created.bucket.name} created; default encryption: {encryption}.")
+    name = created.bucket.name
+    if created.encryption:
+        encryption = f"{created.encryption.before_label} → {created.encryption.after_label}"
+    else:
+        encryption = "None (none was asked for)"
+    connection = created.bucket.connection.name
+    messages.success(request, f"Bucket {name} created on {connection}. Default encryption of {name}: {encryption}.")
     return redirect("buckets:bucket_detail", pk=created.bucket.pk)
 
 
@@ -137,7 +141,7 @@ def bucket_encryption(request, pk):
     choices = key_choices(bucket.connection, bucket.region)
     read_error = ""
     if request.method == "POST":
-        form = SseForm(request.POST, key_choices=choices, methods=methods)
+        form = BucketSseForm(request.POST, key_choices=choices, methods=methods)
         if form.is_valid():
             try:
                 change = services.set_default_encryption(bucket, form.cleaned_data["sse"], request.user)
@@ -151,7 +155,7 @@ def bucket_encryption(request, pk):
         except ServiceError as error:
             read_error = error.message
         current = Sse(bucket.sse_method, bucket.sse_algorithm, bucket.sse_key_id)
-        form = SseForm(initial=SseForm.initial_for(current), key_choices=choices, methods=methods)
+        form = BucketSseForm(initial=BucketSseForm.initial_for(current), key_choices=choices, methods=methods)
     context = {
         "bucket": bucket,
         "form": form,
