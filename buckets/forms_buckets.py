@@ -7,13 +7,6 @@ from buckets.models import Bucket, Connection
 from buckets.services import buckets as services
 from console.exceptions import ServiceError
 from encryption import sse
-from encryption.forms import SseForm
-
-# What a key missing from the chooser most often is: disabled or deleted while the page was open.
-KEY_NOT_OFFERED = (
-    "The key %(value)s is not one of the keys offered now (the Enabled encryption keys of the region): it may have "
-    "been disabled or deleted since the page was shown. Choose a key from the list."
-)
 
 
 class BucketFilterSet(django_filters.FilterSet):
@@ -58,12 +51,3 @@ class BucketCreateForm(forms.Form):
         except ServiceError as refusal:
             raise forms.ValidationError(refusal.message) from None
         return name
-
-
-class BucketSseForm(SseForm):
-    """The encryption fields of the bucket and object pages: a key the chooser no longer offers is named as such
-    instead of "Select a valid choice"."""
-
-    def __init__(self, *args, **kwargs):
-        super().__init__(*args, **kwargs)
-        self.fields["key_id"].error_messages["invalid_choice"] = KEY_NOT_OFFERED

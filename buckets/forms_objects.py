@@ -5,7 +5,6 @@ They check the shape of the input only; the region and key rules are the service
 
 from django import forms
 
-from buckets.forms_buckets import BucketSseForm
 from buckets.services import objects as services
 from console.exceptions import ServiceError
 from encryption import sse
@@ -26,7 +25,7 @@ def _folder(prefix: str) -> str:
     return prefix if not prefix or prefix.endswith("/") else f"{prefix}/"
 
 
-class ObjectUploadForm(BucketSseForm):
+class ObjectUploadForm(SseForm):
     """A file and its name, content type and metadata, encrypted by the bucket default or by its own setting.
 
     The method offers "Bucket default" instead of "None": a PutObject without encryption headers takes the bucket
@@ -98,7 +97,7 @@ class ObjectUploadForm(BucketSseForm):
         return data
 
 
-class ObjectEncryptionForm(BucketSseForm):
+class ObjectEncryptionForm(SseForm):
     """The target encryption of one object, bound to the version the user saw (its ETag)."""
 
     expected_etag = forms.CharField(widget=forms.HiddenInput, required=False)

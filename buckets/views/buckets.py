@@ -8,12 +8,13 @@ from django.urls import NoReverseMatch, reverse
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_POST
 
-from buckets.forms_buckets import BucketCreateForm, BucketFilterSet, BucketSseForm
+from buckets.forms_buckets import BucketCreateForm, BucketFilterSet
 from buckets.models import Bucket, Connection
 from buckets.services import buckets as services
 from console.exceptions import ServiceError
 from encryption import regions
 from encryption.catalog import key_choices
+from encryption.forms import SseForm
 from encryption.sse import Sse
 
 BUCKETS_PER_PAGE = 50
@@ -72,7 +73,7 @@ def bucket_create(request):
     submitted = request.POST if request.method == "POST" else None
     methods, not_offered = services.offered_methods(connection.region)
     form = BucketCreateForm(submitted)
-    sse_form = BucketSseForm(
+    sse_form = SseForm(
         submitted, initial={"method": "none"}, key_choices=key_choices(connection, connection.region), methods=methods
     )
     if submitted is not None and form.is_valid() and sse_form.is_valid():
@@ -141,7 +142,7 @@ def bucket_encryption(request, pk):
     choices = key_choices(bucket.connection, bucket.region)
     read_error = ""
     if request.method == "POST":
-        form = BucketSseForm(request.POST, key_choices=choices, methods=methods)
+        form = SseForm(request.POST, key_choices=choices, methods=methods)
         if form.is_valid():
             try:
                 change = services.set_default_encryption(bucket, form.cleaned_data["sse"], request.user)
@@ -155,7 +156,7 @@ def bucket_encryption(request, pk):
         except ServiceError as error:
             read_error = error.message
         current = Sse(bucket.sse_method, bucket.sse_algorithm, bucket.sse_key_id)
-        form = BucketSseForm(initial=BucketSseForm.initial_for(current), key_choices=choices, methods=methods)
+        form = SseForm(initial=SseForm.initial_for(current), key_choices=choices, methods=methods)
     context = {
         "bucket": bucket,
         "form": form,

@@ -313,7 +313,10 @@ def test_the_bucket_default_as_target_ignores_the_encryption_fields(client_as, o
 
 BAD_INPUT = [
     ({"min_size": "500", "max_size": "100"}, "The minimum size is above the maximum size"),
-    ({"target-method": "kms", "target-key_id": "no-such-key"}, "Select a valid choice"),
+    (
+        {"target-method": "kms", "target-key_id": "no-such-key"},
+        "The key no-such-key is not one of the keys offered now",
+    ),
     ({"target_mode": "bucket-default"}, "has no default encryption"),
     ({"bucket": "missing"}, "has no bucket &#x27;missing&#x27;"),
     ({"select": "key"}, "Name the KMS key whose objects to select."),
