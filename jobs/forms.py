@@ -9,6 +9,7 @@ import django_filters
 from django import forms
 
 from buckets.models import Bucket, Connection
+from console.form_reload import is_reload
 from encryption import sse
 from encryption.models import MasterKey
 from jobs import services
@@ -27,12 +28,6 @@ SPEC_QUERY_FIELDS = (
 )
 TARGET_QUERY_FIELDS = {"target_method": "method", "target_algorithm": "algorithm", "target_key_id": "key_id"}
 # The submit button (and parameter) that reloads a form for the connection it shows, keeping what was typed.
-RELOAD_PARAMETER = "use_connection"
-
-
-def is_reload(query) -> bool:
-    """Whether a GET carries a whole form sent back to be shown for its connection (not a prefill link)."""
-    return RELOAD_PARAMETER in query
 
 
 def bucket_label(bucket: Bucket) -> str:

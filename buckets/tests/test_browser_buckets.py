@@ -417,6 +417,37 @@ def test_an_admin_creates_buckets_with_encryption_and_a_refused_name_changes_not
     assert sorted(bucket.name for bucket in oss.list_buckets()) == ["payroll-kms", "payroll-sm4"]
 
 
+def test_the_bucket_is_created_on_the_connection_the_form_shows_with_or_without_javascript(
+    page, page_without_javascript, console_server, cloud_connection, oss
+):
+    """The connection select is part of the form: choosing another one and pressing Create never creates the
+    bucket on the first connection (it once did, when the select sat in a separate form of its own)."""
+    from buckets.models import Connection
+
+    unreachable = Connection(name="unreachable", oss_endpoint="http://127.0.0.1:9", region="cn-hangzhou")
+    unreachable.set_credentials("LTAIunreachable", "unreachable-secret-value")
+    unreachable.save()
+    create_user(actor=None, username="admin-in-browser", role="admin", password=PASSWORD)
+
+    for tab, name in ((page, "scripted-choice"), (page_without_javascript, "plain-choice")):
+        log_in(tab, console_server, "admin-in-browser", PASSWORD)
+        tab.goto(f"{console_server}/buckets/new/")
+        tab.get_by_label("Bucket name").fill(name)
+        tab.get_by_label("Connection", exact=True).select_option(label="unreachable (cn-hangzhou)")
+        expect(tab.get_by_label("Bucket name")).to_have_value(name)  # kept when the script reloads the form
+        tab.get_by_role("button", name="Create").click()
+
+        summary = tab.locator("[data-error-summary]")
+        expect(summary).to_contain_text(f"Bucket {name} was not created on unreachable: OSS RequestError")
+        expect(tab.get_by_label("Connection", exact=True)).to_have_value(str(unreachable.pk))
+        assert name not in [bucket.name for bucket in oss.list_buckets()]
+
+    page.get_by_label("Connection", exact=True).select_option(label=f"{cloud_connection.name} (cn-hangzhou)")
+    page.get_by_role("button", name="Create").click()
+    expect(page.get_by_role("heading", name="Bucket scripted-choice")).to_be_visible()
+    assert "scripted-choice" in [bucket.name for bucket in oss.list_buckets()]
+
+
 # -- Objects: upload, and one object's encryption ---------------------------------------------------------
 
 

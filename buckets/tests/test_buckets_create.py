@@ -43,7 +43,7 @@ def test_the_page_offers_the_connections_keys_and_every_field(client_as, admin, 
 
     html = page.content.decode()
     assert page.status_code == 200
-    assert f'<input type="hidden" name="connection" value="{cloud_connection.pk}">' in html
+    assert f'<option value="{cloud_connection.pk}" selected>local (cn-hangzhou)</option>' in html
     for storage_class in ("Standard", "IA", "Archive", "ColdArchive"):
         assert f'<option value="{storage_class}"' in html
     for acl in ("private", "public-read", "public-read-write"):
@@ -61,9 +61,27 @@ def test_picking_another_connection_offers_its_region(client_as, admin, cloud_co
 
     html = page.content.decode()
     assert f'<option value="{elsewhere.pk}" selected>elsewhere (us-east-1)</option>' in html
-    assert f'<input type="hidden" name="connection" value="{elsewhere.pk}">' in html
     assert "KMS encryption is not available in region us-east-1" in html and 'value="kms"' not in html
     assert "elsewhere-secret-value" not in html
+
+
+def test_use_this_connection_shows_the_form_again_for_it_keeping_what_was_entered(client_as, admin, cloud_connection):
+    elsewhere = Connection(name="elsewhere", oss_endpoint="http://127.0.0.1:9", region="cn-shanghai")
+    elsewhere.set_credentials("LTAIelsewhere", "elsewhere-secret-value")
+    elsewhere.save()
+    client = client_as(admin)
+    entered = f"connection={elsewhere.pk}&name=kept-name&storage_class=IA&acl=public-read&method=oss&algorithm=SM4"
+
+    with_token = client.get(f"/buckets/new/?csrfmiddlewaretoken=abc&{entered}&use_connection=connection")
+    page = client.get(with_token["Location"])
+
+    assert with_token.status_code == 302 and "csrfmiddlewaretoken" not in with_token["Location"]
+    html = page.content.decode()
+    assert f'<option value="{elsewhere.pk}" selected>elsewhere (cn-shanghai)</option>' in html
+    assert 'value="kept-name"' in html
+    assert '<option value="IA" selected>' in html
+    assert 'value="public-read" id="id_acl_1" required checked' in html
+    assert 'value="SM4" id="id_algorithm_1" checked' in html
 
 
 def test_admin_creates_an_encrypted_bucket_through_the_page(client_as, admin, cloud_connection):

@@ -12,6 +12,7 @@ from buckets.forms_buckets import BucketCreateForm, BucketFilterSet
 from buckets.models import Bucket, Connection
 from buckets.services import buckets as services
 from console.exceptions import ServiceError
+from console.form_reload import is_reload, without_csrf_token
 from encryption import regions
 from encryption.catalog import key_choices
 from encryption.forms import SseForm
@@ -62,6 +63,13 @@ def bucket_refresh(request):
 
 @permission_required("buckets.add_bucket", raise_exception=True)
 def bucket_create(request):
+    """The connection select is part of the form: what is created is always on the connection shown and posted.
+
+    "Use this connection" (or the page script, on change) sends the form back by GET to offer that connection's
+    region and keys, keeping what was entered.
+    """
+    if cleaned := without_csrf_token(request):
+        return cleaned
     if request.method == "POST":
         connection = get_object_or_404(Connection, pk=_digits(request.POST.get("connection")))
     else:
@@ -71,10 +79,14 @@ def bucket_create(request):
             request, "buckets/bucket_create.html", {"connections_url": _url_if_exists("buckets:connection_list")}
         )
     submitted = request.POST if request.method == "POST" else None
+    entered = request.GET if is_reload(request.GET) else {}
     methods, not_offered = services.offered_methods(connection.region)
-    form = BucketCreateForm(submitted)
+    form = BucketCreateForm(submitted, initial=_entered(entered, BucketCreateForm.base_fields))
     sse_form = SseForm(
-        submitted, initial={"method": "none"}, key_choices=key_choices(connection, connection.region), methods=methods
+        submitted,
+        initial={"method": "none", **_entered(entered, SseForm.base_fields)},
+        key_choices=key_choices(connection, connection.region),
+        methods=methods,
     )
     if submitted is not None and form.is_valid() and sse_form.is_valid():
         try:
@@ -82,7 +94,9 @@ def bucket_create(request):
                 connection=connection, **form.cleaned_data, encryption=sse_form.cleaned_data["sse"], actor=request.user
             )
         except ServiceError as error:
-            form.add_error(None, error.message)
+            form.add_error(
+                None, f"Bucket {form.cleaned_data['name']} was not created on {connection.name}: {error.message}"
+            )
         else:
             return _created(request, created)
     context = {
@@ -93,6 +107,10 @@ def bucket_create(request):
         "not_offered": not_offered,
     }
     return render(request, "buckets/bucket_create.html", context)
+
+
+def _entered(query, fields) -> dict:
+    return {name: query[name] for name in fields if query.get(name)}
 
 
 def _digits(value: str | None) -> int:

@@ -4,11 +4,10 @@ fields (encryption.forms.SseForm, so they read like the bucket encryption page),
 from __future__ import annotations
 
 from dataclasses import dataclass
-from urllib.parse import urlencode
 
 from django.core.paginator import Paginator
 from django.db.models import Count
-from django.http import Http404, HttpResponseRedirect
+from django.http import Http404
 from django.template.defaultfilters import filesizeformat
 from django.utils.text import capfirst
 
@@ -46,14 +45,6 @@ def pick_connection(data) -> Connection | None:
     """The connection the form is about: the submitted or linked one, else the first."""
     connections = Connection.objects.all()
     return connections.filter(pk=digits(data.get("connection"))).first() or connections.first()
-
-
-def without_csrf_token(request) -> HttpResponseRedirect | None:
-    """A form sent back by the "Use this connection" GET button carries its CSRF token: the same URL without it."""
-    if request.method != "GET" or "csrfmiddlewaretoken" not in request.GET:
-        return None
-    query = [(name, value) for name, value in request.GET.lists() if name != "csrfmiddlewaretoken"]
-    return HttpResponseRedirect(f"{request.path}?{urlencode(query, doseq=True)}")
 
 
 @dataclass

@@ -16,6 +16,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_POST
 
 from console.exceptions import ServiceError
+from console.form_reload import without_csrf_token
 from jobs import services
 from jobs.forms import SPEC_QUERY_FIELDS, TARGET_QUERY_FIELDS, JobFilterSet, JobForm, ScanForm
 from jobs.models import Job, ObjectOutcome
@@ -28,7 +29,6 @@ from jobs.views.common import (
     outcome_choices,
     outcome_page,
     pick_connection,
-    without_csrf_token,
 )
 from jobs.views.scans import scan_detail
 

@@ -10,11 +10,12 @@ from django.http import Http404
 from django.shortcuts import redirect, render
 
 from console.exceptions import NotFound, ServiceError
+from console.form_reload import without_csrf_token
 from jobs import schedules
 from jobs.forms import ScheduleForm, is_reload
 from jobs.models import Schedule, ScheduleRun
 from jobs.templatetags.jobs_extras import describe_spec, timing_label
-from jobs.views.common import SpecForms, pick_connection, without_csrf_token
+from jobs.views.common import SpecForms, pick_connection
 
 SCHEDULES_PER_PAGE = 50
 RUNS_SHOWN = 3

@@ -1,7 +1,8 @@
-// Job, scan, schedule and rewrap forms: the bucket and key selects list what the connection shown has. Changing
-// the connection (or choosing a bucket in another region than the keys listed) reloads the form for it, with
-// everything entered kept: the form is sent back by GET, as its "Use this connection" button does without this
-// script. The server only ever uses the connection posted with the form, and refuses a bucket or key not of it.
+// Forms whose choices are a connection's (bucket creation; job, scan, schedule and rewrap forms): the bucket and
+// key selects list what the connection shown has. Changing the connection (or choosing a bucket in another region
+// than the keys listed) reloads the form for it, with everything entered kept: the form is sent back by GET, as its
+// "Use this connection" button does without this script. The server only ever uses the connection posted with the
+// form, and refuses a bucket or key not of it.
 (function () {
   var RELOAD = "use_connection";
 
@@ -16,7 +17,7 @@
     window.location.assign(window.location.pathname + "?" + params.toString());
   }
 
-  document.querySelectorAll("form[data-spec-form]").forEach(function (form) {
+  document.querySelectorAll("form[data-connection-form]").forEach(function (form) {
     var connection = form.querySelector('select[name="connection"]');
     var bucket = form.querySelector('select[name="bucket"]');
     var button = form.querySelector("[data-use-connection]");
