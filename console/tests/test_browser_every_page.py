@@ -13,11 +13,14 @@ browser context per role walks every page it may open; problems are collected an
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import pytest
 from celery.contrib.testing.worker import start_worker
+from django.conf import settings
+from django.test import Client
 from django.urls import URLPattern, URLResolver, get_resolver
 from django.utils.http import urlencode
 from playwright.sync_api import expect
@@ -26,7 +29,7 @@ from accounts.services import create_user
 from buckets.oss import EncryptionRule, OssClient
 from buckets.services.buckets import refresh_buckets
 from console.celery import app
-from console.testing.browser import ACTION_TIMEOUT_MS, accessibility_violations, describe_violations, log_in
+from console.testing.browser import ACTION_TIMEOUT_MS, accessibility_violations, describe_violations
 from console.testing.cloud import named_key, new_bucket
 from encryption import masterkeys
 from encryption.models import CseTransfer
@@ -258,9 +261,7 @@ def worker(transactional_db, settings):
 
 
 def finished(job: Job) -> Job:
-    """The job once a worker finished it; a job that does not finish fails the test by the browser timeout."""
-    import time
-
+    """The job once the worker completed it (waiting at most a minute for it)."""
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:
         job.refresh_from_db()
@@ -272,7 +273,7 @@ def finished(job: Job) -> Job:
 
 
 @pytest.fixture
-def data(cloud_connection, worker, settings) -> Data:
+def data(cloud_connection, worker) -> Data:
     connection = cloud_connection
     users = {
         role: create_user(actor=None, username=f"every-{role}", role=role, password=PASSWORD).user for role in SIGNED_IN
@@ -305,7 +306,7 @@ def data(cloud_connection, worker, settings) -> Data:
     dry_run = services.create_job(
         actor=operator, connection=connection, bucket="every-plain", spec=target, dry_run=True
     )
-    finished(scan), finished(dry_run)
+    scan, dry_run = finished(scan), finished(dry_run)
     job = finished(services.create_job(actor=operator, connection=connection, bucket="every-plain", spec=target))
     schedule = schedules.save_schedule(
         actor=operator,
@@ -336,9 +337,9 @@ def data(cloud_connection, worker, settings) -> Data:
         object_key=object_key,
         key_id=key_id,
         master_key=master_key,
-        scan=finished(scan),
+        scan=scan,
         job=job,
-        dry_run=finished(dry_run),
+        dry_run=dry_run,
         schedule=schedule,
         users=users,
         transfers=transfers,
@@ -435,6 +436,15 @@ def check_page(page, role: str, problems: list[str]) -> None:
         page.set_viewport_size(WIDE)
 
 
+def sign_in(context, base_url: str, user) -> None:
+    """A session for `user` as the login form would open it, without hashing the password again (the login form
+    itself has its own browser tests)."""
+    client = Client()
+    client.force_login(user)
+    cookie = client.cookies[settings.SESSION_COOKIE_NAME]
+    context.add_cookies([{"name": cookie.key, "value": cookie.value, "url": base_url}])
+
+
 def walk(browser, base_url: str, role: str, data: Data, problems: list[str]) -> list[str]:
     """Open every page `role` may open in one browser context; returns what was opened."""
     context = browser.new_context(viewport=WIDE, base_url=base_url)
@@ -443,7 +453,7 @@ def walk(browser, base_url: str, role: str, data: Data, problems: list[str]) -> 
     opened = []
     try:
         if role != ANONYMOUS:
-            log_in(page, base_url, data.users[role].username, PASSWORD)
+            sign_in(context, base_url, data.users[role])
         for name, swept in PAGES.items():
             if not may_open(role, swept):
                 continue
