@@ -26,6 +26,7 @@ from pathlib import Path
 import oss2
 import psutil
 from django.conf import settings
+from django.core.cache import caches
 from django.core.management import call_command
 from django.utils import timezone
 
@@ -146,10 +147,22 @@ def private_redis(data_dir: Path) -> Iterator[EmbeddedRedis]:
     settings.REDIS_URL = settings.CELERY_BROKER_URL = settings.CELERY_RESULT_BACKEND = redis.url
     settings.CACHES["default"]["LOCATION"] = redis.url
     app.conf.update(broker_url=redis.url, result_backend=redis.url)
+    _forget_connections()
     try:
         yield redis
     finally:
         redis.stop()
+
+
+def _forget_connections() -> None:
+    """Django's cache and Celery's broker pool and result backend keep the Redis they first connected to; when an
+    earlier benchmark of this run had its own (stopped since), they must connect again, to this one."""
+    if hasattr(caches._connections, "default"):
+        del caches["default"]
+    app._pool = None
+    app.amqp._producer_pool = None
+    app._backend_cache = None  # a thread-safe result backend is kept here, any other per thread
+    vars(app._local).pop("backend", None)
 
 
 @contextmanager

@@ -91,8 +91,7 @@ def upload_client_side(
             raise CseError("Choose the master key to encrypt with.")
         if sse is not None:
             sse = check_encryption_allowed(bucket, sse)
-        if not overwrite:
-            services._refuse_existing(oss, bucket.name, key)
+        replaced, before = services.existing_object(oss, bucket.name, key, overwrite=overwrite)
         default = Sse.of_rule(oss.get_encryption(bucket.name))
         headers = services._upload_headers(None, content_type, metadata or {}, overwrite)
         sse_headers = sse.request_headers() if sse is not None else {}
@@ -121,7 +120,7 @@ def upload_client_side(
             raise
         # A Complete answer need not carry the encryption headers: the HEAD states what the object got.
         got = Sse.of_headers(oss.head_object(bucket.name, key).headers)
-        key_names = services._key_names(bucket, got, default)
+        key_names = services._key_names(bucket, *(setting for setting in (got, default, before) if setting))
         upload = CseUpload(
             key=key,
             size=size,
@@ -130,6 +129,8 @@ def upload_client_side(
             encryption=services._encryption(got, key_names),
             requested=sse,
             bucket_default=services._encryption(default, key_names),
+            replaced=replaced,
+            replaced_encryption=services._encryption(before, key_names) if before else None,
             master_key=master_key.name,
             parts=parts,
         )

@@ -3,6 +3,12 @@ from django import forms
 from console.exceptions import ServiceError
 from encryption import sse
 
+# What a key missing from the chooser most often is: disabled or deleted while the page was open.
+KEY_NOT_OFFERED = (
+    "The key %(value)s is not one of the keys offered now (the Enabled encryption keys of the region): it may have "
+    "been disabled or deleted since the page was shown. Choose a key from the list."
+)
+
 
 class SseForm(forms.Form):
     """Encryption as the OSS console asks for it: method, algorithm, and for KMS the key.
@@ -26,7 +32,10 @@ class SseForm(forms.Form):
         required=False,
     )
     key_id = forms.ChoiceField(
-        label="CMK", required=False, help_text="alias/acs/oss is the default key OSS manages in KMS for you."
+        label="CMK",
+        required=False,
+        help_text="alias/acs/oss is the default key OSS manages in KMS for you.",
+        error_messages={"invalid_choice": KEY_NOT_OFFERED},
     )
 
     def __init__(self, *args, key_choices=None, methods=None, **kwargs):

@@ -147,9 +147,15 @@ class MaterialImportForm(_MaterialExpiryForm):
 
 
 class GeneratedMaterialForm(_MaterialExpiryForm):
+    """Shown on the same page as MaterialImportForm: its own ids, so each label and help text names its own field."""
+
     confirm = forms.BooleanField(
         label="For testing only: I understand the console generates the material, so this server process knows it."
     )
+
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("auto_id", "id_generate_%s")
+        super().__init__(*args, **kwargs)
 
 
 class RamPolicyForm(forms.Form):
@@ -161,6 +167,7 @@ class RamPolicyForm(forms.Form):
         choices=policy.PURPOSE_CHOICES,
         initial=[value for value, _ in policy.PURPOSE_CHOICES],
         widget=forms.CheckboxSelectMultiple,
+        error_messages={"required": "Choose at least one purpose: set bucket encryption, upload or download."},
     )
 
     def __init__(self, *args, buckets: list[Bucket], **kwargs):

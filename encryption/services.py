@@ -37,8 +37,49 @@ class KeyRow:
 
 @dataclass(frozen=True)
 class KeyChange:
+    """The key after a change, the KMS request id, and the key before it (None for a key just created)."""
+
     key: KeyInfo
     request_id: str
+    before: KeyInfo | None = None
+
+    @property
+    def name(self) -> str:
+        """The key as the person knew it before the change."""
+        return (self.before or self.key).display_name
+
+    @property
+    def differences(self) -> list[str]:
+        """`Enabled → Disabled`, `aliases none → alias/x`...: what KMS reports differently after the change."""
+        return [difference for field, label in _SHOWN_CHANGES if (difference := self._difference(field, label))]
+
+    def summary(self, head: str = "") -> str:
+        """What changed, as the pages say it: `Key alias/x(ID): Enabled → Disabled.` (`head` replaces `Key <name>`)."""
+        head = head or f"Key {self.name}"
+        return f"{head}: {'; '.join(self.differences)}." if self.differences else f"{head}."
+
+    def _difference(self, field: str, label: str) -> str:
+        old = _shown_value(getattr(self.before, field, None) if self.before else None)
+        new = _shown_value(getattr(self.key, field))
+        if old == new:
+            return ""
+        return f"{label} {old} → {new}".strip()
+
+
+# What a change message reports when it differs before and after, and how it is labelled. Not the last rotation
+# date: KMS moves it on an import too, and a rotation says so in its own words.
+_SHOWN_CHANGES = (
+    ("state", ""),
+    ("aliases", "aliases"),
+    ("deletion_date", "deletion date"),
+    ("material_expires", "material expires"),
+)
+
+
+def _shown_value(value) -> str:
+    if isinstance(value, tuple):
+        return ", ".join(value) or "none"
+    return value or "none"
 
 
 @dataclass(frozen=True)
@@ -164,7 +205,7 @@ def _change(
         request_id = operation(client, before)
         after = client.describe_key(before.key_id)
         pending.after, pending.request_id = _snapshot(after) | (note or {}), request_id
-    return KeyChange(after, request_id)
+    return KeyChange(after, request_id, before)
 
 
 def _check_new_key(client: KmsClient, spec: str, origin: str, description: str, alias: str) -> None:

@@ -92,20 +92,21 @@ def key_create(request, connection_id: int, region: str):
         except ServiceError as error:
             form.add_error(None, error.message)
         else:
-            messages.success(request, f"Key {change.key.display_name} created ({change.key.state}).")
+            key = change.key
+            messages.success(request, f"Key {key.display_name} created: {key.spec}, {key.origin}, {key.state}.")
             return _to_key(connection, region, change.key.key_id)
     return render(request, "encryption/key_create.html", {"form": form, "connection": connection, "region": region})
 
 
-def _change_key(request, connection_id: int, region: str, key_id: str, change, done: str, **arguments):
-    """Run one key change from a button and go back to the key, with what happened as a message."""
+def _change_key(request, connection_id: int, region: str, key_id: str, change, done: str = "", **arguments):
+    """Run one key change from a button and go back to the key, with what changed (before → after) as a message."""
     connection = _scoped_connection(connection_id, region)
     try:
         result = change(actor=request.user, connection=connection, region=region, key_id=key_id, **arguments)
     except ServiceError as error:
         messages.error(request, error.message)
     else:
-        messages.success(request, f"Key {result.key.display_name} {done}.")
+        messages.success(request, result.summary(f"Key {result.name} {done}" if done else ""))
     return _to_key(connection, region, key_id)
 
 
@@ -117,7 +118,7 @@ def key_alias_add(request, connection_id: int, region: str, key_id: str):
         messages.error(request, " ".join(form.errors["alias"]))
         return _to_key(_scoped_connection(connection_id, region), region, key_id)
     alias = form.cleaned_data["alias"]
-    return _change_key(request, connection_id, region, key_id, services.add_alias, f"now has {alias}", alias=alias)
+    return _change_key(request, connection_id, region, key_id, services.add_alias, alias=alias)
 
 
 @require_POST
@@ -128,25 +129,25 @@ def key_alias_remove(request, connection_id: int, region: str, key_id: str):
         messages.error(request, " ".join(form.errors["alias"]))
         return _to_key(_scoped_connection(connection_id, region), region, key_id)
     alias = form.cleaned_data["alias"]
-    return _change_key(request, connection_id, region, key_id, services.remove_alias, f"lost {alias}", alias=alias)
+    return _change_key(request, connection_id, region, key_id, services.remove_alias, alias=alias)
 
 
 @require_POST
 @permission_required(MANAGE_KEY, raise_exception=True)
 def key_enable(request, connection_id: int, region: str, key_id: str):
-    return _change_key(request, connection_id, region, key_id, services.enable_key, "enabled")
+    return _change_key(request, connection_id, region, key_id, services.enable_key)
 
 
 @require_POST
 @permission_required(MANAGE_KEY, raise_exception=True)
 def key_disable(request, connection_id: int, region: str, key_id: str):
-    return _change_key(request, connection_id, region, key_id, services.disable_key, "disabled")
+    return _change_key(request, connection_id, region, key_id, services.disable_key)
 
 
 @require_POST
 @permission_required(MANAGE_KEY, raise_exception=True)
 def key_cancel_deletion(request, connection_id: int, region: str, key_id: str):
-    return _change_key(request, connection_id, region, key_id, services.cancel_deletion, "is no longer to be deleted")
+    return _change_key(request, connection_id, region, key_id, services.cancel_deletion)
 
 
 @require_POST
@@ -171,7 +172,7 @@ def key_schedule_deletion(request, connection_id: int, region: str, key_id: str)
         except ServiceError as error:
             form.add_error(None, error.message)
         else:
-            messages.success(request, f"Key {change.key.display_name} will be deleted on {change.key.deletion_date}.")
+            messages.success(request, change.summary())
             return _to_key(connection, region, key_id)
     context = {"form": form, "connection": connection, "region": region, "key_id": key_id}
     return render(request, "encryption/key_schedule_deletion.html", context)
@@ -213,7 +214,10 @@ def byok_start(request):
             form.add_error(None, error.message)
         else:
             _begin_wizard(request, data["connection"], data["region"], change.key.key_id)
-            messages.success(request, f"EXTERNAL key {change.key.display_name} created; it waits for its material.")
+            key = change.key
+            messages.success(
+                request, f"EXTERNAL key {key.display_name} created: {key.spec}, {key.state} until its material comes."
+            )
             return redirect("encryption:byok_parameters")
     return render(request, "encryption/byok_start.html", {"form": form, "step": 1, "has_connections": bool(first)})
 
@@ -280,7 +284,7 @@ def _import_page(request, state, connection, form, generate_form, status=200):
 
 def _imported(request, state, change):
     request.session[WIZARD] = {name: state[name] for name in ("connection_id", "region", "key_id")} | {"imported": True}
-    messages.success(request, f"Key material imported into {change.key.display_name}.")
+    messages.success(request, change.summary(f"Key material imported into {change.name}"))
     return redirect("encryption:byok_done")
 
 

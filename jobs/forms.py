@@ -1,5 +1,9 @@
 """Forms of the job, scan and schedule pages: the shape of the input only. Every rule (sizes, selections,
-targets, limits, timings) is the services', so a page, the API and a schedule refuse the same things alike."""
+targets, limits, timings) is the services', so a page, the API and a schedule refuse the same things alike.
+
+The bucket and the KMS key to select by are chosen from what the console knows of the posted connection (its
+buckets, the keys of the bucket's region): the view lists them and the form refuses anything else, so a form
+never works on a bucket or key of another connection than the one it shows."""
 
 import django_filters
 from django import forms
@@ -22,6 +26,63 @@ SPEC_QUERY_FIELDS = (
     "target_mode",
 )
 TARGET_QUERY_FIELDS = {"target_method": "method", "target_algorithm": "algorithm", "target_key_id": "key_id"}
+# The submit button (and parameter) that reloads a form for the connection it shows, keeping what was typed.
+RELOAD_PARAMETER = "use_connection"
+
+
+def is_reload(query) -> bool:
+    """Whether a GET carries a whole form sent back to be shown for its connection (not a prefill link)."""
+    return RELOAD_PARAMETER in query
+
+
+def bucket_label(bucket: Bucket) -> str:
+    return f"{bucket.name} ({bucket.region or 'region unknown'}, default: {bucket.sse_label or 'None'})"
+
+
+def quoted(text: str) -> str:
+    """`text` for an error message Django %-formats."""
+    return text.replace("%", "%%")
+
+
+class BucketSelect(forms.Select):
+    """The connection's buckets; each option carries its region, so the page can reload the region's keys."""
+
+    def __init__(self, *args, regions: dict[str, str] | None = None, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.regions = regions or {}
+
+    def create_option(self, name, value, label, selected, index, subindex=None, attrs=None):
+        option = super().create_option(name, value, label, selected, index, subindex, attrs)
+        if value in self.regions:
+            option["attrs"]["data-region"] = self.regions[value]
+        return option
+
+
+class ConnectionBucketMixin:
+    """A connection select and a select of that connection's buckets (by name), refusing a bucket of another one.
+
+    `connection` is the connection the buckets were listed for (the posted one); `buckets` its Bucket rows.
+    """
+
+    def _offer_buckets(self, connection: Connection | None, buckets) -> None:
+        self.connection = connection
+        buckets = list(buckets)
+        field = self.fields["bucket"]
+        field.choices = [("", "Choose a bucket"), *((bucket.name, bucket_label(bucket)) for bucket in buckets)]
+        field.widget.regions = {bucket.name: bucket.region for bucket in buckets}
+        name = quoted(connection.name if connection else "this connection")
+        field.error_messages["invalid_choice"] = (
+            f"Connection {name} has no bucket '%(value)s' (as the console last listed its buckets): "
+            "choose one of its buckets."
+        )
+
+    def _check_connection(self, cleaned: dict) -> None:
+        chosen = cleaned.get("connection")
+        if self.connection is not None and chosen is not None and chosen.pk != self.connection.pk:
+            self.add_error(
+                "connection",
+                f"The buckets offered were those of {self.connection.name}, not {chosen.name}: choose a bucket again.",
+            )
 
 
 class JobFilterSet(django_filters.FilterSet):
@@ -44,15 +105,18 @@ class JobFilterSet(django_filters.FilterSet):
         return list(Job.objects.order_by("bucket").values_list("bucket", flat=True).distinct())
 
 
-def _bucket_input() -> forms.TextInput:
-    return forms.TextInput(attrs={"list": "known-buckets", "autocomplete": "off", "spellcheck": "false"})
-
-
-class SpecForm(forms.Form):
+class SpecForm(ConnectionBucketMixin, forms.Form):
     """Where a job works and how fast: connection, bucket, prefixes, target mode and limits (scans use only these)."""
 
-    connection = forms.ModelChoiceField(queryset=Connection.objects.all(), empty_label=None)
-    bucket = forms.CharField(max_length=63, widget=_bucket_input(), help_text="The bucket's name on the connection.")
+    connection = forms.ModelChoiceField(
+        queryset=Connection.objects.all(),
+        empty_label=None,
+        help_text="Changing it lists that connection's buckets and keys; what you entered is kept.",
+    )
+    bucket = forms.ChoiceField(
+        widget=BucketSelect,
+        help_text="The connection's buckets as the console last listed them, with their region and default encryption.",
+    )
     prefixes = forms.CharField(
         label="Prefixes",
         required=False,
@@ -78,6 +142,15 @@ class SpecForm(forms.Form):
     kind = Job.SCAN
     limit_fields = ("concurrency", "requests_per_second", "kms_per_second")
 
+    def __init__(self, *args, connection: Connection | None = None, buckets=(), **kwargs):
+        super().__init__(*args, **kwargs)
+        self._offer_buckets(connection, buckets)
+
+    def clean(self):
+        cleaned = super().clean()
+        self._check_connection(cleaned)
+        return cleaned
+
     def spec_fields(self, target: sse.Sse | None) -> dict:
         data = self.cleaned_data
         fields = {
@@ -100,14 +173,11 @@ class SpecForm(forms.Form):
     def wants_explicit_target(self) -> bool:
         return self.data.get(self.add_prefix("target_mode")) == JobSpec.TARGET_EXPLICIT
 
-    @staticmethod
-    def initial_from_query(query) -> dict:
-        """Prefill from links such as ?connection=1&bucket=logs&prefix=a/&prefix=b/ (bucket page, scan results)."""
-        initial = {name: query[name] for name in SPEC_QUERY_FIELDS if query.get(name)}
-        prefixes = query.getlist("prefix")
-        if prefixes:
-            initial["prefixes"] = "\n".join(prefixes)
-        return initial
+    @classmethod
+    def initial_from_query(cls, query) -> dict:
+        """Prefill from links such as ?connection=1&bucket=logs&prefix=a/&prefix=b/ (bucket page, scan results),
+        or from the whole form sent back by "Use this connection" (see is_reload)."""
+        return initial_from_query(cls, query)
 
     @staticmethod
     def initial_from_spec(spec: JobSpec) -> dict:
@@ -132,10 +202,12 @@ class JobForm(SpecForm):
     )
     select_key_id = forms.CharField(
         label="KMS key to select by",
-        max_length=128,
         required=False,
-        help_text="With 'Objects under a given KMS key': the key id the objects are encrypted under now.",
-        widget=forms.TextInput(attrs={"spellcheck": "false"}),
+        help_text=(
+            "With 'Objects under a given KMS key': the key the objects are encrypted under now. Every key of the "
+            "bucket's region is listed, disabled ones too: objects may still be under them."
+        ),
+        widget=forms.Select,
     )
     select_algorithm = forms.ChoiceField(
         label="Algorithm to select by",
@@ -147,6 +219,30 @@ class JobForm(SpecForm):
     max_size = forms.IntegerField(label="Maximum size (bytes)", min_value=0, required=False)
 
     kind = Job.REENCRYPT
+
+    def __init__(self, *args, select_keys=None, keys_region: str = "", **kwargs):
+        """`select_keys`: encryption.catalog.KeyChoices of the keys objects may be under in `keys_region`."""
+        super().__init__(*args, **kwargs)
+        choices = select_keys.choices if select_keys else []
+        self.select_keys_error = select_keys.error if select_keys else ""
+        self.keys_region = keys_region
+        self.fields["select_key_id"].widget.choices = [("", "—"), *choices]
+        self.select_key_ids = {key_id for key_id, _ in choices}
+
+    def selects_by_key(self, cleaned: dict) -> bool:
+        return cleaned.get("select") == JobSpec.SELECT_KEY
+
+    def clean(self):
+        cleaned = super().clean()
+        key_id = (cleaned.get("select_key_id") or "").strip()
+        if self.selects_by_key(cleaned) and key_id and key_id not in self.select_key_ids:
+            where = f" in {self.keys_region}" if self.keys_region else ""
+            owner = self.connection.name if self.connection else "this connection"
+            self.add_error(
+                "select_key_id", f"'{key_id}' is not a KMS key of connection {owner}{where}: choose one of its keys."
+            )
+        return cleaned
+
     field_order = [
         "connection",
         "bucket",
@@ -201,6 +297,9 @@ class ScheduleForm(JobForm):
 
     field_order = ["name", "schedule_kind", "rewrap_from", "rewrap_to", *JobForm.field_order]
 
+    def selects_by_key(self, cleaned: dict) -> bool:
+        return cleaned.get("schedule_kind") == Job.REENCRYPT and super().selects_by_key(cleaned)
+
     def spec_fields(self, target: sse.Sse | None) -> dict:
         self.kind = self.cleaned_data["schedule_kind"]
         if self.kind == Job.REWRAP:
@@ -239,12 +338,30 @@ class ScheduleForm(JobForm):
         return initial
 
 
+def initial_from_query(form_class: type[forms.Form], query) -> dict:
+    """A form's start from a query: each of its fields given there; prefixes as repeated `prefix` (links) or as
+    the textarea's text. A checkbox is read only from a form sent back whole (unchecked boxes are not sent)."""
+    initial = {}
+    for name, field in form_class.base_fields.items():
+        if isinstance(field, forms.BooleanField):
+            if is_reload(query):
+                initial[name] = bool(query.get(name))
+        elif query.get(name):
+            initial[name] = query[name]
+    prefixes = query.getlist("prefix")
+    if prefixes:
+        initial["prefixes"] = "\n".join(prefixes)
+    return initial
+
+
 def target_initial(spec: JobSpec | None = None, query=None, bucket: Bucket | None = None) -> dict:
     """The explicit-target fields' start: the spec's or the link's choice, else the bucket's default, else SSE-OSS."""
     if spec is not None and spec.target_mode == JobSpec.TARGET_EXPLICIT:
         return {"method": spec.target_method, "algorithm": spec.target_algorithm, "key_id": spec.target_key_id}
     if query is not None and query.get("target_method"):
         return {form_name: query.get(name, "") for name, form_name in TARGET_QUERY_FIELDS.items()}
+    if query is not None and query.get("target-method"):  # the form sent back whole
+        return {name: query.get(f"target-{name}", "") for name in TARGET_QUERY_FIELDS.values()}
     if bucket is not None and bucket.sse_method != sse.NONE:
         return {"method": bucket.sse_method, "algorithm": bucket.sse_algorithm, "key_id": bucket.sse_key_id}
     return {"method": sse.OSS, "algorithm": sse.AES256, "key_id": ""}

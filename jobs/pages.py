@@ -211,6 +211,14 @@ def _stop(page: JobPage, state: str, done: ObjectProgress | None = None) -> None
 
 def record(page: JobPage, state: str, done: ObjectProgress) -> None:
     """The checkpoint: the page's counts and its kept outcomes in one transaction, then maybe the job's end."""
+    with transaction.atomic():
+        _save(page, state, done)
+    done.forget()
+    finish_if_done(page.job_id)
+
+
+def _save(page: JobPage, state: str, done: ObjectProgress) -> None:
+    """Write what the page's objects came to (in the caller's transaction)."""
     results = done.results()
     outcomes: dict[str, list[int]] = {}
     states: dict[str, list[int]] = {}
@@ -232,20 +240,17 @@ def record(page: JobPage, state: str, done: ObjectProgress) -> None:
         for key, result in results.items()
         if result["outcome"] in ObjectOutcome.KEPT
     ]
-    with transaction.atomic():
-        JobPage.objects.filter(pk=page.pk).update(
-            state=state,
-            lease_until=None,
-            outcomes=outcomes,
-            states=states,
-            requests=sum(r["requests"] for r in results.values()),
-            kms_calls=sum(r["kms_calls"] for r in results.values()),
-            head_seconds=sum(r["head_seconds"] for r in results.values()),
-            data_bytes=page.data_bytes,
-        )
-        ObjectOutcome.objects.bulk_create(kept, ignore_conflicts=True, batch_size=500)
-    done.forget()
-    finish_if_done(page.job_id)
+    JobPage.objects.filter(pk=page.pk).update(
+        state=state,
+        lease_until=None,
+        outcomes=outcomes,
+        states=states,
+        requests=sum(r["requests"] for r in results.values()),
+        kms_calls=sum(r["kms_calls"] for r in results.values()),
+        head_seconds=sum(r["head_seconds"] for r in results.values()),
+        data_bytes=page.data_bytes,
+    )
+    ObjectOutcome.objects.bulk_create(kept, ignore_conflicts=True, batch_size=500)
 
 
 def _add(totals: dict[str, list[int]], name: str, size: int) -> None:
@@ -276,10 +281,14 @@ def finish_if_done(job_id: int) -> Job | None:
         if job.state in Job.FINISHED_STATES or job.state == Job.PAUSED:
             return None
         open_pages = job.pages.filter(state__in=(JobPage.PENDING, JobPage.RUNNING))
+        left: list[ObjectProgress] = []
         if job.state == Job.CANCELLING:
             if job.pages.filter(state=JobPage.RUNNING, lease_until__gte=timezone.now()).exists():
                 return None
-            open_pages.update(state=JobPage.CANCELLED, lease_until=None)
+            # Pages a pause handed back (or a dead worker left) may have objects done: they count.
+            for page in open_pages:
+                left.append(ObjectProgress(page))
+                _save(page, JobPage.CANCELLED, left[-1])
             final = Job.CANCELLED
         elif job.listing_done and not open_pages.exists():
             failed = job.outcomes.filter(outcome=ObjectOutcome.FAILED).exists()
@@ -290,6 +299,8 @@ def finish_if_done(job_id: int) -> Job | None:
         job.active_seconds = job.running_seconds()
         job.running_since = None
         job.save(update_fields=["state", "finished_at", "active_seconds", "running_since"])
+    for done in left:
+        done.forget()
     control.publish(job)
     from jobs import services
 

@@ -269,6 +269,10 @@ class Upload:
     encryption: Encryption
     requested: Sse | None
     bucket_default: Encryption
+    # What was at the key before: nothing (the upload created the object), or the object it replaced, whose
+    # encryption is `replaced_encryption` (None when OSS could not say).
+    replaced: bool = False
+    replaced_encryption: Encryption | None = None
 
     @property
     def folder(self) -> str:
@@ -292,6 +296,17 @@ class Upload:
             return f"{got}: from the bucket default, as the upload set no encryption of its own."
         return "Not encrypted: the upload set no encryption and the bucket has no default."
 
+    @property
+    def change(self) -> str:
+        """What the upload changed at its key, before → after."""
+        if not self.replaced:
+            before = "no object"
+        elif self.replaced_encryption is None:
+            before = "an object of unknown encryption (replaced)"
+        else:
+            before = f"{self.replaced_encryption.label} (the object it replaced)"
+        return f"Uploaded {self.key}: {before} → {self.encryption.label}."
+
 
 def upload_object(
     bucket,
@@ -314,12 +329,11 @@ def upload_object(
         check_content_type(content_type)
         if sse is not None:
             sse = check_encryption_allowed(bucket, sse)
-        if not overwrite:
-            _refuse_existing(oss, bucket.name, key)
+        replaced, before = existing_object(oss, bucket.name, key, overwrite=overwrite)
         default = Sse.of_rule(oss.get_encryption(bucket.name))
         written = _put(oss, bucket.name, key, content, _upload_headers(sse, content_type, metadata or {}, overwrite))
         got = Sse.of_headers(_lower(written.headers))
-        key_names = _key_names(bucket, got, default)
+        key_names = _key_names(bucket, *(setting for setting in (got, default, before) if setting))
         upload = Upload(
             key=key,
             size=_size_of(content),
@@ -328,7 +342,11 @@ def upload_object(
             encryption=_encryption(got, key_names),
             requested=sse,
             bucket_default=_encryption(default, key_names),
+            replaced=replaced,
+            replaced_encryption=_encryption(before, key_names) if before else None,
         )
+        if replaced:
+            pending.before = {"sse": before.as_dict() if before else None}
         pending.after = {
             "key": key,
             "size": upload.size,
@@ -341,13 +359,26 @@ def upload_object(
 
 
 def _refuse_existing(oss: OssClient, bucket_name: str, key: str) -> None:
+    existing_object(oss, bucket_name, key, overwrite=False)
+
+
+def existing_object(oss: OssClient, bucket_name: str, key: str, *, overwrite: bool) -> tuple[bool, Sse | None]:
+    """Whether an upload to `key` replaces an object, and that object's encryption (None when OSS cannot say).
+
+    An existing object is refused unless `overwrite`. When overwriting, a HEAD that OSS refuses (e.g. the object is
+    under a KMS key that is disabled now) does not stop the upload: only the encryption it replaces is unknown.
+    """
     try:
-        oss.head_object(bucket_name, key)
+        head = oss.head_object(bucket_name, key)
     except CloudError as error:
         if error.http_status == 404:
-            return
+            return False, None
+        if overwrite:
+            return True, None
         raise
-    raise Conflict(f"An object named {key} already exists: tick “overwrite” to replace it.")
+    if not overwrite:
+        raise Conflict(f"An object named {key} already exists: tick “overwrite” to replace it.")
+    return True, Sse.of_headers(head.headers)
 
 
 def _upload_headers(sse: Sse | None, content_type: str, metadata: dict[str, str], overwrite: bool) -> dict:

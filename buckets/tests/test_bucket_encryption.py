@@ -69,6 +69,7 @@ def test_saving_through_the_form_shows_before_and_after_and_what_it_does_not_do(
     html = page.content.decode()
     assert '<span class="badge warn" data-before>None</span>' in html
     assert f'<span class="badge ok" data-after>KMS SM4 alias/finance({finance_key})</span>' in html
+    assert "Default encryption of ledger:" in html and "(unchanged)" not in html
     assert NEW_OBJECTS_ONLY in html
     assert _rule(bucket) == EncryptionRule("KMS", finance_key, "SM4")
     bucket.refresh_from_db()
@@ -103,6 +104,16 @@ def test_method_none_through_the_form_deletes_the_default(client_as, operator, b
     assert _events("bucket.encryption.delete")[-1].before["label"] == "OSS-managed SM4"
 
 
+def test_saving_the_setting_oss_already_holds_says_it_is_unchanged(client_as, operator, bucket):
+    OssClient(bucket.connection).put_encryption("ledger", EncryptionRule("SM4"))
+
+    page = client_as(operator).post(_form_url(bucket), {"method": "oss", "algorithm": "SM4"})
+
+    html = page.content.decode()
+    assert '<span class="badge ok" data-before>OSS-managed SM4</span>' in html
+    assert '<span class="badge ok" data-after>OSS-managed SM4</span> (unchanged)' in html
+
+
 def test_the_form_starts_from_the_setting_oss_holds_now(client_as, operator, bucket):
     OssClient(bucket.connection).put_encryption("ledger", EncryptionRule("SM4"))
 
@@ -119,7 +130,10 @@ def test_the_form_starts_from_the_setting_oss_holds_now(client_as, operator, buc
             {"method": "kms", "algorithm": "AES128"},
             "Select a valid choice. AES128 is not one of the available choices.",
         ),
-        ({"method": "kms", "algorithm": "AES256", "key_id": "no-such-key"}, "Select a valid choice. no-such-key"),
+        (
+            {"method": "kms", "algorithm": "AES256", "key_id": "no-such-key"},
+            "The key no-such-key is not one of the keys offered now",
+        ),
     ],
     ids=["unknown-algorithm", "unlisted-key"],
 )
@@ -156,7 +170,7 @@ def test_a_refused_post_leads_with_an_error_summary_that_names_the_field(client_
     html = page.content.decode()
     summary = html[html.index('class="error-summary"') : html.index("</div>", html.index('class="error-summary"'))]
     assert 'role="alert"' in html and 'tabindex="-1"' in html
-    assert '<a href="#id_key_id">CMK</a>: Select a valid choice. no-such' in summary
+    assert '<a href="#id_key_id">CMK</a>: The key no-such is not one of the keys offered now' in summary
 
 
 def test_the_form_offers_no_kms_where_the_console_does_not_and_refuses_a_forged_kms_post(
@@ -309,7 +323,8 @@ def test_a_disabled_key_is_not_offered_by_the_form(client_as, operator, bucket, 
 
     assert finance_key not in client.get(_form_url(bucket)).content.decode()
     refused = client.post(_form_url(bucket), {"method": "kms", "algorithm": "SM4", "key_id": finance_key})
-    assert f"Select a valid choice. {finance_key} is not one of the available choices." in refused.content.decode()
+    assert f"The key {finance_key} is not one of the keys offered now" in refused.content.decode()
+    assert "it may have been disabled or deleted since the page was shown" in refused.content.decode()
 
 
 def test_a_key_of_another_region_is_refused(api_as, client_as, operator, bucket):

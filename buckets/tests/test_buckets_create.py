@@ -82,7 +82,9 @@ def test_admin_creates_an_encrypted_bucket_through_the_page(client_as, admin, cl
 
     bucket = Bucket.objects.get(name="payroll")
     assert response.redirect_chain == [(f"/buckets/{bucket.pk}/", 302)]
-    assert "Bucket payroll created; default encryption: OSS-managed SM4." in response.content.decode()
+    assert "Bucket payroll created on local. Default encryption of payroll: None → OSS-managed SM4." in (
+        response.content.decode()
+    )
     assert OssClient(cloud_connection).get_encryption("payroll") == EncryptionRule("SM4")
     assert (bucket.storage_class, bucket.sse_label) == ("IA", "OSS-managed SM4")
     assert _outcomes("payroll") == [("bucket.create", "success"), ("bucket.encryption.put", "success")]

@@ -109,7 +109,7 @@ def test_upload_page_offers_the_bucket_default_and_reports_that_the_object_setti
     )
 
     html = result.content.decode()
-    assert result.status_code == 200 and "in/report.txt" in html
+    assert result.status_code == 200 and "Uploaded in/report.txt: no object → OSS-managed SM4." in html
     assert "the object setting won over the bucket default (KMS AES256 alias/acs/oss)" in html
     assert content_of(bucket, "in/report.txt") == b"report body"
     assert AuditEvent.objects.get(action="object.upload").channel == "ui"
@@ -142,8 +142,9 @@ def test_upload_page_refuses_an_existing_key_unless_overwrite(cloud_connection, 
     assert refused.status_code == 200 and "already exists" in refused.content.decode()
     assert content_of(bucket, "report.txt") == b"first"
 
-    client.post(url("object_upload", bucket), upload_form(overwrite="on"))
+    replaced = client.post(url("object_upload", bucket), upload_form(overwrite="on", method="oss", algorithm="SM4"))
     assert content_of(bucket, "report.txt") == b"report body"
+    assert "Uploaded report.txt: None (the object it replaced) → OSS-managed SM4." in replaced.content.decode()
 
 
 def test_upload_page_checks_metadata_lines(cloud_connection, client_as, operator):
@@ -168,7 +169,7 @@ def test_change_encryption_page_changes_and_returns_to_the_detail(cloud_connecti
 
     assert done.status_code == 302 and done["Location"] == url("object_detail", bucket, key="a.txt")
     detail = client.get(done["Location"])
-    assert "encryption changed from None to OSS-managed SM4" in detail.content.decode()
+    assert "Encryption of a.txt: None → OSS-managed SM4." in detail.content.decode()
     assert content_of(bucket, "a.txt") == b"content"
 
 

@@ -232,6 +232,25 @@ def test_upload_onto_an_existing_key_is_refused_unless_overwrite(cloud_connectio
     assert content_of(bucket, "taken.txt") == b"second"
 
 
+def test_an_upload_says_what_was_at_its_key_before_and_after(cloud_connection, operator):
+    bucket = new_bucket(cloud_connection, "upload-before-after")
+    key_id = named_key(cloud_connection)
+
+    first = services.upload_object(
+        bucket, key="a.txt", content=upload_file(), sse=Sse("kms", "AES256", key_id), actor=operator
+    )
+    second = services.upload_object(
+        bucket, key="a.txt", content=upload_file(), sse=Sse("oss", "SM4"), overwrite=True, actor=operator
+    )
+
+    assert first.change == f"Uploaded a.txt: no object → KMS AES256 alias/reports({key_id})."
+    assert second.change == (
+        f"Uploaded a.txt: KMS AES256 alias/reports({key_id}) (the object it replaced) → OSS-managed SM4."
+    )
+    replacing = AuditEvent.objects.filter(action="object.upload").latest("id")
+    assert replacing.before == {"sse": {"method": "kms", "algorithm": "AES256", "key_id": key_id}}
+
+
 def test_upload_refuses_a_kms_key_that_is_not_enabled(cloud_connection, operator):
     bucket = new_bucket(cloud_connection, "upload-disabled-key")
     key_id = named_key(cloud_connection)

@@ -113,8 +113,13 @@ def _created(request, created: services.CreatedBucket):
             "encryption_url": reverse("buckets:bucket_encryption", args=[created.bucket.pk]),
         }
         return render(request, "buckets/bucket_create_report.html", context)
-    encryption = created.encryption.after_label if created.encryption else "None"
-    messages.success(request, f"Bucket {created.bucket.name} created; default encryption: {encryption}.")
+    name = created.bucket.name
+    if created.encryption:
+        encryption = f"{created.encryption.before_label} → {created.encryption.after_label}"
+    else:
+        encryption = "None (none was asked for)"
+    connection = created.bucket.connection.name
+    messages.success(request, f"Bucket {name} created on {connection}. Default encryption of {name}: {encryption}.")
     return redirect("buckets:bucket_detail", pk=created.bucket.pk)
 
 

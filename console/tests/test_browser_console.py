@@ -78,7 +78,7 @@ def test_an_admin_brings_their_own_key_and_finds_it_in_the_audit_log(page, conso
     page.get_by_role("button", name="Generate, wrap and import").click()
 
     expect(page.get_by_role("heading", name="Key material imported")).to_be_visible()
-    expect(page.get_by_text("Enabled")).to_be_visible()
+    expect(page.get_by_text("Enabled", exact=True)).to_be_visible()
     key = KmsClient(cloud_connection).describe_key("alias/browser-byok")
     assert (key.origin, key.state) == ("EXTERNAL", "Enabled")
 

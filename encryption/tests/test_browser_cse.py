@@ -57,7 +57,7 @@ def test_an_operator_uploads_client_side_encrypted_downloads_decrypted_and_rotat
 
     page.goto(f"{console_server}/keys/cse/")
     page.get_by_role("link", name="Rotate objects to another key").click()
-    page.get_by_label("Bucket").fill("board")
+    page.get_by_label("Bucket").select_option("board")
     page.get_by_label("Prefixes").fill("minutes/")
     page.get_by_label("From master key").select_option(label="board 2025")
     page.get_by_label("To master key").select_option(label="board 2026")

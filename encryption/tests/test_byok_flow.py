@@ -137,7 +137,8 @@ def test_the_test_only_path_generates_the_material_for_an_existing_external_key(
     assert unconfirmed.status_code == 200 and state_of(cloud_connection, key.key_id) == "PendingImport"
     generated = client.post("/keys/byok/generate/", {"confirm": "on"}, follow=True)
     assert generated.redirect_chain == [("/keys/byok/done/", 302)]
-    assert f"Key material imported into {key.key_id}." in [str(m) for m in get_messages(generated.wsgi_request)]
+    told = f"Key material imported into {key.key_id}: PendingImport → Enabled."
+    assert told in [str(m) for m in get_messages(generated.wsgi_request)]
     assert "Enabled" in generated.content.decode() and state_of(cloud_connection, key.key_id) == "Enabled"
     assert AuditEvent.objects.get(action="key.import_material").after["material"].startswith("generated")
 

@@ -84,6 +84,10 @@ def describe_spec(spec: JobSpec) -> str:
     where = where_label(spec)
     if spec.kind == JobSpec.SCAN:
         return f"Scan the objects {where} against {target_label(spec)}"
+    if spec.kind == JobSpec.REWRAP:
+        source = spec.rewrap_from.name if spec.rewrap_from else "a deleted master key"
+        target = spec.rewrap_to.name if spec.rewrap_to else "a deleted master key"
+        return f"Move the client-side encrypted objects {where} from master key {source} to {target}"
     sizes = sizes_label(spec)
     return f"Re-encrypt {selection_label(spec)}{' ' + sizes if sizes else ''} {where} to {target_label(spec)}"
 

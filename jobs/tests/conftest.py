@@ -67,6 +67,24 @@ def wait_for(job: Job, states=Job.FINISHED_STATES, timeout: float = 60.0) -> Job
     raise AssertionError(f"job {job.pk} is still {job.state} after {timeout} s")
 
 
+def wait_until(condition, what: str, timeout: float = 60.0):
+    """Wait for `condition()` to hold (a state to be reached, not a duration to be met); its value."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        value = condition()
+        if value:
+            return value
+        time.sleep(0.1)
+    raise AssertionError(f"still not {what} after {timeout} s")
+
+
+def settled(job: Job) -> bool:
+    """No page of the job is being worked on (after a pause: every object started is done and noted)."""
+    from jobs.models import JobPage
+
+    return not job.pages.filter(state=JobPage.RUNNING).exists()
+
+
 def subprocess_env(settings, **extra) -> dict[str, str]:
     """The environment a worker or beat process needs to share this test's database, Redis and settings."""
     import os

@@ -11,8 +11,8 @@ from buckets.oss import OssClient
 from console.testing.cloud import new_bucket
 from encryption.kms import KmsClient
 from jobs import engine, pages, services
-from jobs.models import Job, ObjectOutcome
-from jobs.tests.conftest import fill, named_key, start_worker_process, wait_for
+from jobs.models import Job, JobPage, ObjectOutcome
+from jobs.tests.conftest import fill, named_key, settled, start_worker_process, wait_for, wait_until
 
 pytestmark = pytest.mark.slow
 
@@ -139,19 +139,18 @@ def test_an_object_above_the_copy_threshold_goes_through_multipart_copy_keeping_
     assert content_of(cloud_connection, "large", "big.bin") == content
 
 
-def test_pause_stops_the_work_within_seconds_resume_finishes_it_and_cancel_leaves_the_rest(
-    cloud_connection, worker, operator
-):
+def test_pause_stops_the_work_resume_finishes_it_and_cancel_leaves_the_rest(cloud_connection, worker, operator):
     named_key(cloud_connection)
     fill(new_bucket(cloud_connection, "steered"), 40)
     slow = services.Spec(**{**TO_KMS.fields(), "requests_per_second": 40, "concurrency": 2})
     job = services.create_job(actor=operator, connection=cloud_connection, bucket="steered", spec=slow)
-    time.sleep(1.0)
+    wait_until(lambda: services.progress(job).objects_done, "started")
 
     services.pause_job(job, operator)
-    time.sleep(1.0)
+    wait_until(lambda: settled(job), "settled after the pause")  # the objects in flight are finished
     paused_at = services.progress(job).objects_done
-    time.sleep(1.5)
+    for number in job.pages.filter(state=JobPage.PENDING).values_list("number", flat=True):
+        pages.run_page(job.pk, number)  # a worker handed a page of the paused job gives it back untouched
     assert services.progress(job).objects_done == paused_at < 40
     assert Job.objects.get(pk=job.pk).state == Job.PAUSED
 
@@ -165,7 +164,7 @@ def test_pause_stops_the_work_within_seconds_resume_finishes_it_and_cancel_leave
         bucket="steered",
         spec=services.Spec(**{**slow.fields(), "target_algorithm": "SM4"}),
     )
-    time.sleep(1.0)
+    wait_until(lambda: services.progress(second).objects_done, "started")
     services.cancel_job(second, operator)
     second = wait_for(second, timeout=15)
     assert second.state == Job.CANCELLED
@@ -176,6 +175,33 @@ def test_pause_stops_the_work_within_seconds_resume_finishes_it_and_cancel_leave
         for key in [f"data/object-{index:04d}.csv" for index in range(40)]
     )
     assert sm4 == done
+
+
+def test_a_job_cancelled_while_paused_counts_the_objects_done_before_the_pause(cloud_connection, worker, operator):
+    fill(new_bucket(cloud_connection, "halted"), 20)
+    slow = services.Spec(
+        target_mode=Job.TARGET_EXPLICIT,
+        target_method="oss",
+        target_algorithm="SM4",
+        requests_per_second=4,
+        concurrency=1,
+    )
+    job = services.create_job(actor=operator, connection=cloud_connection, bucket="halted", spec=slow)
+    wait_until(lambda: services.progress(job).counts()["reencrypted"] >= 2, "two objects re-encrypted")
+    services.pause_job(job, operator)
+    wait_until(lambda: settled(job), "settled after the pause")
+    done = services.progress(job).counts()["reencrypted"]
+
+    services.cancel_job(Job.objects.get(pk=job.pk), operator)
+
+    job = wait_for(job)
+    assert job.state == Job.CANCELLED and services.progress(job).counts()["reencrypted"] == done
+    oss = OssClient(cloud_connection)
+    sm4 = [
+        oss.head_object("halted", f"data/object-{index:04d}.csv").header("x-oss-server-side-encryption")
+        for index in range(20)
+    ]
+    assert sm4.count("SM4") == 4 + done  # 4 of the 20 were SM4 already
 
 
 def test_objects_under_a_disabled_key_fail_as_forbidden_by_kms_and_the_job_completes_with_errors(

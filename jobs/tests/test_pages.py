@@ -7,12 +7,14 @@ the same functions a worker calls (jobs.pages.run_page, services.count_objects).
 import csv
 import io
 import json
+import re
 import time
 
 import pytest
 from django.urls import reverse
+from django.utils import timezone
 
-from buckets.models import Bucket
+from buckets.models import Bucket, Connection
 from buckets.oss import EncryptionRule
 from console.testing.cloud import new_bucket
 from encryption.kms import KmsClient
@@ -172,11 +174,106 @@ def test_unknown_jobs_and_schedules_are_404(client_as, operator):
 def test_the_form_is_prefilled_from_a_bucket_link(client_as, operator, mixed):
     page = html(client_as(operator).get(f"/jobs/new/?connection={mixed.connection_id}&bucket=mixed&prefix=data/"))
 
-    assert 'name="bucket" value="mixed"' in page
+    assert '<option value="mixed" selected data-region="cn-hangzhou">mixed (cn-hangzhou, default: None)' in page
     assert f'<option value="{mixed.connection_id}" selected>' in page
     assert "data/</textarea>" in page
     assert 'name="run" value="dry-run"' in page and 'name="run" value="start"' in page
-    assert 'name="target-method"' in page and 'id="known-buckets"' in page
+    assert 'name="target-method"' in page and 'name="use_connection"' in page
+
+
+@pytest.fixture
+def archive(cloud_connection):
+    """A second connection the test's localcloud refuses (unknown access key), so its snapshot keeps the one bucket
+    the console last saw there: `archive-only`."""
+    other = Connection(name="archive", oss_endpoint=cloud_connection.oss_endpoint, region="cn-hangzhou")
+    other.set_credentials("LTAI-not-a-key", "not-a-secret")
+    other.save()
+    Bucket.objects.create(connection=other, name="archive-only", region="cn-hangzhou", refreshed_at=timezone.now())
+    return other
+
+
+def options(page: str, name: str) -> list[str]:
+    """The values a select of the page offers."""
+    select = re.search(rf'<select name="{name}"[^>]*>(.*?)</select>', page, re.S).group(1)
+    return re.findall(r'<option value="([^"]*)"', select)
+
+
+def test_the_forms_offer_the_buckets_and_keys_of_the_connection_shown(client_as, operator, mixed, archive):
+    key_id = named_key(mixed.connection)
+    retired = named_key(mixed.connection, "alias/retired")
+    KmsClient(mixed.connection).disable_key(retired)
+    elsewhere = KmsClient(mixed.connection, "cn-shanghai").create_key(description="another region")[0].key_id
+    default_key = KmsClient(mixed.connection).default_oss_key().key_id  # fill() put objects under it
+    client = client_as(operator)
+
+    page = html(client.get(f"/jobs/new/?connection={mixed.connection_id}&bucket=mixed"))
+    assert options(page, "bucket") == ["", "mixed"]
+    assert options(page, "select_key_id") == ["", default_key, key_id, retired]
+    assert f">alias/acs/oss({default_key})</option>" in page and f">alias/retired({retired}), disabled</option>" in page
+    assert elsewhere not in page
+
+    for url in ("/jobs/scan/", "/jobs/schedules/new/", "/jobs/rewrap/"):
+        assert options(html(client.get(f"{url}?connection={archive.pk}")), "bucket") == ["", "archive-only"], url
+    page = html(client.get(f"/jobs/new/?connection={archive.pk}&bucket=mixed&select=key&select_key_id={key_id}"))
+    assert options(page, "bucket") == ["", "archive-only"] and options(page, "select_key_id") == [""]
+    assert "The buckets of archive could not be listed again" in page
+    assert "Connection archive has no bucket <code>mixed</code>" in page
+    assert f"<code>{key_id}</code> is not a KMS key of archive in cn-hangzhou" in page
+
+
+def test_a_bucket_or_key_not_of_the_posted_connection_is_refused(client_as, operator, admin, mixed, archive):
+    from encryption import masterkeys
+
+    other_region = KmsClient(mixed.connection, "cn-shanghai").create_key(description="another region")[0].key_id
+    old = masterkeys.generate_rsa(actor=admin, name="refusal old", matdesc={"k": "r-old"})
+    new = masterkeys.generate_rsa(actor=admin, name="refusal new", matdesc={"k": "r-new"})
+    client = client_as(operator)
+    not_local = "Connection local has no bucket &#x27;archive-only&#x27;"
+    not_archive = "Connection archive has no bucket &#x27;mixed&#x27;"
+    rewrap = {"prefixes": "", "rewrap_from": old.pk, "rewrap_to": new.pk, **job_form(mixed)}
+
+    for url, form in (
+        ("/jobs/new/", job_form(mixed)),
+        ("/jobs/scan/", job_form(mixed)),
+        ("/jobs/schedules/new/", schedule_form(mixed)),
+        ("/jobs/rewrap/", rewrap),
+    ):
+        assert not_local in html(client.post(url, {**form, "bucket": "archive-only"})), url
+        assert not_archive in html(client.post(url, {**form, "connection": archive.pk})), url
+    for url, form in (("/jobs/new/", job_form(mixed)), ("/jobs/schedules/new/", schedule_form(mixed))):
+        page = html(client.post(url, {**form, "select": "key", "select_key_id": other_region}))
+        assert f"&#x27;{other_region}&#x27; is not a KMS key of connection local in cn-hangzhou" in page, url
+        assert "data-error-summary" in page
+
+    assert not Job.objects.exists() and not Schedule.objects.exists()
+
+
+def test_use_this_connection_shows_the_form_for_it_with_what_was_entered(client_as, operator, mixed, archive):
+    schedule = schedules.save_schedule(
+        actor=operator,
+        connection=mixed.connection,
+        bucket="mixed",
+        name="nightly",
+        spec=services.Spec(kind=Job.SCAN),
+        crontab="0 2 * * *",
+    )
+    client = client_as(operator)
+    sent_back = schedule_form(mixed, connection=archive.pk, name="Kept name", crontab="5 4 * * *", prefixes="a/\nb/")
+    sent_back |= {"csrfmiddlewaretoken": "x", "use_connection": "connection", "target-algorithm": "AES256"}
+    del sent_back["enabled"]  # unchecked: not sent
+
+    for url in ("/jobs/schedules/new/", f"/jobs/schedules/{schedule.pk}/"):
+        response = client.get(url, sent_back)
+        assert response.status_code == 302 and "csrfmiddlewaretoken" not in response.url
+        page = html(client.get(response.url))
+        assert options(page, "bucket") == ["", "archive-only"], url
+        assert f'<option value="{archive.pk}" selected>archive</option>' in page
+        assert 'value="Kept name"' in page and 'value="5 4 * * *"' in page and "a/\nb/</textarea>" in page
+        assert 'id="id_enabled">' in page  # not checked
+        assert 'value="unencrypted" id="id_select_1" required checked' in page
+        assert 'value="AES256" id="id_target-algorithm_0" checked' in page
+    schedule.refresh_from_db()
+    assert (schedule.connection, schedule.name) == (mixed.connection, "nightly")
 
 
 def test_an_operator_starts_a_job_and_lands_on_its_page(client_as, operator, mixed):
@@ -216,7 +313,10 @@ def test_the_bucket_default_as_target_ignores_the_encryption_fields(client_as, o
 
 BAD_INPUT = [
     ({"min_size": "500", "max_size": "100"}, "The minimum size is above the maximum size"),
-    ({"target-method": "kms", "target-key_id": "no-such-key"}, "Select a valid choice"),
+    (
+        {"target-method": "kms", "target-key_id": "no-such-key"},
+        "The key no-such-key is not one of the keys offered now",
+    ),
     ({"target_mode": "bucket-default"}, "has no default encryption"),
     ({"bucket": "missing"}, "has no bucket &#x27;missing&#x27;"),
     ({"select": "key"}, "Name the KMS key whose objects to select."),
@@ -280,10 +380,39 @@ def test_the_detail_page_and_the_progress_json_tell_the_same(client_as, viewer, 
     assert (data["objects_done"], data["objects_total"], data["total_known"]) == (OBJECTS, OBJECTS, True)
     assert data["percent"] == 100.0 and data["errors"] == 0 and data["bytes_done"] == data["bytes_total"] > 0
     assert data["counts"]["reencrypted"] == 8 and data["counts"]["compliant"] == 2
+    assert [(row["label"], row["count"]) for row in data["outcomes"]] == [
+        ("Re-encrypted", 8),
+        ("Already compliant", 2),
+        ("Outside the filter", 0),
+        ("Skipped", 0),
+        ("Failed", 0),
+    ]
     assert {"rate", "eta", "eta_seconds", "elapsed", "bytes_done_label"} <= data.keys()
     finished = html(client.get(f"/jobs/{job.pk}/"))
     assert '<span data-progress="objects_done">10</span> of <span data-progress="objects_total">10</span>' in finished
     assert "http-equiv" not in finished and "100.0% done" in finished
+    assert '<dt>Re-encrypted</dt>\n    <dd><span data-progress-count="reencrypted">8</span>' in finished
+    assert '<dt>Already compliant</dt>\n    <dd><span data-progress-count="compliant">2</span>' in finished
+
+
+def test_a_dry_run_counts_what_a_real_run_would_do_and_skips_by_reason(client_as, viewer, operator, mixed, queued):
+    from buckets.oss import OssClient
+
+    OssClient(mixed.connection).put_object("mixed", "data/cold.csv", b"cold", {"x-oss-storage-class": "Archive"})
+    job = start(mixed, operator, dry_run=True, select="unencrypted")
+    queued()
+
+    data = json.loads(client_as(viewer).get(f"/jobs/{job.pk}/progress/").content)
+    assert [(row["label"], row["count"]) for row in data["outcomes"]] == [
+        ("Would be re-encrypted", 2),
+        ("Already compliant", 0),
+        ("Outside the filter", 8),
+        ("Skipped", 1),
+        ("Failed", 0),
+    ]
+    assert data["skipped_reasons"] == [{"reason": "Archive object not restored", "count": 1}]
+    page = html(client_as(viewer).get(f"/jobs/{job.pk}/"))
+    assert "What a real run would do" in page and "<li>1 × Archive object not restored</li>" in page
 
 
 def test_pause_resume_and_cancel_follow_the_state(client_as, operator, mixed):
@@ -291,14 +420,19 @@ def test_pause_resume_and_cancel_follow_the_state(client_as, operator, mixed):
     client = client_as(operator)
 
     response = client.post(f"/jobs/{job.pk}/pause/", follow=True)
-    assert "paused" in " ".join(messages_of(response))
+    assert messages_of(response) == [
+        f"Job #{job.pk} paused: Running → Paused. Workers stop after the object they are on."
+    ]
     page = html(response)
     assert ">Resume<" in page and ">Pause<" not in page and Job.objects.get().state == Job.PAUSED
 
-    client.post(f"/jobs/{job.pk}/resume/")
+    response = client.post(f"/jobs/{job.pk}/resume/", follow=True)
+    assert messages_of(response) == [f"Job #{job.pk} resumed: Paused → Running."]
     assert Job.objects.get().state == Job.RUNNING
-    client.post(f"/jobs/{job.pk}/cancel/")
-    assert Job.objects.get().state in (Job.CANCELLING, Job.CANCELLED)
+    response = client.post(f"/jobs/{job.pk}/cancel/", follow=True)
+    state = Job.objects.get().get_state_display()
+    assert messages_of(response) == [f"Job #{job.pk} cancelled: Running → {state}. Objects already done stay done."]
+    assert state in ("Cancelling", "Cancelled")
 
     refused = client.post(f"/jobs/{job.pk}/resume/", follow=True)
     assert refused.status_code == 200
@@ -434,9 +568,13 @@ def test_saving_a_default_offers_to_re_encrypt_existing_objects(client_as, opera
 def test_schedules_are_created_listed_edited_and_deleted(client_as, viewer, operator, mixed):
     client = client_as(operator)
 
-    response = client.post("/jobs/schedules/new/", schedule_form(mixed))
+    response = client.post("/jobs/schedules/new/", schedule_form(mixed), follow=True)
 
-    assert response.status_code == 302 and response.url == "/jobs/schedules/"
+    assert response.redirect_chain == [("/jobs/schedules/", 302)]
+    assert messages_of(response) == [
+        "Schedule Nightly logs created: Re-encrypt unencrypted objects under logs/ to OSS-managed SM4, "
+        "crontab 0 2 * * *, enabled."
+    ]
     schedule = Schedule.objects.get()
     assert (schedule.crontab, schedule.select, schedule.prefixes, schedule.enabled) == (
         "0 2 * * *",
@@ -459,8 +597,11 @@ def test_schedules_are_created_listed_edited_and_deleted(client_as, viewer, oper
     assert "Give either a crontab or an interval in minutes, not both and not neither." in both
     assert Schedule.objects.get().crontab == "0 2 * * *"
 
-    response = client.post(edit, schedule_form(mixed, crontab="", interval_minutes="60", enabled=""))
-    assert response.status_code == 302
+    response = client.post(edit, schedule_form(mixed, crontab="", interval_minutes="60", enabled=""), follow=True)
+    assert response.redirect_chain == [("/jobs/schedules/", 302)]
+    assert messages_of(response) == [
+        "Schedule Nightly logs saved: timing: crontab 0 2 * * * → every 60 minutes; state: enabled → disabled."
+    ]
     schedule.refresh_from_db()
     assert (schedule.crontab, schedule.interval_minutes, schedule.enabled) == ("", 60, False)
     assert "every 60 minutes" in html(client.get("/jobs/schedules/"))

@@ -3,19 +3,24 @@ fields (encryption.forms.SseForm, so they read like the bucket encryption page),
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from urllib.parse import urlencode
+
 from django.core.paginator import Paginator
-from django.http import Http404
+from django.db.models import Count
+from django.http import Http404, HttpResponseRedirect
 from django.template.defaultfilters import filesizeformat
 from django.utils.text import capfirst
 
 from buckets.models import Bucket, Connection
-from buckets.services.buckets import offered_methods
-from console.exceptions import NotFound
+from buckets.services.buckets import offered_methods, refresh_stale
+from console.exceptions import CloudError, NotFound
 from encryption import sse
-from encryption.catalog import key_choices
+from encryption.catalog import ENCRYPTION_KEY_SPECS, KeyChoices, key_choices
 from encryption.forms import SseForm
+from encryption.kms import KeyInfo, KmsClient
 from jobs import services
-from jobs.forms import SpecForm, target_initial
+from jobs.forms import SpecForm, is_reload, target_initial
 from jobs.models import Job, JobSpec, ObjectOutcome
 
 VIEW_JOB = "jobs.view_job"
@@ -43,10 +48,61 @@ def pick_connection(data) -> Connection | None:
     return connections.filter(pk=digits(data.get("connection"))).first() or connections.first()
 
 
-def known_bucket(connection: Connection | None, name: str) -> Bucket | None:
-    if connection is None or not name:
+def without_csrf_token(request) -> HttpResponseRedirect | None:
+    """A form sent back by the "Use this connection" GET button carries its CSRF token: the same URL without it."""
+    if request.method != "GET" or "csrfmiddlewaretoken" not in request.GET:
         return None
-    return Bucket.objects.filter(connection=connection, name=name.strip()).first()
+    query = [(name, value) for name, value in request.GET.lists() if name != "csrfmiddlewaretoken"]
+    return HttpResponseRedirect(f"{request.path}?{urlencode(query, doseq=True)}")
+
+
+@dataclass
+class ConnectionBuckets:
+    """A connection's buckets as a form offers them: the snapshot, refreshed first when stale."""
+
+    connection: Connection
+    buckets: list[Bucket]
+    error: str = ""
+
+    def named(self, name: str) -> Bucket | None:
+        return next((bucket for bucket in self.buckets if bucket.name == (name or "").strip()), None)
+
+
+def connection_buckets(connection: Connection) -> ConnectionBuckets:
+    (outcome,) = refresh_stale([connection])
+    buckets = list(Bucket.objects.filter(connection=connection).order_by("name"))
+    return ConnectionBuckets(connection, buckets, outcome.error)
+
+
+KEY_STATES = {"PendingDeletion": "pending deletion", "PendingImport": "pending import"}
+
+
+def selection_key_label(key: KeyInfo) -> str:
+    """`alias/<name>(<CMK ID>)` as the key chooser names keys, with the state of a key that is not Enabled."""
+    if key.state == "Enabled":
+        return key.display_name
+    return f"{key.display_name}, {KEY_STATES.get(key.state, key.state.lower())}"
+
+
+def selection_keys(connection: Connection, region: str) -> KeyChoices:
+    """The keys objects may be encrypted under, to select them by: alias/acs/oss first, then every symmetric key of
+    the region whatever its state (objects stay under a key that was disabled), marked with its state."""
+    if not region:
+        return KeyChoices([], "The bucket's region is not known, so its KMS keys cannot be listed.")
+    try:
+        keys = KmsClient(connection, region).list_keys()
+    except CloudError as error:
+        return KeyChoices([], f"The KMS keys of {region} could not be listed: {error.message}")
+    default = [key for key in keys if key.is_default_oss_key]
+    named = sorted(
+        (
+            key
+            for key in keys
+            if not key.is_default_oss_key and key.spec in ENCRYPTION_KEY_SPECS and key.usage in ("", "ENCRYPT/DECRYPT")
+        ),
+        key=lambda key: key.display_name,
+    )
+    return KeyChoices([(key.key_id, selection_key_label(key)) for key in default + named])
 
 
 def target_form(data, connection: Connection, bucket: Bucket | None, initial: dict) -> tuple[SseForm, list[str]]:
@@ -63,28 +119,39 @@ def posted_target(data) -> dict:
 
 
 class SpecForms:
-    """A spec form and its target fields, bound to a POST or prefilled from a link or an existing spec."""
+    """A spec form and its target fields, bound to a POST or prefilled from a link, an existing spec or the form
+    sent back for another connection. The bucket and key choices are the connection's: the posted one on a POST."""
 
     def __init__(self, form_class: type[SpecForm], request, connection: Connection, spec: JobSpec | None = None):
+        self.connection = connection
+        self.known = connection_buckets(connection)
+        self.missing_bucket = self.missing_key = ""
         if request.method == "POST":
             data = request.POST
-            self.form = form_class(data)
-            self.bucket = known_bucket(connection, data.get("bucket", ""))
+            self.bucket = self.known.named(data.get("bucket", ""))
+            self.form = form_class(data, **self._choices(form_class))
             explicit = self.form.wants_explicit_target()
             # With the bucket default as target the encryption fields are unused: they keep what was chosen, unchecked.
             self.target, self.not_offered = target_form(
                 data if explicit else None, connection, self.bucket, initial=posted_target(data)
             )
         else:
+            if is_reload(request.GET):
+                spec = None  # the form sent back: what was entered, not what the schedule has
             if spec is not None:
                 initial = self._initial_from_spec(form_class, spec)
             else:
                 initial = form_class.initial_from_query(request.GET)
-                initial.setdefault("connection", connection.pk)
-            self.bucket = known_bucket(connection, initial.get("bucket", ""))
+            initial["connection"] = connection.pk
+            self.bucket = self.known.named(initial.get("bucket", ""))
+            if initial.get("bucket") and self.bucket is None:
+                self.missing_bucket = initial["bucket"]
             if spec is None and "target_mode" not in initial and self._needs_explicit_target(form_class):
                 initial["target_mode"] = JobSpec.TARGET_EXPLICIT
-            self.form = form_class(initial=initial)
+            self.form = form_class(initial=initial, **self._choices(form_class))
+            key_id = initial.get("select_key_id", "")
+            if key_id and hasattr(self.form, "select_key_ids") and key_id not in self.form.select_key_ids:
+                self.missing_key = key_id
             self.target, self.not_offered = target_form(
                 None, connection, self.bucket, target_initial(spec=spec, query=request.GET, bucket=self.bucket)
             )
@@ -94,6 +161,17 @@ class SpecForms:
             ].help_text = (
                 f"The default of {self.bucket.name}, as the console last saw it: {self.bucket.sse_label or 'None'}."
             )
+
+    @property
+    def region(self) -> str:
+        """The region whose keys the form offers: the bucket's, else the connection's."""
+        return self.bucket.region if self.bucket else self.connection.region
+
+    def _choices(self, form_class) -> dict:
+        choices = {"connection": self.connection, "buckets": self.known.buckets}
+        if "select_key_id" in form_class.base_fields:
+            choices |= {"select_keys": selection_keys(self.connection, self.region), "keys_region": self.region}
+        return choices
 
     def _needs_explicit_target(self, form_class) -> bool:
         """A re-encryption of a bucket known to have no default cannot target 'the bucket default'."""
@@ -116,10 +194,6 @@ class SpecForms:
         self.form.add_error(None, message)
 
 
-def known_buckets():
-    return Bucket.objects.select_related("connection").order_by("name", "connection__name")
-
-
 def outcome_page(request, job: Job, kinds: tuple[str, ...], parameter: str = "page"):
     """One page of the kept outcomes of `kinds` (failures, skips, non-matching objects), oldest first."""
     outcomes = job.outcomes.filter(outcome__in=kinds).order_by("id")
@@ -131,8 +205,53 @@ def outcome_choices() -> list[tuple[str, str]]:
     return [(kind, capfirst(labels[kind])) for kind in ObjectOutcome.KEPT]
 
 
+# What happened to a job's objects, per kind of job: (outcome, label). Keys are those of Progress.counts().
+REENCRYPT_OUTCOMES = [
+    ("reencrypted", "Re-encrypted"),
+    ("compliant", "Already compliant"),
+    ("filtered", "Outside the filter"),
+    ("skipped", "Skipped"),
+    ("failed", "Failed"),
+]
+DRY_RUN_OUTCOMES = [("planned", "Would be re-encrypted"), *REENCRYPT_OUTCOMES[1:]]
+REWRAP_OUTCOMES = [
+    ("reencrypted", "Moved to the new master key"),
+    ("compliant", "Already under the new master key"),
+    ("filtered", "Not under the old master key"),
+    ("skipped", "Skipped"),
+    ("failed", "Failed"),
+]
+REWRAP_DRY_RUN_OUTCOMES = [("planned", "Would move to the new master key"), *REWRAP_OUTCOMES[1:]]
+SCAN_OUTCOMES = [
+    ("compliant", "Compliant"),
+    ("not_matching", "Not matching the target"),
+    ("skipped", "Cannot be re-encrypted"),
+    ("failed", "Could not be read"),
+]
+
+
+def outcome_kinds(job: Job) -> list[tuple[str, str]]:
+    if job.kind == Job.SCAN:
+        return SCAN_OUTCOMES
+    if job.kind == Job.REWRAP:
+        return REWRAP_DRY_RUN_OUTCOMES if job.dry_run else REWRAP_OUTCOMES
+    return DRY_RUN_OUTCOMES if job.dry_run else REENCRYPT_OUTCOMES
+
+
+def skipped_reasons(job: Job) -> list[dict]:
+    """How many objects were skipped for each reason, most first (kept outcomes, so recorded pages only)."""
+    rows = (
+        job.outcomes.filter(outcome=ObjectOutcome.SKIPPED)
+        .values("reason")
+        .annotate(count=Count("id"))
+        .order_by("-count", "reason")
+    )
+    return [{"reason": row["reason"] or "no reason given", "count": row["count"]} for row in rows]
+
+
 def live_numbers(job: Job, progress: services.Progress) -> dict:
     """What the progress bar shows, the same at page load and in the JSON the page polls."""
+    counts = progress.counts()
     return {
         "id": job.pk,
         "state": job.state,
@@ -151,7 +270,9 @@ def live_numbers(job: Job, progress: services.Progress) -> dict:
         "eta": services.format_duration(progress.eta_seconds),
         "elapsed": services.format_duration(job.running_seconds()),
         "errors": progress.errors,
-        "counts": progress.counts(),
+        "counts": counts,
+        "outcomes": [{"name": name, "label": label, "count": counts[name]} for name, label in outcome_kinds(job)],
+        "skipped_reasons": skipped_reasons(job) if counts["skipped"] else [],
     }
 
 

@@ -24,11 +24,11 @@ from jobs.views.common import (
     SpecForms,
     actions,
     get_job_or_404,
-    known_buckets,
     live_numbers,
     outcome_choices,
     outcome_page,
     pick_connection,
+    without_csrf_token,
 )
 from jobs.views.scans import scan_detail
 
@@ -46,6 +46,8 @@ def job_list(request):
 
 
 def _spec_page(request, form_class, template: str):
+    if cleaned := without_csrf_token(request):
+        return cleaned
     connection = pick_connection(request.POST if request.method == "POST" else request.GET)
     if connection is None:
         return render(request, template, {"forms": None})
@@ -70,7 +72,6 @@ def _spec_page(request, form_class, template: str):
         "form": forms.form,
         "sse_form": forms.target,
         "not_offered": forms.not_offered,
-        "buckets": known_buckets(),
     }
     return render(request, template, context)
 
@@ -130,21 +131,23 @@ def job_progress(request, pk: int):
     return JsonResponse(live_numbers(job, services.progress(job)))
 
 
-def _steer(request, pk: int, change, done: str):
+def _steer(request, pk: int, change, done: str, note: str = ""):
+    """A state change, told as what changed: "Job #3 paused: Running → Paused." plus what it means."""
     job = get_job_or_404(pk)
+    before = job.get_state_display()
     try:
-        change(job, request.user)
+        changed = change(job, request.user)
     except ServiceError as error:
         messages.error(request, error.message)
     else:
-        messages.success(request, f"{_name(job)} {done}.")
+        messages.success(request, f"{_name(job)} {done}: {before} → {changed.get_state_display()}.{note}")
     return redirect("jobs:job_detail", job.pk)
 
 
 @require_POST
 @permission_required(CHANGE_JOB, raise_exception=True)
 def job_pause(request, pk: int):
-    return _steer(request, pk, services.pause_job, "paused: workers stop after the object they are on")
+    return _steer(request, pk, services.pause_job, "paused", " Workers stop after the object they are on.")
 
 
 @require_POST
@@ -156,7 +159,7 @@ def job_resume(request, pk: int):
 @require_POST
 @permission_required(CHANGE_JOB, raise_exception=True)
 def job_cancel(request, pk: int):
-    return _steer(request, pk, services.cancel_job, "cancelled: objects already done stay done")
+    return _steer(request, pk, services.cancel_job, "cancelled", " Objects already done stay done.")
 
 
 @require_POST

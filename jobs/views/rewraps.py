@@ -9,15 +9,16 @@ from buckets.models import Connection
 from console.exceptions import ServiceError
 from encryption.models import MasterKey
 from jobs import services
-from jobs.forms import SpecForm
+from jobs.forms import ConnectionBucketMixin, SpecForm, initial_from_query
 from jobs.models import Job
+from jobs.views.common import connection_buckets, pick_connection, without_csrf_token
 
 ADD_JOB = "jobs.add_job"
 
 
-class RewrapForm(forms.Form):
-    connection = forms.ModelChoiceField(queryset=Connection.objects.all(), empty_label=None)
-    bucket = forms.CharField(max_length=63)
+class RewrapForm(ConnectionBucketMixin, forms.Form):
+    connection = SpecForm.base_fields["connection"]
+    bucket = SpecForm.base_fields["bucket"]
     prefixes = forms.CharField(
         required=False,
         widget=forms.Textarea(attrs={"rows": 3, "placeholder": "contracts/\nhr/2024/", "spellcheck": "false"}),
@@ -34,6 +35,16 @@ class RewrapForm(forms.Form):
     requests_per_second = SpecForm.base_fields["requests_per_second"]
     kms_per_second = SpecForm.base_fields["kms_per_second"]
 
+    def __init__(self, *args, connection: Connection | None = None, buckets=(), **kwargs):
+        super().__init__(*args, **kwargs)
+        self._offer_buckets(connection, buckets)
+        self.fields["connection"].help_text = "Changing it lists that connection's buckets; what you entered is kept."
+
+    def clean(self):
+        cleaned = super().clean()
+        self._check_connection(cleaned)
+        return cleaned
+
     def spec(self) -> services.Spec:
         data = self.cleaned_data
         return services.Spec(
@@ -49,7 +60,18 @@ class RewrapForm(forms.Form):
 
 @permission_required(ADD_JOB, raise_exception=True)
 def rewrap_new(request):
-    form = RewrapForm(request.POST or None, initial={k: v for k, v in request.GET.items() if k in ("bucket",)})
+    if cleaned := without_csrf_token(request):
+        return cleaned
+    connection = pick_connection(request.POST if request.method == "POST" else request.GET)
+    if connection is None:
+        return render(request, "jobs/rewrap_form.html", {"form": None})
+    known = connection_buckets(connection)
+    choices = {"connection": connection, "buckets": known.buckets}
+    if request.method == "POST":
+        form = RewrapForm(request.POST, **choices)
+    else:
+        initial = initial_from_query(RewrapForm, request.GET) | {"connection": connection.pk}
+        form = RewrapForm(initial=initial, **choices)
     if request.method == "POST" and form.is_valid():
         try:
             job = services.create_job(
@@ -62,6 +84,9 @@ def rewrap_new(request):
         except ServiceError as error:
             form.add_error(None, error.message)
         else:
-            messages.success(request, f"Rewrap job #{job.pk} started.")
+            name = "Dry run" if job.dry_run else "Rewrap job"
+            messages.success(request, f"{name} #{job.pk} started on {job.bucket}: {job.resolved_label}.")
             return redirect("jobs:job_detail", job.pk)
-    return render(request, "jobs/rewrap_form.html", {"form": form})
+    linked = "" if form.is_bound else form.initial.get("bucket", "")
+    context = {"form": form, "known": known, "missing_bucket": linked if known.named(linked) is None else ""}
+    return render(request, "jobs/rewrap_form.html", context)

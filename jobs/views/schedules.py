@@ -11,9 +11,10 @@ from django.shortcuts import redirect, render
 
 from console.exceptions import NotFound, ServiceError
 from jobs import schedules
-from jobs.forms import ScheduleForm
+from jobs.forms import ScheduleForm, is_reload
 from jobs.models import Schedule, ScheduleRun
-from jobs.views.common import SpecForms, known_buckets, pick_connection
+from jobs.templatetags.jobs_extras import describe_spec, timing_label
+from jobs.views.common import SpecForms, pick_connection, without_csrf_token
 
 SCHEDULES_PER_PAGE = 50
 RUNS_SHOWN = 3
@@ -37,16 +38,40 @@ def schedule_list(request):
     return render(request, "jobs/schedule_list.html", {"page": page, "rows": rows})
 
 
+def _facts(schedule: Schedule) -> dict[str, str]:
+    """What a person reads of a schedule, to tell what a save changed."""
+    return {
+        "name": schedule.name,
+        "bucket": f"{schedule.bucket} on {schedule.connection.name}",
+        "what it does": describe_spec(schedule),
+        "timing": timing_label(schedule),
+        "state": "enabled" if schedule.enabled else "disabled",
+    }
+
+
+def _saved_message(before: dict[str, str] | None, saved: Schedule) -> str:
+    after = _facts(saved)
+    if before is None:
+        return f"Schedule {saved.name} created: {after['what it does']}, {after['timing']}, {after['state']}."
+    changes = [f"{label}: {was} → {after[label]}" for label, was in before.items() if was != after[label]]
+    return f"Schedule {saved.name} saved: {'; '.join(changes) if changes else 'nothing changed'}."
+
+
 def _schedule_form(request, schedule: Schedule | None):
+    if cleaned := without_csrf_token(request):
+        return cleaned
     if request.method == "POST":
         connection = pick_connection(request.POST)
+    elif schedule and not is_reload(request.GET):
+        connection = schedule.connection
     else:
-        connection = schedule.connection if schedule else pick_connection(request.GET)
+        connection = pick_connection(request.GET)
     if connection is None:
         return render(request, "jobs/schedule_form.html", {"forms": None, "schedule": schedule})
     forms = SpecForms(ScheduleForm, request, connection, spec=schedule)
     if request.method == "POST" and forms.is_valid():
         data = forms.form.cleaned_data
+        before = _facts(schedule) if schedule else None
         try:
             saved = schedules.save_schedule(
                 actor=request.user,
@@ -59,7 +84,7 @@ def _schedule_form(request, schedule: Schedule | None):
         except ServiceError as error:
             forms.add_error(error.message)
         else:
-            messages.success(request, f"Schedule {saved.name} {'saved' if schedule else 'created'}.")
+            messages.success(request, _saved_message(before, saved))
             return redirect("jobs:schedule_list")
     context = {
         "forms": forms,
@@ -67,7 +92,6 @@ def _schedule_form(request, schedule: Schedule | None):
         "sse_form": forms.target,
         "not_offered": forms.not_offered,
         "schedule": schedule,
-        "buckets": known_buckets(),
     }
     return render(request, "jobs/schedule_form.html", context)
 

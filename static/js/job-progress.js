@@ -9,7 +9,7 @@
   var delay = 1500;
   var failures = 0;
   var lastAnnounced = "";
-  var fields = ["objects_done", "objects_total", "bytes_done_label", "bytes_total_label", "rate", "eta", "elapsed", "errors"];
+  var fields = ["objects_done", "objects_total", "bytes_done_label", "bytes_total_label", "rate", "eta", "elapsed"];
 
   function set(name, value) {
     root.querySelectorAll('[data-progress="' + name + '"]').forEach(function (element) {
@@ -19,6 +19,20 @@
 
   function show(data) {
     fields.forEach(function (name) { set(name, data[name]); });
+    // What happened to the objects: one count per outcome, and the reasons of the skipped ones.
+    (data.outcomes || []).forEach(function (row) {
+      root.querySelectorAll('[data-progress-count="' + row.name + '"]').forEach(function (element) {
+        element.textContent = row.count;
+      });
+    });
+    var reasons = root.querySelector("[data-progress-reasons]");
+    if (reasons) {
+      reasons.replaceChildren.apply(reasons, (data.skipped_reasons || []).map(function (skipped) {
+        var item = document.createElement("li");
+        item.textContent = skipped.count + " \u00d7 " + skipped.reason;
+        return item;
+      }));
+    }
     set("counting", data.total_known ? "" : "(still counting)");
     var bar = root.querySelector("[data-progress-bar]");
     if (bar) {
