@@ -29,7 +29,13 @@ from accounts.services import create_user
 from buckets.oss import EncryptionRule, OssClient
 from buckets.services.buckets import refresh_buckets
 from console.celery import app
-from console.testing.browser import ACTION_TIMEOUT_MS, accessibility_violations, describe_violations
+from console.testing.browser import (
+    ACTION_TIMEOUT_MS,
+    BLOCKING_IMPACTS,
+    VIEWPORT,
+    accessibility_violations,
+    describe_violations,
+)
 from console.testing.cloud import named_key, new_bucket
 from encryption import masterkeys
 from encryption.models import CseTransfer
@@ -40,9 +46,8 @@ from jobs.models import Job
 PASSWORD = "Every-Page-Passw0rd"
 ANONYMOUS, VIEWER, OPERATOR, ADMIN = "anonymous", "viewer", "operator", "admin"
 SIGNED_IN = (VIEWER, OPERATOR, ADMIN)
-WIDE = {"width": 1280, "height": 900}
+WIDE = VIEWPORT  # 1280 px
 NARROW = {"width": 390, "height": 844}
-BLOCKING_IMPACTS = ("serious", "critical")
 
 
 @dataclass
