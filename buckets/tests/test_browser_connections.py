@@ -189,12 +189,25 @@ def test_refused_adds_and_edits_show_a_focused_summary_keep_nothing_and_never_ec
     assert not Connection.objects.filter(name="shanghai").exists()
 
     page.goto(f"{console_server}/connections/{cloud_connection.pk}/edit/")
+    field(page, "Name").fill("")
+    field(page, "Region").fill("")
+    page.get_by_role("button", name="Save", exact=True).click()
+
+    summary = page.locator("[data-error-summary]")
+    expect_focused_error_summary(page, "2 problems to fix")
+    expect(summary).to_contain_text("Name: This field is required.")
+    expect(summary).to_contain_text("Region: This field is required.")
+    summary.get_by_role("link", name="Region").click()
+    expect(field(page, "Region")).to_be_focused()
+    assert_accessible(page)
+    assert Connection.objects.get(pk=cloud_connection.pk).region == "cn-hangzhou"
+
+    field(page, "Region").fill("cn-hangzhou")
     Connection.objects.create(name="taken", oss_endpoint=localcloud, region="cn-hangzhou")
     field(page, "Name").fill("taken")
     page.get_by_role("button", name="Save", exact=True).click()
 
     expect_focused_error_summary(page, "A connection named 'taken' already exists.")
-    assert_accessible(page)
     assert Connection.objects.get(pk=cloud_connection.pk).name == "local"
 
     field(page, "Name").fill("local")
