@@ -27,7 +27,8 @@ def user_create(request):
         except ServiceError as error:
             form.add_error(None, error.message)
         else:
-            messages.success(request, f"User {created.user.username} created.")
+            role = services.role_of(created.user)
+            messages.success(request, f"User {created.user.username} created with the role {role}.")
             if created.generated_password:
                 return render(request, "accounts/user_created.html", {"created": created})
             return redirect("accounts:user_list")
@@ -41,15 +42,19 @@ def _blank_password_as_none(data: dict) -> dict:
 @permission_required("auth.change_user", raise_exception=True)
 def user_role(request, pk):
     user = get_object_or_404(User, pk=pk)
-    current = (services.role_of(user) or "").lower()
-    form = UserRoleForm(request.POST or None, initial={"role": current})
+    before = services.role_of(user)
+    form = UserRoleForm(request.POST or None, initial={"role": (before or "").lower()})
     if request.method == "POST" and form.is_valid():
         try:
             services.set_role(actor=request.user, user=user, role=form.cleaned_data["role"])
         except ServiceError as error:
             form.add_error(None, error.message)
         else:
-            messages.success(request, f"{user.username} is now {form.cleaned_data['role'].capitalize()}.")
+            after = services.role_of(user)
+            if after == before:
+                messages.success(request, f"{user.username}: role unchanged ({after}).")
+            else:
+                messages.success(request, f"{user.username}: {before or 'no role'} → {after}.")
             return redirect("accounts:user_list")
     return render(request, "accounts/user_role.html", {"form": form, "subject": user})
 
@@ -57,21 +62,28 @@ def user_role(request, pk):
 @require_POST
 @permission_required("auth.change_user", raise_exception=True)
 def user_deactivate(request, pk):
-    return _change_activation(request, pk, services.deactivate_user, "deactivated")
+    return _change_activation(request, pk, services.deactivate_user)
 
 
 @require_POST
 @permission_required("auth.change_user", raise_exception=True)
 def user_activate(request, pk):
-    return _change_activation(request, pk, services.activate_user, "activated")
+    return _change_activation(request, pk, services.activate_user)
 
 
-def _change_activation(request, pk, operation, verb):
+def _state(user) -> str:
+    return "active" if user.is_active else "deactivated"
+
+
+def _change_activation(request, pk, operation):
     user = get_object_or_404(User, pk=pk)
+    before = _state(user)
     try:
         operation(actor=request.user, user=user)
     except ServiceError as error:
         messages.error(request, error.message)
     else:
-        messages.success(request, f"{user.username} {verb}.")
+        after = _state(user)
+        change = f"{before} → {after}" if after != before else f"already {after}"
+        messages.success(request, f"{user.username}: {change}.")
     return redirect("accounts:user_list")

@@ -6,6 +6,7 @@ message and request id.
 
 from __future__ import annotations
 
+import re
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from urllib.parse import urlsplit
@@ -109,10 +110,14 @@ def _key_info(meta, aliases: tuple[str, ...]) -> KeyInfo:
     )
 
 
+# KMS, like every POP API, appends what it signed to a signature refusal: noise to a person reading the message.
+_STRING_TO_SIGN = re.compile(r"\s*server string to sign is:.*", re.IGNORECASE | re.DOTALL)
+
+
 def _refusal(error: TeaException) -> CloudError:
     data = error.data if isinstance(error.data, dict) else {}
     status = data.get("statusCode") or getattr(error, "status_code", None)
-    message = data.get("Message") or error.message or "no message"
+    message = _STRING_TO_SIGN.sub("", data.get("Message") or error.message or "") or "no message"
     return CloudError("kms", error.code or "KmsError", message, data.get("RequestId", ""), status)
 
 

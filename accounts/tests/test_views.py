@@ -43,6 +43,7 @@ def test_admin_creates_a_user_and_sees_the_generated_password_once(client_as, ad
 
     assert response.status_code == 200
     assert b"shown only this once" in response.content
+    assert b"User nina created with the role Operator." in response.content
     assert b"nina" in client_as(admin).get("/users/").content
 
 
@@ -53,24 +54,33 @@ def test_create_form_shows_the_service_refusal(client_as, admin, viewer):
     assert b"already exists" in response.content
 
 
-def test_admin_changes_a_role(client_as, admin, viewer):
-    response = client_as(admin).post(f"/users/{viewer.pk}/role/", {"role": "operator"})
+def test_admin_changes_a_role_and_is_told_before_and_after(client_as, admin, viewer):
+    response = client_as(admin).post(f"/users/{viewer.pk}/role/", {"role": "operator"}, follow=True)
 
-    assert response.status_code == 302
+    assert response.redirect_chain == [("/users/", 302)]
+    assert f"{viewer.username}: Viewer → Operator." in response.content.decode()
     viewer.refresh_from_db()
     assert viewer.groups.get().name == "Operator"
+
+
+def test_saving_the_same_role_says_nothing_changed(client_as, admin, viewer):
+    response = client_as(admin).post(f"/users/{viewer.pk}/role/", {"role": "viewer"}, follow=True)
+
+    assert f"{viewer.username}: role unchanged (Viewer)." in response.content.decode()
 
 
 def test_admin_deactivates_and_reactivates_a_user(client_as, admin, operator):
     client = client_as(admin)
 
-    client.post(f"/users/{operator.pk}/deactivate/")
+    deactivated = client.post(f"/users/{operator.pk}/deactivate/", follow=True)
     operator.refresh_from_db()
     assert not operator.is_active
+    assert f"{operator.username}: active → deactivated." in deactivated.content.decode()
 
-    client.post(f"/users/{operator.pk}/activate/")
+    activated = client.post(f"/users/{operator.pk}/activate/", follow=True)
     operator.refresh_from_db()
     assert operator.is_active
+    assert f"{operator.username}: deactivated → active." in activated.content.decode()
 
 
 def test_deactivating_yourself_is_refused_with_a_message(client_as, admin):

@@ -282,12 +282,32 @@ def _kms_summary(connection: Connection) -> tuple[str, str]:
     return f"KMS answered at {connection.effective_kms_endpoint} in {connection.region}", request_id
 
 
+# The cloud's codes for credentials it does not accept, and what the person testing should do about them.
+_WRONG_SECRET_CODES = ("SignatureDoesNotMatch", "IncompleteSignature")
+_UNKNOWN_KEY_CODES = ("InvalidAccessKeyId",)  # also InvalidAccessKeyId.NotFound and .Inactive
+
+
+def _explained(error: CloudError) -> str:
+    """The cloud's message, led by what it means for the connection when the credentials were refused."""
+    if error.code in _WRONG_SECRET_CODES:
+        return (
+            "The AccessKey secret does not match the AccessKey ID: the cloud refused the signature. "
+            f"Edit the connection and enter the secret again. ({error.cloud_message})"
+        )
+    if error.code.startswith(_UNKNOWN_KEY_CODES):
+        return (
+            "The AccessKey ID is unknown or disabled in the cloud: check it, or create a new AccessKey pair. "
+            f"({error.cloud_message})"
+        )
+    return error.cloud_message
+
+
 def _check(name: str, service: str, call) -> CheckResult:
     try:
         summary, request_id = call()
     except CloudError as error:
         return CheckResult(
-            name, service, False, code=error.code, message=error.cloud_message, request_id=error.request_id
+            name, service, False, code=error.code, message=_explained(error), request_id=error.request_id
         )
     except SecretUnreadable:
         return CheckResult(name, service, False, code="SecretUnreadable", message=UNREADABLE_SECRET)

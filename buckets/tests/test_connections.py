@@ -283,6 +283,11 @@ def test_an_admin_adds_a_connection(client_as, admin):
     created = Connection.objects.get(name="shanghai")
     assert response.status_code == 302 and response.url == reverse("buckets:connection_detail", args=[created.pk])
     assert created.access_key_secret == SECRET
+    page = client_as(admin).get(response.url).content.decode()
+    said = (
+        "Connection shanghai added: https://oss-cn-shanghai.aliyuncs.com, region cn-shanghai, AccessKey ID LTAIshanghai"
+    )
+    assert said in page
 
 
 def test_a_refused_form_shows_the_message_next_to_the_field_and_not_the_secret(client_as, admin):
@@ -332,6 +337,40 @@ def test_an_admin_edits_a_connection_keeping_the_secret(client_as, admin, connec
     stored = Connection.objects.get(pk=connection.pk)
     assert response.status_code == 302
     assert stored.name == "hangzhou-prod" and stored.access_key_secret == SECRET
+    page = client_as(admin).get(response.url).content.decode()
+    assert "Connection hangzhou-prod saved: name hangzhou → hangzhou-prod." in page
+
+
+@pytest.mark.parametrize(
+    "changes, said",
+    [
+        ({}, "nothing changed"),
+        ({"region": "cn-shanghai"}, "region cn-hangzhou → cn-shanghai"),
+        ({"kms_endpoint": "https://kms.example.com"}, "KMS endpoint none → https://kms.example.com"),
+        (
+            {"access_key_id": "LTAInew", "access_key_secret": "another-secret-99"},
+            "AccessKey ID LTAI5tTestKeyId → LTAInew; AccessKey secret replaced",
+        ),
+        ({"sts_token": STS_TOKEN}, "STS token set"),
+    ],
+)
+def test_a_saved_edit_says_what_changed_before_and_after_without_secrets(client_as, admin, connection, changes, said):
+    form = {
+        "name": "hangzhou",
+        "oss_endpoint": connection.oss_endpoint,
+        "region": "cn-hangzhou",
+        "access_key_id": connection.access_key_id,
+        "access_key_secret": "",
+        "kms_endpoint": "",
+    }
+
+    response = client_as(admin).post(
+        reverse("buckets:connection_edit", args=[connection.pk]), form | changes, follow=True
+    )
+
+    page = response.content.decode()
+    assert f"Connection hangzhou saved: {said}." in page
+    assert SECRET not in page and STS_TOKEN not in page and "another-secret-99" not in page
 
 
 def test_an_admin_deletes_after_confirming(client_as, admin, connection):
@@ -367,7 +406,8 @@ def test_a_failed_test_shows_the_cloud_code_and_request_id_without_the_secret(cl
     page = response.content.decode()
     assert response.status_code == 200
     assert "<code>SignatureDoesNotMatch</code>" in page and f"<code>{oss.request_id}</code>" in page
-    assert SECRET not in page
+    assert "The AccessKey secret does not match the AccessKey ID" in page
+    assert SECRET not in page and "string to sign" not in page.lower()
 
 
 def test_testing_an_unreachable_endpoint_is_a_page_not_a_server_error(client_as, viewer, connection):

@@ -45,7 +45,11 @@ def connection_create(request):
         except ServiceError as error:
             form.add_service_error(error)
         else:
-            messages.success(request, f"Connection {connection.name} added. Test it to check its credentials.")
+            messages.success(
+                request,
+                f"Connection {connection.name} added: {connection.oss_endpoint}, region {connection.region}, "
+                f"AccessKey ID {connection.access_key_id}. Test it to check its credentials.",
+            )
             return redirect("buckets:connection_detail", pk=connection.pk)
     return render(request, "buckets/connection_form.html", {"form": form})
 
@@ -55,14 +59,48 @@ def connection_edit(request, pk):
     connection = get_object_or_404(Connection, pk=pk)
     form = ConnectionEditForm(request.POST or None, connection=connection)
     if request.method == "POST" and form.is_valid():
+        before = _shown_fields(connection)
         try:
             services.update_connection(actor=request.user, connection=connection, **form.cleaned_data)
         except ServiceError as error:
             form.add_service_error(error)
         else:
-            messages.success(request, f"Connection {connection.name} saved.")
+            changes = _changes(before, _shown_fields(connection), form.cleaned_data)
+            messages.success(request, f"Connection {connection.name} saved: {'; '.join(changes) or 'nothing changed'}.")
             return redirect("buckets:connection_detail", pk=connection.pk)
     return render(request, "buckets/connection_form.html", {"form": form, "connection": connection})
+
+
+# What the success message of an edit names, in the form's order; secrets are only said to be replaced.
+_SHOWN_FIELDS = (
+    ("name", "name"),
+    ("oss_endpoint", "OSS endpoint"),
+    ("region", "region"),
+    ("access_key_id", "AccessKey ID"),
+    ("kms_endpoint", "KMS endpoint"),
+)
+
+
+def _shown_fields(connection: Connection) -> dict:
+    return {name: getattr(connection, name) for name, _ in _SHOWN_FIELDS} | {
+        "has_sts_token": bool(connection.sealed_sts_token)
+    }
+
+
+def _changes(before: dict, after: dict, data: dict) -> list[str]:
+    """Each change as "label old → new" (a blank value as "none"); secrets only as replaced, set or removed."""
+    changes = [
+        f"{label} {before[name] or 'none'} → {after[name] or 'none'}"
+        for name, label in _SHOWN_FIELDS
+        if before[name] != after[name]
+    ]
+    if data.get("access_key_secret"):
+        changes.append("AccessKey secret replaced")
+    if data.get("sts_token"):
+        changes.append("STS token replaced" if before["has_sts_token"] else "STS token set")
+    elif before["has_sts_token"] and not after["has_sts_token"]:
+        changes.append("STS token removed")
+    return changes
 
 
 @permission_required("buckets.delete_connection", raise_exception=True)
