@@ -41,7 +41,7 @@ def job_list(request):
     jobs = Job.objects.select_related("connection", "created_by", "schedule")
     filters = JobFilterSet(request.GET or None, queryset=jobs)
     page = Paginator(filters.qs, JOBS_PER_PAGE).get_page(request.GET.get("page"))
-    rows = [{"job": job, "progress": services.progress(job)} for job in page.object_list]
+    rows = [{"job": job, "progress": services.progress(job, reload=False)} for job in page.object_list]
     return render(request, "jobs/job_list.html", {"filters": filters, "page": page, "rows": rows})
 
 
