@@ -6,7 +6,7 @@ from django.contrib.auth import get_user_model
 from playwright.sync_api import expect
 
 from accounts.services import create_user, role_of
-from console.testing.browser import ACTION_TIMEOUT_MS, VIEWPORT, assert_accessible, log_in
+from console.testing.browser import ACTION_TIMEOUT_MS, VIEWPORT, assert_accessible, expect_error_summary, log_in
 
 PASSWORD = "Browser-Accounts-Passw0rd"
 # What each role finds in the main navigation, in its order (console/navigation.py): exactly these, no more.
@@ -36,12 +36,6 @@ def other_tab(browser):
 
 def navigation_links(page) -> list[str]:
     return page.get_by_role("navigation", name="Main").get_by_role("link").all_inner_texts()
-
-
-def expect_focused_error_summary(page, text: str) -> None:
-    summary = page.locator("[data-error-summary]")
-    expect(summary).to_contain_text(text)
-    expect(summary).to_be_focused()
 
 
 def user_row(page, username: str):
@@ -82,14 +76,14 @@ def test_a_refused_user_creation_shows_the_focused_summary_and_creates_nobody(pa
     page.get_by_label("Operator").check()
     page.get_by_role("button", name="Create").click()
 
-    expect_focused_error_summary(page, "A user named 'bob' already exists.")
+    expect_error_summary(page, "A user named 'bob' already exists.")
     assert_accessible(page)
 
     page.get_by_label("Username").fill("dave")
     page.get_by_label("Password").fill("short")
     page.get_by_role("button", name="Create").click()
 
-    expect_focused_error_summary(page, "This password is too short.")
+    expect_error_summary(page, "This password is too short.")
     assert not get_user_model().objects.filter(username="dave").exists()
     assert role_of(get_user_model().objects.get(username="bob")) == "Viewer"
 
@@ -120,7 +114,7 @@ def test_an_admin_cannot_take_their_own_admin_role_and_is_told_in_a_focused_summ
     page.get_by_label("Viewer").check()
     page.get_by_role("button", name="Save role").click()
 
-    expect_focused_error_summary(page, "You cannot remove the Admin role from your own account")
+    expect_error_summary(page, "You cannot remove the Admin role from your own account")
     assert_accessible(page)
     assert role_of(get_user_model().objects.get(pk=ada.pk)) == "Admin"
     assert navigation_links(page) == ADMIN_NAVIGATION
@@ -140,7 +134,7 @@ def test_a_deactivated_user_cannot_log_in_until_activated_again(page, console_se
     other_tab.get_by_label("Username").fill("bob")
     other_tab.get_by_label("Password").fill(PASSWORD)
     other_tab.get_by_role("button", name="Log in").click()
-    expect_focused_error_summary(other_tab, "Please enter a correct username and password")
+    expect_error_summary(other_tab, "Please enter a correct username and password")
 
     user_row(page, "bob").get_by_role("button", name="Activate").click()
 
@@ -156,7 +150,7 @@ def test_an_admin_cannot_deactivate_themselves_and_the_refusal_takes_the_focus(p
     page.goto(f"{console_server}/users/")
     user_row(page, "ada").get_by_role("button", name="Deactivate").click()
 
-    expect_focused_error_summary(page, "You cannot deactivate your own account")
+    expect_error_summary(page, "You cannot deactivate your own account")
     assert get_user_model().objects.get(pk=ada.pk).is_active
 
 
@@ -166,7 +160,7 @@ def test_a_failed_login_says_why_in_the_focused_summary_and_keeps_the_username(p
     page.get_by_label("Password").fill("not-the-password")
     page.get_by_role("button", name="Log in").click()
 
-    expect_focused_error_summary(page, "Please enter a correct username and password")
+    expect_error_summary(page, "Please enter a correct username and password")
     expect(page.get_by_label("Username")).to_have_value("bob")
     expect(page.get_by_label("Password")).to_have_value("")
     assert_accessible(page)

@@ -15,13 +15,9 @@ from playwright.sync_api import expect
 from accounts.services import create_user
 from buckets.oss import EncryptionRule, OssClient
 from console.testing.browser import (
-    ACTION_TIMEOUT_MS,
-    VIEWPORT,
     assert_accessible,
     assert_no_sideways_scroll,
-    call_failed,
     log_in,
-    save_screenshot,
 )
 from encryption.kms import KmsClient
 
@@ -124,20 +120,6 @@ def key_id(kms):
     key, _ = kms.create_key(description="browser tests of the bucket pages")
     kms.create_alias(key.key_id, KEY_ALIAS)
     return key.key_id
-
-
-@pytest.fixture
-def page_without_javascript(browser, request, tmp_path):
-    """Like the `page` fixture, in a context where scripts do not run."""
-    context = browser.new_context(viewport=VIEWPORT, java_script_enabled=False)
-    context.set_default_timeout(ACTION_TIMEOUT_MS)
-    tab = context.new_page()
-    yield tab
-    try:
-        if call_failed(request.node):
-            save_screenshot(tab, tmp_path / "failure.png")
-    finally:
-        context.close()
 
 
 def sign_in(page, console_server: str, role: str) -> None:

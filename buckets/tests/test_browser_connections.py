@@ -11,7 +11,7 @@ from playwright.sync_api import expect
 from accounts.services import create_user
 from buckets.models import Connection
 from buckets.oss import OssClient
-from console.testing.browser import assert_accessible, log_in
+from console.testing.browser import assert_accessible, expect_error_summary, log_in
 from localcloud.accesskeys import create_access_key
 
 PASSWORD = "Browser-Connections-Passw0rd"
@@ -40,12 +40,6 @@ def fill_connection_form(page, **values: str) -> None:
     }
     for name, value in values.items():
         field(page, labels[name]).fill(value)
-
-
-def expect_focused_error_summary(page, text: str) -> None:
-    summary = page.locator("[data-error-summary]")
-    expect(summary).to_contain_text(text)
-    expect(summary).to_be_focused()
 
 
 def check_row(page, name: str):
@@ -180,7 +174,7 @@ def test_refused_adds_and_edits_show_a_focused_summary_keep_nothing_and_never_ec
     )
     page.get_by_role("button", name="Add", exact=True).click()
 
-    expect_focused_error_summary(page, "Use the region id (cn-shanghai), not the OSS location (oss-cn-shanghai).")
+    expect_error_summary(page, "Use the region id (cn-shanghai), not the OSS location (oss-cn-shanghai).")
     expect(page.get_by_role("link", name="Region")).to_have_attribute("href", "#id_region")
     expect(field(page, "AccessKey secret")).to_have_value("")
     expect(field(page, "Name")).to_have_value("shanghai")
@@ -194,7 +188,7 @@ def test_refused_adds_and_edits_show_a_focused_summary_keep_nothing_and_never_ec
     page.get_by_role("button", name="Save", exact=True).click()
 
     summary = page.locator("[data-error-summary]")
-    expect_focused_error_summary(page, "2 problems to fix")
+    expect_error_summary(page, "2 problems to fix")
     expect(summary).to_contain_text("Name: This field is required.")
     expect(summary).to_contain_text("Region: This field is required.")
     summary.get_by_role("link", name="Region").click()
@@ -207,14 +201,14 @@ def test_refused_adds_and_edits_show_a_focused_summary_keep_nothing_and_never_ec
     field(page, "Name").fill("taken")
     page.get_by_role("button", name="Save", exact=True).click()
 
-    expect_focused_error_summary(page, "A connection named 'taken' already exists.")
+    expect_error_summary(page, "A connection named 'taken' already exists.")
     assert Connection.objects.get(pk=cloud_connection.pk).name == "local"
 
     field(page, "Name").fill("local")
     field(page, "AccessKey ID").fill("LTAInewKey")
     page.get_by_role("button", name="Save", exact=True).click()
 
-    expect_focused_error_summary(page, "A new AccessKey ID needs its secret: enter it too.")
+    expect_error_summary(page, "A new AccessKey ID needs its secret: enter it too.")
     stored = Connection.objects.get(pk=cloud_connection.pk)
     assert (stored.access_key_id, stored.access_key_secret) == (
         cloud_connection.access_key_id,

@@ -1,11 +1,13 @@
 """Pytest plugin for real-browser tests: Playwright drives Debian's Chromium against a live console.
 
-Fixtures: `browser` (one Chromium per run), `page` (a fresh context and tab per test, screenshot on failure),
+Fixtures: `browser` (one Chromium per run), `page` (a fresh context and tab per test, screenshot on failure;
+`page_without_javascript` the same with scripts off),
 `console_server` (base URL of a live console sharing the test database). `log_in` signs in through the real form.
 Tests using `browser` or `page` get the `browser` marker (`-m "not browser"` leaves them out) and run last.
 """
 
 import os
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -76,9 +78,10 @@ def browser():
         chromium.close()
 
 
-@pytest.fixture
-def page(browser, request, tmp_path):
-    context = browser.new_context(viewport=VIEWPORT)
+@contextmanager
+def new_tab(browser, request, tmp_path, **context_options):
+    """A fresh context and tab; a screenshot of the page when the test failed."""
+    context = browser.new_context(viewport=VIEWPORT, **context_options)
     context.set_default_timeout(ACTION_TIMEOUT_MS)
     tab = context.new_page()
     yield tab
@@ -87,6 +90,19 @@ def page(browser, request, tmp_path):
             save_screenshot(tab, tmp_path / "failure.png")
     finally:
         context.close()
+
+
+@pytest.fixture
+def page(browser, request, tmp_path):
+    with new_tab(browser, request, tmp_path) as tab:
+        yield tab
+
+
+@pytest.fixture
+def page_without_javascript(browser, request, tmp_path):
+    """Like `page`, in a context where scripts do not run: what a page offers without its scripts."""
+    with new_tab(browser, request, tmp_path, java_script_enabled=False) as tab:
+        yield tab
 
 
 def call_failed(item) -> bool:
@@ -145,3 +161,14 @@ def assert_no_sideways_scroll(page) -> None:
     """The page fits the viewport's width: only a table's own scroller may be wider."""
     overflow = page.evaluate("document.documentElement.scrollWidth - document.documentElement.clientWidth")
     assert overflow <= 0, f"{page.url} scrolls sideways by {overflow} px at {page.viewport_size['width']} px"
+
+
+def expect_error_summary(page, *messages: str) -> None:
+    """A refused submit: the error summary has the focus, where a keyboard or screen-reader user starts, and says
+    each of `messages`."""
+    from playwright.sync_api import expect
+
+    summary = page.locator("[data-error-summary]")
+    expect(summary).to_be_focused()
+    for message in messages:
+        expect(summary).to_contain_text(message)

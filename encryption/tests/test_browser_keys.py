@@ -22,7 +22,7 @@ from playwright.sync_api import expect
 from accounts.services import create_user
 from buckets.models import Connection
 from buckets.oss import OssClient
-from console.testing.browser import assert_accessible, log_in
+from console.testing.browser import assert_accessible, expect_error_summary, log_in
 from console.testing.cloud import named_key, new_bucket
 from encryption import masterkeys
 from encryption.cse.objects import get_decrypted, put_encrypted
@@ -43,15 +43,6 @@ def admin_page(page, console_server, cloud_connection):
 
 def key_ids(connection) -> set[str]:
     return {key.key_id for key in KmsClient(connection).list_keys()}
-
-
-def assert_refused(page, *messages: str) -> None:
-    """The page shows the error summary with `messages` and the focus is on it, where a screen reader starts."""
-    summary = page.locator("[data-error-summary]")
-    expect(summary).to_be_focused()
-    focused = page.evaluate("document.activeElement.textContent")
-    for message in messages:
-        assert message in focused, (message, focused)
 
 
 def told(page, text: str) -> None:
@@ -85,7 +76,7 @@ def test_an_admin_creates_keys_and_walks_one_through_every_state(admin_page, con
     page.get_by_label("Aliyun_SM4").check()
     page.get_by_label("Alias").fill("browser-sm4")
     page.get_by_role("button", name="Create key").click()
-    assert_refused(page, "An alias starts with alias/")
+    expect_error_summary(page, "An alias starts with alias/")
     assert key_ids(cloud_connection) == existing
     assert_accessible(page)
 
@@ -107,7 +98,7 @@ def test_an_admin_creates_keys_and_walks_one_through_every_state(admin_page, con
     page.get_by_label("Aliyun_AES_256").check()
     page.get_by_label("Alias").fill("alias/browser-sm4")
     page.get_by_role("button", name="Create key").click()
-    assert_refused(page, f"The alias alias/browser-sm4 is already taken in {REGION}.")
+    expect_error_summary(page, f"The alias alias/browser-sm4 is already taken in {REGION}.")
     assert key_ids(cloud_connection) == existing | {sm4.key_id}
     page.get_by_label("Alias").fill("alias/browser-aes")
     page.get_by_role("button", name="Create key").click()
@@ -120,7 +111,7 @@ def test_an_admin_creates_keys_and_walks_one_through_every_state(admin_page, con
     assert_accessible(page)
     page.get_by_label("Region", exact=True).select_option("xx-private-1")  # the other connection's own region
     page.get_by_role("button", name="Show keys").click()
-    assert_refused(page, "xx-private-1 is not a region this connection can use.")
+    expect_error_summary(page, "xx-private-1 is not a region this connection can use.")
     expect(page.get_by_role("link", name=f"alias/browser-aes({aes.key_id})")).to_have_count(0)
     page.get_by_label("Region", exact=True).select_option(REGION)
     page.get_by_role("button", name="Show keys").click()
@@ -142,7 +133,7 @@ def test_an_admin_creates_keys_and_walks_one_through_every_state(admin_page, con
         page.get_by_label("Waiting period (days)").fill(days)
         page.get_by_label(re.compile("I understand")).set_checked(confirmed)
         page.get_by_role("button", name="Schedule deletion").click()
-        assert_refused(page, refusal, *([] if confirmed else ["This field is required."]))
+        expect_error_summary(page, refusal, *([] if confirmed else ["This field is required."]))
         unchanged = kms.describe_key(sm4.key_id)
         assert (unchanged.state, unchanged.deletion_date) == ("Enabled", "")
     assert_accessible(page)
@@ -168,7 +159,7 @@ def test_an_admin_creates_keys_and_walks_one_through_every_state(admin_page, con
     ):
         page.get_by_label("Alias").fill(alias)
         page.get_by_role("button", name="Add alias").click()
-        assert_refused(page, refusal)
+        expect_error_summary(page, refusal)
         assert kms.describe_key(sm4.key_id).aliases == ("alias/browser-sm4",)
     page.get_by_label("Alias").fill("alias/browser-sm4-reports")
     page.get_by_role("button", name="Add alias").click()
@@ -190,7 +181,7 @@ def test_an_admin_brings_their_own_key_material_through_the_wizard(admin_page, c
     existing = key_ids(cloud_connection)
     page.get_by_label("Alias").fill("alias/taken")
     page.get_by_role("button", name="Create EXTERNAL key").click()
-    assert_refused(page, f"The alias alias/taken is already taken in {REGION}.")
+    expect_error_summary(page, f"The alias alias/taken is already taken in {REGION}.")
     assert key_ids(cloud_connection) == existing
     assert_accessible(page)
 
@@ -214,7 +205,7 @@ def test_an_admin_brings_their_own_key_material_through_the_wizard(admin_page, c
     ):
         material.fill(pasted)
         page.get_by_role("button", name="Import", exact=True).click()
-        assert_refused(page, refusal)
+        expect_error_summary(page, refusal)
         assert kms.describe_key(key.key_id).state == "PendingImport"
     assert_accessible(page)
 
@@ -257,7 +248,7 @@ def test_an_admin_brings_their_own_key_material_through_the_wizard(admin_page, c
     testing_only.get_by_label(re.compile("For testing only")).check()
     testing_only.get_by_label("Material expires on").fill(today().isoformat())
     page.get_by_role("button", name="Generate, wrap and import").click()
-    assert_refused(page, "Choose a day after today.")
+    expect_error_summary(page, "Choose a day after today.")
     assert kms.describe_key(key_id).state == "PendingImport"
     assert_accessible(page)
 
@@ -334,7 +325,7 @@ def test_an_admin_generates_imports_and_adds_cse_master_keys_that_really_encrypt
     page.goto(f"{console_server}/keys/cse/new/")
     page.get_by_label("Name").fill("browser generated")
     page.get_by_role("button", name="Generate key").click()
-    assert_refused(page, "A master key named browser generated already exists.")
+    expect_error_summary(page, "A master key named browser generated already exists.")
     assert MasterKey.objects.count() == 1
 
     # Imported: a traditional PEM without passphrase, then a PKCS#8 one with a passphrase (wrong, then right).
@@ -360,14 +351,14 @@ def test_an_admin_generates_imports_and_adds_cse_master_keys_that_really_encrypt
     page.get_by_label("Private key (PEM)").fill(locked_pem)
     page.get_by_label("Passphrase").fill("open sesame!")
     page.get_by_role("button", name="Import key").click()
-    assert_refused(page, "The private key could not be read: wrong passphrase")
+    expect_error_summary(page, "The private key could not be read: wrong passphrase")
     assert not MasterKey.objects.filter(name="browser locked").exists()
     expect(page.get_by_label("Private key (PEM)")).to_have_value("")
     assert_no_private_key(page, locked_pem)
     assert_accessible(page)
     page.get_by_label("Private key (PEM)").fill(locked_pem)
     page.get_by_role("button", name="Import key").click()
-    assert_refused(page, "The private key is encrypted: give its passphrase.")
+    expect_error_summary(page, "The private key is encrypted: give its passphrase.")
     page.get_by_label("Private key (PEM)").fill(locked_pem)
     page.get_by_label("Passphrase").fill("open sesame")
     page.get_by_role("button", name="Import key").click()
@@ -392,7 +383,7 @@ def test_an_admin_generates_imports_and_adds_cse_master_keys_that_really_encrypt
     page.get_by_label("Name").fill("browser kms")
     page.get_by_label("CMK id").fill("alias/browser-nothing")
     page.get_by_role("button", name="Add key").click()
-    assert_refused(page, "KMS key alias/browser-nothing was not found")
+    expect_error_summary(page, "KMS key alias/browser-nothing was not found")
     assert not MasterKey.objects.filter(name="browser kms").exists()
     assert_accessible(page)
     page.get_by_label("CMK id").fill("alias/browser-cse")
@@ -436,7 +427,7 @@ def test_the_ram_policy_helper_names_the_chosen_bucket_and_key(admin_page, conso
     for purpose in ("Set bucket encryption", "Upload objects", "Download objects"):
         page.get_by_label(purpose).uncheck()
     page.get_by_role("button", name="Show policy").click()
-    assert_refused(page, "Purposes: Choose at least one purpose")
+    expect_error_summary(page, "Purposes: Choose at least one purpose")
     expect(page.get_by_label("Policy JSON")).to_have_count(0)
     assert_accessible(page)
 
