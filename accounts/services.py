@@ -11,7 +11,7 @@ from rest_framework.authtoken.models import Token
 
 from accounts.roles import ADMIN, ROLES
 from audit.services import record
-from console.exceptions import Conflict, ServiceError
+from cloud.errors import Conflict, ServiceError
 
 User = get_user_model()
 

@@ -6,7 +6,7 @@ from django.views.decorators.http import require_POST
 
 from accounts import services
 from accounts.forms import UserCreateForm, UserRoleForm
-from console.exceptions import ServiceError
+from cloud.errors import ServiceError
 
 User = get_user_model()
 

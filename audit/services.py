@@ -6,7 +6,7 @@ from typing import Any
 
 from audit import channel
 from audit.models import AuditEvent
-from console.exceptions import CloudError, ServiceError
+from cloud.errors import CloudError, ServiceError
 
 
 @dataclass

@@ -32,9 +32,9 @@ from django.utils import timezone
 
 from bench.localcloud_throughput import _wait_until_answering
 from buckets.models import Bucket, Connection
+from cloud.kms import KmsClient
 from console.celery import app
 from console.embedded_redis import EmbeddedRedis, free_port
-from encryption.kms import KmsClient
 from jobs import limits, services
 from jobs.models import Job
 from localcloud.accesskeys import create_access_key

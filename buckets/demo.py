@@ -23,12 +23,12 @@ from django.db import transaction
 from audit.models import AuditEvent
 from audit.services import record
 from buckets.models import Connection
-from buckets.oss import OssClient
+from cloud.errors import CloudError, ServiceError
+from cloud.kms import KmsClient
+from cloud.oss import OssClient
+from cloud.sse import AES256, KMS, NONE, OSS, SM4, Sse
 from console import health
 from console.embedded_redis import EmbeddedRedis
-from console.exceptions import CloudError, ServiceError
-from encryption.kms import KmsClient
-from encryption.sse import AES256, KMS, NONE, OSS, SM4, Sse
 from localcloud.accesskeys import create_access_key, deactivate_access_key
 from localcloud.server import BackgroundServer
 

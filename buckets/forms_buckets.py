@@ -5,8 +5,8 @@ from django import forms
 
 from buckets.models import Bucket, Connection
 from buckets.services import buckets as services
-from console.exceptions import ServiceError
-from encryption import sse
+from cloud import sse
+from cloud.errors import ServiceError
 
 
 class BucketFilterSet(django_filters.FilterSet):

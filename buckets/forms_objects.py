@@ -6,8 +6,8 @@ They check the shape of the input only; the region and key rules are the service
 from django import forms
 
 from buckets.services import objects as services
-from console.exceptions import ServiceError
-from encryption import sse
+from cloud import sse
+from cloud.errors import ServiceError
 from encryption.forms import SseForm
 from encryption.models import MasterKey
 

@@ -4,7 +4,7 @@ from rest_framework.pagination import LimitOffsetPagination
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
 
-from console.exceptions import CloudError, ServiceError
+from cloud.errors import CloudError, ServiceError
 
 
 def exception_handler(exc, context):

@@ -3,7 +3,7 @@ import logging
 from django.contrib.auth import middleware
 from django.shortcuts import render
 
-from console.exceptions import CloudError, ServiceError
+from cloud.errors import CloudError, ServiceError
 
 log = logging.getLogger(__name__)
 

@@ -13,7 +13,7 @@ from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 from django.conf import settings
 
-from console.exceptions import ServiceError
+from cloud.errors import ServiceError
 
 _VERSION = b"\x01"
 _NONCE_BYTES = 12

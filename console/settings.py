@@ -175,8 +175,8 @@ SPECTACULAR_SETTINGS = {
     "REDOC_DIST": "SIDECAR",
     # The same choices serve several serializers: one named enum each in the schema.
     "ENUM_NAME_OVERRIDES": {
-        "EncryptionMethodEnum": "encryption.sse.METHOD_CHOICES",
-        "EncryptionAlgorithmEnum": "encryption.sse.ALGORITHM_CHOICES",
+        "EncryptionMethodEnum": "cloud.sse.METHOD_CHOICES",
+        "EncryptionAlgorithmEnum": "cloud.sse.ALGORITHM_CHOICES",
     },
 }
 

@@ -14,7 +14,7 @@ from datetime import UTC, date, datetime, time
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import padding, rsa
 
-from console.exceptions import ServiceError
+from cloud.errors import ServiceError
 
 WRAPPING_HASHES = {"RSAES_OAEP_SHA_256": hashes.SHA256, "RSAES_OAEP_SHA_1": hashes.SHA1}
 DEFAULT_WRAPPING_ALGORITHM = "RSAES_OAEP_SHA_256"

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from console.exceptions import CloudError
-from encryption.kms import DEFAULT_OSS_ALIAS, KeyInfo, KmsClient
+from cloud.errors import CloudError
+from cloud.kms import DEFAULT_OSS_ALIAS, KeyInfo, KmsClient
 
 ENCRYPTION_KEY_SPECS = ("Aliyun_AES_256", "Aliyun_SM4")
 

@@ -1,7 +1,7 @@
 """Uploading and downloading client-side encrypted objects through the console, with one of its master keys.
 
 The web process encrypts (and decrypts) with the master key's wrapper (`masterkeys.wrapper_for`), in the format
-oss2's CryptoBucket writes and reads (encryption.cse.objects). Server-side encryption can be combined, as for any
+oss2's CryptoBucket writes and reads (cloud.cse.objects). Server-side encryption can be combined, as for any
 upload: the object's own setting, or the bucket default. Key material never reaches the audit log or a message.
 """
 
@@ -22,17 +22,17 @@ from django.db import transaction
 from django.utils import timezone
 
 from audit.services import recording
-from buckets.oss import OssClient
 from buckets.services import objects as services
 from buckets.services.buckets import check_encryption_allowed
-from console.exceptions import CloudError, Conflict, ServiceError
+from cloud.cse.content import BLOCK_SIZE, MAX_PART_COUNT, MIN_PART_SIZE
+from cloud.cse.envelope import Envelope
+from cloud.cse.errors import CseError
+from cloud.cse.objects import DecryptedStream, get_decrypted, put_encrypted, put_encrypted_multipart
+from cloud.errors import CloudError, Conflict, ServiceError
+from cloud.oss import OssClient
+from cloud.sse import Sse
 from encryption import masterkeys
-from encryption.cse.content import BLOCK_SIZE, MAX_PART_COUNT, MIN_PART_SIZE
-from encryption.cse.envelope import Envelope
-from encryption.cse.errors import CseError
-from encryption.cse.objects import DecryptedStream, get_decrypted, put_encrypted, put_encrypted_multipart
 from encryption.models import CseTransfer, MasterKey
-from encryption.sse import Sse
 
 logger = logging.getLogger(__name__)
 

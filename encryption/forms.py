@@ -1,7 +1,7 @@
 from django import forms
 
-from console.exceptions import ServiceError
-from encryption import sse
+from cloud import sse
+from cloud.errors import ServiceError
 
 # What a key missing from the chooser most often is: disabled or deleted while the page was open.
 KEY_NOT_OFFERED = (
@@ -15,7 +15,7 @@ class SseForm(forms.Form):
 
     Every field is in the page, so it works without JavaScript; static/js/sse-form.js hides and disables what the
     chosen method does not use. Like the OSS console, the form neither keeps nor judges those fields: a CMK still
-    selected when OSS-managed is chosen is dropped, not refused. What remains goes through encryption.sse.parse,
+    selected when OSS-managed is chosen is dropped, not refused. What remains goes through cloud.sse.parse,
     the parser the API uses; the region and key-state rules are the services' (shared with the API).
     """
 

@@ -5,7 +5,7 @@ import json
 from django import forms
 
 from buckets.models import Connection
-from encryption.cse.wrapping import RSA_KEY_SIZES
+from cloud.cse.wrapping import RSA_KEY_SIZES
 
 
 class MatdescField(forms.CharField):

@@ -7,8 +7,9 @@ from datetime import UTC, datetime
 from django import forms
 
 from buckets.models import Bucket, Connection
-from console.exceptions import ServiceError
-from encryption import byok, policy, regions, services
+from cloud import regions
+from cloud.errors import ServiceError
+from encryption import byok, policy, services
 
 
 def _checked(rule, value):

@@ -20,12 +20,12 @@ from cryptography.hazmat.primitives.asymmetric import dsa, ec, ed448, ed25519, r
 from django.db import IntegrityError, transaction
 
 from audit.services import recording
+from cloud.cse.envelope import WRAP_KMS, WRAP_RSA_OAEP, WRAP_RSA_PKCS1, Envelope
+from cloud.cse.wrapping import RSA_KEY_SIZES, KmsWrapper, RsaWrapper
+from cloud.errors import CloudError, Conflict, ServiceError
+from cloud.kms import KmsClient
 from console import secrets
-from console.exceptions import CloudError, Conflict, ServiceError
 from encryption import services as key_services
-from encryption.cse.envelope import WRAP_KMS, WRAP_RSA_OAEP, WRAP_RSA_PKCS1, Envelope
-from encryption.cse.wrapping import RSA_KEY_SIZES, KmsWrapper, RsaWrapper
-from encryption.kms import KmsClient
 from encryption.models import MasterKey
 
 _PURPOSE = "CSE private key"

@@ -5,8 +5,8 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from console.exceptions import ServiceError
-from encryption import sse as sse_rules
+from cloud import sse as sse_rules
+from cloud.errors import ServiceError
 
 SET_ENCRYPTION, UPLOAD, DOWNLOAD = "set_encryption", "upload", "download"
 PURPOSE_CHOICES = [

@@ -13,10 +13,11 @@ from datetime import UTC, datetime
 from audit.models import AuditEvent
 from audit.services import record, recording
 from buckets.models import Bucket
-from console.exceptions import Conflict, NotFound, ServiceError
-from encryption import byok, policy, regions
-from encryption import sse as sse_rules
-from encryption.kms import DEFAULT_OSS_ALIAS, ImportParameters, KeyInfo, KmsClient
+from cloud import regions
+from cloud import sse as sse_rules
+from cloud.errors import Conflict, NotFound, ServiceError
+from cloud.kms import DEFAULT_OSS_ALIAS, ImportParameters, KeyInfo, KmsClient
+from encryption import byok, policy
 
 KEY_SPECS = ("Aliyun_AES_256", "Aliyun_SM4")
 ORIGINS = ("Aliyun_KMS", "EXTERNAL")

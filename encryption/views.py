@@ -7,9 +7,9 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST
 
 from buckets.models import Bucket, Connection
-from console.exceptions import CloudError, ServiceError
+from cloud import sse as sse_rules
+from cloud.errors import CloudError, ServiceError
 from encryption import byok, catalog, services
-from encryption import sse as sse_rules
 from encryption.forms import SseForm
 from encryption.forms_keys import (
     AliasForm,

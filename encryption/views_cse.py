@@ -7,7 +7,7 @@ from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 
-from console.exceptions import ServiceError
+from cloud.errors import ServiceError
 from encryption import masterkeys
 from encryption.forms_cse import GenerateForm, ImportForm, KmsForm
 from encryption.models import MasterKey

@@ -13,9 +13,6 @@ from urllib.parse import quote
 
 from django.conf import settings
 
-from buckets import cse
-from buckets.cse import CURRENT_NAMES, OLDER_NAMES
-from buckets.oss import USER_META_PREFIX, ObjectEntry, ObjectHead, OssClient
 from buckets.services.objects import (
     COLD_STORAGE_CLASSES,
     CRC64_HEADER,
@@ -23,13 +20,16 @@ from buckets.services.objects import (
     copy_with_encryption,
     rewritten_headers,
 )
-from console.exceptions import CloudError
+from cloud.cse import recognition as cse
+from cloud.cse.envelope import CEK_ALG, Envelope
+from cloud.cse.errors import CseError
+from cloud.cse.recognition import CURRENT_NAMES, OLDER_NAMES
+from cloud.cse.wrapping import Wrapper
+from cloud.errors import CloudError
+from cloud.oss import USER_META_PREFIX, ObjectEntry, ObjectHead, OssClient
+from cloud.sse import KMS, NONE, Sse
 from encryption import masterkeys
-from encryption.cse.envelope import CEK_ALG, Envelope
-from encryption.cse.errors import CseError
-from encryption.cse.wrapping import Wrapper
 from encryption.models import MasterKey
-from encryption.sse import KMS, NONE, Sse
 from jobs import limits
 from jobs.models import Job, ObjectOutcome
 

@@ -9,8 +9,8 @@ import django_filters
 from django import forms
 
 from buckets.models import Bucket, Connection
+from cloud import sse
 from console.form_reload import is_reload
-from encryption import sse
 from encryption.models import MasterKey
 from jobs import services
 from jobs.models import Job, JobSpec

@@ -18,9 +18,9 @@ from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 
-from buckets.oss import ObjectEntry, OssClient
-from console.exceptions import ServiceError
-from encryption.sse import Sse
+from cloud.errors import ServiceError
+from cloud.oss import ObjectEntry, OssClient
+from cloud.sse import Sse
 from jobs import control, engine, limits
 from jobs.models import Job, JobPage, ObjectOutcome
 

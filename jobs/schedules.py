@@ -14,7 +14,7 @@ from django_celery_beat.models import CrontabSchedule, IntervalSchedule, Periodi
 from audit.models import AuditEvent
 from audit.services import record
 from buckets.models import Connection
-from console.exceptions import NotFound, ServiceError
+from cloud.errors import NotFound, ServiceError
 from jobs import services
 from jobs.models import Job, Schedule, ScheduleRun
 

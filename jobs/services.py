@@ -19,12 +19,12 @@ from django.utils import timezone
 from audit.models import AuditEvent
 from audit.services import record
 from buckets.models import Bucket, Connection
-from buckets.oss import OssClient
 from buckets.services.buckets import check_encryption_allowed, refresh_buckets
-from console.exceptions import Conflict, NotFound, ServiceError
+from cloud.errors import Conflict, NotFound, ServiceError
+from cloud.kms import KmsClient
+from cloud.oss import OssClient
+from cloud.sse import AES256, KMS, NONE, SM4, Sse, parse
 from encryption import catalog
-from encryption.kms import KmsClient
-from encryption.sse import AES256, KMS, NONE, SM4, Sse, parse
 from jobs import control, pages
 from jobs.engine import ANY_ENCRYPTION, CLIENT_SIDE_MARK, call_with_retries
 from jobs.models import Job, JobPage, JobSpec, ObjectOutcome

@@ -4,7 +4,7 @@ from rest_framework.authtoken.models import Token
 
 from accounts import services
 from accounts.roles import ROLES
-from console.exceptions import Conflict, ServiceError
+from cloud.errors import Conflict, ServiceError
 
 
 def test_role_groups_exist_after_migrate(db):

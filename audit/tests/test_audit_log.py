@@ -8,7 +8,7 @@ import pytest
 from audit import channel
 from audit.models import AppendOnly, AuditEvent
 from audit.services import record, recording
-from console.exceptions import CloudError, ServiceError
+from cloud.errors import CloudError, ServiceError
 
 pytestmark = pytest.mark.django_db
 

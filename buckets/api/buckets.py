@@ -21,7 +21,7 @@ from buckets.api.serializers_buckets import (
 from buckets.forms_buckets import BucketFilterSet
 from buckets.models import Bucket, Connection
 from buckets.services import buckets as services
-from encryption import sse
+from cloud import sse
 
 KEY_ID = "0987dcba-09fe-87dc-65ba-ab0987654321"
 SETTING_EXAMPLE = {"method": "kms", "algorithm": "SM4", "key_id": KEY_ID}

@@ -5,12 +5,12 @@ from rest_framework import serializers
 
 from buckets.models import Bucket, Connection
 from buckets.services import buckets as services
-from console.exceptions import ServiceError
-from encryption import regions
+from cloud import regions
+from cloud.errors import ServiceError
 
 
 class DefaultEncryptionInputSerializer(serializers.Serializer):
-    """A default-encryption setting as a client sends it; encryption.sse.parse checks its shape."""
+    """A default-encryption setting as a client sends it; cloud.sse.parse checks its shape."""
 
     method = serializers.CharField(help_text="none, oss (OSS-managed) or kms.")
     algorithm = serializers.CharField(

@@ -7,8 +7,8 @@ services'.
 from rest_framework import serializers
 
 from buckets.services import objects as services
-from console.exceptions import ServiceError
-from encryption import sse
+from cloud import sse
+from cloud.errors import ServiceError
 from encryption.models import MasterKey
 
 BUCKET_DEFAULT = "default"

@@ -17,11 +17,12 @@ from django.utils import timezone
 
 from audit.services import recording
 from buckets.models import Bucket, Connection
-from buckets.oss import BucketDetails, OssClient
-from console.exceptions import CloudError, ServiceError
-from encryption import catalog, sse
-from encryption.kms import KeyInfo, KmsClient
-from encryption.sse import Sse
+from cloud import sse
+from cloud.errors import CloudError, ServiceError
+from cloud.kms import KeyInfo, KmsClient
+from cloud.oss import BucketDetails, OssClient
+from cloud.sse import Sse
+from encryption import catalog
 
 BUCKET_SNAPSHOT_MAX_AGE_SECONDS = 30
 # GetBucketInfo per bucket is the slow part of a refresh; a few at a time keep a large account quick.

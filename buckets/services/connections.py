@@ -15,10 +15,10 @@ from django.db.models import ProtectedError
 from audit.models import AuditEvent
 from audit.services import record, recording
 from buckets.models import Connection
-from buckets.oss import OssClient
-from console.exceptions import CloudError, Conflict, ServiceError
+from cloud.errors import CloudError, Conflict, ServiceError
+from cloud.kms import KmsClient
+from cloud.oss import OssClient
 from console.secrets import SecretUnreadable
-from encryption.kms import KmsClient
 
 # Alibaba Cloud region ids: cn-hangzhou, us-west-1, ap-southeast-1, cn-shanghai-finance-1, ...
 _REGION_ID = re.compile(r"^[a-z]{2,}(-[a-z0-9]+)+$")

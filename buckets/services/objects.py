@@ -1,5 +1,5 @@
 """Objects of a bucket: browse, describe, upload with an encryption choice, change one object's encryption in place,
-download. Pages, API and commands call these; only buckets/oss.py and encryption/kms.py talk to the cloud.
+download. Pages, API and commands call these; only cloud/oss.py and cloud/kms.py talk to the cloud.
 """
 
 from __future__ import annotations
@@ -13,12 +13,12 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
 from audit.services import recording
-from buckets import cse
-from buckets.oss import USER_META_PREFIX, ObjectDownload, ObjectEntry, ObjectHead, OssClient, Written
 from buckets.services.buckets import check_encryption_allowed
-from console.exceptions import CloudError, Conflict, ServiceError
+from cloud.cse import recognition as cse
+from cloud.errors import CloudError, Conflict, ServiceError
+from cloud.oss import USER_META_PREFIX, ObjectDownload, ObjectEntry, ObjectHead, OssClient, Written
+from cloud.sse import KMS, NONE, Sse
 from encryption import catalog
-from encryption.sse import KMS, NONE, Sse
 
 PAGE_SIZE = 100
 MAX_PAGE_SIZE = 1000

@@ -13,13 +13,13 @@ import pytest
 from playwright.sync_api import expect
 
 from accounts.services import create_user
-from buckets.oss import EncryptionRule, OssClient
+from cloud.kms import KmsClient
+from cloud.oss import EncryptionRule, OssClient
 from console.testing.browser import (
     assert_accessible,
     assert_no_sideways_scroll,
     log_in,
 )
-from encryption.kms import KmsClient
 
 PASSWORD = "Browser-Passw0rd-7"
 KEY_ALIAS = "alias/ledger-key"

@@ -10,7 +10,7 @@ from playwright.sync_api import expect
 
 from accounts.services import create_user
 from buckets.models import Connection
-from buckets.oss import OssClient
+from cloud.oss import OssClient
 from console.testing.browser import assert_accessible, expect_error_summary, log_in
 from localcloud.accesskeys import create_access_key
 

@@ -6,9 +6,9 @@ from django.utils import timezone
 
 from audit.models import AuditEvent
 from buckets.models import Bucket
-from buckets.oss import EncryptionRule, OssClient
 from buckets.services.buckets import NEW_OBJECTS_ONLY
-from encryption.kms import KmsClient
+from cloud.kms import KmsClient
+from cloud.oss import EncryptionRule, OssClient
 
 
 @pytest.fixture
@@ -331,7 +331,7 @@ def test_a_key_of_another_region_is_refused(api_as, client_as, operator, bucket)
     shanghai_key, _ = KmsClient(bucket.connection, "cn-shanghai").create_key(description="shanghai")
     if ":cn-shanghai:" not in shanghai_key.arn:
         pytest.xfail(
-            "encryption/kms.py signs without signature_version='v4', so localcloud files every key under "
+            "cloud/kms.py signs without signature_version='v4', so localcloud files every key under "
             "LOCALCLOUD_REGION: the key was created in cn-hangzhou, not cn-shanghai"
         )
 

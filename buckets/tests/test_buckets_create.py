@@ -5,11 +5,11 @@ from django.template.loader import render_to_string
 
 from audit.models import AuditEvent
 from buckets.models import Bucket, Connection
-from buckets.oss import EncryptionRule, OssClient
 from buckets.services.buckets import check_bucket_name, create_bucket
-from console.exceptions import ServiceError
-from encryption.kms import KmsClient
-from encryption.sse import Sse
+from cloud.errors import ServiceError
+from cloud.kms import KmsClient
+from cloud.oss import EncryptionRule, OssClient
+from cloud.sse import Sse
 
 
 def _outcomes(name):

@@ -5,8 +5,8 @@ from django.urls import NoReverseMatch, reverse
 from django.utils import timezone
 
 from buckets.models import Bucket
-from buckets.oss import EncryptionRule, OssClient
-from encryption.kms import KmsClient
+from cloud.kms import KmsClient
+from cloud.oss import EncryptionRule, OssClient
 
 
 @pytest.fixture

@@ -4,9 +4,9 @@ import pytest
 from django.utils import timezone
 
 from buckets.models import Bucket, Connection
-from buckets.oss import EncryptionRule, OssClient
 from buckets.services.buckets import refresh_buckets
-from encryption.kms import KmsClient
+from cloud.kms import KmsClient
+from cloud.oss import EncryptionRule, OssClient
 
 
 @pytest.fixture

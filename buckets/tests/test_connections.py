@@ -8,7 +8,7 @@ from django.urls import reverse
 from audit.models import AuditEvent
 from buckets.models import Bucket, Connection
 from buckets.services import connections as services
-from console.exceptions import Conflict
+from cloud.errors import Conflict
 
 SECRET = "Zs9-secret-that-must-never-show-4711"
 STS_TOKEN = "sts-token-that-must-never-show-0815"

@@ -1,6 +1,6 @@
 """Client-side encrypted objects are recognised from HEAD metadata under the current and the older oss2 names."""
 
-from buckets import cse
+from cloud.cse import recognition as cse
 
 
 def test_current_names_give_the_whole_envelope():

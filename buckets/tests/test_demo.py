@@ -5,9 +5,9 @@ import pytest
 from audit.models import AuditEvent
 from buckets import demo
 from buckets.models import Connection
-from buckets.oss import EncryptionRule, OssClient
-from console.exceptions import ServiceError
-from encryption.kms import KmsClient
+from cloud.errors import ServiceError
+from cloud.kms import KmsClient
+from cloud.oss import EncryptionRule, OssClient
 from localcloud.models import AccessKey
 
 

@@ -6,10 +6,10 @@ import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 
 from audit.models import AuditEvent
-from buckets.oss import EncryptionRule
 from buckets.tests.test_objects_services import KEEP_HEADERS, content_of, named_key, new_bucket, put
-from encryption.kms import KmsClient
-from encryption.sse import Sse
+from cloud.kms import KmsClient
+from cloud.oss import EncryptionRule
+from cloud.sse import Sse
 
 
 def api(bucket, path: str = "") -> str:

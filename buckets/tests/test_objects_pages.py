@@ -9,11 +9,11 @@ from django.utils import timezone
 
 from audit.models import AuditEvent
 from buckets.models import Bucket
-from buckets.oss import EncryptionRule, OssClient
 from buckets.tests.test_objects_services import KEEP_HEADERS, content_of, named_key, new_bucket, put
 from buckets.views.objects import object_url
-from encryption.kms import KmsClient
-from encryption.sse import Sse
+from cloud.kms import KmsClient
+from cloud.oss import EncryptionRule, OssClient
+from cloud.sse import Sse
 
 
 def url(name: str, bucket, **query) -> str:

@@ -11,13 +11,13 @@ from django.utils import timezone
 
 from audit.models import AuditEvent
 from buckets.models import Bucket
-from buckets.oss import EncryptionRule, ObjectHead, OssClient
 from buckets.services import objects as services
-from console.exceptions import CloudError, Conflict, ServiceError
+from cloud.errors import CloudError, Conflict, ServiceError
+from cloud.kms import KmsClient
+from cloud.oss import EncryptionRule, ObjectHead, OssClient
+from cloud.sse import Sse
 from console.testing import cloud
 from console.testing.cloud import new_bucket
-from encryption.kms import KmsClient
-from encryption.sse import Sse
 
 KEEP_HEADERS = {
     "Content-Type": "text/csv",

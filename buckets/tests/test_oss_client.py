@@ -2,9 +2,9 @@
 
 import pytest
 
-from buckets.oss import EncryptionRule, OssClient
-from console.exceptions import CloudError
-from encryption.kms import KmsClient
+from cloud.errors import CloudError
+from cloud.kms import KmsClient
+from cloud.oss import EncryptionRule, OssClient
 
 
 def test_buckets_encryption_and_objects_round_trip(cloud_connection):

@@ -11,12 +11,12 @@ from django.views.decorators.http import require_POST
 from buckets.forms_buckets import BucketCreateForm, BucketFilterSet
 from buckets.models import Bucket, Connection
 from buckets.services import buckets as services
-from console.exceptions import ServiceError
+from cloud import regions
+from cloud.errors import ServiceError
+from cloud.sse import Sse
 from console.form_reload import is_reload, without_csrf_token
-from encryption import regions
 from encryption.catalog import key_choices
 from encryption.forms import SseForm
-from encryption.sse import Sse
 
 BUCKETS_PER_PAGE = 50
 # The state filters leave the counts alone: the counts say what each state filter would find.

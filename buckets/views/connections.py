@@ -9,7 +9,7 @@ from django.views.decorators.http import require_POST
 from buckets.forms import ConnectionEditForm, ConnectionForm
 from buckets.models import Connection
 from buckets.services import connections as services
-from console.exceptions import ServiceError
+from cloud.errors import ServiceError
 
 
 def _connections():

@@ -14,9 +14,9 @@ from django.utils.http import content_disposition_header, urlencode
 from buckets.forms_objects import ObjectEncryptionForm, ObjectUploadForm
 from buckets.models import Bucket
 from buckets.services import objects as services
-from console.exceptions import ServiceError
+from cloud.cse.envelope import Envelope
+from cloud.errors import ServiceError
 from encryption import catalog, cse_transfer, masterkeys
-from encryption.cse.envelope import Envelope
 from encryption.forms import SseForm
 
 

@@ -3,8 +3,8 @@
 from django.utils import timezone
 
 from buckets.models import Bucket
-from buckets.oss import EncryptionRule, OssClient
-from encryption.kms import KmsClient
+from cloud.kms import KmsClient
+from cloud.oss import EncryptionRule, OssClient
 
 
 def new_bucket(connection, name: str, rule: EncryptionRule | None = None) -> Bucket:

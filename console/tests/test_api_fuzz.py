@@ -34,7 +34,7 @@ def real_resources(cloud_connection):
     from django.utils import timezone
 
     from buckets.models import Bucket
-    from buckets.oss import OssClient
+    from cloud.oss import OssClient
 
     OssClient(cloud_connection).create_bucket("fuzzed")
     bucket = Bucket.objects.create(

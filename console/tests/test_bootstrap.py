@@ -6,7 +6,7 @@ import pytest
 from django.core.management import call_command
 
 from buckets.models import Connection
-from buckets.oss import OssClient
+from cloud.oss import OssClient
 
 
 @pytest.fixture

@@ -6,9 +6,9 @@ import pytest
 from playwright.sync_api import expect
 
 from accounts.services import create_user
-from buckets.oss import OssClient
+from cloud.kms import KmsClient
+from cloud.oss import OssClient
 from console.testing.browser import log_in
-from encryption.kms import KmsClient
 
 PASSWORD = "Browser-Passw0rd-7"
 

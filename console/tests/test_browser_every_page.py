@@ -26,8 +26,9 @@ from django.utils.http import urlencode
 from playwright.sync_api import expect
 
 from accounts.services import create_user
-from buckets.oss import EncryptionRule, OssClient
 from buckets.services.buckets import refresh_buckets
+from cloud.oss import EncryptionRule, OssClient
+from cloud.sse import AES256, OSS
 from console.celery import app
 from console.testing.browser import (
     ACTION_TIMEOUT_MS,
@@ -39,7 +40,6 @@ from console.testing.browser import (
 from console.testing.cloud import named_key, new_bucket
 from encryption import masterkeys
 from encryption.models import CseTransfer
-from encryption.sse import AES256, OSS
 from jobs import schedules, services
 from jobs.models import Job
 

@@ -6,7 +6,7 @@ from playwright.sync_api import expect
 
 from accounts.services import create_user
 from buckets.models import Bucket
-from buckets.oss import EncryptionRule, OssClient
+from cloud.oss import EncryptionRule, OssClient
 from console.testing.browser import assert_accessible, log_in
 from console.testing.cloud import named_key
 

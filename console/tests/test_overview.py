@@ -40,7 +40,7 @@ def test_a_user_without_a_role_sees_neither(client_as, outsider, buckets):
 def test_the_overview_answers_from_the_snapshot_and_marks_a_stale_one_for_reading_after_the_page(
     client_as, viewer, cloud_connection
 ):
-    from buckets.oss import EncryptionRule, OssClient
+    from cloud.oss import EncryptionRule, OssClient
 
     oss = OssClient(cloud_connection)
     oss.create_bucket("first-visit")

@@ -3,7 +3,7 @@
 import pytest
 from django.urls import include, path
 
-from console.exceptions import CloudError
+from cloud.errors import CloudError
 
 
 def refused_by_kms(request):

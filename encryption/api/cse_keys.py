@@ -7,8 +7,8 @@ from rest_framework import mixins, serializers, status, viewsets
 from rest_framework.response import Response
 
 from buckets.models import Connection
+from cloud.cse.wrapping import RSA_KEY_SIZES
 from encryption import masterkeys
-from encryption.cse.wrapping import RSA_KEY_SIZES
 from encryption.models import MasterKey
 
 

@@ -18,7 +18,7 @@ class ScopeSerializer(serializers.Serializer):
 
 
 class KeyInfoSerializer(serializers.Serializer):
-    """A KMS key as encryption.kms.KeyInfo describes it."""
+    """A KMS key as cloud.kms.KeyInfo describes it."""
 
     key_id = serializers.CharField()
     display_name = serializers.CharField(help_text="As the OSS console names a key: alias/<name>(<CMK ID>).")

@@ -14,9 +14,9 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from buckets.models import Connection
-from console.exceptions import NotFound
+from cloud import sse as sse_rules
+from cloud.errors import NotFound
 from encryption import byok, services
-from encryption import sse as sse_rules
 from encryption.api.serializers import (
     PURPOSES,
     AliasSerializer,

@@ -5,11 +5,11 @@ import pytest
 from playwright.sync_api import expect
 
 from accounts.services import create_user
-from buckets.oss import EncryptionRule, OssClient
+from cloud.cse import objects as cse_objects
+from cloud.oss import EncryptionRule, OssClient
 from console.testing.browser import log_in
 from console.testing.cloud import new_bucket
 from encryption import masterkeys
-from encryption.cse import objects as cse_objects
 from jobs.models import Job
 from jobs.tests.conftest import worker  # noqa: F401 - the fixture, for the rewrap job
 

@@ -1,7 +1,7 @@
 """The Keys area in a real browser: every form, each transition and each refusal checked where it lands.
 
 KMS keys are read back through the KMS SDK against localcloud, CSE master keys from the database and by encrypting
-and decrypting objects with them (oss2's CryptoBucket on one side, the console's encryption.cse on the other), the
+and decrypting objects with them (oss2's CryptoBucket on one side, the console's cloud.cse on the other), the
 RAM policy by parsing it. A refused submit must show the error summary, focused, and change nothing. axe-core
 checks every distinct page on the way (a form page once, with its error summary showing).
 """
@@ -21,12 +21,12 @@ from playwright.sync_api import expect
 
 from accounts.services import create_user
 from buckets.models import Connection
-from buckets.oss import OssClient
+from cloud.cse.objects import get_decrypted, put_encrypted
+from cloud.kms import KmsClient
+from cloud.oss import OssClient
 from console.testing.browser import assert_accessible, expect_error_summary, log_in
 from console.testing.cloud import named_key, new_bucket
 from encryption import masterkeys
-from encryption.cse.objects import get_decrypted, put_encrypted
-from encryption.kms import KmsClient
 from encryption.models import MasterKey
 
 PASSWORD = "Browser-Passw0rd-11"

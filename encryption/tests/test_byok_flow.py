@@ -10,9 +10,9 @@ from cryptography.hazmat.primitives.asymmetric import padding
 from django.contrib.messages import get_messages
 
 from audit.models import AuditEvent
-from buckets.oss import EncryptionRule, OssClient
+from cloud.kms import KmsClient
+from cloud.oss import EncryptionRule, OssClient
 from encryption import services
-from encryption.kms import KmsClient
 
 REGION = "cn-hangzhou"
 WIZARD = "encryption.byok"

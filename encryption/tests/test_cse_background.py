@@ -8,8 +8,8 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 
 from audit.models import AuditEvent
-from buckets.oss import OssClient
 from buckets.views.objects import object_url
+from cloud.oss import OssClient
 from console.testing.cloud import new_bucket
 from encryption import cse_transfer, masterkeys
 from encryption.models import CseTransfer

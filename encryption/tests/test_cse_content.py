@@ -1,4 +1,4 @@
-"""encryption.cse without a network: AES-256-CTR content, ranges, multipart counters, the envelope's headers and RSA
+"""cloud.cse without a network: AES-256-CTR content, ranges, multipart counters, the envelope's headers and RSA
 wrapping, checked against oss2's own cipher and metadata code (oss2.utils.AESCTRCipher, ContentCryptoMaterial)."""
 
 import base64
@@ -13,8 +13,8 @@ from oss2.headers import (
     RSA_NONE_PKCS1Padding_WRAP_ALGORITHM,
 )
 
-from encryption.cse import CseError
-from encryption.cse.content import (
+from cloud.cse import CseError
+from cloud.cse.content import (
     BLOCK_SIZE,
     MIN_PART_SIZE,
     ContentCipher,
@@ -26,8 +26,8 @@ from encryption.cse.content import (
     new_iv,
     part_offset,
 )
-from encryption.cse.envelope import CEK_ALG, WRAP_KMS, WRAP_RSA_OAEP, WRAP_RSA_PKCS1, Envelope
-from encryption.cse.wrapping import KmsWrapper, RsaWrapper
+from cloud.cse.envelope import CEK_ALG, WRAP_KMS, WRAP_RSA_OAEP, WRAP_RSA_PKCS1, Envelope
+from cloud.cse.wrapping import KmsWrapper, RsaWrapper
 
 DATA = os.urandom(5000)
 RANGES = [(0, 0), (0, 15), (1, 1), (5, 20), (15, 16), (16, 31), (17, 4999), (100, None), (4095, 4097), (4999, 4999)]

@@ -1,4 +1,4 @@
-"""encryption.cse against localcloud over HTTP, interoperating with oss2 2.19's CryptoBucket in both directions.
+"""cloud.cse against localcloud over HTTP, interoperating with oss2 2.19's CryptoBucket in both directions.
 
 RSA (RsaProvider, PKCS#1 v1.5) and RSA-OAEP (LocalRsaProvider): objects the console writes are read by oss2 and
 objects oss2 writes are read by the console, single PUT and multipart, whole and by unaligned ranges. KMS goes
@@ -18,15 +18,15 @@ from oss2 import models as oss_models
 from oss2 import utils as oss_utils
 from oss2.headers import KMS_ALI_WRAP_ALGORITHM
 
-from buckets.oss import OssClient
-from console.exceptions import CloudError
+from cloud.cse import CseError
+from cloud.cse.content import MIN_PART_SIZE, ContentCipher, new_data_key, new_iv
+from cloud.cse.envelope import WRAP_KMS, WRAP_RSA_OAEP, WRAP_RSA_PKCS1
+from cloud.cse.objects import get_decrypted, head_envelope, put_encrypted, put_encrypted_multipart
+from cloud.cse.wrapping import KmsWrapper, RsaWrapper
+from cloud.errors import CloudError
+from cloud.kms import KmsClient
+from cloud.oss import OssClient
 from console.testing.cloud import named_key, new_bucket
-from encryption.cse import CseError
-from encryption.cse.content import MIN_PART_SIZE, ContentCipher, new_data_key, new_iv
-from encryption.cse.envelope import WRAP_KMS, WRAP_RSA_OAEP, WRAP_RSA_PKCS1
-from encryption.cse.objects import get_decrypted, head_envelope, put_encrypted, put_encrypted_multipart
-from encryption.cse.wrapping import KmsWrapper, RsaWrapper
-from encryption.kms import KmsClient
 
 BUCKET = "cse-interop"
 SMALL = os.urandom(70_001)

@@ -6,13 +6,13 @@ from cryptography.hazmat.primitives.asymmetric import ec, rsa
 from django.urls import reverse
 
 from audit.models import AuditEvent
-from buckets.oss import OssClient
+from cloud.cse.envelope import Envelope
+from cloud.cse.objects import get_decrypted, head_envelope, put_encrypted
+from cloud.errors import Conflict, ServiceError
+from cloud.oss import OssClient
 from console import secrets
-from console.exceptions import Conflict, ServiceError
 from encryption import masterkeys
 from encryption import services as key_services
-from encryption.cse.envelope import Envelope
-from encryption.cse.objects import get_decrypted, head_envelope, put_encrypted
 from encryption.models import MasterKey
 
 pytestmark = pytest.mark.django_db
@@ -160,7 +160,7 @@ def test_match_envelope_by_kind_and_matdesc(admin, rsa_key):
 def _envelope_headers(material, matdesc) -> dict:
     import json
 
-    from buckets.cse import CURRENT_NAMES
+    from cloud.cse.recognition import CURRENT_NAMES
 
     values = {
         "key": material.wrapped_key,

@@ -6,9 +6,9 @@ from rest_framework.test import APIClient
 
 from audit.models import AuditEvent
 from buckets.models import Bucket
-from buckets.oss import OssClient
+from cloud.kms import KmsClient
+from cloud.oss import OssClient
 from encryption import services
-from encryption.kms import KmsClient
 
 REGION = "cn-hangzhou"
 UNKNOWN_KEY = "00000000-0000-4000-8000-000000000000"

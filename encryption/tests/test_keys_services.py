@@ -5,10 +5,10 @@ from django.utils import timezone
 
 from audit.models import AuditEvent
 from buckets.models import Bucket
-from buckets.oss import OssClient
-from console.exceptions import CloudError, Conflict, ServiceError
+from cloud.errors import CloudError, Conflict, ServiceError
+from cloud.kms import KmsClient
+from cloud.oss import OssClient
 from encryption import services
-from encryption.kms import KmsClient
 
 REGION = "cn-hangzhou"
 DEFAULT_KMS_UPLOAD = {"x-oss-server-side-encryption": "KMS"}

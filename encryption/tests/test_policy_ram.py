@@ -9,11 +9,11 @@ from django.utils import timezone
 from rest_framework.test import APIClient
 
 from buckets.models import Bucket
-from buckets.oss import OssClient
-from console.exceptions import NotFound, ServiceError
+from cloud.errors import NotFound, ServiceError
+from cloud.kms import KmsClient
+from cloud.oss import OssClient
+from cloud.sse import Sse
 from encryption import policy, services
-from encryption.kms import KmsClient
-from encryption.sse import Sse
 
 REGION = "cn-hangzhou"
 ALL_PURPOSES = ["set_encryption", "upload", "download"]

@@ -1,11 +1,11 @@
-"""The server-side encryption rules of design.md §5 as encryption.sse applies them, which the RAM policy helper
+"""The server-side encryption rules of design.md §5 as cloud.sse applies them, which the RAM policy helper
 and the key checks rely on: pure, no cloud."""
 
 import pytest
 
-from console.exceptions import ServiceError
-from encryption.kms import KeyInfo
-from encryption.sse import Sse, check_key, check_region, parse
+from cloud.errors import ServiceError
+from cloud.kms import KeyInfo
+from cloud.sse import Sse, check_key, check_region, parse
 
 
 def key(state="Enabled", arn="acs:kms:cn-hangzhou:123:key/k1", usage="ENCRYPT/DECRYPT") -> KeyInfo:

@@ -6,7 +6,7 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from buckets.models import Connection
-from encryption import sse
+from cloud import sse
 from jobs import schedules, services
 from jobs.models import Job, ObjectOutcome, Schedule, ScheduleRun
 

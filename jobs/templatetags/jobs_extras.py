@@ -6,7 +6,7 @@ from __future__ import annotations
 from django import template
 
 from buckets.models import Bucket
-from encryption.sse import Sse
+from cloud.sse import Sse
 from jobs import services
 from jobs.models import Job, JobSpec
 

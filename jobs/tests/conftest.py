@@ -6,7 +6,7 @@ import pytest
 from celery.contrib.testing.worker import start_worker
 
 from buckets.models import Bucket
-from buckets.oss import OssClient
+from cloud.oss import OssClient
 from console.celery import app
 from console.testing import cloud
 from jobs.models import Job

@@ -14,11 +14,11 @@ from playwright.sync_api import expect
 
 from accounts.services import create_user
 from buckets.models import Bucket, Connection
-from buckets.oss import OssClient
+from cloud.kms import KmsClient
+from cloud.oss import OssClient
 from console.testing.browser import assert_accessible, log_in
 from console.testing.cloud import named_key, new_bucket
 from encryption import masterkeys
-from encryption.kms import KmsClient
 from jobs import services
 from jobs.models import Job, Schedule
 from jobs.tests.conftest import fill, settled, wait_until

@@ -5,7 +5,7 @@ import pytest
 from playwright.sync_api import expect
 
 from accounts.services import create_user
-from buckets.oss import EncryptionRule, OssClient
+from cloud.oss import EncryptionRule, OssClient
 from console.testing.browser import log_in
 from console.testing.cloud import new_bucket
 from jobs.models import Job, Schedule

@@ -7,9 +7,9 @@ import time
 
 import pytest
 
-from buckets.oss import OssClient
+from cloud.kms import KmsClient
+from cloud.oss import OssClient
 from console.testing.cloud import new_bucket
-from encryption.kms import KmsClient
 from jobs import engine, pages, services
 from jobs.models import Job, JobPage, ObjectOutcome
 from jobs.tests.conftest import fill, named_key, settled, start_worker_process, wait_for, wait_until

@@ -15,9 +15,9 @@ from django.urls import reverse
 from django.utils import timezone
 
 from buckets.models import Bucket, Connection
-from buckets.oss import EncryptionRule
+from cloud.kms import KmsClient
+from cloud.oss import EncryptionRule
 from console.testing.cloud import new_bucket
-from encryption.kms import KmsClient
 from jobs import pages, schedules, services, tasks
 from jobs.models import Job, ObjectOutcome, Schedule
 from jobs.tests.conftest import fill, named_key
@@ -396,7 +396,7 @@ def test_the_detail_page_and_the_progress_json_tell_the_same(client_as, viewer, 
 
 
 def test_a_dry_run_counts_what_a_real_run_would_do_and_skips_by_reason(client_as, viewer, operator, mixed, queued):
-    from buckets.oss import OssClient
+    from cloud.oss import OssClient
 
     OssClient(mixed.connection).put_object("mixed", "data/cold.csv", b"cold", {"x-oss-storage-class": "Archive"})
     job = start(mixed, operator, dry_run=True, select="unencrypted")

@@ -2,7 +2,7 @@
 
 import pytest
 
-from buckets.oss import OssClient
+from cloud.oss import OssClient
 from console.testing.cloud import new_bucket
 from jobs import services
 from jobs.models import Job, ObjectOutcome
@@ -83,7 +83,7 @@ def test_a_dry_run_writes_nothing_and_tells_what_a_run_would_do(cloud_connection
 
 
 def test_a_scan_counts_objects_and_bytes_per_state_and_lists_what_does_not_match(cloud_connection, worker, operator):
-    from buckets.oss import EncryptionRule
+    from cloud.oss import EncryptionRule
 
     key_id = named_key(cloud_connection)
     new_bucket(cloud_connection, "audited")

@@ -4,11 +4,11 @@ import os
 
 import pytest
 
-from buckets.oss import OssClient
+from cloud.cse import objects as cse_objects
+from cloud.cse.errors import CseError
+from cloud.oss import OssClient
 from console.testing.cloud import new_bucket
 from encryption import masterkeys
-from encryption.cse import objects as cse_objects
-from encryption.cse.errors import CseError
 from jobs import services
 from jobs.models import Job, ObjectOutcome
 from jobs.tests.conftest import wait_for

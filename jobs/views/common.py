@@ -13,11 +13,11 @@ from django.utils.text import capfirst
 
 from buckets.models import Bucket, Connection
 from buckets.services.buckets import offered_methods, refresh_stale
-from console.exceptions import CloudError, NotFound
-from encryption import sse
+from cloud import sse
+from cloud.errors import CloudError, NotFound
+from cloud.kms import KeyInfo, KmsClient
 from encryption.catalog import ENCRYPTION_KEY_SPECS, KeyChoices, key_choices
 from encryption.forms import SseForm
-from encryption.kms import KeyInfo, KmsClient
 from jobs import services
 from jobs.forms import SpecForm, is_reload, target_initial
 from jobs.models import Job, JobSpec, ObjectOutcome

@@ -15,7 +15,7 @@ from django.utils.http import content_disposition_header
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_POST
 
-from console.exceptions import ServiceError
+from cloud.errors import ServiceError
 from console.form_reload import without_csrf_token
 from jobs import services
 from jobs.forms import SPEC_QUERY_FIELDS, TARGET_QUERY_FIELDS, JobFilterSet, JobForm, ScanForm

@@ -6,7 +6,7 @@ from django.contrib.auth.decorators import permission_required
 from django.shortcuts import redirect, render
 
 from buckets.models import Connection
-from console.exceptions import ServiceError
+from cloud.errors import ServiceError
 from console.form_reload import without_csrf_token
 from encryption.models import MasterKey
 from jobs import services

@@ -9,7 +9,7 @@ from django.db.models import Prefetch
 from django.http import Http404
 from django.shortcuts import redirect, render
 
-from console.exceptions import NotFound, ServiceError
+from cloud.errors import NotFound, ServiceError
 from console.form_reload import without_csrf_token
 from jobs import schedules
 from jobs.forms import ScheduleForm, is_reload

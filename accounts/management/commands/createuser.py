@@ -1,7 +1,7 @@
 from django.core.management.base import BaseCommand, CommandError
 
 from accounts import services
-from console.exceptions import ServiceError
+from cloud.errors import ServiceError
 
 
 class Command(BaseCommand):

@@ -7,7 +7,7 @@ from django.core.management.base import BaseCommand, CommandError
 from accounts import services
 from audit.channel import COMMAND, entered_through
 from buckets import demo
-from console.exceptions import ServiceError
+from cloud.errors import ServiceError
 
 
 class Command(BaseCommand):

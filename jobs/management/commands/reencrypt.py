@@ -10,8 +10,8 @@ from django.template.defaultfilters import filesizeformat
 from django.urls import NoReverseMatch, reverse
 
 from buckets.models import Connection
-from console.exceptions import ServiceError
-from encryption import sse
+from cloud import sse
+from cloud.errors import ServiceError
 from jobs import services
 from jobs.models import Job, ObjectOutcome
 

@@ -17,7 +17,7 @@ from alibabacloud_tea_openapi.utils_models import Config
 from darabonba.exceptions import RetryError
 from Tea.exceptions import TeaException, UnretryableException
 
-from console.exceptions import CloudError
+from cloud.errors import CloudError
 
 DEFAULT_OSS_ALIAS = "alias/acs/oss"
 TIMEOUT_MS = 10_000

@@ -3,11 +3,11 @@
 - `envelope`: the `x-oss-meta-client-side-encryption-*` metadata (and the older `x-oss-meta-oss-crypto-*` names);
 - `wrapping`: master-key wrappers for the data key and IV (RSA PKCS#1 v1.5, RSA-OAEP, KMS);
 - `content`: AES-256-CTR over chunks, ranges and multipart counters;
-- `objects`: putting and getting objects through `buckets.oss.OssClient`.
+- `objects`: putting and getting objects through `cloud.oss.OssClient`.
 
 Every refusal is a `CseError`, whose message is safe to show and never holds key material.
 """
 
-from encryption.cse.errors import CseError
+from cloud.cse.errors import CseError
 
 __all__ = ["CseError"]

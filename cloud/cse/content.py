@@ -18,7 +18,7 @@ from collections.abc import Iterable, Iterator
 
 from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
 
-from encryption.cse.errors import CseError
+from cloud.cse.errors import CseError
 
 BLOCK_SIZE = 16
 KEY_SIZE = 32

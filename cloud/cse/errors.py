@@ -1,6 +1,6 @@
 """The one error of client-side encryption."""
 
-from console.exceptions import ServiceError
+from cloud.errors import ServiceError
 
 
 class CseError(ServiceError):

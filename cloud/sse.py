@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from buckets.oss import SSE_DATA_HEADER, SSE_HEADER, SSE_KEY_HEADER, EncryptionRule
-from console.exceptions import ServiceError
-from encryption import regions
-from encryption.kms import DEFAULT_OSS_ALIAS, KeyInfo
+from cloud import regions
+from cloud.errors import ServiceError
+from cloud.kms import DEFAULT_OSS_ALIAS, KeyInfo
+from cloud.oss import SSE_DATA_HEADER, SSE_HEADER, SSE_KEY_HEADER, EncryptionRule
 
 NONE, OSS, KMS = "none", "oss", "kms"
 METHOD_CHOICES = [(NONE, "None"), (OSS, "OSS-managed"), (KMS, "KMS")]

@@ -16,7 +16,7 @@ import oss2
 from oss2 import exceptions as oss_errors
 from oss2 import models as oss_models
 
-from console.exceptions import CloudError
+from cloud.errors import CloudError
 
 CONNECT_TIMEOUT_SECONDS = 10
 SSE_HEADER = "x-oss-server-side-encryption"

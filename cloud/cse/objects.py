@@ -1,4 +1,4 @@
-"""Client-side encrypted objects through `buckets.oss.OssClient`, in the format oss2's CryptoBucket writes and reads.
+"""Client-side encrypted objects through `cloud.oss.OssClient`, in the format oss2's CryptoBucket writes and reads.
 
 - `put_encrypted`: one PutObject, as `CryptoBucket.put_object`;
 - `put_encrypted_multipart`: Initiate, UploadPart per part (its counter offset `part_size * (N - 1) / 16`, the
@@ -19,11 +19,11 @@ import re
 from collections.abc import Iterable, Iterator
 from contextlib import closing, suppress
 
-from buckets.cse import CURRENT_NAMES, OLDER_NAMES
-from console.exceptions import CloudError
-from encryption.cse.content import CHUNK_SIZE, ContentCipher, as_chunks, check_part_size, check_range, fetch_range
-from encryption.cse.envelope import CEK_ALG, Envelope
-from encryption.cse.errors import CseError
+from cloud.cse.content import CHUNK_SIZE, ContentCipher, as_chunks, check_part_size, check_range, fetch_range
+from cloud.cse.envelope import CEK_ALG, Envelope
+from cloud.cse.errors import CseError
+from cloud.cse.recognition import CURRENT_NAMES, OLDER_NAMES
+from cloud.errors import CloudError
 
 _ENVELOPE_HEADERS = frozenset(CURRENT_NAMES.values()) | frozenset(OLDER_NAMES.values())
 _CONTENT_RANGE = re.compile(r"^bytes (\d+)-(\d+)/(\d+)$")

@@ -22,8 +22,8 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 
-from buckets.cse import CURRENT_NAMES, OLDER_NAMES
-from encryption.cse.errors import CseError
+from cloud.cse.errors import CseError
+from cloud.cse.recognition import CURRENT_NAMES, OLDER_NAMES
 
 CEK_ALG = "AES/CTR/NoPadding"
 OLDER_CEK_ALG = "AES/GCM/NoPadding"

@@ -26,18 +26,10 @@ from cryptography.exceptions import UnsupportedAlgorithm
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import padding, rsa
 
-from console.exceptions import CloudError
-from encryption.cse.content import IV_SIZE, KEY_SIZE, new_data_key, new_iv
-from encryption.cse.envelope import (
-    CEK_ALG,
-    WRAP_ALGORITHMS,
-    WRAP_KMS,
-    WRAP_RSA_OAEP,
-    WRAP_RSA_PKCS1,
-    Envelope,
-    matdesc_json,
-)
-from encryption.cse.errors import CseError
+from cloud.cse.content import IV_SIZE, KEY_SIZE, new_data_key, new_iv
+from cloud.cse.envelope import CEK_ALG, WRAP_ALGORITHMS, WRAP_KMS, WRAP_RSA_OAEP, WRAP_RSA_PKCS1, Envelope, matdesc_json
+from cloud.cse.errors import CseError
+from cloud.errors import CloudError
 
 RSA_KEY_SIZES = (2048, 3072)
 WRAP_LABELS = {
