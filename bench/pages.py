@@ -48,13 +48,14 @@ from django.utils import timezone
 from audit.models import AuditEvent
 from bench.localcloud_throughput import _wait_until_answering
 from bench.reencrypt import private_redis
-from buckets import demo as demo_data
 from buckets.models import Bucket, Connection
+from buckets.services import cse_transfer
 from cloud.kms import KmsClient
+from console import demo as demo_data
 from console import health
 from console.celery import app
 from console.embedded_redis import free_port
-from encryption import cse_transfer, masterkeys
+from encryption import masterkeys
 from encryption.models import CseTransfer, MasterKey
 from encryption.services import KEY_SPECS
 from jobs import schedules, services

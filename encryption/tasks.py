@@ -2,7 +2,7 @@
 
 from celery import shared_task
 
-from encryption import cse_transfer
+from buckets.services import cse_transfer
 
 
 @shared_task(name="encryption.upload_client_side", acks_late=True)

@@ -3,11 +3,11 @@
 import pytest
 
 from audit.models import AuditEvent
-from buckets import demo
 from buckets.models import Connection
 from cloud.errors import ServiceError
 from cloud.kms import KmsClient
 from cloud.oss import EncryptionRule, OssClient
+from console import demo
 from localcloud.models import AccessKey
 
 

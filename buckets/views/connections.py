@@ -6,7 +6,7 @@ from django.db.models import Count
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST
 
-from buckets.forms import ConnectionEditForm, ConnectionForm
+from buckets.forms.connections import ConnectionEditForm, ConnectionForm
 from buckets.models import Connection
 from buckets.services import connections as services
 from cloud.errors import ServiceError

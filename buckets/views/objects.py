@@ -11,12 +11,13 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.http import content_disposition_header, urlencode
 
-from buckets.forms_objects import ObjectEncryptionForm, ObjectUploadForm
+from buckets.forms.objects import ObjectEncryptionForm, ObjectUploadForm
 from buckets.models import Bucket
+from buckets.services import cse_transfer
 from buckets.services import objects as services
 from cloud.cse.envelope import Envelope
 from cloud.errors import ServiceError
-from encryption import catalog, cse_transfer, masterkeys
+from encryption import catalog, masterkeys
 from encryption.forms import SseForm
 
 

@@ -8,10 +8,11 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 
 from audit.models import AuditEvent
+from buckets.services import cse_transfer
 from buckets.views.objects import object_url
 from cloud.oss import OssClient
 from console.testing.cloud import new_bucket
-from encryption import cse_transfer, masterkeys
+from encryption import masterkeys
 from encryption.models import CseTransfer
 from jobs.tests.conftest import worker  # noqa: F401
 

@@ -8,13 +8,14 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 
 from audit.models import AuditEvent
+from buckets.services import cse_transfer
 from buckets.views.objects import object_url
 from cloud.cse import CseError
 from cloud.cse.content import MIN_PART_SIZE
 from cloud.cse.wrapping import RsaWrapper
 from cloud.oss import EncryptionRule, OssClient
 from console.testing.cloud import new_bucket
-from encryption import cse_transfer, masterkeys
+from encryption import masterkeys
 
 PLAIN = os.urandom(50_000) + b"the end"
 META = "x-oss-meta-client-side-encryption-"

@@ -6,8 +6,8 @@ from django.core.management.base import BaseCommand, CommandError
 
 from accounts import services
 from audit.channel import COMMAND, entered_through
-from buckets import demo
 from cloud.errors import ServiceError
+from console import demo
 
 
 class Command(BaseCommand):

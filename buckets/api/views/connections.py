@@ -12,7 +12,7 @@ from rest_framework.decorators import action
 from rest_framework.response import Response
 from rest_framework.routers import SimpleRouter
 
-from buckets.api.serializers_connections import (
+from buckets.api.serializers.connections import (
     ConnectionCreateSerializer,
     ConnectionSerializer,
     ConnectionTestSerializer,

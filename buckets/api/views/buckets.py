@@ -9,7 +9,7 @@ from rest_framework.pagination import LimitOffsetPagination
 from rest_framework.response import Response
 from rest_framework.routers import SimpleRouter
 
-from buckets.api.serializers_buckets import (
+from buckets.api.serializers.buckets import (
     BucketCreateSerializer,
     BucketDetailSerializer,
     BucketEncryptionSerializer,
@@ -18,7 +18,7 @@ from buckets.api.serializers_buckets import (
     DefaultEncryptionChangeSerializer,
     DefaultEncryptionInputSerializer,
 )
-from buckets.forms_buckets import BucketFilterSet
+from buckets.forms.buckets import BucketFilterSet
 from buckets.models import Bucket, Connection
 from buckets.services import buckets as services
 from cloud import sse

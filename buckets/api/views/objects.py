@@ -15,7 +15,7 @@ from rest_framework.response import Response
 from rest_framework.routers import SimpleRouter
 from rest_framework.views import APIView
 
-from buckets.api.serializers_objects import (
+from buckets.api.serializers.objects import (
     CloudErrorSerializer,
     EncryptionChangeRequestSerializer,
     EncryptionChangeSerializer,
@@ -28,9 +28,9 @@ from buckets.api.serializers_objects import (
     UploadSerializer,
 )
 from buckets.models import Bucket
+from buckets.services import cse_transfer
 from buckets.services import objects as services
 from buckets.views.objects import decrypted_download, streaming_download
-from encryption import cse_transfer
 
 VIEW, UPLOAD, CHANGE = "buckets.view_bucket", "buckets.upload_object", "buckets.change_object"
 TAGS = ["objects"]
