@@ -55,9 +55,9 @@ from console import demo as demo_data
 from console import health
 from console.celery import app
 from console.embedded_redis import free_port
-from encryption import masterkeys
 from encryption.models import CseTransfer, MasterKey
-from encryption.services import KEY_SPECS
+from encryption.services import master_keys as masterkeys
+from encryption.services.keys import KEY_SPECS
 from jobs import schedules, services
 from jobs.models import Job, Schedule
 

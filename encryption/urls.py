@@ -1,6 +1,8 @@
 from django.urls import path
 
-from encryption import views, views_cse, views_transfer
+from encryption.views import cse_uploads as views_transfer
+from encryption.views import keys as views
+from encryption.views import master_keys as views_cse
 
 app_name = "encryption"
 

@@ -28,8 +28,8 @@ from cloud.cse.wrapping import Wrapper
 from cloud.errors import CloudError
 from cloud.oss import USER_META_PREFIX, ObjectEntry, ObjectHead, OssClient
 from cloud.sse import KMS, NONE, Sse
-from encryption import masterkeys
 from encryption.models import MasterKey
+from encryption.services import master_keys as masterkeys
 from jobs import limits
 from jobs.models import Job, ObjectOutcome
 

@@ -24,7 +24,7 @@ from cloud.errors import Conflict, NotFound, ServiceError
 from cloud.kms import KmsClient
 from cloud.oss import OssClient
 from cloud.sse import AES256, KMS, NONE, SM4, Sse, parse
-from encryption import catalog
+from encryption import selectors as catalog
 from jobs import control, pages
 from jobs.engine import ANY_ENCRYPTION, CLIENT_SIDE_MARK, call_with_retries
 from jobs.models import Job, JobPage, JobSpec, ObjectOutcome

@@ -8,7 +8,7 @@ from django import forms
 from buckets.services import objects as services
 from cloud import sse
 from cloud.errors import ServiceError
-from encryption.forms import SseForm
+from encryption.forms.sse import SseForm
 from encryption.models import MasterKey
 
 BUCKET_DEFAULT = "default"

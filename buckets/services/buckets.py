@@ -22,7 +22,7 @@ from cloud.errors import CloudError, ServiceError
 from cloud.kms import KeyInfo, KmsClient
 from cloud.oss import BucketDetails, OssClient
 from cloud.sse import Sse
-from encryption import catalog
+from encryption import selectors as catalog
 
 BUCKET_SNAPSHOT_MAX_AGE_SECONDS = 30
 # GetBucketInfo per bucket is the slow part of a refresh; a few at a time keep a large account quick.

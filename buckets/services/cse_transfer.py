@@ -31,8 +31,8 @@ from cloud.cse.objects import DecryptedStream, get_decrypted, put_encrypted, put
 from cloud.errors import CloudError, Conflict, ServiceError
 from cloud.oss import OssClient
 from cloud.sse import Sse
-from encryption import masterkeys
 from encryption.models import CseTransfer, MasterKey
+from encryption.services import master_keys as masterkeys
 
 logger = logging.getLogger(__name__)
 

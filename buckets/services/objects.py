@@ -18,7 +18,7 @@ from cloud.cse import recognition as cse
 from cloud.errors import CloudError, Conflict, ServiceError
 from cloud.oss import USER_META_PREFIX, ObjectDownload, ObjectEntry, ObjectHead, OssClient, Written
 from cloud.sse import KMS, NONE, Sse
-from encryption import catalog
+from encryption import selectors as catalog
 
 PAGE_SIZE = 100
 MAX_PAGE_SIZE = 1000

@@ -15,8 +15,8 @@ from cloud import regions
 from cloud.errors import ServiceError
 from cloud.sse import Sse
 from console.form_reload import is_reload, without_csrf_token
-from encryption.catalog import key_choices
-from encryption.forms import SseForm
+from encryption.forms.sse import SseForm
+from encryption.selectors import key_choices
 
 BUCKETS_PER_PAGE = 50
 # The state filters leave the counts alone: the counts say what each state filter would find.

@@ -17,8 +17,9 @@ from buckets.services import cse_transfer
 from buckets.services import objects as services
 from cloud.cse.envelope import Envelope
 from cloud.errors import ServiceError
-from encryption import catalog, masterkeys
-from encryption.forms import SseForm
+from encryption import selectors as catalog
+from encryption.forms.sse import SseForm
+from encryption.services import master_keys as masterkeys
 
 
 def _key_of(request) -> str:

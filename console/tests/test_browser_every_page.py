@@ -38,8 +38,8 @@ from console.testing.browser import (
     describe_violations,
 )
 from console.testing.cloud import named_key, new_bucket
-from encryption import masterkeys
 from encryption.models import CseTransfer
+from encryption.services import master_keys as masterkeys
 from jobs import schedules, services
 from jobs.models import Job
 

@@ -1,8 +1,8 @@
 from django.urls import path
 from rest_framework.routers import SimpleRouter
 
-from encryption.api.cse_keys import MasterKeyViewSet
-from encryption.api.views import KeyViewSet, RamPolicyView
+from encryption.api.views.keys import KeyViewSet, RamPolicyView
+from encryption.api.views.master_keys import MasterKeyViewSet
 
 router = SimpleRouter()
 router.register("keys", KeyViewSet, basename="key")

@@ -9,7 +9,7 @@ from cloud.cse import objects as cse_objects
 from cloud.oss import EncryptionRule, OssClient
 from console.testing.browser import log_in
 from console.testing.cloud import new_bucket
-from encryption import masterkeys
+from encryption.services import master_keys as masterkeys
 from jobs.models import Job
 from jobs.tests.conftest import worker  # noqa: F401 - the fixture, for the rewrap job
 

@@ -26,8 +26,8 @@ from cloud.kms import KmsClient
 from cloud.oss import OssClient
 from console.testing.browser import assert_accessible, expect_error_summary, log_in
 from console.testing.cloud import named_key, new_bucket
-from encryption import masterkeys
 from encryption.models import MasterKey
+from encryption.services import master_keys as masterkeys
 
 PASSWORD = "Browser-Passw0rd-11"
 REGION = "cn-hangzhou"

@@ -12,7 +12,7 @@ from django.contrib.messages import get_messages
 from audit.models import AuditEvent
 from cloud.kms import KmsClient
 from cloud.oss import EncryptionRule, OssClient
-from encryption import services
+from encryption.services import keys as services
 
 REGION = "cn-hangzhou"
 WIZARD = "encryption.byok"

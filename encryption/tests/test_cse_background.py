@@ -12,8 +12,8 @@ from buckets.services import cse_transfer
 from buckets.views.objects import object_url
 from cloud.oss import OssClient
 from console.testing.cloud import new_bucket
-from encryption import masterkeys
 from encryption.models import CseTransfer
+from encryption.services import master_keys as masterkeys
 from jobs.tests.conftest import worker  # noqa: F401
 
 pytestmark = pytest.mark.slow

@@ -11,9 +11,9 @@ from cloud.cse.objects import get_decrypted, head_envelope, put_encrypted
 from cloud.errors import Conflict, ServiceError
 from cloud.oss import OssClient
 from console import secrets
-from encryption import masterkeys
-from encryption import services as key_services
 from encryption.models import MasterKey
+from encryption.services import keys as key_services
+from encryption.services import master_keys as masterkeys
 
 pytestmark = pytest.mark.django_db
 API = "/api/v1/cse-keys/"

@@ -15,7 +15,7 @@ from cloud.cse.content import MIN_PART_SIZE
 from cloud.cse.wrapping import RsaWrapper
 from cloud.oss import EncryptionRule, OssClient
 from console.testing.cloud import new_bucket
-from encryption import masterkeys
+from encryption.services import master_keys as masterkeys
 
 PLAIN = os.urandom(50_000) + b"the end"
 META = "x-oss-meta-client-side-encryption-"

@@ -8,7 +8,7 @@ from audit.models import AuditEvent
 from buckets.models import Bucket
 from cloud.kms import KmsClient
 from cloud.oss import OssClient
-from encryption import services
+from encryption.services import keys as services
 
 REGION = "cn-hangzhou"
 UNKNOWN_KEY = "00000000-0000-4000-8000-000000000000"

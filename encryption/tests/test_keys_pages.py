@@ -7,7 +7,7 @@ from django.utils import timezone
 from audit.models import AuditEvent
 from buckets.models import Bucket
 from cloud.kms import KmsClient
-from encryption import services
+from encryption.services import keys as services
 
 REGION = "cn-hangzhou"
 # Every page that changes a key, relative to the key's page, with a valid body.

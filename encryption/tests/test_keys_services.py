@@ -8,7 +8,7 @@ from buckets.models import Bucket
 from cloud.errors import CloudError, Conflict, ServiceError
 from cloud.kms import KmsClient
 from cloud.oss import OssClient
-from encryption import services
+from encryption.services import keys as services
 
 REGION = "cn-hangzhou"
 DEFAULT_KMS_UPLOAD = {"x-oss-server-side-encryption": "KMS"}

@@ -13,7 +13,8 @@ from cloud.errors import NotFound, ServiceError
 from cloud.kms import KmsClient
 from cloud.oss import OssClient
 from cloud.sse import Sse
-from encryption import policy, services
+from encryption import ram_policy as policy
+from encryption.services import keys as services
 
 REGION = "cn-hangzhou"
 ALL_PURPOSES = ["set_encryption", "upload", "download"]

@@ -18,7 +18,7 @@ from cloud.kms import KmsClient
 from cloud.oss import OssClient
 from console.testing.browser import assert_accessible, log_in
 from console.testing.cloud import named_key, new_bucket
-from encryption import masterkeys
+from encryption.services import master_keys as masterkeys
 from jobs import services
 from jobs.models import Job, Schedule
 from jobs.tests.conftest import fill, settled, wait_until

@@ -110,7 +110,7 @@ def test_a_scan_waited_for_prints_progress_and_the_compliance_summary(cloud_conn
 
 
 def test_a_rewrap_is_started_by_master_key_names(cloud_connection, admin):
-    from encryption import masterkeys
+    from encryption.services import master_keys as masterkeys
 
     new_bucket(cloud_connection, "vault")
     old = masterkeys.generate_rsa(actor=admin, name="cli old", matdesc={"k": "cli-old"})

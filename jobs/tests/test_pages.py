@@ -222,7 +222,7 @@ def test_the_forms_offer_the_buckets_and_keys_of_the_connection_shown(client_as,
 
 
 def test_a_bucket_or_key_not_of_the_posted_connection_is_refused(client_as, operator, admin, mixed, archive):
-    from encryption import masterkeys
+    from encryption.services import master_keys as masterkeys
 
     other_region = KmsClient(mixed.connection, "cn-shanghai").create_key(description="another region")[0].key_id
     old = masterkeys.generate_rsa(actor=admin, name="refusal old", matdesc={"k": "r-old"})
@@ -648,7 +648,7 @@ def test_a_job_started_from_the_form_is_followed_to_the_end(client_as, operator,
 
 
 def test_a_master_key_rotation_is_scheduled_from_the_schedule_form(client_as, admin, operator, mixed):
-    from encryption import masterkeys
+    from encryption.services import master_keys as masterkeys
 
     old = masterkeys.generate_rsa(actor=admin, name="sched old", matdesc={"k": "s-old"})
     new = masterkeys.generate_rsa(actor=admin, name="sched new", matdesc={"k": "s-new"})

@@ -8,7 +8,7 @@ from cloud.cse import objects as cse_objects
 from cloud.cse.errors import CseError
 from cloud.oss import OssClient
 from console.testing.cloud import new_bucket
-from encryption import masterkeys
+from encryption.services import master_keys as masterkeys
 from jobs import services
 from jobs.models import Job, ObjectOutcome
 from jobs.tests.conftest import wait_for

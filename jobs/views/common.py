@@ -16,8 +16,8 @@ from buckets.services.buckets import offered_methods, refresh_stale
 from cloud import sse
 from cloud.errors import CloudError, NotFound
 from cloud.kms import KeyInfo, KmsClient
-from encryption.catalog import ENCRYPTION_KEY_SPECS, KeyChoices, key_choices
-from encryption.forms import SseForm
+from encryption.forms.sse import SseForm
+from encryption.selectors import ENCRYPTION_KEY_SPECS, KeyChoices, key_choices
 from jobs import services
 from jobs.forms import SpecForm, is_reload, target_initial
 from jobs.models import Job, JobSpec, ObjectOutcome

@@ -9,7 +9,9 @@ from django import forms
 from buckets.models import Bucket, Connection
 from cloud import regions
 from cloud.errors import ServiceError
-from encryption import byok, policy, services
+from encryption import byok
+from encryption import ram_policy as policy
+from encryption.services import keys as services
 
 
 def _checked(rule, value):

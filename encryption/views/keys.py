@@ -9,9 +9,9 @@ from django.views.decorators.http import require_POST
 from buckets.models import Bucket, Connection
 from cloud import sse as sse_rules
 from cloud.errors import CloudError, ServiceError
-from encryption import byok, catalog, services
-from encryption.forms import SseForm
-from encryption.forms_keys import (
+from encryption import byok
+from encryption import selectors as catalog
+from encryption.forms.keys import (
     AliasForm,
     ByokStartForm,
     GeneratedMaterialForm,
@@ -22,6 +22,8 @@ from encryption.forms_keys import (
     ScheduleDeletionForm,
     WrappingForm,
 )
+from encryption.forms.sse import SseForm
+from encryption.services import keys as services
 
 VIEW_KEY = "encryption.view_key"
 MANAGE_KEY = "encryption.manage_key"

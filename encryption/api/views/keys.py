@@ -16,8 +16,8 @@ from rest_framework.views import APIView
 from buckets.models import Connection
 from cloud import sse as sse_rules
 from cloud.errors import NotFound
-from encryption import byok, services
-from encryption.api.serializers import (
+from encryption import byok
+from encryption.api.serializers.keys import (
     PURPOSES,
     AliasSerializer,
     ImportParametersSerializer,
@@ -31,6 +31,7 @@ from encryption.api.serializers import (
     ScopeSerializer,
     WrappingSerializer,
 )
+from encryption.services import keys as services
 
 VIEW_KEY, MANAGE_KEY = "encryption.view_key", "encryption.manage_key"
 # Key ids are UUIDs (older keys, localcloud) or `key-` and letters and digits (newer Alibaba Cloud keys).

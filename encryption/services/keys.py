@@ -17,7 +17,8 @@ from cloud import regions
 from cloud import sse as sse_rules
 from cloud.errors import Conflict, NotFound, ServiceError
 from cloud.kms import DEFAULT_OSS_ALIAS, ImportParameters, KeyInfo, KmsClient
-from encryption import byok, policy
+from encryption import byok
+from encryption import ram_policy as policy
 
 KEY_SPECS = ("Aliyun_AES_256", "Aliyun_SM4")
 ORIGINS = ("Aliyun_KMS", "EXTERNAL")

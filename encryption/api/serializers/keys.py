@@ -3,7 +3,9 @@ regions) are the services', so a refusal is audited whichever door it came throu
 
 from rest_framework import serializers
 
-from encryption import byok, policy, services
+from encryption import byok
+from encryption import ram_policy as policy
+from encryption.services import keys as services
 
 PURPOSES = sorted(value for value, _ in policy.PURPOSE_CHOICES)
 

@@ -8,9 +8,9 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 
 from cloud.errors import ServiceError
-from encryption import masterkeys
-from encryption.forms_cse import GenerateForm, ImportForm, KmsForm
+from encryption.forms.master_keys import GenerateForm, ImportForm, KmsForm
 from encryption.models import MasterKey
+from encryption.services import master_keys as masterkeys
 
 VIEW = "encryption.view_masterkey"
 ADD = "encryption.add_masterkey"

@@ -8,8 +8,8 @@ from rest_framework.response import Response
 
 from buckets.models import Connection
 from cloud.cse.wrapping import RSA_KEY_SIZES
-from encryption import masterkeys
 from encryption.models import MasterKey
+from encryption.services import master_keys as masterkeys
 
 
 class MasterKeySerializer(serializers.ModelSerializer):

@@ -25,8 +25,8 @@ from cloud.cse.wrapping import RSA_KEY_SIZES, KmsWrapper, RsaWrapper
 from cloud.errors import CloudError, Conflict, ServiceError
 from cloud.kms import KmsClient
 from console import secrets
-from encryption import services as key_services
 from encryption.models import MasterKey
+from encryption.services import keys as key_services
 
 _PURPOSE = "CSE private key"
 MIN_RSA_BITS = 2048
