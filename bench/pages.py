@@ -58,8 +58,9 @@ from console.embedded_redis import free_port
 from encryption.models import CseTransfer, MasterKey
 from encryption.services import master_keys as masterkeys
 from encryption.services.keys import KEY_SPECS
-from jobs import schedules, services
 from jobs.models import Job, Schedule
+from jobs.services import jobs as services
+from jobs.services import schedules
 
 ROOT = Path(__file__).resolve().parent.parent
 TARGET_P50_MS = 150.0

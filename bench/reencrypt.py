@@ -35,8 +35,9 @@ from buckets.models import Bucket, Connection
 from cloud.kms import KmsClient
 from console.celery import app
 from console.embedded_redis import EmbeddedRedis, free_port
-from jobs import limits, services
+from jobs.engine import limits
 from jobs.models import Job
+from jobs.services import jobs as services
 from localcloud.accesskeys import create_access_key
 
 ROOT = Path(__file__).resolve().parent.parent

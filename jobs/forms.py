@@ -12,8 +12,8 @@ from buckets.models import Bucket, Connection
 from cloud import sse
 from console.form_reload import is_reload
 from encryption.models import MasterKey
-from jobs import services
 from jobs.models import Job, JobSpec
+from jobs.services import jobs as services
 
 ALGORITHM_CHOICES = [("", "—"), *sse.ALGORITHM_CHOICES]
 SPEC_QUERY_FIELDS = (

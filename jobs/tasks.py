@@ -3,8 +3,10 @@
 from celery import shared_task
 from django_celery_beat.models import PeriodicTask
 
-from jobs import pages, schedules, services
+from jobs.engine import page_worker as pages
 from jobs.models import Job, Schedule
+from jobs.services import jobs as services
+from jobs.services import schedules
 
 
 @shared_task(name="jobs.run_page", acks_late=True)

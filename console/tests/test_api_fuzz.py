@@ -40,7 +40,8 @@ def real_resources(cloud_connection):
     bucket = Bucket.objects.create(
         connection=cloud_connection, name="fuzzed", region=cloud_connection.region, refreshed_at=timezone.now()
     )
-    from jobs import schedules, services
+    from jobs.services import jobs as services
+    from jobs.services import schedules
 
     spec = services.Spec(kind="scan", select="all")
     job = services.create_job(actor=None, connection=cloud_connection, bucket="fuzzed", spec=spec)

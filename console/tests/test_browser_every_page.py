@@ -40,8 +40,9 @@ from console.testing.browser import (
 from console.testing.cloud import named_key, new_bucket
 from encryption.models import CseTransfer
 from encryption.services import master_keys as masterkeys
-from jobs import schedules, services
 from jobs.models import Job
+from jobs.services import jobs as services
+from jobs.services import schedules
 
 PASSWORD = "Every-Page-Passw0rd"
 ANONYMOUS, VIEWER, OPERATOR, ADMIN = "anonymous", "viewer", "operator", "admin"

@@ -7,8 +7,9 @@ from rest_framework import serializers
 
 from buckets.models import Connection
 from cloud import sse
-from jobs import schedules, services
 from jobs.models import Job, ObjectOutcome, Schedule, ScheduleRun
+from jobs.services import jobs as services
+from jobs.services import schedules
 
 DEFAULT_SPEC = services.Spec()
 SPEC_FIELDS = tuple(services.Spec.__dataclass_fields__)

@@ -17,7 +17,6 @@ from rest_framework.decorators import action
 from rest_framework.response import Response
 
 from buckets.models import Connection
-from jobs import schedules, services
 from jobs.api.serializers import (
     JobCreateSerializer,
     JobDetailSerializer,
@@ -29,6 +28,8 @@ from jobs.api.serializers import (
     spec_of,
 )
 from jobs.models import Job, ObjectOutcome, Schedule
+from jobs.services import jobs as services
+from jobs.services import schedules
 
 VIEW_JOB, ADD_JOB, CHANGE_JOB = "jobs.view_job", "jobs.add_job", "jobs.change_job"
 

@@ -7,8 +7,8 @@ from django import template
 
 from buckets.models import Bucket
 from cloud.sse import Sse
-from jobs import services
 from jobs.models import Job, JobSpec
+from jobs.services import jobs as services
 
 register = template.Library()
 

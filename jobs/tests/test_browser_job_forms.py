@@ -19,8 +19,8 @@ from cloud.oss import OssClient
 from console.testing.browser import assert_accessible, log_in
 from console.testing.cloud import named_key, new_bucket
 from encryption.services import master_keys as masterkeys
-from jobs import services
 from jobs.models import Job, Schedule
+from jobs.services import jobs as services
 from jobs.tests.conftest import fill, settled, wait_until
 
 PASSWORD = "Browser-Passw0rd-12"

@@ -10,8 +10,10 @@ import pytest
 from cloud.kms import KmsClient
 from cloud.oss import OssClient
 from console.testing.cloud import new_bucket
-from jobs import engine, pages, services
+from jobs.engine import object_worker as engine
+from jobs.engine import page_worker as pages
 from jobs.models import Job, JobPage, ObjectOutcome
+from jobs.services import jobs as services
 from jobs.tests.conftest import fill, named_key, settled, start_worker_process, wait_for, wait_until
 
 pytestmark = pytest.mark.slow

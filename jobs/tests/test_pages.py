@@ -1,7 +1,7 @@
 """Job, scan, compliance and schedule pages: roles, forms, plan, progress, report, charts, links.
 
 Jobs here run in-process: the tasks the services enqueue are kept by the `queued` fixture and worked through with
-the same functions a worker calls (jobs.pages.run_page, services.count_objects). One slow test runs a real worker.
+the same functions a worker calls (jobs.engine.page_worker.run_page, services.count_objects). One slow test runs a real worker.
 """
 
 import csv
@@ -18,8 +18,11 @@ from buckets.models import Bucket, Connection
 from cloud.kms import KmsClient
 from cloud.oss import EncryptionRule
 from console.testing.cloud import new_bucket
-from jobs import pages, schedules, services, tasks
+from jobs import tasks
+from jobs.engine import page_worker as pages
 from jobs.models import Job, ObjectOutcome, Schedule
+from jobs.services import jobs as services
+from jobs.services import schedules
 from jobs.tests.conftest import fill, named_key
 
 OBJECTS = 10  # fill() cycles through 5 states: 2 objects each (none, AES256, SM4, KMS, KMS SM4)

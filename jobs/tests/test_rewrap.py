@@ -9,8 +9,8 @@ from cloud.cse.errors import CseError
 from cloud.oss import OssClient
 from console.testing.cloud import new_bucket
 from encryption.services import master_keys as masterkeys
-from jobs import services
 from jobs.models import Job, ObjectOutcome
+from jobs.services import jobs as services
 from jobs.tests.conftest import wait_for
 from localcloud.models import StoredObject
 

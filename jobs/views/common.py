@@ -18,9 +18,9 @@ from cloud.errors import CloudError, NotFound
 from cloud.kms import KeyInfo, KmsClient
 from encryption.forms.sse import SseForm
 from encryption.selectors import ENCRYPTION_KEY_SPECS, KeyChoices, key_choices
-from jobs import services
 from jobs.forms import SpecForm, is_reload, target_initial
 from jobs.models import Job, JobSpec, ObjectOutcome
+from jobs.services import jobs as services
 
 VIEW_JOB = "jobs.view_job"
 OUTCOMES_PER_PAGE = 50

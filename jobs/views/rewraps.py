@@ -9,9 +9,9 @@ from buckets.models import Connection
 from cloud.errors import ServiceError
 from console.form_reload import without_csrf_token
 from encryption.models import MasterKey
-from jobs import services
 from jobs.forms import ConnectionBucketMixin, SpecForm, initial_from_query
 from jobs.models import Job
+from jobs.services import jobs as services
 from jobs.views.common import connection_buckets, pick_connection
 
 ADD_JOB = "jobs.add_job"

@@ -9,9 +9,9 @@ from django.contrib.auth.decorators import permission_required
 from django.shortcuts import render
 
 from buckets.models import Bucket
-from jobs import services
-from jobs.engine import ANY_ENCRYPTION
+from jobs.engine.object_worker import ANY_ENCRYPTION
 from jobs.models import Job, ObjectOutcome
+from jobs.services import jobs as services
 from jobs.views.common import VIEW_JOB, actions, live_numbers, outcome_page
 
 TREND_SCANS = 20

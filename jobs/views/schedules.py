@@ -11,9 +11,9 @@ from django.shortcuts import redirect, render
 
 from cloud.errors import NotFound, ServiceError
 from console.form_reload import without_csrf_token
-from jobs import schedules
 from jobs.forms import ScheduleForm, is_reload
 from jobs.models import Schedule, ScheduleRun
+from jobs.services import schedules
 from jobs.templatetags.jobs_extras import describe_spec, timing_label
 from jobs.views.common import SpecForms, pick_connection
 

@@ -12,8 +12,8 @@ from django.urls import NoReverseMatch, reverse
 from buckets.models import Connection
 from cloud import sse
 from cloud.errors import ServiceError
-from jobs import services
 from jobs.models import Job, ObjectOutcome
+from jobs.services import jobs as services
 
 # Outcomes worth a word in the summary, in the order people read them.
 SUMMARY_OUTCOMES = [(name, label.lower()) for name, label in ObjectOutcome.KINDS]

@@ -1,6 +1,6 @@
 """Jobs as people drive them: create (scan, dry run or real run), pause, resume, cancel, retry the failures,
 follow the progress, read the plan and the report. Form views, the API, `manage.py reencrypt` and schedules all
-come through here; the workers' side is in jobs.pages.
+come through here; the workers' side is in jobs.engine.page_worker.
 """
 
 from __future__ import annotations
@@ -25,8 +25,9 @@ from cloud.kms import KmsClient
 from cloud.oss import OssClient
 from cloud.sse import AES256, KMS, NONE, SM4, Sse, parse
 from encryption import selectors as catalog
-from jobs import control, pages
-from jobs.engine import ANY_ENCRYPTION, CLIENT_SIDE_MARK, call_with_retries
+from jobs.engine import control
+from jobs.engine.object_worker import ANY_ENCRYPTION, CLIENT_SIDE_MARK, call_with_retries
+from jobs.engine.object_worker import page_worker as pages
 from jobs.models import Job, JobPage, JobSpec, ObjectOutcome
 
 MAX_PREFIXES = 20

@@ -15,8 +15,8 @@ from audit.models import AuditEvent
 from audit.services import record
 from buckets.models import Connection
 from cloud.errors import NotFound, ServiceError
-from jobs import services
 from jobs.models import Job, Schedule, ScheduleRun
+from jobs.services import jobs as services
 
 TASK_NAME = "jobs.run_schedule"
 

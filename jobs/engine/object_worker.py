@@ -30,7 +30,7 @@ from cloud.oss import USER_META_PREFIX, ObjectEntry, ObjectHead, OssClient
 from cloud.sse import KMS, NONE, Sse
 from encryption.models import MasterKey
 from encryption.services import master_keys as masterkeys
-from jobs import limits
+from jobs.engine import limits
 from jobs.models import Job, ObjectOutcome
 
 TRANSIENT_CODES = {"RequestError", "Throttling", "ServiceUnavailable", "InternalError", "RequestTimeout"}

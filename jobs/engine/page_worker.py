@@ -21,7 +21,8 @@ from django.utils import timezone
 from cloud.errors import ServiceError
 from cloud.oss import ObjectEntry, OssClient
 from cloud.sse import Sse
-from jobs import control, engine, limits
+from jobs.engine import control, limits
+from jobs.engine import object_worker as engine
 from jobs.models import Job, JobPage, ObjectOutcome
 
 STATE_CHECK_SECONDS = 0.2
@@ -188,7 +189,7 @@ def fail(job_id: int, message: str) -> None:
         job.save(update_fields=["state", "error", "finished_at", "active_seconds", "running_since"])
         job.pages.filter(state__in=(JobPage.PENDING, JobPage.RUNNING)).update(state=JobPage.CANCELLED, lease_until=None)
     control.publish(job)
-    from jobs import services
+    from jobs.services import jobs as services
 
     services.record_finish(job)
 
@@ -302,7 +303,7 @@ def finish_if_done(job_id: int) -> Job | None:
     for done in left:
         done.forget()
     control.publish(job)
-    from jobs import services
+    from jobs.services import jobs as services
 
     services.record_finish(job)
     return job

@@ -1,7 +1,7 @@
 """A job's state as workers see it between objects: a Redis key the services set, read in microseconds, so
 pause and cancel reach every worker within one object. The database stays the record; Redis only mirrors it."""
 
-from jobs import limits
+from jobs.engine import limits
 from jobs.models import Job
 
 
