@@ -5,7 +5,7 @@ from django.shortcuts import render
 from django.utils import timezone
 
 from audit.export import csv_lines
-from audit.filters import AuditEventFilter
+from audit.filtersets import AuditEventFilter
 from audit.models import AuditEvent
 
 PAGE_SIZE = 50

@@ -5,7 +5,6 @@ The bucket and the KMS key to select by are chosen from what the console knows o
 buckets, the keys of the bucket's region): the view lists them and the form refuses anything else, so a form
 never works on a bucket or key of another connection than the one it shows."""
 
-import django_filters
 from django import forms
 
 from buckets.models import Bucket, Connection
@@ -78,26 +77,6 @@ class ConnectionBucketMixin:
                 "connection",
                 f"The buckets offered were those of {self.connection.name}, not {chosen.name}: choose a bucket again.",
             )
-
-
-class JobFilterSet(django_filters.FilterSet):
-    """The filters of the jobs page (the bucket by its exact name, so a bucket page can link to its jobs)."""
-
-    state = django_filters.ChoiceFilter(choices=Job.STATES, empty_label="Any state")
-    kind = django_filters.ChoiceFilter(choices=Job.KINDS, empty_label="Any kind")
-    connection = django_filters.ModelChoiceFilter(queryset=Connection.objects.all(), empty_label="All connections")
-    bucket = django_filters.CharFilter(
-        label="Bucket", widget=forms.TextInput(attrs={"list": "job-buckets", "autocomplete": "off"})
-    )
-
-    class Meta:
-        model = Job
-        fields = ["state", "kind", "connection", "bucket"]
-
-    @staticmethod
-    def bucket_names() -> list[str]:
-        """The buckets jobs ran on, offered as the bucket filter's suggestions."""
-        return list(Job.objects.order_by("bucket").values_list("bucket", flat=True).distinct())
 
 
 class SpecForm(ConnectionBucketMixin, forms.Form):

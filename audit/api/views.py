@@ -8,7 +8,7 @@ from rest_framework.decorators import action
 
 from audit.api.serializers import AuditEventSerializer
 from audit.export import csv_lines
-from audit.filters import AuditEventFilter
+from audit.filtersets import AuditEventFilter
 from audit.models import AuditEvent
 
 EVENT_EXAMPLE = OpenApiExample(

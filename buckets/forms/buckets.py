@@ -1,36 +1,9 @@
-"""Forms of the bucket pages, and the one filter set the bucket list page and the bucket API share."""
+"""Forms of the bucket pages."""
 
-import django_filters
 from django import forms
 
-from buckets.models import Bucket, Connection
 from buckets.services import buckets as services
-from cloud import sse
 from cloud.errors import ServiceError
-
-
-class BucketFilterSet(django_filters.FilterSet):
-    q = django_filters.CharFilter(field_name="name", lookup_expr="icontains", label="Name contains")
-    connection = django_filters.ModelChoiceFilter(queryset=Connection.objects.all(), empty_label="All connections")
-    encryption = django_filters.ChoiceFilter(
-        choices=services.ENCRYPTION_STATES,
-        method="filter_encryption",
-        label="Encryption",
-        empty_label="Any encryption",
-    )
-    method = django_filters.ChoiceFilter(
-        field_name="sse_method", choices=sse.METHOD_CHOICES, label="Method", empty_label="Any method"
-    )
-    algorithm = django_filters.ChoiceFilter(
-        field_name="sse_algorithm", choices=sse.ALGORITHM_CHOICES, label="Algorithm", empty_label="Any algorithm"
-    )
-
-    class Meta:
-        model = Bucket
-        fields = ["q", "connection", "encryption", "method", "algorithm"]
-
-    def filter_encryption(self, queryset, name, value):
-        return queryset.filter(services.state_filter(value))
 
 
 class BucketCreateForm(forms.Form):

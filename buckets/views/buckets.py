@@ -8,7 +8,8 @@ from django.urls import NoReverseMatch, reverse
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_POST
 
-from buckets.forms.buckets import BucketCreateForm, BucketFilterSet
+from buckets.filtersets import BucketFilterSet
+from buckets.forms.buckets import BucketCreateForm
 from buckets.models import Bucket, Connection
 from buckets.services import buckets as services
 from cloud import regions

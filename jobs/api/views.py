@@ -7,7 +7,6 @@ rules and write the audit log; their refusals come back as {"detail": ...} with 
 
 import csv
 
-import django_filters
 from django.http import StreamingHttpResponse
 from django_filters.rest_framework import DjangoFilterBackend
 from drf_spectacular.types import OpenApiTypes
@@ -16,7 +15,6 @@ from rest_framework import mixins, renderers, serializers, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
-from buckets.models import Connection
 from jobs.api.serializers import (
     JobCreateSerializer,
     JobDetailSerializer,
@@ -27,36 +25,12 @@ from jobs.api.serializers import (
     ScheduleSerializer,
     spec_of,
 )
+from jobs.filtersets import JobFilterSet, OutcomeFilterSet
 from jobs.models import Job, ObjectOutcome, Schedule
 from jobs.services import jobs as services
 from jobs.services import schedules
 
 VIEW_JOB, ADD_JOB, CHANGE_JOB = "jobs.view_job", "jobs.add_job", "jobs.change_job"
-
-
-class JobFilterSet(django_filters.FilterSet):
-    kind = django_filters.ChoiceFilter(choices=Job.KINDS, help_text="scan or reencrypt")
-    state = django_filters.ChoiceFilter(choices=Job.STATES)
-    active = django_filters.BooleanFilter(method="filter_active", help_text="Pending, running, paused or cancelling.")
-    connection = django_filters.ModelChoiceFilter(queryset=Connection.objects.all())
-    bucket = django_filters.CharFilter()
-    dry_run = django_filters.BooleanFilter()
-    schedule = django_filters.ModelChoiceFilter(queryset=Schedule.objects.all())
-
-    class Meta:
-        model = Job
-        fields = ["kind", "state", "active", "connection", "bucket", "dry_run", "schedule"]
-
-    def filter_active(self, queryset, name, value):
-        return queryset.filter(state__in=Job.ACTIVE_STATES) if value else queryset.exclude(state__in=Job.ACTIVE_STATES)
-
-
-class OutcomeFilterSet(django_filters.FilterSet):
-    outcome = django_filters.ChoiceFilter(choices=[(name, name) for name in ObjectOutcome.KEPT])
-
-    class Meta:
-        model = ObjectOutcome
-        fields = ["outcome"]
 
 
 class _Echo:

@@ -27,7 +27,7 @@ from cloud.sse import AES256, KMS, NONE, SM4, Sse, parse
 from encryption import selectors as catalog
 from jobs.engine import control
 from jobs.engine.object_worker import ANY_ENCRYPTION, CLIENT_SIDE_MARK, call_with_retries
-from jobs.engine.object_worker import page_worker as pages
+from jobs.engine import page_worker as pages
 from jobs.models import Job, JobPage, JobSpec, ObjectOutcome
 
 MAX_PREFIXES = 20

@@ -1,7 +1,8 @@
 """Job, scan, compliance and schedule pages: roles, forms, plan, progress, report, charts, links.
 
 Jobs here run in-process: the tasks the services enqueue are kept by the `queued` fixture and worked through with
-the same functions a worker calls (jobs.engine.page_worker.run_page, services.count_objects). One slow test runs a real worker.
+the same functions a worker calls (jobs.engine.page_worker.run_page, services.count_objects).
+One slow test runs a real worker.
 """
 
 import csv

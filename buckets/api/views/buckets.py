@@ -18,7 +18,7 @@ from buckets.api.serializers.buckets import (
     DefaultEncryptionChangeSerializer,
     DefaultEncryptionInputSerializer,
 )
-from buckets.forms.buckets import BucketFilterSet
+from buckets.filtersets import BucketFilterSet
 from buckets.models import Bucket, Connection
 from buckets.services import buckets as services
 from cloud import sse

@@ -1,0 +1,41 @@
+"""The filters of job lists, shared by the jobs page and the API, and of a job's kept outcomes."""
+
+import django_filters
+from django import forms
+
+from buckets.models import Connection
+from jobs.models import Job, ObjectOutcome, Schedule
+
+
+class JobFilterSet(django_filters.FilterSet):
+    """The bucket by its exact name, so a bucket page can link to its jobs; the page offers the buckets jobs ran on."""
+
+    state = django_filters.ChoiceFilter(choices=Job.STATES, empty_label="Any state")
+    kind = django_filters.ChoiceFilter(choices=Job.KINDS, empty_label="Any kind", help_text="scan, reencrypt or rewrap")
+    active = django_filters.BooleanFilter(method="filter_active", help_text="Pending, running, paused or cancelling.")
+    connection = django_filters.ModelChoiceFilter(queryset=Connection.objects.all(), empty_label="All connections")
+    bucket = django_filters.CharFilter(
+        label="Bucket", widget=forms.TextInput(attrs={"list": "job-buckets", "autocomplete": "off"})
+    )
+    dry_run = django_filters.BooleanFilter(label="Dry run")
+    schedule = django_filters.ModelChoiceFilter(queryset=Schedule.objects.all(), empty_label="Any schedule")
+
+    class Meta:
+        model = Job
+        fields = ["state", "kind", "active", "connection", "bucket", "dry_run", "schedule"]
+
+    def filter_active(self, queryset, name, value):
+        return queryset.filter(state__in=Job.ACTIVE_STATES) if value else queryset.exclude(state__in=Job.ACTIVE_STATES)
+
+    @staticmethod
+    def bucket_names() -> list[str]:
+        """The buckets jobs ran on, offered as the bucket filter's suggestions."""
+        return list(Job.objects.order_by("bucket").values_list("bucket", flat=True).distinct())
+
+
+class OutcomeFilterSet(django_filters.FilterSet):
+    outcome = django_filters.ChoiceFilter(choices=[(name, name) for name in ObjectOutcome.KEPT])
+
+    class Meta:
+        model = ObjectOutcome
+        fields = ["outcome"]
