@@ -3,7 +3,7 @@
 from celery import shared_task
 from django_celery_beat.models import PeriodicTask
 
-from jobs.engine import page_worker as pages
+from jobs.engine import page_worker
 from jobs.models import Job, Schedule
 from jobs.services import jobs as services
 from jobs.services import schedules
@@ -11,7 +11,7 @@ from jobs.services import schedules
 
 @shared_task(name="jobs.run_page", acks_late=True)
 def run_page_task(job_id: int, number: int) -> None:
-    pages.run_page(job_id, number)
+    page_worker.run_page(job_id, number)
 
 
 @shared_task(name="jobs.count_objects", acks_late=True)
@@ -22,7 +22,7 @@ def count_objects_task(job_id: int) -> None:
 
 @shared_task(name="jobs.recover_stalled")
 def recover_stalled_task() -> int:
-    return pages.recover_stalled()
+    return page_worker.recover_stalled()
 
 
 @shared_task(name="jobs.run_schedule")

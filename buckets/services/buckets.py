@@ -22,7 +22,7 @@ from cloud.errors import CloudError, ServiceError
 from cloud.kms import KeyInfo, KmsClient
 from cloud.oss import BucketDetails, OssClient
 from cloud.sse import Sse
-from encryption import selectors as catalog
+from encryption import selectors
 
 BUCKET_SNAPSHOT_MAX_AGE_SECONDS = 30
 # GetBucketInfo per bucket is the slow part of a refresh; a few at a time keep a large account quick.
@@ -173,7 +173,7 @@ def _encryption_fields(setting: Sse, key_names: dict[str, str]) -> dict:
 def _key_names_for(connection: Connection, regions_and_rules) -> dict[str, dict[str, str]]:
     """Key names per region, asking KMS only in regions where a bucket names its own key."""
     regions = {region for region, rule in regions_and_rules if rule is not None and rule.kms_key_id}
-    return {region: catalog.key_names(connection, region) for region in regions}
+    return {region: selectors.key_names(connection, region) for region in regions}
 
 
 def _status_key(connection: Connection) -> str:
@@ -284,7 +284,7 @@ def _labelled(setting: Sse, key_names: dict[str, str]) -> dict:
 
 def _key_names_of(bucket: Bucket, *settings: Sse) -> dict[str, str]:
     if any(setting.key_id for setting in settings):
-        return catalog.key_names(bucket.connection, bucket.region)
+        return selectors.key_names(bucket.connection, bucket.region)
     return {}
 
 

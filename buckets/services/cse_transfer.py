@@ -1,6 +1,6 @@
 """Uploading and downloading client-side encrypted objects through the console, with one of its master keys.
 
-The web process encrypts (and decrypts) with the master key's wrapper (`masterkeys.wrapper_for`), in the format
+The web process encrypts (and decrypts) with the master key's wrapper (`master_keys.wrapper_for`), in the format
 oss2's CryptoBucket writes and reads (cloud.cse.objects). Server-side encryption can be combined, as for any
 upload: the object's own setting, or the bucket default. Key material never reaches the audit log or a message.
 """
@@ -32,7 +32,7 @@ from cloud.errors import CloudError, Conflict, ServiceError
 from cloud.oss import OssClient
 from cloud.sse import Sse
 from encryption.models import CseTransfer, MasterKey
-from encryption.services import master_keys as masterkeys
+from encryption.services import master_keys
 
 logger = logging.getLogger(__name__)
 
@@ -95,7 +95,7 @@ def upload_client_side(
         default = Sse.of_rule(oss.get_encryption(bucket.name))
         headers = services._upload_headers(None, content_type, metadata or {}, overwrite)
         sse_headers = sse.request_headers() if sse is not None else {}
-        wrapper = masterkeys.wrapper_for(master_key)
+        wrapper = master_keys.wrapper_for(master_key)
         size = services._size_of(uploaded_file)
         threshold = settings.CSE_MULTIPART_THRESHOLD
         if hasattr(uploaded_file, "seek"):
@@ -196,10 +196,10 @@ def download_client_side(bucket, key: str, master_key: MasterKey | None = None, 
         envelope = Envelope.from_headers(oss.head_object(bucket.name, key).headers)
         if envelope is None:
             raise CseError(f"{key} is not client-side encrypted: download it as stored.")
-        master_key = masterkeys.match_envelope(envelope)
+        master_key = master_keys.match_envelope(envelope)
         if master_key is None:
             raise CseError(unknown_master_key(envelope))
-    stream = get_decrypted(oss, bucket.name, key, masterkeys.wrapper_for(master_key), byte_range, stream=True)
+    stream = get_decrypted(oss, bucket.name, key, master_keys.wrapper_for(master_key), byte_range, stream=True)
     head = stream.head
     content_range = ""
     if byte_range is not None and tuple(byte_range) != (None, None):

@@ -18,7 +18,7 @@ from cloud.cse import recognition as cse
 from cloud.errors import CloudError, Conflict, ServiceError
 from cloud.oss import USER_META_PREFIX, ObjectDownload, ObjectEntry, ObjectHead, OssClient, Written
 from cloud.sse import KMS, NONE, Sse
-from encryption import selectors as catalog
+from encryption import selectors
 
 PAGE_SIZE = 100
 MAX_PAGE_SIZE = 1000
@@ -62,7 +62,7 @@ def _encryption(sse: Sse, key_names: dict[str, str]) -> Encryption:
 def _key_names(bucket, *settings: Sse) -> dict[str, str]:
     """Key names for labels, asking KMS only when a KMS setting is there to name."""
     if any(sse.method == KMS for sse in settings):
-        return catalog.key_names(bucket.connection, bucket.region)
+        return selectors.key_names(bucket.connection, bucket.region)
     return {}
 
 

@@ -17,9 +17,9 @@ from buckets.services import cse_transfer
 from buckets.services import objects as services
 from cloud.cse.envelope import Envelope
 from cloud.errors import ServiceError
-from encryption import selectors as catalog
+from encryption import selectors
 from encryption.forms.sse import SseForm
-from encryption.services import master_keys as masterkeys
+from encryption.services import master_keys
 
 
 def _key_of(request) -> str:
@@ -61,7 +61,7 @@ def object_detail(request, pk):
     context = {"bucket": bucket, "key": key, "detail": detail}
     if detail.client_side is not None:
         envelope = Envelope.from_headers(detail.head.headers)
-        context["cse_master_key"] = masterkeys.match_envelope(envelope)
+        context["cse_master_key"] = master_keys.match_envelope(envelope)
         context["cse_matdesc"] = (envelope.matdesc if envelope else "") or "no material description"
     return render(request, "buckets/object_detail.html", context)
 
@@ -75,7 +75,7 @@ def object_upload(request, pk):
         request.POST if posted else None,
         request.FILES if posted else None,
         initial={"prefix": prefix},
-        key_choices=catalog.key_choices(bucket.connection, bucket.region),
+        key_choices=selectors.key_choices(bucket.connection, bucket.region),
         default_label=_default_label(bucket),
     )
     if posted and form.is_valid():
@@ -126,7 +126,7 @@ def object_encryption(request, pk):
         return _error_page(request, bucket, key, error)
     initial = {**SseForm.initial_for(detail.encryption.sse), "expected_etag": detail.head.etag}
     form = ObjectEncryptionForm(
-        request.POST or None, initial=initial, key_choices=catalog.key_choices(bucket.connection, bucket.region)
+        request.POST or None, initial=initial, key_choices=selectors.key_choices(bucket.connection, bucket.region)
     )
     if request.method == "POST" and form.is_valid():
         try:

@@ -39,7 +39,7 @@ from console.testing.browser import (
 )
 from console.testing.cloud import named_key, new_bucket
 from encryption.models import CseTransfer
-from encryption.services import master_keys as masterkeys
+from encryption.services import master_keys
 from jobs.models import Job
 from jobs.services import jobs as services
 from jobs.services import schedules
@@ -329,7 +329,7 @@ def data(cloud_connection, worker) -> Data:
         spec=target,
         crontab="0 2 * * *",
     )
-    master_key = masterkeys.generate_rsa(actor=users[ADMIN], name="every-page-rsa")
+    master_key = master_keys.generate_rsa(actor=users[ADMIN], name="every-page-rsa")
     transfers = {
         role: CseTransfer.objects.create(
             bucket=buckets["plain"],

@@ -9,8 +9,7 @@ from django import forms
 from buckets.models import Bucket, Connection
 from cloud import regions
 from cloud.errors import ServiceError
-from encryption import byok
-from encryption import ram_policy as policy
+from encryption import byok, ram_policy
 from encryption.services import keys as services
 
 
@@ -167,8 +166,8 @@ class RamPolicyForm(forms.Form):
     connection = forms.ModelChoiceField(queryset=Connection.objects.all(), empty_label=None)
     bucket = forms.ChoiceField()
     purposes = forms.MultipleChoiceField(
-        choices=policy.PURPOSE_CHOICES,
-        initial=[value for value, _ in policy.PURPOSE_CHOICES],
+        choices=ram_policy.PURPOSE_CHOICES,
+        initial=[value for value, _ in ram_policy.PURPOSE_CHOICES],
         widget=forms.CheckboxSelectMultiple,
         error_messages={"required": "Choose at least one purpose: set bucket encryption, upload or download."},
     )

@@ -17,8 +17,7 @@ from cloud import regions
 from cloud import sse as sse_rules
 from cloud.errors import Conflict, NotFound, ServiceError
 from cloud.kms import DEFAULT_OSS_ALIAS, ImportParameters, KeyInfo, KmsClient
-from encryption import byok
-from encryption import ram_policy as policy
+from encryption import byok, ram_policy
 
 KEY_SPECS = ("Aliyun_AES_256", "Aliyun_SM4")
 ORIGINS = ("Aliyun_KMS", "EXTERNAL")
@@ -409,7 +408,7 @@ def _policy_key(connection, region: str, key_id: str) -> tuple[str, tuple[str, .
     default = client.default_oss_key()
     if default is not None:
         return default.arn, (f"The default key {DEFAULT_OSS_ALIAS} of {region} is {default.key_id}.",)
-    wildcard = policy.any_key_of_region(region)
+    wildcard = ram_policy.any_key_of_region(region)
     why = (
         f"{DEFAULT_OSS_ALIAS} does not exist in {region} yet: OSS creates it on the first SSE-KMS request with the "
         f"default key. Until then its ARN is unknown, so the policy names every key of the region ({wildcard}); "
@@ -423,8 +422,8 @@ def ram_policy_for(*, connection, bucket_name: str, sse: sse_rules.Sse, purposes
     purposes = list(purposes)
     bucket = _bucket(connection, bucket_name)
     sse_rules.check_region(sse, bucket.region)
-    policy.chosen_purposes(purposes)  # refused before KMS is asked anything
+    ram_policy.chosen_purposes(purposes)  # refused before KMS is asked anything
     key_arn, notes = ("", ())
     if sse.method == sse_rules.KMS:
         key_arn, notes = _policy_key(connection, bucket.region, sse.key_id)
-    return RamPolicy(policy.ram_policy(bucket.name, sse, key_arn, purposes), key_arn, notes)
+    return RamPolicy(ram_policy.ram_policy(bucket.name, sse, key_arn, purposes), key_arn, notes)

@@ -9,7 +9,7 @@ from cloud.cse import objects as cse_objects
 from cloud.oss import EncryptionRule, OssClient
 from console.testing.browser import log_in
 from console.testing.cloud import new_bucket
-from encryption.services import master_keys as masterkeys
+from encryption.services import master_keys
 from jobs.models import Job
 from jobs.tests.conftest import worker  # noqa: F401 - the fixture, for the rewrap job
 
@@ -25,8 +25,8 @@ def test_an_operator_uploads_client_side_encrypted_downloads_decrypted_and_rotat
     admin,
 ):
     new_bucket(cloud_connection, "board", EncryptionRule("SM4"))
-    masterkeys.generate_rsa(actor=admin, name="board 2025", matdesc={"owner": "board", "year": "2025"})
-    new = masterkeys.generate_rsa(actor=admin, name="board 2026", matdesc={"owner": "board", "year": "2026"})
+    master_keys.generate_rsa(actor=admin, name="board 2025", matdesc={"owner": "board", "year": "2025"})
+    new = master_keys.generate_rsa(actor=admin, name="board 2026", matdesc={"owner": "board", "year": "2026"})
     create_user(actor=None, username="otto", role="operator", password=PASSWORD)
     log_in(page, console_server, "otto", PASSWORD)
 
@@ -66,5 +66,5 @@ def test_an_operator_uploads_client_side_encrypted_downloads_decrypted_and_rotat
 
     job = Job.objects.get(kind=Job.REWRAP)
     assert job.state == Job.COMPLETED
-    assert cse_objects.get_decrypted(oss, "board", "minutes/q4.txt", masterkeys.wrapper_for(new)) == CONTENT
+    assert cse_objects.get_decrypted(oss, "board", "minutes/q4.txt", master_keys.wrapper_for(new)) == CONTENT
     assert b"".join(oss.open_object("board", "minutes/q4.txt")) == stored  # same ciphertext: no data moved

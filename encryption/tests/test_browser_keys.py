@@ -27,7 +27,7 @@ from cloud.oss import OssClient
 from console.testing.browser import assert_accessible, expect_error_summary, log_in
 from console.testing.cloud import named_key, new_bucket
 from encryption.models import MasterKey
-from encryption.services import master_keys as masterkeys
+from encryption.services import master_keys
 
 PASSWORD = "Browser-Passw0rd-11"
 REGION = "cn-hangzhou"
@@ -310,7 +310,7 @@ def test_an_admin_generates_imports_and_adds_cse_master_keys_that_really_encrypt
     generated = MasterKey.objects.get(name="browser generated")
     assert (generated.kind, generated.bits, generated.matdesc) == ("rsa", 2048, {"name": "browser generated"})
     expect(page.locator("pre")).to_have_text(generated.public_key_pem.strip())
-    wrapper = masterkeys.wrapper_for(generated)
+    wrapper = master_keys.wrapper_for(generated)
     assert_no_private_key(page, wrapper.private_pem().decode())
     assert_accessible(page)
     put_encrypted(oss, "cse-keys", "generated.txt", b"written by the console", wrapper)
@@ -374,7 +374,7 @@ def test_an_admin_generates_imports_and_adds_cse_master_keys_that_really_encrypt
             mat_desc=key.matdesc,
         )
         crypto_bucket(cloud_connection, "cse-keys", provider).put_object(f"{key.name}.txt", b"written by oss2")
-        assert get_decrypted(oss, "cse-keys", f"{key.name}.txt", masterkeys.wrapper_for(key)) == b"written by oss2"
+        assert get_decrypted(oss, "cse-keys", f"{key.name}.txt", master_keys.wrapper_for(key)) == b"written by oss2"
 
     # A KMS CMK: refused while unknown, then the data keys come from KMS.
     cmk_id = named_key(cloud_connection, "alias/browser-cse")
@@ -392,8 +392,8 @@ def test_an_admin_generates_imports_and_adds_cse_master_keys_that_really_encrypt
     by_kms = MasterKey.objects.get(name="browser kms")
     assert (by_kms.kind, by_kms.cmk_id, by_kms.region) == ("kms", cmk_id, REGION)
     assert_accessible(page)
-    put_encrypted(oss, "cse-keys", "kms.txt", b"sealed by a KMS data key", masterkeys.wrapper_for(by_kms))
-    assert get_decrypted(oss, "cse-keys", "kms.txt", masterkeys.wrapper_for(by_kms)) == b"sealed by a KMS data key"
+    put_encrypted(oss, "cse-keys", "kms.txt", b"sealed by a KMS data key", master_keys.wrapper_for(by_kms))
+    assert get_decrypted(oss, "cse-keys", "kms.txt", master_keys.wrapper_for(by_kms)) == b"sealed by a KMS data key"
 
     page.goto(f"{console_server}/keys/cse/")
     assert_accessible(page)

@@ -13,7 +13,7 @@ from buckets.views.objects import object_url
 from cloud.oss import OssClient
 from console.testing.cloud import new_bucket
 from encryption.models import CseTransfer
-from encryption.services import master_keys as masterkeys
+from encryption.services import master_keys
 from jobs.tests.conftest import worker  # noqa: F401
 
 pytestmark = pytest.mark.slow
@@ -23,7 +23,7 @@ PLAIN = os.urandom(350 * 1024) + b"the end"
 
 @pytest.fixture
 def master_key(admin):
-    return masterkeys.generate_rsa(actor=admin, name="finance", bits=2048)
+    return master_keys.generate_rsa(actor=admin, name="finance", bits=2048)
 
 
 @pytest.fixture

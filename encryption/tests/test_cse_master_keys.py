@@ -13,7 +13,7 @@ from cloud.oss import OssClient
 from console import secrets
 from encryption.models import MasterKey
 from encryption.services import keys as key_services
-from encryption.services import master_keys as masterkeys
+from encryption.services import master_keys
 
 pytestmark = pytest.mark.django_db
 API = "/api/v1/cse-keys/"
@@ -26,7 +26,7 @@ def pem_of(private_key, passphrase: bytes | None = None, fmt=serialization.Priva
 
 def private_body(key: MasterKey) -> list[str]:
     """Lines of the sealed private key's base64 body: none may ever appear in an answer."""
-    pem = secrets.unseal(masterkeys._PURPOSE, key.sealed_private_key, masterkeys._context(key))
+    pem = secrets.unseal(master_keys._PURPOSE, key.sealed_private_key, master_keys._context(key))
     return [line for line in pem.splitlines() if line and not line.startswith("-----")]
 
 
@@ -37,7 +37,7 @@ def assert_no_private(text: str, key: MasterKey) -> None:
 
 @pytest.fixture
 def rsa_key(admin):
-    return masterkeys.generate_rsa(actor=admin, name="finance", bits=2048, description="Finance reports")
+    return master_keys.generate_rsa(actor=admin, name="finance", bits=2048, description="Finance reports")
 
 
 # Services
@@ -51,18 +51,18 @@ def test_generate_seals_the_private_key_and_records_public_facts(admin, rsa_key)
     assert event.outcome == AuditEvent.SUCCESS and event.actor == admin and event.target == "finance"
     assert event.after["fingerprint"] == rsa_key.fingerprint
     assert_no_private(str(event.after) + str(event.before), rsa_key)
-    assert "PRIVATE" not in repr(masterkeys.wrapper_for(rsa_key))
+    assert "PRIVATE" not in repr(master_keys.wrapper_for(rsa_key))
 
 
 def test_generate_refuses_bad_bits_duplicates_and_same_matdesc(admin, rsa_key):
     with pytest.raises(ServiceError, match="2048 or 3072"):
-        masterkeys.generate_rsa(actor=admin, name="small", bits=1024)
+        master_keys.generate_rsa(actor=admin, name="small", bits=1024)
     with pytest.raises(Conflict, match="already exists"):
-        masterkeys.generate_rsa(actor=admin, name="finance")
+        master_keys.generate_rsa(actor=admin, name="finance")
     with pytest.raises(Conflict, match="material description"):
-        masterkeys.generate_rsa(actor=admin, name="other", matdesc={"name": "finance"})
+        master_keys.generate_rsa(actor=admin, name="other", matdesc={"name": "finance"})
     with pytest.raises(ServiceError, match="JSON object"):
-        masterkeys.generate_rsa(actor=admin, name="other", matdesc=["x"])
+        master_keys.generate_rsa(actor=admin, name="other", matdesc=["x"])
     failures = AuditEvent.objects.filter(action="cse.masterkey.create", outcome=AuditEvent.FAILURE)
     assert failures.count() == 4
 
@@ -78,7 +78,7 @@ def test_generate_refuses_bad_bits_duplicates_and_same_matdesc(admin, rsa_key):
 )
 def test_import_reads_pkcs8_and_traditional_pems(admin, fmt, passphrase):
     private_key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
-    key = masterkeys.import_rsa(
+    key = master_keys.import_rsa(
         actor=admin,
         name="legacy",
         pem=pem_of(private_key, passphrase, fmt),
@@ -116,7 +116,7 @@ def test_import_refuses_bad_pems_clearly(admin):
     ]
     for pem, passphrase, message in cases:
         with pytest.raises(ServiceError, match=message) as refused:
-            masterkeys.import_rsa(actor=admin, name="bad", pem=pem, passphrase=passphrase)
+            master_keys.import_rsa(actor=admin, name="bad", pem=pem, passphrase=passphrase)
         assert not any(line in refused.value.message for line in pem.splitlines()[1:-1])
     events = AuditEvent.objects.filter(action="cse.masterkey.import", outcome=AuditEvent.FAILURE)
     assert events.count() == len(cases)
@@ -127,34 +127,34 @@ def test_kms_key_is_checked_to_exist_and_be_enabled(cloud_connection, admin):
     region = cloud_connection.region
     created = key_services.create_key(actor=admin, connection=cloud_connection, region=region, spec="Aliyun_AES_256")
     key_id = created.key.key_id
-    key = masterkeys.add_kms(actor=admin, name="kms", connection=cloud_connection, region="", cmk_id=key_id)
+    key = master_keys.add_kms(actor=admin, name="kms", connection=cloud_connection, region="", cmk_id=key_id)
     assert (key.kind, key.region, key.cmk_id, key.matdesc) == ("kms", region, key_id, {"name": "kms"})
     event = AuditEvent.objects.filter(action="cse.masterkey.create").first()
     assert event.connection == cloud_connection and event.after["cmk_id"] == key_id
 
     with pytest.raises(ServiceError, match="not found"):
-        masterkeys.add_kms(
+        master_keys.add_kms(
             actor=admin, name="ghost", connection=cloud_connection, cmk_id="0987dcba-09fe-87dc-65ba-ab0987654321"
         )
     key_services.disable_key(actor=admin, connection=cloud_connection, region=region, key_id=key_id)
     with pytest.raises(ServiceError, match="Disabled"):
-        masterkeys.add_kms(actor=admin, name="off", connection=cloud_connection, cmk_id=key_id)
+        master_keys.add_kms(actor=admin, name="off", connection=cloud_connection, cmk_id=key_id)
 
 
 def test_delete_is_audited(admin, rsa_key):
-    masterkeys.delete_master_key(actor=admin, key=rsa_key)
+    master_keys.delete_master_key(actor=admin, key=rsa_key)
     assert not MasterKey.objects.exists()
     event = AuditEvent.objects.get(action="cse.masterkey.delete")
     assert event.before["name"] == "finance" and event.outcome == AuditEvent.SUCCESS
 
 
 def test_match_envelope_by_kind_and_matdesc(admin, rsa_key):
-    other = masterkeys.generate_rsa(actor=admin, name="other", matdesc={"team": "ops"})
-    material = masterkeys.wrapper_for(other).new_material()
+    other = master_keys.generate_rsa(actor=admin, name="other", matdesc={"team": "ops"})
+    material = master_keys.wrapper_for(other).new_material()
     envelope = Envelope.from_headers(_envelope_headers(material, {"team": "ops"}))
-    assert masterkeys.match_envelope(envelope) == other
-    assert masterkeys.match_envelope(Envelope.from_headers(_envelope_headers(material, {"team": "x"}))) is None
-    assert masterkeys.match_envelope(None) is None
+    assert master_keys.match_envelope(envelope) == other
+    assert master_keys.match_envelope(Envelope.from_headers(_envelope_headers(material, {"team": "x"}))) is None
+    assert master_keys.match_envelope(None) is None
 
 
 def _envelope_headers(material, matdesc) -> dict:
@@ -173,15 +173,15 @@ def _envelope_headers(material, matdesc) -> dict:
 
 
 def test_generated_key_round_trips_on_localcloud(cloud_connection, admin):
-    key = masterkeys.generate_rsa(actor=admin, name="roundtrip", bits=2048)
+    key = master_keys.generate_rsa(actor=admin, name="roundtrip", bits=2048)
     oss = OssClient(cloud_connection)
     oss.create_bucket("cse-keys")
     data = b"client-side encrypted " * 1000
-    put_encrypted(oss, "cse-keys", "report.txt", data, masterkeys.wrapper_for(key))
+    put_encrypted(oss, "cse-keys", "report.txt", data, master_keys.wrapper_for(key))
     envelope = head_envelope(oss, "cse-keys", "report.txt")
-    assert masterkeys.match_envelope(envelope) == key
+    assert master_keys.match_envelope(envelope) == key
     fresh = MasterKey.objects.get(pk=key.pk)
-    assert get_decrypted(oss, "cse-keys", "report.txt", masterkeys.wrapper_for(fresh)) == data
+    assert get_decrypted(oss, "cse-keys", "report.txt", master_keys.wrapper_for(fresh)) == data
 
 
 # Pages

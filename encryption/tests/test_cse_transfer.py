@@ -15,7 +15,7 @@ from cloud.cse.content import MIN_PART_SIZE
 from cloud.cse.wrapping import RsaWrapper
 from cloud.oss import EncryptionRule, OssClient
 from console.testing.cloud import new_bucket
-from encryption.services import master_keys as masterkeys
+from encryption.services import master_keys
 
 PLAIN = os.urandom(50_000) + b"the end"
 META = "x-oss-meta-client-side-encryption-"
@@ -23,7 +23,7 @@ META = "x-oss-meta-client-side-encryption-"
 
 @pytest.fixture
 def master_key(admin):
-    return masterkeys.generate_rsa(actor=admin, name="finance", bits=2048)
+    return master_keys.generate_rsa(actor=admin, name="finance", bits=2048)
 
 
 def stored(bucket, key: str):
@@ -110,7 +110,7 @@ def test_api_upload_and_decrypted_download_with_ranges(cloud_connection, api_as,
 
 def test_an_object_written_by_oss2_crypto_bucket_downloads_decrypted(cloud_connection, api_as, viewer, master_key):
     bucket = new_bucket(cloud_connection, "cse-transfer-oss2")
-    wrapper = masterkeys.wrapper_for(master_key)
+    wrapper = master_keys.wrapper_for(master_key)
     assert isinstance(wrapper, RsaWrapper)
     provider = oss2.RsaProvider(
         key_pair={"private_key": wrapper.private_pem(), "public_key": wrapper.public_pem()}, mat_desc=master_key.matdesc
@@ -130,7 +130,7 @@ def test_an_object_written_by_oss2_crypto_bucket_downloads_decrypted(cloud_conne
 
 def test_unknown_master_key_is_a_clear_4xx(cloud_connection, client_as, api_as, viewer, admin):
     bucket = new_bucket(cloud_connection, "cse-transfer-unknown")
-    stranger = masterkeys.generate_rsa(actor=admin, name="stranger", matdesc={"team": "gone"})
+    stranger = master_keys.generate_rsa(actor=admin, name="stranger", matdesc={"team": "gone"})
     cse_transfer.upload_client_side(bucket, "lost.bin", SimpleUploadedFile("lost.bin", b"secret"), stranger, admin)
     stranger.delete()
 

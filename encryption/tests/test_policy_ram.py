@@ -13,7 +13,7 @@ from cloud.errors import NotFound, ServiceError
 from cloud.kms import KmsClient
 from cloud.oss import OssClient
 from cloud.sse import Sse
-from encryption import ram_policy as policy
+from encryption import ram_policy
 from encryption.services import keys as services
 
 REGION = "cn-hangzhou"
@@ -52,7 +52,7 @@ def policy_for(connection, sse: Sse, purposes=ALL_PURPOSES, bucket_name="reports
 
 
 def test_the_policy_for_oss_managed_encryption_and_every_purpose_is_exact():
-    document = policy.ram_policy("logs", Sse("oss", "AES256"), "", ["download", "upload", "set_encryption"])
+    document = ram_policy.ram_policy("logs", Sse("oss", "AES256"), "", ["download", "upload", "set_encryption"])
     assert document == {
         "Version": "1",
         "Statement": [
@@ -71,10 +71,10 @@ def test_the_policy_for_oss_managed_encryption_and_every_purpose_is_exact():
 
 
 def test_each_purpose_asks_only_for_its_own_actions():
-    assert policy.ram_policy("logs", Sse("oss", "SM4"), "", ["download"])["Statement"] == [
+    assert ram_policy.ram_policy("logs", Sse("oss", "SM4"), "", ["download"])["Statement"] == [
         {"Effect": "Allow", "Action": ["oss:GetObject"], "Resource": ["acs:oss:*:*:logs/*"]}
     ]
-    assert policy.ram_policy("logs", Sse("oss", "SM4"), "", ["set_encryption"])["Statement"] == [
+    assert ram_policy.ram_policy("logs", Sse("oss", "SM4"), "", ["set_encryption"])["Statement"] == [
         {
             "Effect": "Allow",
             "Action": ["oss:PutBucketEncryption", "oss:GetBucketEncryption"],
@@ -85,7 +85,7 @@ def test_each_purpose_asks_only_for_its_own_actions():
 
 def test_sse_kms_adds_the_kms_listing_and_the_four_actions_on_the_cmk():
     arn = "acs:kms:cn-hangzhou:123:key/k1"
-    document = policy.ram_policy("logs", Sse("kms", "SM4", "k1"), arn, ["upload"])
+    document = ram_policy.ram_policy("logs", Sse("kms", "SM4", "k1"), arn, ["upload"])
     assert document["Statement"] == [
         {"Effect": "Allow", "Action": ["oss:PutObject"], "Resource": ["acs:oss:*:*:logs/*"]},
         *kms_statements(arn),
@@ -102,7 +102,7 @@ def test_sse_kms_adds_the_kms_listing_and_the_four_actions_on_the_cmk():
 )
 def test_an_incomplete_request_is_refused(sse, key_arn, purposes, complaint):
     with pytest.raises(ServiceError, match=complaint):
-        policy.ram_policy("logs", sse, key_arn, purposes)
+        ram_policy.ram_policy("logs", sse, key_arn, purposes)
 
 
 # Through the service: the key ARN comes from KMS
@@ -160,7 +160,7 @@ def test_the_page_shows_the_policy_json_in_a_textarea_with_a_copy_button(
     assert page.status_code == 200
     content = page.content.decode()
     textarea = re.search(r'<textarea id="policy-json"[^>]*readonly>(.*?)</textarea>', content, re.DOTALL)
-    expected = policy.ram_policy("reports", Sse("kms", "AES256", key.key_id), key.arn, ["upload", "download"])
+    expected = ram_policy.ram_policy("reports", Sse("kms", "AES256", key.key_id), key.arn, ["upload", "download"])
     assert json.loads(html.unescape(textarea.group(1))) == expected
     assert 'data-copy="policy-json"' in content
     assert cloud_connection.access_key_secret not in content
@@ -171,12 +171,12 @@ def test_the_api_returns_the_document_of_the_pure_function(cloud_connection, buc
     api = api_as(viewer)
     repeated = api.get(f"/api/v1/ram-policy/?{query}&purposes=upload&purposes=set_encryption")
     assert repeated.status_code == 200
-    expected = policy.ram_policy("reports", Sse("kms", "SM4", key.key_id), key.arn, ["upload", "set_encryption"])
+    expected = ram_policy.ram_policy("reports", Sse("kms", "SM4", key.key_id), key.arn, ["upload", "set_encryption"])
     assert repeated.json() == {"document": expected, "key_arn": key.arn, "notes": []}
     comma_list = api.get(f"/api/v1/ram-policy/?{query}&purposes=set_encryption,upload")
     assert comma_list.json() == repeated.json()
     every_purpose = api.get(f"/api/v1/ram-policy/?{query}").json()["document"]
-    assert every_purpose == policy.ram_policy("reports", Sse("kms", "SM4", key.key_id), key.arn, ALL_PURPOSES)
+    assert every_purpose == ram_policy.ram_policy("reports", Sse("kms", "SM4", key.key_id), key.arn, ALL_PURPOSES)
 
 
 def test_the_api_refuses_what_it_cannot_answer(cloud_connection, bucket, api_as, viewer):

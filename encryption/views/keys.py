@@ -9,8 +9,7 @@ from django.views.decorators.http import require_POST
 from buckets.models import Bucket, Connection
 from cloud import sse as sse_rules
 from cloud.errors import CloudError, ServiceError
-from encryption import byok
-from encryption import selectors as catalog
+from encryption import byok, selectors
 from encryption.forms.keys import (
     AliasForm,
     ByokStartForm,
@@ -375,7 +374,7 @@ def ram_policy(request):
     buckets = list(Bucket.objects.filter(connection=connection).order_by("name")) if connection else []
     bucket = _chosen(buckets, request.GET.get("bucket", ""), "name")
     submitted = request.GET if "generate" in request.GET else None
-    key_choices = catalog.key_choices(connection, bucket.region) if bucket else catalog.KeyChoices()
+    key_choices = selectors.key_choices(connection, bucket.region) if bucket else selectors.KeyChoices()
     initial = {"connection": connection.pk if connection else None, "bucket": bucket.name if bucket else ""}
     form = RamPolicyForm(submitted, buckets=buckets, initial=initial)
     sse_form = SseForm(submitted, key_choices=key_choices, methods=(sse_rules.OSS, sse_rules.KMS))

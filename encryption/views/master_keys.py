@@ -10,7 +10,7 @@ from django.urls import reverse
 from cloud.errors import ServiceError
 from encryption.forms.master_keys import GenerateForm, ImportForm, KmsForm
 from encryption.models import MasterKey
-from encryption.services import master_keys as masterkeys
+from encryption.services import master_keys
 
 VIEW = "encryption.view_masterkey"
 ADD = "encryption.add_masterkey"
@@ -19,12 +19,12 @@ DELETE = "encryption.delete_masterkey"
 
 @permission_required(VIEW, raise_exception=True)
 def cse_key_list(request):
-    return render(request, "encryption/cse_key_list.html", {"keys": masterkeys.list_master_keys()})
+    return render(request, "encryption/cse_key_list.html", {"keys": master_keys.list_master_keys()})
 
 
 @permission_required(VIEW, raise_exception=True)
 def cse_key_detail(request, pk: int):
-    key = get_object_or_404(masterkeys.list_master_keys(), pk=pk)
+    key = get_object_or_404(master_keys.list_master_keys(), pk=pk)
     context = {"key": key, "generated": request.GET.get("new") == "1" and key.kind == MasterKey.RSA}
     return render(request, "encryption/cse_key_detail.html", context)
 
@@ -33,7 +33,7 @@ def cse_key_detail(request, pk: int):
 def cse_public_key(request, pk: int):
     key = get_object_or_404(MasterKey, pk=pk, kind=MasterKey.RSA)
     response = HttpResponse(key.public_key_pem, content_type="application/x-pem-file")
-    response["Content-Disposition"] = f'attachment; filename="{masterkeys.public_pem_filename(key)}"'
+    response["Content-Disposition"] = f'attachment; filename="{master_keys.public_pem_filename(key)}"'
     return response
 
 
@@ -57,13 +57,13 @@ def key_url(key: MasterKey) -> str:
 def cse_key_new(request):
     """Generate an RSA key pair, or (?kind=kms) add a KMS key."""
     if request.GET.get("kind") == MasterKey.KMS:
-        return _create(request, KmsForm(request.POST or None), "encryption/cse_key_kms.html", masterkeys.add_kms)
-    return _create(request, GenerateForm(request.POST or None), "encryption/cse_key_new.html", masterkeys.generate_rsa)
+        return _create(request, KmsForm(request.POST or None), "encryption/cse_key_kms.html", master_keys.add_kms)
+    return _create(request, GenerateForm(request.POST or None), "encryption/cse_key_new.html", master_keys.generate_rsa)
 
 
 @permission_required(ADD, raise_exception=True)
 def cse_key_import(request):
-    return _create(request, ImportForm(request.POST or None), "encryption/cse_key_import.html", masterkeys.import_rsa)
+    return _create(request, ImportForm(request.POST or None), "encryption/cse_key_import.html", master_keys.import_rsa)
 
 
 @permission_required(DELETE, raise_exception=True)
@@ -71,7 +71,7 @@ def cse_key_delete(request, pk: int):
     key = get_object_or_404(MasterKey, pk=pk)
     if request.method == "POST":
         try:
-            masterkeys.delete_master_key(actor=request.user, key=key)
+            master_keys.delete_master_key(actor=request.user, key=key)
         except ServiceError as error:
             messages.error(request, error.message)
             return redirect("encryption:cse_key_detail", key.pk)

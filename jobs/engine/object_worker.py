@@ -29,7 +29,7 @@ from cloud.errors import CloudError
 from cloud.oss import USER_META_PREFIX, ObjectEntry, ObjectHead, OssClient
 from cloud.sse import KMS, NONE, Sse
 from encryption.models import MasterKey
-from encryption.services import master_keys as masterkeys
+from encryption.services import master_keys
 from jobs.engine import limits
 from jobs.models import Job, ObjectOutcome
 
@@ -79,7 +79,7 @@ class Rewrap:
         if job.rewrap_from is None or job.rewrap_to is None:
             raise CseError("A master key of this rewrap job was deleted: the job cannot go on.")
         source, target = job.rewrap_from, job.rewrap_to
-        return cls(source, target, masterkeys.wrapper_for(source), masterkeys.wrapper_for(target))
+        return cls(source, target, master_keys.wrapper_for(source), master_keys.wrapper_for(target))
 
     def kms_calls(self) -> int:
         """KMS requests for one object: unwrap key and IV with the source, wrap both with the target."""
@@ -137,7 +137,7 @@ def state_label(head: ObjectHead) -> str:
     if not cse.recognise(head.headers):
         return label
     try:
-        master_key = masterkeys.match_envelope(Envelope.from_headers(head.headers))
+        master_key = master_keys.match_envelope(Envelope.from_headers(head.headers))
     except CseError:
         master_key = None
     return f"{label} {CLIENT_SIDE_MARK} ({master_key.name if master_key else 'unknown master key'})"
@@ -343,7 +343,7 @@ def _decide_rewrap(work: ObjectWork, head: ObjectHead) -> bool:
     if envelope is None:
         result.outcome = ObjectOutcome.FILTERED
         return True
-    under = masterkeys.match_envelope(envelope)
+    under = master_keys.match_envelope(envelope)
     if under is not None and under.pk == rewrap.target.pk:
         result.outcome = ObjectOutcome.COMPLIANT
         return True

@@ -21,8 +21,7 @@ from django.utils import timezone
 from cloud.errors import ServiceError
 from cloud.oss import ObjectEntry, OssClient
 from cloud.sse import Sse
-from jobs.engine import control, limits
-from jobs.engine import object_worker as engine
+from jobs.engine import control, limits, object_worker
 from jobs.models import Job, JobPage, ObjectOutcome
 
 STATE_CHECK_SECONDS = 0.2
@@ -75,7 +74,7 @@ def _list(page: JobPage) -> list[ObjectEntry]:
         return entries
     prefixes = job.prefixes or [""]
     oss = OssClient(job.connection)
-    listed = engine.call_with_retries(
+    listed = object_worker.call_with_retries(
         job, oss.list_objects, job.bucket, prefixes[page.prefix_index], page.start_token, job.page_size, delimiter=""
     )
     if listed.next_token:
@@ -116,7 +115,7 @@ class ObjectProgress:
     def has(self, key: str) -> bool:
         return key in self.done
 
-    def add(self, key: str, result: engine.Result) -> None:
+    def add(self, key: str, result: object_worker.Result) -> None:
         self.done[key] = result.as_dict()
         with self.redis.pipeline() as pipe:
             pipe.hset(self.key, key, json.dumps(result.as_dict()))
@@ -138,7 +137,7 @@ def _process_all(page: JobPage, entries: list[ObjectEntry], done: ObjectProgress
     oss = OssClient(job.connection, pool_size=max(10, job.concurrency))
     rewrap = _rewrap_keys(job) if job.kind == Job.REWRAP else None
     sse = Sse(job.resolved_method, job.resolved_algorithm, job.resolved_key_id)
-    target = engine.Target(sse, job.default_key_id, rewrap)
+    target = object_worker.Target(sse, job.default_key_id, rewrap)
     stop = {"state": ""}
     renewed = {"at": time.monotonic()}
 
@@ -154,7 +153,7 @@ def _process_all(page: JobPage, entries: list[ObjectEntry], done: ObjectProgress
                 stop["state"] = state
                 return
         with limits.slot(job.pk, job.concurrency, lease_seconds=lease_seconds()):
-            result = engine.process(job, oss, target, entry if entry.size >= 0 else None, entry.key)
+            result = object_worker.process(job, oss, target, entry if entry.size >= 0 else None, entry.key)
         done.add(entry.key, result)
         if time.monotonic() - renewed["at"] > lease_seconds() / 3:
             renewed["at"] = time.monotonic()
@@ -167,9 +166,9 @@ def _process_all(page: JobPage, entries: list[ObjectEntry], done: ObjectProgress
     return stop["state"]
 
 
-def _rewrap_keys(job: Job) -> engine.Rewrap:
+def _rewrap_keys(job: Job) -> object_worker.Rewrap:
     try:
-        return engine.Rewrap.of(job)
+        return object_worker.Rewrap.of(job)
     except ServiceError as error:  # a master key deleted or unusable: no object can be rewrapped
         fail(job.pk, error.message)
         raise StopJob from None

@@ -24,10 +24,9 @@ from cloud.errors import Conflict, NotFound, ServiceError
 from cloud.kms import KmsClient
 from cloud.oss import OssClient
 from cloud.sse import AES256, KMS, NONE, SM4, Sse, parse
-from encryption import selectors as catalog
-from jobs.engine import control
+from encryption import selectors
+from jobs.engine import control, page_worker
 from jobs.engine.object_worker import ANY_ENCRYPTION, CLIENT_SIDE_MARK, call_with_retries
-from jobs.engine import page_worker as pages
 from jobs.models import Job, JobPage, JobSpec, ObjectOutcome
 
 MAX_PREFIXES = 20
@@ -214,7 +213,7 @@ def resolve_target(bucket: Bucket, spec: Spec) -> ResolvedTarget:
         kms = KmsClient(bucket.connection, bucket.region)
         default_key = kms.default_oss_key()
         default_key_id = default_key.key_id if default_key else ""
-        names = catalog.key_names(bucket.connection, bucket.region)
+        names = selectors.key_names(bucket.connection, bucket.region)
     return ResolvedTarget(target.method, target.algorithm, target.key_id, default_key_id, target.label(names))
 
 
@@ -281,7 +280,7 @@ def create_job(
             target=f"job:{job.pk}",
             after={**spec.fields(), "target": target.label, "dry_run": job.dry_run, "job": job.pk},
         )
-        pages.enqueue(job.pk, 0)
+        page_worker.enqueue(job.pk, 0)
         if not retry_keys:
             from jobs.tasks import count_objects_task
 
@@ -344,13 +343,13 @@ def pause_job(job: Job, actor) -> Job:
 def resume_job(job: Job, actor) -> Job:
     job = _transition(job, actor, "resume", (Job.PAUSED,), Job.RUNNING)
     for number in job.pages.filter(state=JobPage.PENDING).values_list("number", flat=True):
-        pages.enqueue(job.pk, number)
+        page_worker.enqueue(job.pk, number)
     return job
 
 
 def cancel_job(job: Job, actor) -> Job:
     job = _transition(job, actor, "cancel", (Job.RUNNING, Job.PENDING, Job.PAUSED), Job.CANCELLING)
-    return pages.finish_if_done(job.pk) or get_job(job.pk)
+    return page_worker.finish_if_done(job.pk) or get_job(job.pk)
 
 
 def retry_failed(job: Job, actor) -> Job:
@@ -482,7 +481,7 @@ def progress(job: Job, *, reload: bool = True) -> Progress:
         result.kms_calls += page.kms_calls
         result.head_seconds += page.head_seconds
         result.data_bytes += page.data_bytes
-    _merge(result.outcomes, pages.in_flight(job))
+    _merge(result.outcomes, page_worker.in_flight(job))
     return result
 
 
@@ -601,7 +600,7 @@ def summarise_scan(job: Job) -> ScanSummary:
     names = {}
     if any(label.startswith("KMS ") for label in done.states):
         bucket = Bucket.objects.filter(connection=job.connection, name=job.bucket).first()
-        names = catalog.key_names(job.connection, bucket.region if bucket else job.connection.region)
+        names = selectors.key_names(job.connection, bucket.region if bucket else job.connection.region)
     states = sorted(
         ((named_state(label, names), n, b) for label, (n, b) in done.states.items()),
         key=lambda row: (-row[2], -row[1]),

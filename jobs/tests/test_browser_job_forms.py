@@ -18,7 +18,7 @@ from cloud.kms import KmsClient
 from cloud.oss import OssClient
 from console.testing.browser import assert_accessible, log_in
 from console.testing.cloud import named_key, new_bucket
-from encryption.services import master_keys as masterkeys
+from encryption.services import master_keys
 from jobs.models import Job, Schedule
 from jobs.services import jobs as services
 from jobs.tests.conftest import fill, settled, wait_until
@@ -209,7 +209,7 @@ def test_schedules_are_created_edited_and_deleted_and_refused_forms_create_nothi
 ):
     new_bucket(cloud_connection, "nightly")
     archive_connection(cloud_connection)
-    masterkeys.generate_rsa(actor=admin, name="forms 2025", matdesc={"year": "2025"})
+    master_keys.generate_rsa(actor=admin, name="forms 2025", matdesc={"year": "2025"})
     operator_logs_in(page, console_server)
 
     # Refused job forms: the summary takes the focus and nothing is created.

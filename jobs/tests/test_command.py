@@ -110,11 +110,11 @@ def test_a_scan_waited_for_prints_progress_and_the_compliance_summary(cloud_conn
 
 
 def test_a_rewrap_is_started_by_master_key_names(cloud_connection, admin):
-    from encryption.services import master_keys as masterkeys
+    from encryption.services import master_keys
 
     new_bucket(cloud_connection, "vault")
-    old = masterkeys.generate_rsa(actor=admin, name="cli old", matdesc={"k": "cli-old"})
-    new = masterkeys.generate_rsa(actor=admin, name="cli new", matdesc={"k": "cli-new"})
+    old = master_keys.generate_rsa(actor=admin, name="cli old", matdesc={"k": "cli-old"})
+    new = master_keys.generate_rsa(actor=admin, name="cli new", matdesc={"k": "cli-new"})
 
     out, _ = run("vault", "--rewrap-from", "cli old", "--rewrap-to", "cli new", "--prefix", "contracts/")
 

@@ -10,8 +10,7 @@ import pytest
 from cloud.kms import KmsClient
 from cloud.oss import OssClient
 from console.testing.cloud import new_bucket
-from jobs.engine import object_worker as engine
-from jobs.engine import page_worker as pages
+from jobs.engine import object_worker, page_worker
 from jobs.models import Job, JobPage, ObjectOutcome
 from jobs.services import jobs as services
 from jobs.tests.conftest import fill, named_key, settled, start_worker_process, wait_for, wait_until
@@ -53,9 +52,9 @@ def test_an_object_overwritten_between_head_and_copy_is_re_evaluated_and_keeps_t
         resolved_algorithm="AES256",
         resolved_key_id=key_id,
     )
-    target = engine.Target(services.Sse("kms", "AES256", key_id))
+    target = object_worker.Target(services.Sse("kms", "AES256", key_id))
 
-    result = engine.process(job, OverwritingClient(cloud_connection), target, None, "report.csv")
+    result = object_worker.process(job, OverwritingClient(cloud_connection), target, None, "report.csv")
 
     assert result.outcome == ObjectOutcome.REENCRYPTED
     assert content_of(cloud_connection, bucket.name, "report.csv") == b"written by someone else"
@@ -152,7 +151,7 @@ def test_pause_stops_the_work_resume_finishes_it_and_cancel_leaves_the_rest(clou
     wait_until(lambda: settled(job), "settled after the pause")  # the objects in flight are finished
     paused_at = services.progress(job).objects_done
     for number in job.pages.filter(state=JobPage.PENDING).values_list("number", flat=True):
-        pages.run_page(job.pk, number)  # a worker handed a page of the paused job gives it back untouched
+        page_worker.run_page(job.pk, number)  # a worker handed a page of the paused job gives it back untouched
     assert services.progress(job).objects_done == paused_at < 40
     assert Job.objects.get(pk=job.pk).state == Job.PAUSED
 
@@ -263,7 +262,7 @@ def test_a_worker_killed_mid_job_is_replaced_and_the_job_completes_losing_nothin
         try:
             deadline = time.monotonic() + 90
             while time.monotonic() < deadline and Job.objects.get(pk=job.pk).state == Job.RUNNING:
-                pages.recover_stalled()  # what beat runs every JOBS_RECOVERY_INTERVAL_SECONDS
+                page_worker.recover_stalled()  # what beat runs every JOBS_RECOVERY_INTERVAL_SECONDS
                 time.sleep(1.0)
             job.refresh_from_db()
         finally:

@@ -20,7 +20,7 @@ from cloud.kms import KmsClient
 from cloud.oss import EncryptionRule
 from console.testing.cloud import new_bucket
 from jobs import tasks
-from jobs.engine import page_worker as pages
+from jobs.engine import page_worker
 from jobs.models import Job, ObjectOutcome, Schedule
 from jobs.services import jobs as services
 from jobs.services import schedules
@@ -43,7 +43,7 @@ def queued(monkeypatch, settings):
             if number is None:
                 services.count_objects(job_id)
             else:
-                pages.run_page(job_id, number)
+                page_worker.run_page(job_id, number)
 
     return drain
 
@@ -226,11 +226,11 @@ def test_the_forms_offer_the_buckets_and_keys_of_the_connection_shown(client_as,
 
 
 def test_a_bucket_or_key_not_of_the_posted_connection_is_refused(client_as, operator, admin, mixed, archive):
-    from encryption.services import master_keys as masterkeys
+    from encryption.services import master_keys
 
     other_region = KmsClient(mixed.connection, "cn-shanghai").create_key(description="another region")[0].key_id
-    old = masterkeys.generate_rsa(actor=admin, name="refusal old", matdesc={"k": "r-old"})
-    new = masterkeys.generate_rsa(actor=admin, name="refusal new", matdesc={"k": "r-new"})
+    old = master_keys.generate_rsa(actor=admin, name="refusal old", matdesc={"k": "r-old"})
+    new = master_keys.generate_rsa(actor=admin, name="refusal new", matdesc={"k": "r-new"})
     client = client_as(operator)
     not_local = "Connection local has no bucket &#x27;archive-only&#x27;"
     not_archive = "Connection archive has no bucket &#x27;mixed&#x27;"
@@ -652,10 +652,10 @@ def test_a_job_started_from_the_form_is_followed_to_the_end(client_as, operator,
 
 
 def test_a_master_key_rotation_is_scheduled_from_the_schedule_form(client_as, admin, operator, mixed):
-    from encryption.services import master_keys as masterkeys
+    from encryption.services import master_keys
 
-    old = masterkeys.generate_rsa(actor=admin, name="sched old", matdesc={"k": "s-old"})
-    new = masterkeys.generate_rsa(actor=admin, name="sched new", matdesc={"k": "s-new"})
+    old = master_keys.generate_rsa(actor=admin, name="sched old", matdesc={"k": "s-old"})
+    new = master_keys.generate_rsa(actor=admin, name="sched new", matdesc={"k": "s-new"})
     client = client_as(operator)
     form = schedule_form(mixed, name="Rotate contracts", schedule_kind="rewrap", prefixes="contracts/")
 

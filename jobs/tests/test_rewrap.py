@@ -8,7 +8,7 @@ from cloud.cse import objects as cse_objects
 from cloud.cse.errors import CseError
 from cloud.oss import OssClient
 from console.testing.cloud import new_bucket
-from encryption.services import master_keys as masterkeys
+from encryption.services import master_keys
 from jobs.models import Job, ObjectOutcome
 from jobs.services import jobs as services
 from jobs.tests.conftest import wait_for
@@ -21,8 +21,8 @@ def test_a_folder_moves_to_a_new_master_key_keeping_content_and_everything_else_
     cloud_connection, worker, admin, operator
 ):
     new_bucket(cloud_connection, "vault")
-    old = masterkeys.generate_rsa(actor=admin, name="old rsa", matdesc={"owner": "legal", "v": "1"})
-    new = masterkeys.generate_rsa(actor=admin, name="new rsa", matdesc={"owner": "legal", "v": "2"})
+    old = master_keys.generate_rsa(actor=admin, name="old rsa", matdesc={"owner": "legal", "v": "1"})
+    new = master_keys.generate_rsa(actor=admin, name="new rsa", matdesc={"owner": "legal", "v": "2"})
     oss = OssClient(cloud_connection)
     contents = {}
     for index in range(12):
@@ -33,7 +33,7 @@ def test_a_folder_moves_to_a_new_master_key_keeping_content_and_everything_else_
             "vault",
             key,
             contents[key],
-            masterkeys.wrapper_for(old),
+            master_keys.wrapper_for(old),
             headers={
                 "Content-Type": "application/pdf",
                 "x-oss-meta-client": f"c{index}",
@@ -43,7 +43,7 @@ def test_a_folder_moves_to_a_new_master_key_keeping_content_and_everything_else_
             },
             sse_headers={"x-oss-server-side-encryption": "AES256"},
         )
-    cse_objects.put_encrypted(oss, "vault", "other/elsewhere.bin", b"not in the folder", masterkeys.wrapper_for(old))
+    cse_objects.put_encrypted(oss, "vault", "other/elsewhere.bin", b"not in the folder", master_keys.wrapper_for(old))
     oss.put_object("vault", "contracts/plain.txt", b"no client-side encryption", {})
     before = {key: oss.head_object("vault", key) for key in contents}
     blobs = dict(StoredObject.objects.filter(bucket__name="vault").values_list("key", "blob"))
@@ -67,9 +67,9 @@ def test_a_folder_moves_to_a_new_master_key_keeping_content_and_everything_else_
     assert dict(StoredObject.objects.filter(bucket__name="vault").values_list("key", "blob")) == blobs
     for key, content in contents.items():
         after = oss.head_object("vault", key)
-        assert cse_objects.get_decrypted(oss, "vault", key, masterkeys.wrapper_for(new)) == content
+        assert cse_objects.get_decrypted(oss, "vault", key, master_keys.wrapper_for(new)) == content
         with pytest.raises(CseError):
-            cse_objects.get_decrypted(oss, "vault", key, masterkeys.wrapper_for(old))
+            cse_objects.get_decrypted(oss, "vault", key, master_keys.wrapper_for(old))
         assert (after.size, after.header("x-oss-hash-crc64ecma"), after.content_headers, after.storage_class) == (
             before[key].size,
             before[key].header("x-oss-hash-crc64ecma"),
@@ -84,7 +84,7 @@ def test_a_folder_moves_to_a_new_master_key_keeping_content_and_everything_else_
         )
         assert oss.object_tags("vault", key) == {"keep": "1"} and oss.object_acl("vault", key) == "public-read"
     assert (
-        masterkeys.match_envelope(
+        master_keys.match_envelope(
             cse_objects.Envelope.from_headers(oss.head_object("vault", "other/elsewhere.bin").headers)
         )
         == old
@@ -114,7 +114,7 @@ def test_a_folder_moves_to_a_new_master_key_keeping_content_and_everything_else_
 
 def test_a_rewrap_needs_two_different_existing_master_keys(cloud_connection, admin, operator):
     new_bucket(cloud_connection, "keys")
-    only = masterkeys.generate_rsa(actor=admin, name="only", matdesc={"k": "only"})
+    only = master_keys.generate_rsa(actor=admin, name="only", matdesc={"k": "only"})
     for spec, message in (
         (services.Spec(kind=Job.REWRAP), "needs the master key"),
         (services.Spec(kind=Job.REWRAP, rewrap_from_id=only.pk, rewrap_to_id=only.pk), "the same key"),
@@ -127,9 +127,11 @@ def test_a_rewrap_needs_two_different_existing_master_keys(cloud_connection, adm
 
 def test_a_rewrap_is_started_over_the_api(cloud_connection, worker, admin, operator, api_as):
     new_bucket(cloud_connection, "api-vault")
-    old = masterkeys.generate_rsa(actor=admin, name="api old", matdesc={"k": "old"})
-    new = masterkeys.generate_rsa(actor=admin, name="api new", matdesc={"k": "new"})
-    cse_objects.put_encrypted(OssClient(cloud_connection), "api-vault", "a.bin", b"secret", masterkeys.wrapper_for(old))
+    old = master_keys.generate_rsa(actor=admin, name="api old", matdesc={"k": "old"})
+    new = master_keys.generate_rsa(actor=admin, name="api new", matdesc={"k": "new"})
+    cse_objects.put_encrypted(
+        OssClient(cloud_connection), "api-vault", "a.bin", b"secret", master_keys.wrapper_for(old)
+    )
 
     created = api_as(operator).post(
         "/api/v1/jobs/",
@@ -153,8 +155,8 @@ def test_the_rewrap_page_starts_a_dry_run_and_refuses_the_same_key_twice(
     cloud_connection, admin, operator, viewer, client, client_as
 ):
     new_bucket(cloud_connection, "page-vault")
-    old = masterkeys.generate_rsa(actor=admin, name="page old", matdesc={"k": "p-old"})
-    new = masterkeys.generate_rsa(actor=admin, name="page new", matdesc={"k": "p-new"})
+    old = master_keys.generate_rsa(actor=admin, name="page old", matdesc={"k": "p-old"})
+    new = master_keys.generate_rsa(actor=admin, name="page new", matdesc={"k": "p-new"})
     form = {
         "connection": cloud_connection.pk,
         "bucket": "page-vault",

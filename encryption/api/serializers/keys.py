@@ -3,11 +3,10 @@ regions) are the services', so a refusal is audited whichever door it came throu
 
 from rest_framework import serializers
 
-from encryption import byok
-from encryption import ram_policy as policy
+from encryption import byok, ram_policy
 from encryption.services import keys as services
 
-PURPOSES = sorted(value for value, _ in policy.PURPOSE_CHOICES)
+PURPOSES = sorted(value for value, _ in ram_policy.PURPOSE_CHOICES)
 
 
 class ScopeSerializer(serializers.Serializer):
@@ -122,7 +121,7 @@ class RamPolicyQuerySerializer(serializers.Serializer):
         child=serializers.ChoiceField(choices=PURPOSES),
         required=False,
         allow_empty=False,
-        default=[value for value, _ in policy.PURPOSE_CHOICES],
+        default=[value for value, _ in ram_policy.PURPOSE_CHOICES],
     )
 
 

@@ -9,7 +9,7 @@ from rest_framework.response import Response
 from buckets.models import Connection
 from cloud.cse.wrapping import RSA_KEY_SIZES
 from encryption.models import MasterKey
-from encryption.services import master_keys as masterkeys
+from encryption.services import master_keys
 
 
 class MasterKeySerializer(serializers.ModelSerializer):
@@ -48,7 +48,7 @@ class MasterKeyCreateSerializer(serializers.Serializer):
     )
     bits = serializers.ChoiceField(choices=RSA_KEY_SIZES, required=False)
     private_key_pem = serializers.CharField(
-        write_only=True, required=False, max_length=masterkeys.MAX_PEM_CHARS, trim_whitespace=False
+        write_only=True, required=False, max_length=master_keys.MAX_PEM_CHARS, trim_whitespace=False
     )
     passphrase = serializers.CharField(
         write_only=True, required=False, allow_blank=True, default="", trim_whitespace=False, max_length=1024
@@ -110,15 +110,15 @@ class MasterKeyViewSet(
             "matdesc": data["matdesc"],
         }
         if data["kind"] == MasterKey.KMS:
-            key = masterkeys.add_kms(
+            key = master_keys.add_kms(
                 **common, connection=data["connection"], region=data["region"], cmk_id=data["cmk_id"]
             )
         elif "private_key_pem" in data:
-            key = masterkeys.import_rsa(**common, pem=data["private_key_pem"], passphrase=data["passphrase"])
+            key = master_keys.import_rsa(**common, pem=data["private_key_pem"], passphrase=data["passphrase"])
         else:
-            key = masterkeys.generate_rsa(**common, bits=data.get("bits", RSA_KEY_SIZES[0]))
+            key = master_keys.generate_rsa(**common, bits=data.get("bits", RSA_KEY_SIZES[0]))
         return Response(self.get_serializer(key).data, status=status.HTTP_201_CREATED)
 
     def destroy(self, request, pk=None):
-        masterkeys.delete_master_key(actor=request.user, key=self.get_object())
+        master_keys.delete_master_key(actor=request.user, key=self.get_object())
         return Response(status=status.HTTP_204_NO_CONTENT)
