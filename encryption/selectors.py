@@ -56,3 +56,34 @@ def key_names(connection, region: str) -> dict[str, str]:
     except CloudError:
         return {}
     return {key_id: f"{names[0]}({key_id})" for key_id, names in aliases.items()}
+
+
+KEY_STATES = {"PendingDeletion": "pending deletion", "PendingImport": "pending import"}
+
+
+def selection_key_label(key: KeyInfo) -> str:
+    """`alias/<name>(<CMK ID>)` as the key chooser names keys, with the state of a key that is not Enabled."""
+    if key.state == "Enabled":
+        return key.display_name
+    return f"{key.display_name}, {KEY_STATES.get(key.state, key.state.lower())}"
+
+
+def selection_keys(connection, region: str) -> KeyChoices:
+    """The keys objects may be encrypted under, to select them by: alias/acs/oss first, then every symmetric key of
+    the region whatever its state (objects stay under a key that was disabled), marked with its state."""
+    if not region:
+        return KeyChoices([], "The bucket's region is not known, so its KMS keys cannot be listed.")
+    try:
+        keys = KmsClient(connection, region).list_keys()
+    except CloudError as error:
+        return KeyChoices([], f"The KMS keys of {region} could not be listed: {error.message}")
+    default = [key for key in keys if key.is_default_oss_key]
+    named = sorted(
+        (
+            key
+            for key in keys
+            if not key.is_default_oss_key and key.spec in ENCRYPTION_KEY_SPECS and key.usage in ("", "ENCRYPT/DECRYPT")
+        ),
+        key=lambda key: key.display_name,
+    )
+    return KeyChoices([(key.key_id, selection_key_label(key)) for key in default + named])

@@ -14,10 +14,9 @@ from django.utils.text import capfirst
 from buckets.models import Bucket, Connection
 from buckets.services.buckets import offered_methods, refresh_stale
 from cloud import sse
-from cloud.errors import CloudError, NotFound
-from cloud.kms import KeyInfo, KmsClient
+from cloud.errors import NotFound
 from encryption.forms.sse import SseForm
-from encryption.selectors import ENCRYPTION_KEY_SPECS, KeyChoices, key_choices
+from encryption.selectors import key_choices, selection_keys
 from jobs.forms import SpecForm, is_reload, target_initial
 from jobs.models import Job, JobSpec, ObjectOutcome
 from jobs.services import jobs as services
@@ -63,37 +62,6 @@ def connection_buckets(connection: Connection) -> ConnectionBuckets:
     (outcome,) = refresh_stale([connection])
     buckets = list(Bucket.objects.filter(connection=connection).order_by("name"))
     return ConnectionBuckets(connection, buckets, outcome.error)
-
-
-KEY_STATES = {"PendingDeletion": "pending deletion", "PendingImport": "pending import"}
-
-
-def selection_key_label(key: KeyInfo) -> str:
-    """`alias/<name>(<CMK ID>)` as the key chooser names keys, with the state of a key that is not Enabled."""
-    if key.state == "Enabled":
-        return key.display_name
-    return f"{key.display_name}, {KEY_STATES.get(key.state, key.state.lower())}"
-
-
-def selection_keys(connection: Connection, region: str) -> KeyChoices:
-    """The keys objects may be encrypted under, to select them by: alias/acs/oss first, then every symmetric key of
-    the region whatever its state (objects stay under a key that was disabled), marked with its state."""
-    if not region:
-        return KeyChoices([], "The bucket's region is not known, so its KMS keys cannot be listed.")
-    try:
-        keys = KmsClient(connection, region).list_keys()
-    except CloudError as error:
-        return KeyChoices([], f"The KMS keys of {region} could not be listed: {error.message}")
-    default = [key for key in keys if key.is_default_oss_key]
-    named = sorted(
-        (
-            key
-            for key in keys
-            if not key.is_default_oss_key and key.spec in ENCRYPTION_KEY_SPECS and key.usage in ("", "ENCRYPT/DECRYPT")
-        ),
-        key=lambda key: key.display_name,
-    )
-    return KeyChoices([(key.key_id, selection_key_label(key)) for key in default + named])
 
 
 def target_form(data, connection: Connection, bucket: Bucket | None, initial: dict) -> tuple[SseForm, list[str]]:
