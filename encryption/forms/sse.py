@@ -30,6 +30,7 @@ class SseForm(forms.Form):
         widget=forms.RadioSelect,
         initial=sse.AES256,
         required=False,
+        help_text="Ignored with no encryption.",
     )
     key_id = forms.ChoiceField(
         label="CMK",
