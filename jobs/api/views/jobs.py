@@ -1,8 +1,8 @@
-"""/api/v1/jobs/ and /api/v1/schedules/: re-encryption jobs, dry runs and compliance scans, and their schedules.
+"""/api/v1/jobs/: re-encryption jobs, dry runs and compliance scans.
 
 Viewers read everything (progress, plans, scan summaries, reports); Operators start, pause, resume, cancel and
-retry jobs and manage schedules. Every operation is one call into jobs.services or jobs.schedules, which check the
-rules and write the audit log; their refusals come back as {"detail": ...} with 400, 404 or 409.
+retry jobs. Every operation is one call into jobs.services, which checks the rules and writes the audit log; its
+refusals come back as {"detail": ...} with 400, 404 or 409.
 """
 
 import csv
@@ -15,22 +15,18 @@ from rest_framework import mixins, renderers, serializers, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
-from jobs.api.serializers import (
+from jobs.api.serializers.jobs import (
     JobCreateSerializer,
     JobDetailSerializer,
     JobSerializer,
     OutcomeSerializer,
-    ScheduleInputSerializer,
-    ScheduleRunSerializer,
-    ScheduleSerializer,
     spec_of,
 )
 from jobs.filtersets import JobFilterSet, OutcomeFilterSet
-from jobs.models import Job, ObjectOutcome, Schedule
+from jobs.models import Job, ObjectOutcome
 from jobs.services import jobs as services
-from jobs.services import schedules
 
-VIEW_JOB, ADD_JOB, CHANGE_JOB = "jobs.view_job", "jobs.add_job", "jobs.change_job"
+VIEW_JOB, CHANGE_JOB = "jobs.view_job", "jobs.change_job"
 
 
 class _Echo:
@@ -349,147 +345,3 @@ class JobViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Gene
             raise serializers.ValidationError(kept.errors)
         page = self.paginate_queryset(kept.qs)
         return self.get_paginated_response(OutcomeSerializer(page, many=True).data)
-
-
-SCHEDULE_INPUT_EXAMPLE = {
-    "name": "nightly finance re-encryption",
-    **SPEC_EXAMPLE,
-    "crontab": "0 2 * * *",
-    "interval_minutes": None,
-    "enabled": True,
-}
-SCHEDULE_EXAMPLE = OpenApiExample(
-    "A nightly re-encryption",
-    value={
-        "id": 4,
-        **SCHEDULE_INPUT_EXAMPLE,
-        "connection_name": "production",
-        "next_run": "2026-11-24T02:00:00+08:00",
-        "last_runs": [
-            {
-                "id": 31,
-                "schedule": 4,
-                "outcome": "started",
-                "at": "2026-11-23T02:00:00+08:00",
-                "job": 12,
-                "reason": "",
-            },
-            {
-                "id": 30,
-                "schedule": 4,
-                "outcome": "skipped",
-                "at": "2026-11-22T02:00:00+08:00",
-                "job": 9,
-                "reason": "job 9 of this schedule is still running",
-            },
-        ],
-        "created_by": "olga",
-        "created_at": "2026-11-20T09:00:00Z",
-        "updated_at": "2026-11-20T09:00:00Z",
-    },
-    response_only=True,
-)
-
-
-@extend_schema_view(
-    list=extend_schema(summary="Schedules", examples=[SCHEDULE_EXAMPLE]),
-    retrieve=extend_schema(summary="A schedule with its next run and last runs", examples=[SCHEDULE_EXAMPLE]),
-    destroy=extend_schema(summary="Delete a schedule", description="Its jobs stay; the beat entry goes."),
-)
-class ScheduleViewSet(viewsets.ModelViewSet):
-    """Job specs that Celery beat runs on a crontab or an interval; a run is skipped while the last job runs."""
-
-    queryset = Schedule.objects.select_related("connection", "periodic_task", "created_by")
-    serializer_class = ScheduleSerializer
-    filter_backends = [DjangoFilterBackend]
-    filterset_fields = ["connection", "bucket", "kind", "enabled"]
-    action_permissions = {"run_now": [ADD_JOB]}
-
-    @extend_schema(
-        summary="Create a schedule",
-        description="Checked like a job (the bucket, the spec) and its timing: a crontab or an interval.",
-        request=ScheduleInputSerializer,
-        responses={201: ScheduleSerializer},
-        examples=[
-            OpenApiExample("Nightly at 02:00", value=SCHEDULE_INPUT_EXAMPLE, request_only=True),
-            OpenApiExample(
-                "A scan every 6 hours",
-                value={
-                    "name": "finance compliance",
-                    "connection": 1,
-                    "bucket": "finance-reports",
-                    "kind": "scan",
-                    "interval_minutes": 360,
-                },
-                request_only=True,
-            ),
-            SCHEDULE_EXAMPLE,
-        ],
-    )
-    def create(self, request):
-        payload = ScheduleInputSerializer(data=request.data)
-        payload.is_valid(raise_exception=True)
-        return self._save(payload.validated_data, None, status.HTTP_201_CREATED)
-
-    @extend_schema(request=ScheduleInputSerializer, responses=ScheduleSerializer, examples=[SCHEDULE_EXAMPLE])
-    def update(self, request, pk=None, partial=False):
-        schedule = self.get_object()
-        payload = ScheduleInputSerializer(data=request.data, partial=partial)
-        payload.is_valid(raise_exception=True)
-        changes = dict(payload.validated_data)
-        # A PATCH that switches the timing to a crontab drops the interval, and the other way round.
-        if changes.get("crontab") and "interval_minutes" not in changes:
-            changes["interval_minutes"] = None
-        if changes.get("interval_minutes") and "crontab" not in changes:
-            changes["crontab"] = ""
-        return self._save(self._current(schedule) | changes, schedule)
-
-    @extend_schema(
-        request=ScheduleInputSerializer,
-        responses=ScheduleSerializer,
-        examples=[OpenApiExample("Disable", value={"enabled": False}, request_only=True), SCHEDULE_EXAMPLE],
-    )
-    def partial_update(self, request, pk=None):
-        return self.update(request, pk, partial=True)
-
-    def destroy(self, request, pk=None):
-        schedules.delete_schedule(self.get_object(), request.user)
-        return Response(status=status.HTTP_204_NO_CONTENT)
-
-    @extend_schema(
-        summary="Run a schedule now",
-        description="Starts its job at once (or records a skipped run while its last job is still active, or a "
-        "failed run with the reason) and answers the run.",
-        request=None,
-        responses={201: ScheduleRunSerializer},
-    )
-    @action(detail=True, methods=["post"], url_path="run-now")
-    def run_now(self, request, pk=None):
-        run = schedules.run_schedule(self.get_object().pk, actor=request.user)
-        return Response(ScheduleRunSerializer(run).data, status=status.HTTP_201_CREATED)
-
-    def _save(self, data: dict, schedule: Schedule | None, status_code: int = status.HTTP_200_OK) -> Response:
-        saved = schedules.save_schedule(
-            actor=self.request.user,
-            connection=data["connection"],
-            bucket=data["bucket"],
-            name=data["name"],
-            spec=spec_of(data),
-            crontab=data["crontab"],
-            interval_minutes=data["interval_minutes"],
-            enabled=data["enabled"],
-            schedule=schedule,
-        )
-        return Response(ScheduleSerializer(self.get_queryset().get(pk=saved.pk)).data, status=status_code)
-
-    @staticmethod
-    def _current(schedule: Schedule) -> dict:
-        return {
-            **services.Spec.of(schedule).fields(),
-            "connection": schedule.connection,
-            "bucket": schedule.bucket,
-            "name": schedule.name,
-            "crontab": schedule.crontab,
-            "interval_minutes": schedule.interval_minutes,
-            "enabled": schedule.enabled,
-        }
