@@ -18,7 +18,7 @@ from django.views.decorators.http import require_GET, require_POST
 from cloud.errors import ServiceError
 from console.form_reload import without_csrf_token
 from jobs.filtersets import JobFilterSet
-from jobs.forms import SPEC_QUERY_FIELDS, TARGET_QUERY_FIELDS, JobForm, ScanForm
+from jobs.forms.jobs import SPEC_QUERY_FIELDS, TARGET_QUERY_FIELDS, JobForm, ScanForm
 from jobs.models import Job, ObjectOutcome
 from jobs.services import jobs as services
 from jobs.views.common import (
