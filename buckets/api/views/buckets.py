@@ -7,7 +7,6 @@ from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.pagination import LimitOffsetPagination
 from rest_framework.response import Response
-from rest_framework.routers import SimpleRouter
 
 from buckets.api.serializers.buckets import (
     BucketCreateSerializer,
@@ -275,8 +274,3 @@ class BucketViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.G
     def delete_encryption(self, request, pk=None):
         change = services.delete_default_encryption(self.get_object(), request.user)
         return Response(DefaultEncryptionChangeSerializer(change).data)
-
-
-router = SimpleRouter()
-router.register("buckets", BucketViewSet, basename="bucket")
-urlpatterns = []

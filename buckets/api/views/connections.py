@@ -10,7 +10,6 @@ from drf_spectacular.utils import OpenApiExample, extend_schema, extend_schema_v
 from rest_framework import status, viewsets
 from rest_framework.decorators import action
 from rest_framework.response import Response
-from rest_framework.routers import SimpleRouter
 
 from buckets.api.serializers.connections import (
     ConnectionCreateSerializer,
@@ -170,8 +169,3 @@ class ConnectionViewSet(viewsets.ModelViewSet):
 
     def _shown(self, connection):
         return self.get_serializer(self.get_queryset().get(pk=connection.pk)).data
-
-
-router = SimpleRouter()
-router.register("connections", ConnectionViewSet, basename="connection")
-urlpatterns = []

@@ -6,13 +6,11 @@ always travels in the query string (`?key=`) or in the body, never in the path. 
 """
 
 from django.shortcuts import get_object_or_404
-from django.urls import path
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiExample, OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import permissions, status
 from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
 from rest_framework.response import Response
-from rest_framework.routers import SimpleRouter
 from rest_framework.views import APIView
 
 from buckets.api.serializers.objects import (
@@ -362,14 +360,3 @@ class ObjectContentView(ObjectAPIView):
     def perform_content_negotiation(self, request, force=False):
         # Whatever the client accepts for the content, refusals are rendered as JSON.
         return super().perform_content_negotiation(request, force=True)
-
-
-router = SimpleRouter()
-urlpatterns = [
-    path("buckets/<int:bucket_id>/objects/", ObjectListView.as_view(), name="bucket-objects"),
-    path("buckets/<int:bucket_id>/objects/detail/", ObjectDetailView.as_view(), name="bucket-object-detail"),
-    path(
-        "buckets/<int:bucket_id>/objects/encryption/", ObjectEncryptionView.as_view(), name="bucket-object-encryption"
-    ),
-    path("buckets/<int:bucket_id>/objects/content/", ObjectContentView.as_view(), name="bucket-object-content"),
-]
