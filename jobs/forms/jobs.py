@@ -26,7 +26,6 @@ SPEC_QUERY_FIELDS = (
     "target_mode",
 )
 TARGET_QUERY_FIELDS = {"target_method": "method", "target_algorithm": "algorithm", "target_key_id": "key_id"}
-# The submit button (and parameter) that reloads a form for the connection it shows, keeping what was typed.
 
 
 def bucket_label(bucket: Bucket) -> str:

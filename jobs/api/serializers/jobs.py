@@ -140,11 +140,6 @@ class JobSerializer(serializers.ModelSerializer):
         return job.created_by.username if job.created_by else None
 
 
-class CountSerializer(serializers.Serializer):
-    objects = serializers.IntegerField()
-    bytes = serializers.IntegerField()
-
-
 @extend_schema_field(
     {
         "type": "object",
