@@ -7,12 +7,13 @@ always travels in the query string (`?key=`) or in the body, never in the path. 
 
 from django.shortcuts import get_object_or_404
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiExample, OpenApiParameter, OpenApiResponse, extend_schema
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import permissions, status
 from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from buckets.api import schema
 from buckets.api.serializers.objects import (
     CloudErrorSerializer,
     EncryptionChangeRequestSerializer,
@@ -34,175 +35,6 @@ VIEW, UPLOAD, CHANGE = "buckets.view_bucket", "buckets.upload_object", "buckets.
 TAGS = ["objects"]
 
 KEY_PARAMETER = OpenApiParameter("key", str, required=True, description="The full object key, e.g. reports/2024/q1.csv")
-KMS_KEY_ID = "5f2c7a1e-8b3d-4c6f-9a0b-1d2e3f4a5b6c"
-KMS_KEY_NAME = f"alias/reports({KMS_KEY_ID})"
-
-LIST_EXAMPLE = OpenApiExample(
-    "A folder with a sub-folder and two objects, more on the next page",
-    value={
-        "prefix": "reports/",
-        "token": "",
-        "folders": ["reports/2024/"],
-        "objects": [
-            {
-                "key": "reports/summary.csv",
-                "size": 5120,
-                "etag": "5D41402ABC4B2A76B9719D911017C592",
-                "last_modified": "2026-11-23T10:15:00Z",
-                "storage_class": "Standard",
-                "object_type": "Normal",
-                "encryption": {
-                    "method": "kms",
-                    "algorithm": "SM4",
-                    "key_id": KMS_KEY_ID,
-                    "key_name": KMS_KEY_NAME,
-                    "label": f"KMS SM4 {KMS_KEY_NAME}",
-                },
-                "client_side_encryption": None,
-                "error": "",
-            },
-            {
-                "key": "reports/vault.bin",
-                "size": 1048576,
-                "etag": "9E107D9D372BB6826BD81D3542A419D6",
-                "last_modified": "2026-11-22T08:00:00Z",
-                "storage_class": "IA",
-                "object_type": "Normal",
-                "encryption": {"method": "none", "algorithm": "", "key_id": "", "key_name": "", "label": "None"},
-                "client_side_encryption": {
-                    "wrap_algorithm": "KMS/ALICLOUD",
-                    "wrap_label": "KMS data key (AliKMSProvider)",
-                    "content_cipher": "AES/CTR/NoPadding",
-                    "cipher_label": "AES-256-CTR",
-                    "matdesc": {"owner": "finance"},
-                    "unencrypted_length": 1048576,
-                    "unencrypted_md5": "",
-                    "data_size": None,
-                    "part_size": None,
-                    "older_names": False,
-                },
-                "error": "",
-            },
-        ],
-        "next_token": "cmVwb3J0cy92YXVsdC5iaW4=",
-    },
-    response_only=True,
-)
-DETAIL_EXAMPLE = OpenApiExample(
-    "An object under a named CMK",
-    value={
-        "key": "reports/summary.csv",
-        "size": 5120,
-        "etag": "5D41402ABC4B2A76B9719D911017C592",
-        "crc64": "11177612005948864433",
-        "last_modified": "2026-11-23T10:15:00Z",
-        "storage_class": "Standard",
-        "object_type": "Normal",
-        "content_headers": {"Content-Type": "text/csv", "Cache-Control": "no-cache"},
-        "user_metadata": {"owner": "finance"},
-        "tags": {"team": "finance"},
-        "acl": "default",
-        "encryption": {
-            "method": "kms",
-            "algorithm": "SM4",
-            "key_id": KMS_KEY_ID,
-            "key_name": KMS_KEY_NAME,
-            "label": f"KMS SM4 {KMS_KEY_NAME}",
-        },
-        "sse_headers": {
-            "x-oss-server-side-encryption": "KMS",
-            "x-oss-server-side-data-encryption": "SM4",
-            "x-oss-server-side-encryption-key-id": KMS_KEY_NAME,
-        },
-        "client_side_encryption": None,
-        "request_id": "6551DBCF4311A7303980C9B6",
-    },
-    response_only=True,
-)
-UPLOAD_REQUEST_EXAMPLE = OpenApiExample(
-    "SM4 on the object (multipart/form-data)",
-    value={"file": "<the file>", "key": "reports/summary.csv", "method": "oss", "algorithm": "SM4"},
-    request_only=True,
-)
-UPLOAD_EXAMPLE = OpenApiExample(
-    "The object setting won over a KMS bucket default",
-    value={
-        "key": "reports/summary.csv",
-        "size": 5120,
-        "etag": "5D41402ABC4B2A76B9719D911017C592",
-        "request_id": "6551DBCF4311A7303980C9B6",
-        "encryption": {"method": "oss", "algorithm": "SM4", "key_id": "", "key_name": "", "label": "OSS-managed SM4"},
-        "source": "object",
-        "explanation": "OSS-managed SM4: the object setting won over the bucket default (KMS AES256 alias/acs/oss).",
-        "bucket_default": {
-            "method": "kms",
-            "algorithm": "AES256",
-            "key_id": "",
-            "key_name": "",
-            "label": "KMS AES256 alias/acs/oss",
-        },
-    },
-    response_only=True,
-)
-CHANGE_REQUEST_EXAMPLE = OpenApiExample(
-    "Re-encrypt under a named CMK with SM4",
-    value={
-        "key": "reports/summary.csv",
-        "method": "kms",
-        "algorithm": "SM4",
-        "key_id": KMS_KEY_ID,
-        "expected_etag": "5D41402ABC4B2A76B9719D911017C592",
-    },
-    request_only=True,
-)
-CHANGE_EXAMPLE = OpenApiExample(
-    "From OSS-managed AES256 to KMS SM4",
-    value={
-        "key": "reports/summary.csv",
-        "before": {
-            "method": "oss",
-            "algorithm": "AES256",
-            "key_id": "",
-            "key_name": "",
-            "label": "OSS-managed AES256",
-        },
-        "after": {
-            "method": "kms",
-            "algorithm": "SM4",
-            "key_id": KMS_KEY_ID,
-            "key_name": KMS_KEY_NAME,
-            "label": f"KMS SM4 {KMS_KEY_NAME}",
-        },
-        "etag_before": "5D41402ABC4B2A76B9719D911017C592",
-        "etag_after": "5D41402ABC4B2A76B9719D911017C592",
-        "request_id": "6551DBCF4311A7303980C9B6",
-    },
-    response_only=True,
-)
-CHANGED_MEANWHILE_EXAMPLE = OpenApiExample(
-    "The object changed meanwhile",
-    value={
-        "detail": f"OSS PreconditionFailed: {services.OBJECT_CHANGED} (request id 6551DBCF4311A7303980C9B6)",
-        "service": "oss",
-        "code": "PreconditionFailed",
-        "message": services.OBJECT_CHANGED,
-        "request_id": "6551DBCF4311A7303980C9B6",
-    },
-    response_only=True,
-    status_codes=["409"],
-)
-KMS_REFUSED_EXAMPLE = OpenApiExample(
-    "The object's CMK is disabled",
-    value={
-        "detail": "OSS AccessDenied: This request is forbidden by kms. (request id 6551DBCF4311A7303980C9B6)",
-        "service": "oss",
-        "code": "AccessDenied",
-        "message": "This request is forbidden by kms.",
-        "request_id": "6551DBCF4311A7303980C9B6",
-    },
-    response_only=True,
-    status_codes=["400"],
-)
 
 
 class MethodPermissions(permissions.BasePermission):
@@ -247,7 +79,7 @@ class ObjectListView(ObjectAPIView):
         "listings do not carry it.",
         parameters=[ObjectListQuerySerializer],
         responses={200: ObjectListSerializer, 400: CloudErrorSerializer, 404: CloudErrorSerializer},
-        examples=[LIST_EXAMPLE],
+        examples=[schema.OBJECT_LIST_EXAMPLE],
     )
     def get(self, request, bucket_id):
         query = _valid(ObjectListQuerySerializer, request.query_params)
@@ -265,7 +97,7 @@ class ObjectListView(ObjectAPIView):
         "CSE_MULTIPART_THRESHOLD_BYTES, in parts.",
         request={"multipart/form-data": ObjectUploadSerializer},
         responses={201: UploadSerializer, 400: CloudErrorSerializer, 409: CloudErrorSerializer},
-        examples=[UPLOAD_REQUEST_EXAMPLE, UPLOAD_EXAMPLE],
+        examples=[schema.OBJECT_UPLOAD_REQUEST_EXAMPLE, schema.OBJECT_UPLOAD_EXAMPLE],
     )
     def post(self, request, bucket_id):
         data = _valid(ObjectUploadSerializer, request.data)
@@ -297,7 +129,7 @@ class ObjectDetailView(ObjectAPIView):
         "recognised from the object's metadata.",
         parameters=[KEY_PARAMETER],
         responses={200: ObjectDetailSerializer, 404: CloudErrorSerializer},
-        examples=[DETAIL_EXAMPLE],
+        examples=[schema.OBJECT_DETAIL_EXAMPLE],
     )
     def get(self, request, bucket_id):
         key = _valid(ObjectKeySerializer, request.query_params)["key"]
@@ -318,7 +150,11 @@ class ObjectEncryptionView(ObjectAPIView):
         "default encryption, because OSS would encrypt the copy with it.",
         request=EncryptionChangeRequestSerializer,
         responses={200: EncryptionChangeSerializer, 400: CloudErrorSerializer, 409: CloudErrorSerializer},
-        examples=[CHANGE_REQUEST_EXAMPLE, CHANGE_EXAMPLE, CHANGED_MEANWHILE_EXAMPLE],
+        examples=[
+            schema.OBJECT_CHANGE_REQUEST_EXAMPLE,
+            schema.OBJECT_CHANGE_EXAMPLE,
+            schema.OBJECT_CHANGED_MEANWHILE_EXAMPLE,
+        ],
     )
     def post(self, request, bucket_id):
         data = _valid(EncryptionChangeRequestSerializer, request.data)
@@ -346,7 +182,7 @@ class ObjectContentView(ObjectAPIView):
             400: CloudErrorSerializer,
             404: CloudErrorSerializer,
         },
-        examples=[KMS_REFUSED_EXAMPLE],
+        examples=[schema.OBJECT_KMS_REFUSED_EXAMPLE],
     )
     def get(self, request, bucket_id):
         query = _valid(ObjectContentQuerySerializer, request.query_params)

@@ -2,28 +2,15 @@
 (generate or import an RSA key pair, or add a KMS key) and delete. Private key fields are write-only: no answer
 ever holds the private key."""
 
-from drf_spectacular.utils import OpenApiExample, extend_schema
+from drf_spectacular.utils import extend_schema
 from rest_framework import mixins, status, viewsets
 from rest_framework.response import Response
 
 from cloud.cse.wrapping import RSA_KEY_SIZES
+from encryption.api import schema
 from encryption.api.serializers.master_keys import MasterKeyCreateSerializer, MasterKeySerializer
 from encryption.models import MasterKey
 from encryption.services import master_keys
-
-GENERATE_EXAMPLE = OpenApiExample(
-    "Generate an RSA key pair", value={"name": "finance", "kind": "rsa", "bits": 3072}, request_only=True
-)
-IMPORT_EXAMPLE = OpenApiExample(
-    "Import an RSA private key",
-    value={"name": "legacy", "kind": "rsa", "private_key_pem": "-----BEGIN PRIVATE KEY-----\n...", "passphrase": ""},
-    request_only=True,
-)
-KMS_EXAMPLE = OpenApiExample(
-    "Add a KMS key",
-    value={"name": "kms-finance", "kind": "kms", "connection": 3, "region": "", "cmk_id": "alias/finance"},
-    request_only=True,
-)
 
 
 class MasterKeyViewSet(
@@ -37,7 +24,7 @@ class MasterKeyViewSet(
     @extend_schema(
         request=MasterKeyCreateSerializer,
         responses={201: MasterKeySerializer},
-        examples=[GENERATE_EXAMPLE, IMPORT_EXAMPLE, KMS_EXAMPLE],
+        examples=[schema.GENERATE_EXAMPLE, schema.IMPORT_EXAMPLE, schema.KMS_EXAMPLE],
     )
     def create(self, request):
         payload = MasterKeyCreateSerializer(data=request.data)

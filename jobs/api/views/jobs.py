@@ -10,11 +10,12 @@ import csv
 from django.http import StreamingHttpResponse
 from django_filters.rest_framework import DjangoFilterBackend
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiExample, OpenApiParameter, extend_schema, extend_schema_view
+from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
 from rest_framework import mixins, renderers, serializers, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
+from jobs.api import schema
 from jobs.api.serializers.jobs import (
     JobCreateSerializer,
     JobDetailSerializer,
@@ -52,162 +53,6 @@ class CsvRenderer(renderers.BaseRenderer):
         return str(detail or "").encode()
 
 
-KEY_ID = "0987dcba-09fe-87dc-65ba-ab0987654321"
-SPEC_EXAMPLE = {
-    "connection": 1,
-    "bucket": "finance-reports",
-    "kind": "reencrypt",
-    "prefixes": ["2025/", "2026/"],
-    "select": "not-matching",
-    "select_key_id": "",
-    "select_algorithm": "",
-    "min_size": None,
-    "max_size": None,
-    "target_mode": "explicit",
-    "target_method": "kms",
-    "target_algorithm": "AES256",
-    "target_key_id": "alias/finance",
-    "concurrency": 8,
-    "requests_per_second": 200,
-    "kms_per_second": 100,
-}
-JOB_EXAMPLE = {
-    "id": 12,
-    "kind": "reencrypt",
-    "state": "running",
-    "dry_run": False,
-    "connection": 1,
-    "connection_name": "production",
-    **{name: value for name, value in SPEC_EXAMPLE.items() if name not in ("connection", "kind")},
-    "target": {
-        "method": "kms",
-        "algorithm": "AES256",
-        "key_id": KEY_ID,
-        "label": f"KMS AES256 alias/finance({KEY_ID})",
-    },
-    "error": "",
-    "schedule": None,
-    "retry_of": None,
-    "created_by": "olga",
-    "created_at": "2026-11-23T10:15:00Z",
-    "started_at": "2026-11-23T10:15:00Z",
-    "finished_at": None,
-    "running_seconds": 42.5,
-}
-OUTCOMES_EXAMPLE = {
-    "reencrypted": {"objects": 4210, "bytes": 8_620_000_000},
-    "compliant": {"objects": 780, "bytes": 1_130_000_000},
-    "planned": {"objects": 0, "bytes": 0},
-    "filtered": {"objects": 0, "bytes": 0},
-    "skipped": {"objects": 8, "bytes": 96_000_000},
-    "failed": {"objects": 2, "bytes": 4096},
-    "not-matching": {"objects": 0, "bytes": 0},
-}
-PROGRESS_EXAMPLE = {
-    "objects_total": 12000,
-    "bytes_total": 24_500_000_000,
-    "total_known": True,
-    "objects_done": 5000,
-    "bytes_done": 9_846_004_096,
-    "percent": 41.7,
-    "rate_per_second": 117.6,
-    "eta_seconds": 59.5,
-    "errors": 2,
-    "requests": 17650,
-    "kms_calls": 8420,
-    "outcomes": OUTCOMES_EXAMPLE,
-}
-JOB_DETAIL_EXAMPLE = OpenApiExample(
-    "A re-encryption to a named KMS key, running",
-    value=JOB_EXAMPLE | {"progress": PROGRESS_EXAMPLE, "plan": None, "summary": None},
-    response_only=True,
-)
-DRY_RUN_EXAMPLE = OpenApiExample(
-    "A finished dry run with its plan",
-    value=JOB_EXAMPLE
-    | {
-        "dry_run": True,
-        "state": "completed",
-        "finished_at": "2026-11-23T10:16:10Z",
-        "progress": PROGRESS_EXAMPLE
-        | {
-            "objects_done": 12000,
-            "percent": 100.0,
-            "eta_seconds": None,
-            "errors": 0,
-            "outcomes": OUTCOMES_EXAMPLE
-            | {
-                "reencrypted": {"objects": 0, "bytes": 0},
-                "planned": {"objects": 11212, "bytes": 23_300_000_000},
-                "failed": {"objects": 0, "bytes": 0},
-            },
-        },
-        "plan": {
-            "objects": 11212,
-            "bytes": 23_300_000_000,
-            "compliant": 780,
-            "filtered": 0,
-            "skipped": {"archived and not restored": 8},
-            "requests": 45636,
-            "kms_calls": 22424,
-            "seconds": 228.2,
-            "duration": "0:03:49",
-        },
-        "summary": None,
-    },
-    response_only=True,
-)
-SCAN_EXAMPLE = OpenApiExample(
-    "A finished compliance scan",
-    value=JOB_EXAMPLE
-    | {
-        "kind": "scan",
-        "state": "completed",
-        "select": "all",
-        "prefixes": [],
-        "target_mode": "bucket-default",
-        "target_method": "",
-        "target_algorithm": "",
-        "target_key_id": "",
-        "target": {"method": "oss", "algorithm": "AES256", "key_id": "", "label": "OSS-managed AES256"},
-        "progress": PROGRESS_EXAMPLE | {"objects_done": 12000, "percent": 100.0, "eta_seconds": None, "errors": 0},
-        "plan": None,
-        "summary": {
-            "states": [
-                {"label": "OSS-managed AES256", "objects": 9000, "bytes": 20_000_000_000},
-                {"label": "None", "objects": 2992, "bytes": 4_400_000_000},
-                {"label": "None (archived)", "objects": 8, "bytes": 100_000_000},
-            ],
-            "objects": 12000,
-            "bytes": 24_500_000_000,
-            "compliant_objects": 9000,
-            "compliant_bytes": 20_000_000_000,
-            "compliant_percent": 75.0,
-            "compliant_bytes_percent": 81.6,
-            "not_matching": 2992,
-            "cannot_reencrypt": 8,
-            "client_side": 0,
-        },
-    },
-    response_only=True,
-)
-OUTCOME_EXAMPLE = OpenApiExample(
-    "A failed object",
-    value={
-        "id": 301,
-        "key": "2026/q3/ledger.csv",
-        "size": 2048,
-        "outcome": "failed",
-        "encryption_before": "None",
-        "reason": "KMS refused the key",
-        "code": "Forbidden.KeyNotFound",
-        "request_id": "7B0F9C2E-2A7D-4C5B-8E1F-0A1B2C3D4E5F",
-        "at": "2026-11-23T10:15:30Z",
-    },
-    response_only=True,
-)
-
-
 def _job_response(job: Job, status_code: int = status.HTTP_200_OK) -> Response:
     return Response(JobDetailSerializer(services.get_job(job.pk)).data, status=status_code)
 
@@ -218,7 +63,7 @@ def _state_change_schema(summary: str, description: str):
         description=description + " Answers the job; 409 when its state does not allow it.",
         request=None,
         responses=JobDetailSerializer,
-        examples=[JOB_DETAIL_EXAMPLE],
+        examples=[schema.JOB_DETAIL_EXAMPLE],
     )
 
 
@@ -226,12 +71,12 @@ def _state_change_schema(summary: str, description: str):
     list=extend_schema(
         summary="Jobs and scans, newest first",
         description="Without progress: follow one job at /jobs/{id}/. Scans are the jobs with kind=scan.",
-        examples=[OpenApiExample("A job", value=JOB_EXAMPLE, response_only=True)],
+        examples=[schema.JOB_LIST_EXAMPLE],
     ),
     retrieve=extend_schema(
         summary="A job with its progress, and its plan (dry run) or summary (scan)",
         responses=JobDetailSerializer,
-        examples=[JOB_DETAIL_EXAMPLE, DRY_RUN_EXAMPLE, SCAN_EXAMPLE],
+        examples=[schema.JOB_DETAIL_EXAMPLE, schema.DRY_RUN_EXAMPLE, schema.SCAN_EXAMPLE],
     ),
 )
 class JobViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
@@ -263,16 +108,10 @@ class JobViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Gene
         request=JobCreateSerializer,
         responses={201: JobDetailSerializer},
         examples=[
-            OpenApiExample("Re-encrypt two prefixes to a named KMS key", value=SPEC_EXAMPLE, request_only=True),
-            OpenApiExample(
-                "Plan bringing everything to the bucket default",
-                value={"connection": 1, "bucket": "finance-reports", "target_mode": "bucket-default", "dry_run": True},
-                request_only=True,
-            ),
-            OpenApiExample(
-                "Scan a bucket", value={"connection": 1, "bucket": "finance-reports", "kind": "scan"}, request_only=True
-            ),
-            JOB_DETAIL_EXAMPLE,
+            schema.JOB_CREATE_EXAMPLE,
+            schema.DRY_RUN_CREATE_EXAMPLE,
+            schema.SCAN_CREATE_EXAMPLE,
+            schema.JOB_DETAIL_EXAMPLE,
         ],
     )
     def create(self, request):
@@ -311,7 +150,7 @@ class JobViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Gene
         "job is still active or when nothing failed.",
         request=None,
         responses={201: JobDetailSerializer},
-        examples=[JOB_DETAIL_EXAMPLE],
+        examples=[schema.JOB_DETAIL_EXAMPLE],
     )
     @action(detail=True, methods=["post"], url_path="retry-failed")
     def retry_failed(self, request, pk=None):
@@ -336,7 +175,7 @@ class JobViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Gene
         "re-encrypted, compliant, planned or filtered are only counted (see progress.outcomes).",
         parameters=[OpenApiParameter("outcome", OpenApiTypes.STR, enum=list(ObjectOutcome.KEPT))],
         responses=OutcomeSerializer(many=True),
-        examples=[OUTCOME_EXAMPLE],
+        examples=[schema.OUTCOME_EXAMPLE],
     )
     @action(detail=True, methods=["get"], filter_backends=[])
     def outcomes(self, request, pk=None):

@@ -6,14 +6,14 @@ back as {"detail": ...} with 400, 404 or 409.
 """
 
 from django_filters.rest_framework import DjangoFilterBackend
-from drf_spectacular.utils import OpenApiExample, extend_schema, extend_schema_view
+from drf_spectacular.utils import extend_schema, extend_schema_view
 from rest_framework import status, viewsets
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
+from jobs.api import schema
 from jobs.api.serializers.jobs import spec_of
 from jobs.api.serializers.schedules import ScheduleInputSerializer, ScheduleRunSerializer, ScheduleSerializer
-from jobs.api.views.jobs import SPEC_EXAMPLE
 from jobs.models import Schedule
 from jobs.services import jobs as services
 from jobs.services import schedules
@@ -21,49 +21,9 @@ from jobs.services import schedules
 ADD_JOB = "jobs.add_job"
 
 
-SCHEDULE_INPUT_EXAMPLE = {
-    "name": "nightly finance re-encryption",
-    **SPEC_EXAMPLE,
-    "crontab": "0 2 * * *",
-    "interval_minutes": None,
-    "enabled": True,
-}
-SCHEDULE_EXAMPLE = OpenApiExample(
-    "A nightly re-encryption",
-    value={
-        "id": 4,
-        **SCHEDULE_INPUT_EXAMPLE,
-        "connection_name": "production",
-        "next_run": "2026-11-24T02:00:00+08:00",
-        "last_runs": [
-            {
-                "id": 31,
-                "schedule": 4,
-                "outcome": "started",
-                "at": "2026-11-23T02:00:00+08:00",
-                "job": 12,
-                "reason": "",
-            },
-            {
-                "id": 30,
-                "schedule": 4,
-                "outcome": "skipped",
-                "at": "2026-11-22T02:00:00+08:00",
-                "job": 9,
-                "reason": "job 9 of this schedule is still running",
-            },
-        ],
-        "created_by": "olga",
-        "created_at": "2026-11-20T09:00:00Z",
-        "updated_at": "2026-11-20T09:00:00Z",
-    },
-    response_only=True,
-)
-
-
 @extend_schema_view(
-    list=extend_schema(summary="Schedules", examples=[SCHEDULE_EXAMPLE]),
-    retrieve=extend_schema(summary="A schedule with its next run and last runs", examples=[SCHEDULE_EXAMPLE]),
+    list=extend_schema(summary="Schedules", examples=[schema.SCHEDULE_EXAMPLE]),
+    retrieve=extend_schema(summary="A schedule with its next run and last runs", examples=[schema.SCHEDULE_EXAMPLE]),
     destroy=extend_schema(summary="Delete a schedule", description="Its jobs stay; the beat entry goes."),
 )
 class ScheduleViewSet(viewsets.ModelViewSet):
@@ -80,28 +40,14 @@ class ScheduleViewSet(viewsets.ModelViewSet):
         description="Checked like a job (the bucket, the spec) and its timing: a crontab or an interval.",
         request=ScheduleInputSerializer,
         responses={201: ScheduleSerializer},
-        examples=[
-            OpenApiExample("Nightly at 02:00", value=SCHEDULE_INPUT_EXAMPLE, request_only=True),
-            OpenApiExample(
-                "A scan every 6 hours",
-                value={
-                    "name": "finance compliance",
-                    "connection": 1,
-                    "bucket": "finance-reports",
-                    "kind": "scan",
-                    "interval_minutes": 360,
-                },
-                request_only=True,
-            ),
-            SCHEDULE_EXAMPLE,
-        ],
+        examples=[schema.SCHEDULE_CREATE_EXAMPLE, schema.SCAN_SCHEDULE_CREATE_EXAMPLE, schema.SCHEDULE_EXAMPLE],
     )
     def create(self, request):
         payload = ScheduleInputSerializer(data=request.data)
         payload.is_valid(raise_exception=True)
         return self._save(payload.validated_data, None, status.HTTP_201_CREATED)
 
-    @extend_schema(request=ScheduleInputSerializer, responses=ScheduleSerializer, examples=[SCHEDULE_EXAMPLE])
+    @extend_schema(request=ScheduleInputSerializer, responses=ScheduleSerializer, examples=[schema.SCHEDULE_EXAMPLE])
     def update(self, request, pk=None, partial=False):
         schedule = self.get_object()
         payload = ScheduleInputSerializer(data=request.data, partial=partial)
@@ -117,7 +63,7 @@ class ScheduleViewSet(viewsets.ModelViewSet):
     @extend_schema(
         request=ScheduleInputSerializer,
         responses=ScheduleSerializer,
-        examples=[OpenApiExample("Disable", value={"enabled": False}, request_only=True), SCHEDULE_EXAMPLE],
+        examples=[schema.SCHEDULE_DISABLE_EXAMPLE, schema.SCHEDULE_EXAMPLE],
     )
     def partial_update(self, request, pk=None):
         return self.update(request, pk, partial=True)
