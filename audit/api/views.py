@@ -1,5 +1,3 @@
-from django.http import StreamingHttpResponse
-from django.utils import timezone
 from django_filters.rest_framework import DjangoFilterBackend
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema, extend_schema_view
@@ -8,9 +6,10 @@ from rest_framework.decorators import action
 
 from audit.api import schema
 from audit.api.serializers import AuditEventSerializer
-from audit.export import csv_lines
+from audit.export import event_rows, export_filename
 from audit.filtersets import AuditEventFilter
 from audit.models import AuditEvent
+from console.csv_export import csv_download
 
 
 @extend_schema_view(
@@ -30,6 +29,4 @@ class AuditEventViewSet(viewsets.ReadOnlyModelViewSet):
     def export(self, request):
         """The filtered events as CSV."""
         events = self.filter_queryset(self.get_queryset())
-        response = StreamingHttpResponse(csv_lines(events), content_type="text/csv")
-        response["Content-Disposition"] = f'attachment; filename="audit-{timezone.now():%Y%m%d-%H%M%S}.csv"'
-        return response
+        return csv_download(event_rows(events), export_filename())

@@ -5,9 +5,6 @@ retry jobs. Every operation is one call into jobs.services, which checks the rul
 refusals come back as {"detail": ...} with 400, 404 or 409.
 """
 
-import csv
-
-from django.http import StreamingHttpResponse
 from django_filters.rest_framework import DjangoFilterBackend
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
@@ -15,6 +12,7 @@ from rest_framework import mixins, renderers, serializers, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
+from console.csv_export import csv_download
 from jobs.api import schema
 from jobs.api.serializers.jobs import (
     JobCreateSerializer,
@@ -28,17 +26,6 @@ from jobs.models import Job, ObjectOutcome
 from jobs.services import jobs as services
 
 VIEW_JOB, CHANGE_JOB = "jobs.view_job", "jobs.change_job"
-
-
-class _Echo:
-    def write(self, value):
-        return value
-
-
-def _csv_lines(rows):
-    writer = csv.writer(_Echo())
-    for row in rows:
-        yield writer.writerow(row)
 
 
 class CsvRenderer(renderers.BaseRenderer):
@@ -165,9 +152,7 @@ class JobViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Gene
     @action(detail=True, methods=["get"], renderer_classes=[renderers.JSONRenderer, CsvRenderer])
     def report(self, request, pk=None):
         job = self.get_object()
-        response = StreamingHttpResponse(_csv_lines(services.report_rows(job)), content_type="text/csv")
-        response["Content-Disposition"] = f'attachment; filename="{services.report_filename(job)}"'
-        return response
+        return csv_download(services.report_rows(job), services.report_filename(job))
 
     @extend_schema(
         summary="Objects the job kept a record of",
