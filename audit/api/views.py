@@ -23,6 +23,11 @@ class AuditEventViewSet(viewsets.ReadOnlyModelViewSet):
     serializer_class = AuditEventSerializer
     filter_backends = [DjangoFilterBackend]
     filterset_class = AuditEventFilter
+    action_permissions = {
+        "list": ["audit.view_auditevent"],
+        "retrieve": ["audit.view_auditevent"],
+        "export": ["audit.view_auditevent"],
+    }
 
     @extend_schema(responses={(200, "text/csv"): OpenApiTypes.STR})
     @action(detail=False, methods=["get"], url_path="export")

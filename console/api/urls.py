@@ -2,16 +2,25 @@
 
 from django.urls import path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
-from rest_framework.routers import DefaultRouter
+from rest_framework.routers import APIRootView, DefaultRouter
 
 from accounts.api import urls as accounts_api
 from accounts.api.views import CurrentUserView, ObtainTokenView
 from audit.api import urls as audit_api
 from buckets.api import urls as buckets_api
+from console.api.permissions import SIGNED_IN
 from encryption.api import urls as encryption_api
 from jobs.api import urls as jobs_api
 
+
+class ApiRootView(APIRootView):
+    """The list of resources, for anyone signed in."""
+
+    action_permissions = {"get": SIGNED_IN}
+
+
 router = DefaultRouter()
+router.APIRootView = ApiRootView
 for app_router in (
     accounts_api.router,
     audit_api.router,

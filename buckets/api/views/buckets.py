@@ -78,6 +78,9 @@ class BucketViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.G
     filter_backends = [DjangoFilterBackend]
     filterset_class = BucketFilterSet
     action_permissions = {
+        "list": ["buckets.view_bucket"],
+        "retrieve": ["buckets.view_bucket"],
+        "create": ["buckets.add_bucket"],
         "encryption": ["buckets.view_bucket"],
         "set_encryption": ["buckets.change_encryption"],
         "delete_encryption": ["buckets.change_encryption"],

@@ -33,7 +33,15 @@ class ConnectionViewSet(viewsets.ModelViewSet):
     serializer_class = ConnectionSerializer
     filter_backends = [DjangoFilterBackend]
     filterset_fields = ["region", "is_demo"]
-    action_permissions = {"test": ["buckets.view_connection"]}
+    action_permissions = {
+        "list": ["buckets.view_connection"],
+        "retrieve": ["buckets.view_connection"],
+        "test": ["buckets.view_connection"],
+        "create": ["buckets.add_connection"],
+        "update": ["buckets.change_connection"],
+        "partial_update": ["buckets.change_connection"],
+        "destroy": ["buckets.delete_connection"],
+    }
 
     @extend_schema(
         request=ConnectionCreateSerializer,

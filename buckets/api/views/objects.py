@@ -8,7 +8,7 @@ always travels in the query string (`?key=`) or in the body, never in the path. 
 from django.shortcuts import get_object_or_404
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
-from rest_framework import permissions, status
+from rest_framework import status
 from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -37,23 +37,8 @@ TAGS = ["objects"]
 KEY_PARAMETER = OpenApiParameter("key", str, required=True, description="The full object key, e.g. reports/2024/q1.csv")
 
 
-class MethodPermissions(permissions.BasePermission):
-    """What the view's `method_permissions` table asks for the request's method (HEAD and OPTIONS as GET)."""
-
-    def has_permission(self, request, view):
-        if not request.user or not request.user.is_authenticated:
-            return False
-        method = "GET" if request.method in ("HEAD", "OPTIONS") else request.method
-        needed = view.method_permissions.get(method)
-        if needed is None:
-            # A method the view does not serve gets its 405; one it serves without a rule is refused.
-            return not hasattr(view, request.method.lower())
-        return request.user.has_perms(needed)
-
-
 class ObjectAPIView(APIView):
-    permission_classes = [MethodPermissions]
-    method_permissions: dict[str, list[str]] = {}
+    """A view of one bucket's objects: the bucket is `bucket_id` in the path."""
 
     def bucket(self) -> Bucket:
         return get_object_or_404(Bucket, pk=self.kwargs["bucket_id"])
@@ -68,7 +53,7 @@ def _valid(serializer_class, data):
 class ObjectListView(ObjectAPIView):
     """List one folder of a bucket (GET), or upload an object into it (POST, multipart)."""
 
-    method_permissions = {"GET": [VIEW], "POST": [UPLOAD]}
+    action_permissions = {"get": [VIEW], "post": [UPLOAD]}
     parser_classes = [MultiPartParser, FormParser]
 
     @extend_schema(
@@ -119,7 +104,7 @@ class ObjectListView(ObjectAPIView):
 
 
 class ObjectDetailView(ObjectAPIView):
-    method_permissions = {"GET": [VIEW]}
+    action_permissions = {"get": [VIEW]}
 
     @extend_schema(
         tags=TAGS,
@@ -137,7 +122,7 @@ class ObjectDetailView(ObjectAPIView):
 
 
 class ObjectEncryptionView(ObjectAPIView):
-    method_permissions = {"POST": [CHANGE]}
+    action_permissions = {"post": [CHANGE]}
     parser_classes = [JSONParser, FormParser, MultiPartParser]
 
     @extend_schema(
@@ -165,7 +150,7 @@ class ObjectEncryptionView(ObjectAPIView):
 
 
 class ObjectContentView(ObjectAPIView):
-    method_permissions = {"GET": [VIEW]}
+    action_permissions = {"get": [VIEW]}
 
     @extend_schema(
         tags=TAGS,

@@ -8,7 +8,7 @@ from dataclasses import asdict
 
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiExample, OpenApiParameter, extend_schema
-from rest_framework import permissions, status, viewsets
+from rest_framework import status, viewsets
 from rest_framework.decorators import action
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -37,17 +37,6 @@ from encryption.services import keys as services
 VIEW_KEY, MANAGE_KEY = "encryption.view_key", "encryption.manage_key"
 # Key ids are UUIDs (older keys, localcloud) or `key-` and letters and digits (newer Alibaba Cloud keys).
 KEY_ID_PATTERN = r"(?:key-[A-Za-z0-9]+|[0-9A-Fa-f]{8}(?:-[0-9A-Fa-f]{4}){3}-[0-9A-Fa-f]{12})"
-
-
-class KeyPermissions(permissions.BasePermission):
-    """Keys have no queryset for model permissions: reading needs encryption.view_key (Viewer and up), any change
-    encryption.manage_key (Admin)."""
-
-    def has_permission(self, request, view):
-        user = request.user
-        if not user or not user.is_authenticated:
-            return False
-        return user.has_perm(VIEW_KEY if request.method in permissions.SAFE_METHODS else MANAGE_KEY)
 
 
 def _valid(serializer_class, data) -> dict:
@@ -106,7 +95,20 @@ class KeyViewSet(viewsets.GenericViewSet):
     Every change is audited with the key's state before and after and the KMS request id.
     """
 
-    permission_classes = [KeyPermissions]
+    action_permissions = {
+        "list": [VIEW_KEY],
+        "retrieve": [VIEW_KEY],
+        "create": [MANAGE_KEY],
+        "aliases": [MANAGE_KEY],
+        "remove_alias": [MANAGE_KEY],
+        "enable": [MANAGE_KEY],
+        "disable": [MANAGE_KEY],
+        "schedule_deletion": [MANAGE_KEY],
+        "cancel_deletion": [MANAGE_KEY],
+        "rotate": [MANAGE_KEY],
+        "import_parameters": [MANAGE_KEY],
+        "import_material": [MANAGE_KEY],
+    }
     lookup_field = "key_id"
     lookup_value_regex = KEY_ID_PATTERN
 
@@ -241,7 +243,7 @@ class KeyViewSet(viewsets.GenericViewSet):
 class RamPolicyView(APIView):
     """The RAM policy a user needs for a bucket, its encryption and what they will do with it (Viewer and up)."""
 
-    permission_classes = [KeyPermissions]
+    action_permissions = {"get": [VIEW_KEY]}
 
     @extend_schema(
         summary="The RAM policy for a bucket's encryption",

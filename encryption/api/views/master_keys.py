@@ -20,6 +20,12 @@ class MasterKeyViewSet(
 
     queryset = MasterKey.objects.select_related("connection", "created_by").order_by("name")
     serializer_class = MasterKeySerializer
+    action_permissions = {
+        "list": ["encryption.view_masterkey"],
+        "retrieve": ["encryption.view_masterkey"],
+        "create": ["encryption.add_masterkey"],
+        "destroy": ["encryption.delete_masterkey"],
+    }
 
     @extend_schema(
         request=MasterKeyCreateSerializer,

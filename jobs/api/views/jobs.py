@@ -25,7 +25,7 @@ from jobs.filtersets import JobFilterSet, OutcomeFilterSet
 from jobs.models import Job, ObjectOutcome
 from jobs.services import jobs as services
 
-VIEW_JOB, CHANGE_JOB = "jobs.view_job", "jobs.change_job"
+VIEW_JOB, ADD_JOB, CHANGE_JOB = "jobs.view_job", "jobs.add_job", "jobs.change_job"
 
 
 class CsvRenderer(renderers.BaseRenderer):
@@ -74,6 +74,9 @@ class JobViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Gene
     filter_backends = [DjangoFilterBackend]
     filterset_class = JobFilterSet
     action_permissions = {
+        "list": [VIEW_JOB],
+        "retrieve": [VIEW_JOB],
+        "create": [ADD_JOB],
         "pause": [CHANGE_JOB],
         "resume": [CHANGE_JOB],
         "cancel": [CHANGE_JOB],

@@ -33,7 +33,15 @@ class ScheduleViewSet(viewsets.ModelViewSet):
     serializer_class = ScheduleSerializer
     filter_backends = [DjangoFilterBackend]
     filterset_fields = ["connection", "bucket", "kind", "enabled"]
-    action_permissions = {"run_now": [ADD_JOB]}
+    action_permissions = {
+        "list": ["jobs.view_schedule"],
+        "retrieve": ["jobs.view_schedule"],
+        "create": ["jobs.add_schedule"],
+        "update": ["jobs.change_schedule"],
+        "partial_update": ["jobs.change_schedule"],
+        "destroy": ["jobs.delete_schedule"],
+        "run_now": [ADD_JOB],
+    }
 
     @extend_schema(
         summary="Create a schedule",
