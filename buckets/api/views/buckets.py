@@ -5,7 +5,6 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
 from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action
-from rest_framework.pagination import LimitOffsetPagination
 from rest_framework.response import Response
 
 from buckets.api import schema
@@ -22,9 +21,10 @@ from buckets.filtersets import BucketFilterSet
 from buckets.models import Bucket, Connection
 from buckets.services import buckets as services
 from cloud import sse
+from console.api.pagination import Pagination
 
 
-class BucketPagination(LimitOffsetPagination):
+class BucketPagination(Pagination):
     """Pages of buckets, with the connections whose snapshot could not be refreshed for this answer."""
 
     refresh_errors: list[dict] | tuple = ()

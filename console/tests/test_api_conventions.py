@@ -1,4 +1,5 @@
-"""Who may call what in the API: one table per view (`action_permissions`), read by one permission check.
+"""What every API view shares: who may call what, one table per view (`action_permissions`) read by one
+permission check, and lists paged by one pagination.
 
 The role matrix of each resource (anonymous 401, wrong role 403) is tested with the resource; here, that every
 action has its entry, and what an entry means."""
@@ -10,6 +11,7 @@ from rest_framework.response import Response
 from rest_framework.test import APIRequestFactory, force_authenticate
 from rest_framework.views import APIView
 
+from console.api.pagination import Pagination
 from console.api.permissions import PUBLIC, SIGNED_IN
 
 # drf-spectacular's own views follow SPECTACULAR_SETTINGS["SERVE_PERMISSIONS"] (anyone signed in).
@@ -43,6 +45,17 @@ def test_every_api_action_names_the_permissions_it_needs():
     ]
 
     assert missing == []
+
+
+def test_every_api_list_pages_at_most_1000_items():
+    paginations = {
+        callback.cls.__name__: callback.cls.pagination_class
+        for _, callback in api_routes(get_resolver())
+        if getattr(callback.cls, "pagination_class", None)
+    }
+
+    assert {name for name, pagination in paginations.items() if not issubclass(pagination, Pagination)} == set()
+    assert Pagination.max_limit == 1000
 
 
 class Reports(APIView):
