@@ -8,7 +8,6 @@ from buckets.api.views.objects import ObjectContentView, ObjectDetailView, Objec
 router = SimpleRouter()
 router.register("connections", ConnectionViewSet, basename="connection")
 router.register("buckets", BucketViewSet, basename="bucket")
-routers = [router]
 # Object keys contain slashes: they travel in the query string or the body, never in the path.
 urlpatterns = [
     path("buckets/<int:bucket_id>/objects/", ObjectListView.as_view(), name="bucket-objects"),

@@ -6,5 +6,4 @@ from jobs.api.views.schedules import ScheduleViewSet
 router = SimpleRouter()
 router.register("jobs", JobViewSet, basename="job")
 router.register("schedules", ScheduleViewSet, basename="schedule")
-routers = [router]
 urlpatterns = []
