@@ -1,8 +1,8 @@
 """/api/v1/jobs/: re-encryption jobs, dry runs and compliance scans.
 
 Viewers read everything (progress, plans, scan summaries, reports); Operators start, pause, resume, cancel and
-retry jobs. Every operation is one call into jobs.services, which checks the rules and writes the audit log; its
-refusals come back as {"detail": ...} with 400, 404 or 409.
+retry jobs. Every operation is one call into jobs.services.jobs, which checks the rules and writes the audit log;
+its refusals come back as {"detail": ...} with 400, 404 or 409.
 """
 
 from django_filters.rest_framework import DjangoFilterBackend

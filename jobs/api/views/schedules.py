@@ -1,8 +1,8 @@
 """/api/v1/schedules/: job specs that Celery beat runs on a crontab or an interval.
 
 Viewers read them with their next run and last runs; Operators create, change, delete and run them now. Every
-operation is one call into jobs.schedules, which checks the rules and writes the audit log; its refusals come
-back as {"detail": ...} with 400, 404 or 409.
+operation is one call into jobs.services.schedules, which checks the rules and writes the audit log; its refusals
+come back as {"detail": ...} with 400, 404 or 409.
 """
 
 from django_filters.rest_framework import DjangoFilterBackend
