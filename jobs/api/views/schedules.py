@@ -15,8 +15,8 @@ from jobs.api import schema
 from jobs.api.serializers.jobs import spec_of
 from jobs.api.serializers.schedules import ScheduleInputSerializer, ScheduleRunSerializer, ScheduleSerializer
 from jobs.models import Schedule
-from jobs.services import jobs as services
 from jobs.services import schedules
+from jobs.services.jobs import Spec
 
 ADD_JOB = "jobs.add_job"
 
@@ -109,7 +109,7 @@ class ScheduleViewSet(viewsets.ModelViewSet):
     @staticmethod
     def _current(schedule: Schedule) -> dict:
         return {
-            **services.Spec.of(schedule).fields(),
+            **Spec.of(schedule).fields(),
             "connection": schedule.connection,
             "bucket": schedule.bucket,
             "name": schedule.name,
