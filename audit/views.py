@@ -1,12 +1,11 @@
 from django.contrib.auth.decorators import permission_required
 from django.core.paginator import Paginator
-from django.http import StreamingHttpResponse
 from django.shortcuts import render
-from django.utils import timezone
 
-from audit.export import csv_lines
+from audit.export import event_rows, export_filename
 from audit.filtersets import AuditEventFilter
 from audit.models import AuditEvent
+from console.csv_export import csv_download
 
 PAGE_SIZE = 50
 
@@ -26,6 +25,4 @@ def event_list(request):
 
 @permission_required("audit.view_auditevent", raise_exception=True)
 def event_export(request):
-    response = StreamingHttpResponse(csv_lines(_filtered(request).qs), content_type="text/csv")
-    response["Content-Disposition"] = f'attachment; filename="audit-{timezone.now():%Y%m%d-%H%M%S}.csv"'
-    return response
+    return csv_download(event_rows(_filtered(request).qs), export_filename())

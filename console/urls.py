@@ -14,5 +14,5 @@ urlpatterns = [
     path("keys/", include("encryption.urls")),
     path("audit/", include("audit.urls")),
     path("jobs/", include("jobs.urls")),
-    path("api/v1/", include("console.api_urls")),
+    path("api/v1/", include("console.api.urls")),
 ]

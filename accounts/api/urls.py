@@ -1,6 +1,11 @@
+from django.urls import path
 from rest_framework.routers import SimpleRouter
 
-from accounts.api.views import UserViewSet
+from accounts.api.views import CurrentUserView, ObtainTokenView, UserViewSet
 
 router = SimpleRouter()
 router.register("users", UserViewSet, basename="user")
+urlpatterns = [
+    path("me/", CurrentUserView.as_view(), name="api-me"),
+    path("auth/token/", ObtainTokenView.as_view(), name="api-token"),
+]

@@ -3,7 +3,6 @@ from drf_spectacular.utils import extend_schema
 from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.exceptions import AuthenticationFailed
-from rest_framework.permissions import AllowAny, IsAuthenticated
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
@@ -16,6 +15,7 @@ from accounts.api.serializers import (
     UserRoleSerializer,
     UserSerializer,
 )
+from console.api.permissions import PUBLIC, SIGNED_IN
 
 
 class UserViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
@@ -23,7 +23,14 @@ class UserViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Gen
 
     queryset = get_user_model().objects.prefetch_related("groups").order_by("username")
     serializer_class = UserSerializer
-    action_permissions = {"deactivate": ["auth.change_user"], "activate": ["auth.change_user"]}
+    action_permissions = {
+        "list": ["auth.view_user"],
+        "retrieve": ["auth.view_user"],
+        "create": ["auth.add_user"],
+        "partial_update": ["auth.change_user"],
+        "deactivate": ["auth.change_user"],
+        "activate": ["auth.change_user"],
+    }
 
     @extend_schema(request=UserCreateSerializer, responses={201: UserCreatedSerializer})
     def create(self, request):
@@ -56,7 +63,7 @@ class UserViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Gen
 class CurrentUserView(APIView):
     """The authenticated user, with role."""
 
-    permission_classes = [IsAuthenticated]
+    action_permissions = {"get": SIGNED_IN}
 
     @extend_schema(responses=UserSerializer)
     def get(self, request):
@@ -66,7 +73,7 @@ class CurrentUserView(APIView):
 class ObtainTokenView(APIView):
     """Exchange a username and password for the user's API token (send it as `Authorization: Token <key>`)."""
 
-    permission_classes = [AllowAny]
+    action_permissions = {"post": PUBLIC}
 
     @extend_schema(request=TokenRequestSerializer, responses=TokenSerializer)
     def post(self, request):

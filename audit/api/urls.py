@@ -4,3 +4,4 @@ from audit.api.views import AuditEventViewSet
 
 router = SimpleRouter()
 router.register("audit-events", AuditEventViewSet, basename="auditevent")
+urlpatterns = []

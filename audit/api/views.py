@@ -1,41 +1,20 @@
-from django.http import StreamingHttpResponse
-from django.utils import timezone
 from django_filters.rest_framework import DjangoFilterBackend
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiExample, extend_schema, extend_schema_view
+from drf_spectacular.utils import extend_schema, extend_schema_view
 from rest_framework import viewsets
 from rest_framework.decorators import action
 
+from audit.api import schema
 from audit.api.serializers import AuditEventSerializer
-from audit.export import csv_lines
+from audit.export import event_rows, export_filename
 from audit.filtersets import AuditEventFilter
 from audit.models import AuditEvent
-
-EVENT_EXAMPLE = OpenApiExample(
-    "A bucket default changed to KMS",
-    value={
-        "id": 42,
-        "time": "2026-11-23T10:15:00Z",
-        "user": "olga",
-        "channel": "api",
-        "action": "bucket.encryption.put",
-        "outcome": "success",
-        "connection": "production",
-        "bucket": "logs",
-        "object_key": "",
-        "target": "",
-        "before": {"method": "none", "algorithm": "", "key_id": ""},
-        "after": {"method": "kms", "algorithm": "SM4", "key_id": "key-hzz62f1c3f8d1ad6xxxxx"},
-        "request_id": "6551DBCF4311A7303980C9B6",
-        "error": "",
-    },
-    response_only=True,
-)
+from console.csv_export import csv_download
 
 
 @extend_schema_view(
-    list=extend_schema(examples=[EVENT_EXAMPLE]),
-    retrieve=extend_schema(examples=[EVENT_EXAMPLE]),
+    list=extend_schema(examples=[schema.EVENT_EXAMPLE]),
+    retrieve=extend_schema(examples=[schema.EVENT_EXAMPLE]),
 )
 class AuditEventViewSet(viewsets.ReadOnlyModelViewSet):
     """The audit log: every change through UI, API, command or task; read-only, newest first."""
@@ -44,12 +23,15 @@ class AuditEventViewSet(viewsets.ReadOnlyModelViewSet):
     serializer_class = AuditEventSerializer
     filter_backends = [DjangoFilterBackend]
     filterset_class = AuditEventFilter
+    action_permissions = {
+        "list": ["audit.view_auditevent"],
+        "retrieve": ["audit.view_auditevent"],
+        "export": ["audit.view_auditevent"],
+    }
 
     @extend_schema(responses={(200, "text/csv"): OpenApiTypes.STR})
     @action(detail=False, methods=["get"], url_path="export")
     def export(self, request):
         """The filtered events as CSV."""
         events = self.filter_queryset(self.get_queryset())
-        response = StreamingHttpResponse(csv_lines(events), content_type="text/csv")
-        response["Content-Disposition"] = f'attachment; filename="audit-{timezone.now():%Y%m%d-%H%M%S}.csv"'
-        return response
+        return csv_download(event_rows(events), export_filename())

@@ -100,7 +100,7 @@ def test_csv_export_follows_the_filter(client_as, viewer, admin):
     record("bucket.encryption.put", actor=admin, bucket="other")
     response = client_as(viewer).get("/audit/export.csv?bucket=logs")
     rows = list(csv.DictReader(io.StringIO(b"".join(response.streaming_content).decode())))
-    assert response["Content-Type"] == "text/csv" and len(rows) == 1
+    assert response["Content-Type"] == "text/csv; charset=utf-8" and len(rows) == 1
     assert (rows[0]["bucket"], rows[0]["request_id"], rows[0]["after"]) == ("logs", "R1", '{"method": "kms"}')
 
 

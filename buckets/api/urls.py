@@ -1,4 +1,19 @@
-from buckets.api.views import buckets, connections, objects
+from django.urls import path
+from rest_framework.routers import SimpleRouter
 
-routers = [connections.router, buckets.router, objects.router]
-urlpatterns = [*connections.urlpatterns, *buckets.urlpatterns, *objects.urlpatterns]
+from buckets.api.views.buckets import BucketViewSet
+from buckets.api.views.connections import ConnectionViewSet
+from buckets.api.views.objects import ObjectContentView, ObjectDetailView, ObjectEncryptionView, ObjectListView
+
+router = SimpleRouter()
+router.register("connections", ConnectionViewSet, basename="connection")
+router.register("buckets", BucketViewSet, basename="bucket")
+# Object keys contain slashes: they travel in the query string or the body, never in the path.
+urlpatterns = [
+    path("buckets/<int:bucket_id>/objects/", ObjectListView.as_view(), name="bucket-objects"),
+    path("buckets/<int:bucket_id>/objects/detail/", ObjectDetailView.as_view(), name="bucket-object-detail"),
+    path(
+        "buckets/<int:bucket_id>/objects/encryption/", ObjectEncryptionView.as_view(), name="bucket-object-encryption"
+    ),
+    path("buckets/<int:bucket_id>/objects/content/", ObjectContentView.as_view(), name="bucket-object-content"),
+]

@@ -7,5 +7,4 @@ from encryption.api.views.master_keys import MasterKeyViewSet
 router = SimpleRouter()
 router.register("keys", KeyViewSet, basename="key")
 router.register("cse-keys", MasterKeyViewSet, basename="cse-key")
-routers = [router]
 urlpatterns = [path("ram-policy/", RamPolicyView.as_view(), name="api-ram-policy")]

@@ -540,11 +540,11 @@ def report_rows(job: Job) -> Iterator[list]:
     yield list(REPORT_COLUMNS)
     for outcome in job.outcomes.order_by("id").iterator(chunk_size=2000):
         yield [
-            spreadsheet_safe(outcome.key),
+            outcome.key,
             outcome.size,
             outcome.outcome,
             outcome.state,
-            spreadsheet_safe(outcome.reason),
+            outcome.reason,
             outcome.code,
             outcome.request_id,
             outcome.at.isoformat(),
@@ -552,11 +552,6 @@ def report_rows(job: Job) -> Iterator[list]:
     for name, (objects, size) in sorted(progress(job).outcomes.items()):
         if name not in ObjectOutcome.KEPT:
             yield [f"(total {name})", size, name, "", f"{objects} objects", "", "", ""]
-
-
-def spreadsheet_safe(text: str) -> str:
-    """Object keys are anyone's text: one starting like a formula is quoted so a spreadsheet shows, not runs, it."""
-    return f"'{text}" if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
 
 
 def report_filename(job: Job) -> str:

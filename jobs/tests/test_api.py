@@ -139,7 +139,7 @@ def test_the_report_is_a_streamed_csv_download(api_as, viewer, offline):
 
     response = api_as(viewer).get(f"{JOBS}{job.pk}/report/")
 
-    assert response.status_code == 200 and response["Content-Type"] == "text/csv"
+    assert response.status_code == 200 and response["Content-Type"] == "text/csv; charset=utf-8"
     assert response.streaming
     assert response["Content-Disposition"] == f'attachment; filename="reencrypt-{job.pk}-ledger.csv"'
     rows = list(csv.reader(io.StringIO(body(response))))

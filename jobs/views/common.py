@@ -15,9 +15,10 @@ from buckets.models import Bucket, Connection
 from buckets.services.buckets import offered_methods, refresh_stale
 from cloud import sse
 from cloud.errors import NotFound
+from console.form_reload import is_reload
 from encryption.forms.sse import SseForm
 from encryption.selectors import key_choices, selection_keys
-from jobs.forms import SpecForm, is_reload, target_initial
+from jobs.forms.jobs import SpecForm, target_initial
 from jobs.models import Job, JobSpec, ObjectOutcome
 from jobs.services import jobs as services
 

@@ -3,22 +3,21 @@ pause/resume/cancel/retry, the CSV report. Every change goes through jobs.servic
 
 from __future__ import annotations
 
-import csv
 from urllib.parse import urlencode
 
 from django.contrib import messages
 from django.contrib.auth.decorators import permission_required
 from django.core.paginator import Paginator
-from django.http import JsonResponse, StreamingHttpResponse
+from django.http import JsonResponse
 from django.shortcuts import redirect, render
-from django.utils.http import content_disposition_header
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_POST
 
 from cloud.errors import ServiceError
+from console.csv_export import csv_download
 from console.form_reload import without_csrf_token
 from jobs.filtersets import JobFilterSet
-from jobs.forms import SPEC_QUERY_FIELDS, TARGET_QUERY_FIELDS, JobForm, ScanForm
+from jobs.forms.jobs import SPEC_QUERY_FIELDS, TARGET_QUERY_FIELDS, JobForm, ScanForm
 from jobs.models import Job, ObjectOutcome
 from jobs.services import jobs as services
 from jobs.views.common import (
@@ -195,20 +194,8 @@ def job_run(request, pk: int):
     return redirect("jobs:job_detail", job.pk)
 
 
-class _Echo:
-    """A file-like object whose write returns the line, so csv.writer feeds a streaming response."""
-
-    def write(self, value: str) -> str:
-        return value
-
-
 @require_GET
 @permission_required(VIEW_JOB, raise_exception=True)
 def job_report(request, pk: int):
     job = get_job_or_404(pk)
-    writer = csv.writer(_Echo())
-    response = StreamingHttpResponse(
-        (writer.writerow(row) for row in services.report_rows(job)), content_type="text/csv; charset=utf-8"
-    )
-    response["Content-Disposition"] = content_disposition_header(True, services.report_filename(job))
-    return response
+    return csv_download(services.report_rows(job), services.report_filename(job))

@@ -10,8 +10,8 @@ from django.http import Http404
 from django.shortcuts import redirect, render
 
 from cloud.errors import NotFound, ServiceError
-from console.form_reload import without_csrf_token
-from jobs.forms import ScheduleForm, is_reload
+from console.form_reload import is_reload, without_csrf_token
+from jobs.forms.schedules import ScheduleForm
 from jobs.models import Schedule, ScheduleRun
 from jobs.services import schedules
 from jobs.templatetags.jobs_extras import describe_spec, timing_label

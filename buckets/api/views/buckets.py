@@ -2,13 +2,12 @@
 
 from django_filters.rest_framework import DjangoFilterBackend
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiExample, OpenApiParameter, extend_schema, extend_schema_view
+from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
 from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action
-from rest_framework.pagination import LimitOffsetPagination
 from rest_framework.response import Response
-from rest_framework.routers import SimpleRouter
 
+from buckets.api import schema
 from buckets.api.serializers.buckets import (
     BucketCreateSerializer,
     BucketDetailSerializer,
@@ -22,37 +21,10 @@ from buckets.filtersets import BucketFilterSet
 from buckets.models import Bucket, Connection
 from buckets.services import buckets as services
 from cloud import sse
-
-KEY_ID = "0987dcba-09fe-87dc-65ba-ab0987654321"
-SETTING_EXAMPLE = {"method": "kms", "algorithm": "SM4", "key_id": KEY_ID}
-CHANGE_EXAMPLE = {
-    "bucket": 7,
-    "before": {"method": "none", "algorithm": "", "key_id": "", "label": "None"},
-    "after": {
-        "method": "kms",
-        "algorithm": "SM4",
-        "key_id": KEY_ID,
-        "label": f"KMS SM4 alias/finance({KEY_ID})",
-    },
-    "request_id": "5C1B138A109F4E405B2D8AEF",
-    "note": services.NEW_OBJECTS_ONLY,
-}
-BUCKET_EXAMPLE = {
-    "id": 7,
-    "connection": 1,
-    "connection_name": "production",
-    "name": "finance-reports",
-    "region": "cn-hangzhou",
-    "region_name": "China (Hangzhou)",
-    "location": "oss-cn-hangzhou",
-    "created": "2026-11-23T09:30:00Z",
-    "storage_class": "Standard",
-    "encryption": {"method": "none", "algorithm": "", "key_id": "", "label": "None", "state": "none"},
-    "refreshed_at": "2026-11-23T09:30:01Z",
-}
+from console.api.pagination import Pagination
 
 
-class BucketPagination(LimitOffsetPagination):
+class BucketPagination(Pagination):
     """Pages of buckets, with the connections whose snapshot could not be refreshed for this answer."""
 
     refresh_errors: list[dict] | tuple = ()
@@ -94,30 +66,7 @@ class BucketPagination(LimitOffsetPagination):
     retrieve=extend_schema(
         summary="A bucket, read live from OSS",
         responses=BucketDetailSerializer,
-        examples=[
-            OpenApiExample(
-                "KMS with a chosen key",
-                response_only=True,
-                value={
-                    "bucket": BUCKET_EXAMPLE
-                    | {
-                        "encryption": SETTING_EXAMPLE
-                        | {"label": f"KMS SM4 alias/finance({KEY_ID})", "state": "kms-named"}
-                    },
-                    "acl": "private",
-                    "versioning": "",
-                    "kms_key": {
-                        "key_id": KEY_ID,
-                        "display_name": f"alias/finance({KEY_ID})",
-                        "state": "Enabled",
-                        "spec": "Aliyun_SM4",
-                        "origin": "Aliyun_KMS",
-                        "arn": f"acs:kms:cn-hangzhou:1234567890:key/{KEY_ID}",
-                    },
-                    "problems": [],
-                },
-            )
-        ],
+        examples=[schema.BUCKET_DETAIL_EXAMPLE],
     ),
 )
 class BucketViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
@@ -129,6 +78,9 @@ class BucketViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.G
     filter_backends = [DjangoFilterBackend]
     filterset_class = BucketFilterSet
     action_permissions = {
+        "list": ["buckets.view_bucket"],
+        "retrieve": ["buckets.view_bucket"],
+        "create": ["buckets.add_bucket"],
         "encryption": ["buckets.view_bucket"],
         "set_encryption": ["buckets.change_encryption"],
         "delete_encryption": ["buckets.change_encryption"],
@@ -156,48 +108,9 @@ class BucketViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.G
         request=BucketCreateSerializer,
         responses={201: CreatedBucketSerializer},
         examples=[
-            OpenApiExample(
-                "With KMS encryption",
-                request_only=True,
-                value={
-                    "connection": 1,
-                    "name": "finance-reports",
-                    "storage_class": "Standard",
-                    "acl": "private",
-                    "encryption": SETTING_EXAMPLE,
-                },
-            ),
-            OpenApiExample(
-                "Created and encrypted",
-                response_only=True,
-                status_codes=["201"],
-                value={
-                    "bucket": BUCKET_EXAMPLE
-                    | {
-                        "encryption": SETTING_EXAMPLE
-                        | {"label": f"KMS SM4 alias/finance({KEY_ID})", "state": "kms-named"}
-                    },
-                    "request_id": "5C1B138A109F4E405B2D8AE0",
-                    "encryption_requested": SETTING_EXAMPLE | {"label": f"KMS SM4 {KEY_ID}"},
-                    "encryption": CHANGE_EXAMPLE,
-                    "encryption_error": None,
-                },
-            ),
-            OpenApiExample(
-                "Created, encryption NOT set",
-                response_only=True,
-                status_codes=["201"],
-                value={
-                    "bucket": BUCKET_EXAMPLE,
-                    "request_id": "5C1B138A109F4E405B2D8AE0",
-                    "encryption_requested": SETTING_EXAMPLE | {"label": f"KMS SM4 {KEY_ID}"},
-                    "encryption": None,
-                    "encryption_error": (
-                        f"KMS key {KEY_ID} is not in the bucket's region cn-hangzhou: KMS there does not know it "
-                        "(Forbidden.KeyNotFound)."
-                    ),
-                },
-            ),
+            schema.BUCKET_CREATE_EXAMPLE,
+            schema.BUCKET_CREATED_EXAMPLE,
+            schema.BUCKET_CREATED_WITHOUT_ENCRYPTION_EXAMPLE,
         ],
     )
     def create(self, request):
@@ -213,24 +126,7 @@ class BucketViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.G
     @extend_schema(
         summary="The bucket's default encryption, read from OSS (GetBucketEncryption)",
         responses=BucketEncryptionSerializer,
-        examples=[
-            OpenApiExample(
-                "OSS-managed SM4",
-                response_only=True,
-                value={
-                    "id": 7,
-                    "name": "finance-reports",
-                    "region": "cn-hangzhou",
-                    "encryption": {
-                        "method": "oss",
-                        "algorithm": "SM4",
-                        "key_id": "",
-                        "label": "OSS-managed SM4",
-                        "state": "oss-sm4",
-                    },
-                },
-            )
-        ],
+        examples=[schema.DEFAULT_ENCRYPTION_EXAMPLE],
     )
     @action(detail=True, methods=["get"])
     def encryption(self, request, pk=None):
@@ -245,11 +141,7 @@ class BucketViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.G
         ),
         request=DefaultEncryptionInputSerializer,
         responses=DefaultEncryptionChangeSerializer,
-        examples=[
-            OpenApiExample("KMS, SM4, chosen key", request_only=True, value=SETTING_EXAMPLE),
-            OpenApiExample("OSS-managed AES256", request_only=True, value={"method": "oss", "algorithm": "AES256"}),
-            OpenApiExample("Changed", response_only=True, value=CHANGE_EXAMPLE),
-        ],
+        examples=[schema.SET_KMS_SM4_EXAMPLE, schema.SET_OSS_AES256_EXAMPLE, schema.DEFAULT_CHANGED_EXAMPLE],
     )
     @encryption.mapping.put
     def set_encryption(self, request, pk=None):
@@ -263,20 +155,9 @@ class BucketViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.G
         summary="Delete the bucket's default encryption (DeleteBucketEncryption)",
         request=None,
         responses=DefaultEncryptionChangeSerializer,
-        examples=[
-            OpenApiExample(
-                "Deleted",
-                response_only=True,
-                value=CHANGE_EXAMPLE | {"before": CHANGE_EXAMPLE["after"], "after": CHANGE_EXAMPLE["before"]},
-            )
-        ],
+        examples=[schema.DEFAULT_DELETED_EXAMPLE],
     )
     @encryption.mapping.delete
     def delete_encryption(self, request, pk=None):
         change = services.delete_default_encryption(self.get_object(), request.user)
         return Response(DefaultEncryptionChangeSerializer(change).data)
-
-
-router = SimpleRouter()
-router.register("buckets", BucketViewSet, basename="bucket")
-urlpatterns = []

@@ -6,15 +6,14 @@ always travels in the query string (`?key=`) or in the body, never in the path. 
 """
 
 from django.shortcuts import get_object_or_404
-from django.urls import path
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiExample, OpenApiParameter, OpenApiResponse, extend_schema
-from rest_framework import permissions, status
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
+from rest_framework import status
 from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
 from rest_framework.response import Response
-from rest_framework.routers import SimpleRouter
 from rest_framework.views import APIView
 
+from buckets.api import schema
 from buckets.api.serializers.objects import (
     CloudErrorSerializer,
     EncryptionChangeRequestSerializer,
@@ -36,194 +35,10 @@ VIEW, UPLOAD, CHANGE = "buckets.view_bucket", "buckets.upload_object", "buckets.
 TAGS = ["objects"]
 
 KEY_PARAMETER = OpenApiParameter("key", str, required=True, description="The full object key, e.g. reports/2024/q1.csv")
-KMS_KEY_ID = "5f2c7a1e-8b3d-4c6f-9a0b-1d2e3f4a5b6c"
-KMS_KEY_NAME = f"alias/reports({KMS_KEY_ID})"
-
-LIST_EXAMPLE = OpenApiExample(
-    "A folder with a sub-folder and two objects, more on the next page",
-    value={
-        "prefix": "reports/",
-        "token": "",
-        "folders": ["reports/2024/"],
-        "objects": [
-            {
-                "key": "reports/summary.csv",
-                "size": 5120,
-                "etag": "5D41402ABC4B2A76B9719D911017C592",
-                "last_modified": "2026-11-23T10:15:00Z",
-                "storage_class": "Standard",
-                "object_type": "Normal",
-                "encryption": {
-                    "method": "kms",
-                    "algorithm": "SM4",
-                    "key_id": KMS_KEY_ID,
-                    "key_name": KMS_KEY_NAME,
-                    "label": f"KMS SM4 {KMS_KEY_NAME}",
-                },
-                "client_side_encryption": None,
-                "error": "",
-            },
-            {
-                "key": "reports/vault.bin",
-                "size": 1048576,
-                "etag": "9E107D9D372BB6826BD81D3542A419D6",
-                "last_modified": "2026-11-22T08:00:00Z",
-                "storage_class": "IA",
-                "object_type": "Normal",
-                "encryption": {"method": "none", "algorithm": "", "key_id": "", "key_name": "", "label": "None"},
-                "client_side_encryption": {
-                    "wrap_algorithm": "KMS/ALICLOUD",
-                    "wrap_label": "KMS data key (AliKMSProvider)",
-                    "content_cipher": "AES/CTR/NoPadding",
-                    "cipher_label": "AES-256-CTR",
-                    "matdesc": {"owner": "finance"},
-                    "unencrypted_length": 1048576,
-                    "unencrypted_md5": "",
-                    "data_size": None,
-                    "part_size": None,
-                    "older_names": False,
-                },
-                "error": "",
-            },
-        ],
-        "next_token": "cmVwb3J0cy92YXVsdC5iaW4=",
-    },
-    response_only=True,
-)
-DETAIL_EXAMPLE = OpenApiExample(
-    "An object under a named CMK",
-    value={
-        "key": "reports/summary.csv",
-        "size": 5120,
-        "etag": "5D41402ABC4B2A76B9719D911017C592",
-        "crc64": "11177612005948864433",
-        "last_modified": "2026-11-23T10:15:00Z",
-        "storage_class": "Standard",
-        "object_type": "Normal",
-        "content_headers": {"Content-Type": "text/csv", "Cache-Control": "no-cache"},
-        "user_metadata": {"owner": "finance"},
-        "tags": {"team": "finance"},
-        "acl": "default",
-        "encryption": {
-            "method": "kms",
-            "algorithm": "SM4",
-            "key_id": KMS_KEY_ID,
-            "key_name": KMS_KEY_NAME,
-            "label": f"KMS SM4 {KMS_KEY_NAME}",
-        },
-        "sse_headers": {
-            "x-oss-server-side-encryption": "KMS",
-            "x-oss-server-side-data-encryption": "SM4",
-            "x-oss-server-side-encryption-key-id": KMS_KEY_NAME,
-        },
-        "client_side_encryption": None,
-        "request_id": "6551DBCF4311A7303980C9B6",
-    },
-    response_only=True,
-)
-UPLOAD_REQUEST_EXAMPLE = OpenApiExample(
-    "SM4 on the object (multipart/form-data)",
-    value={"file": "<the file>", "key": "reports/summary.csv", "method": "oss", "algorithm": "SM4"},
-    request_only=True,
-)
-UPLOAD_EXAMPLE = OpenApiExample(
-    "The object setting won over a KMS bucket default",
-    value={
-        "key": "reports/summary.csv",
-        "size": 5120,
-        "etag": "5D41402ABC4B2A76B9719D911017C592",
-        "request_id": "6551DBCF4311A7303980C9B6",
-        "encryption": {"method": "oss", "algorithm": "SM4", "key_id": "", "key_name": "", "label": "OSS-managed SM4"},
-        "source": "object",
-        "explanation": "OSS-managed SM4: the object setting won over the bucket default (KMS AES256 alias/acs/oss).",
-        "bucket_default": {
-            "method": "kms",
-            "algorithm": "AES256",
-            "key_id": "",
-            "key_name": "",
-            "label": "KMS AES256 alias/acs/oss",
-        },
-    },
-    response_only=True,
-)
-CHANGE_REQUEST_EXAMPLE = OpenApiExample(
-    "Re-encrypt under a named CMK with SM4",
-    value={
-        "key": "reports/summary.csv",
-        "method": "kms",
-        "algorithm": "SM4",
-        "key_id": KMS_KEY_ID,
-        "expected_etag": "5D41402ABC4B2A76B9719D911017C592",
-    },
-    request_only=True,
-)
-CHANGE_EXAMPLE = OpenApiExample(
-    "From OSS-managed AES256 to KMS SM4",
-    value={
-        "key": "reports/summary.csv",
-        "before": {
-            "method": "oss",
-            "algorithm": "AES256",
-            "key_id": "",
-            "key_name": "",
-            "label": "OSS-managed AES256",
-        },
-        "after": {
-            "method": "kms",
-            "algorithm": "SM4",
-            "key_id": KMS_KEY_ID,
-            "key_name": KMS_KEY_NAME,
-            "label": f"KMS SM4 {KMS_KEY_NAME}",
-        },
-        "etag_before": "5D41402ABC4B2A76B9719D911017C592",
-        "etag_after": "5D41402ABC4B2A76B9719D911017C592",
-        "request_id": "6551DBCF4311A7303980C9B6",
-    },
-    response_only=True,
-)
-CHANGED_MEANWHILE_EXAMPLE = OpenApiExample(
-    "The object changed meanwhile",
-    value={
-        "detail": f"OSS PreconditionFailed: {services.OBJECT_CHANGED} (request id 6551DBCF4311A7303980C9B6)",
-        "service": "oss",
-        "code": "PreconditionFailed",
-        "message": services.OBJECT_CHANGED,
-        "request_id": "6551DBCF4311A7303980C9B6",
-    },
-    response_only=True,
-    status_codes=["409"],
-)
-KMS_REFUSED_EXAMPLE = OpenApiExample(
-    "The object's CMK is disabled",
-    value={
-        "detail": "OSS AccessDenied: This request is forbidden by kms. (request id 6551DBCF4311A7303980C9B6)",
-        "service": "oss",
-        "code": "AccessDenied",
-        "message": "This request is forbidden by kms.",
-        "request_id": "6551DBCF4311A7303980C9B6",
-    },
-    response_only=True,
-    status_codes=["400"],
-)
-
-
-class MethodPermissions(permissions.BasePermission):
-    """What the view's `method_permissions` table asks for the request's method (HEAD and OPTIONS as GET)."""
-
-    def has_permission(self, request, view):
-        if not request.user or not request.user.is_authenticated:
-            return False
-        method = "GET" if request.method in ("HEAD", "OPTIONS") else request.method
-        needed = view.method_permissions.get(method)
-        if needed is None:
-            # A method the view does not serve gets its 405; one it serves without a rule is refused.
-            return not hasattr(view, request.method.lower())
-        return request.user.has_perms(needed)
 
 
 class ObjectAPIView(APIView):
-    permission_classes = [MethodPermissions]
-    method_permissions: dict[str, list[str]] = {}
+    """A view of one bucket's objects: the bucket is `bucket_id` in the path."""
 
     def bucket(self) -> Bucket:
         return get_object_or_404(Bucket, pk=self.kwargs["bucket_id"])
@@ -238,7 +53,7 @@ def _valid(serializer_class, data):
 class ObjectListView(ObjectAPIView):
     """List one folder of a bucket (GET), or upload an object into it (POST, multipart)."""
 
-    method_permissions = {"GET": [VIEW], "POST": [UPLOAD]}
+    action_permissions = {"get": [VIEW], "post": [UPLOAD]}
     parser_classes = [MultiPartParser, FormParser]
 
     @extend_schema(
@@ -249,7 +64,7 @@ class ObjectListView(ObjectAPIView):
         "listings do not carry it.",
         parameters=[ObjectListQuerySerializer],
         responses={200: ObjectListSerializer, 400: CloudErrorSerializer, 404: CloudErrorSerializer},
-        examples=[LIST_EXAMPLE],
+        examples=[schema.OBJECT_LIST_EXAMPLE],
     )
     def get(self, request, bucket_id):
         query = _valid(ObjectListQuerySerializer, request.query_params)
@@ -267,7 +82,7 @@ class ObjectListView(ObjectAPIView):
         "CSE_MULTIPART_THRESHOLD_BYTES, in parts.",
         request={"multipart/form-data": ObjectUploadSerializer},
         responses={201: UploadSerializer, 400: CloudErrorSerializer, 409: CloudErrorSerializer},
-        examples=[UPLOAD_REQUEST_EXAMPLE, UPLOAD_EXAMPLE],
+        examples=[schema.OBJECT_UPLOAD_REQUEST_EXAMPLE, schema.OBJECT_UPLOAD_EXAMPLE],
     )
     def post(self, request, bucket_id):
         data = _valid(ObjectUploadSerializer, request.data)
@@ -289,7 +104,7 @@ class ObjectListView(ObjectAPIView):
 
 
 class ObjectDetailView(ObjectAPIView):
-    method_permissions = {"GET": [VIEW]}
+    action_permissions = {"get": [VIEW]}
 
     @extend_schema(
         tags=TAGS,
@@ -299,7 +114,7 @@ class ObjectDetailView(ObjectAPIView):
         "recognised from the object's metadata.",
         parameters=[KEY_PARAMETER],
         responses={200: ObjectDetailSerializer, 404: CloudErrorSerializer},
-        examples=[DETAIL_EXAMPLE],
+        examples=[schema.OBJECT_DETAIL_EXAMPLE],
     )
     def get(self, request, bucket_id):
         key = _valid(ObjectKeySerializer, request.query_params)["key"]
@@ -307,7 +122,7 @@ class ObjectDetailView(ObjectAPIView):
 
 
 class ObjectEncryptionView(ObjectAPIView):
-    method_permissions = {"POST": [CHANGE]}
+    action_permissions = {"post": [CHANGE]}
     parser_classes = [JSONParser, FormParser, MultiPartParser]
 
     @extend_schema(
@@ -320,7 +135,11 @@ class ObjectEncryptionView(ObjectAPIView):
         "default encryption, because OSS would encrypt the copy with it.",
         request=EncryptionChangeRequestSerializer,
         responses={200: EncryptionChangeSerializer, 400: CloudErrorSerializer, 409: CloudErrorSerializer},
-        examples=[CHANGE_REQUEST_EXAMPLE, CHANGE_EXAMPLE, CHANGED_MEANWHILE_EXAMPLE],
+        examples=[
+            schema.OBJECT_CHANGE_REQUEST_EXAMPLE,
+            schema.OBJECT_CHANGE_EXAMPLE,
+            schema.OBJECT_CHANGED_MEANWHILE_EXAMPLE,
+        ],
     )
     def post(self, request, bucket_id):
         data = _valid(EncryptionChangeRequestSerializer, request.data)
@@ -331,7 +150,7 @@ class ObjectEncryptionView(ObjectAPIView):
 
 
 class ObjectContentView(ObjectAPIView):
-    method_permissions = {"GET": [VIEW]}
+    action_permissions = {"get": [VIEW]}
 
     @extend_schema(
         tags=TAGS,
@@ -348,7 +167,7 @@ class ObjectContentView(ObjectAPIView):
             400: CloudErrorSerializer,
             404: CloudErrorSerializer,
         },
-        examples=[KMS_REFUSED_EXAMPLE],
+        examples=[schema.OBJECT_KMS_REFUSED_EXAMPLE],
     )
     def get(self, request, bucket_id):
         query = _valid(ObjectContentQuerySerializer, request.query_params)
@@ -362,14 +181,3 @@ class ObjectContentView(ObjectAPIView):
     def perform_content_negotiation(self, request, force=False):
         # Whatever the client accepts for the content, refusals are rendered as JSON.
         return super().perform_content_negotiation(request, force=True)
-
-
-router = SimpleRouter()
-urlpatterns = [
-    path("buckets/<int:bucket_id>/objects/", ObjectListView.as_view(), name="bucket-objects"),
-    path("buckets/<int:bucket_id>/objects/detail/", ObjectDetailView.as_view(), name="bucket-object-detail"),
-    path(
-        "buckets/<int:bucket_id>/objects/encryption/", ObjectEncryptionView.as_view(), name="bucket-object-encryption"
-    ),
-    path("buckets/<int:bucket_id>/objects/content/", ObjectContentView.as_view(), name="bucket-object-content"),
-]

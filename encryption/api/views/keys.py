@@ -8,7 +8,7 @@ from dataclasses import asdict
 
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiExample, OpenApiParameter, extend_schema
-from rest_framework import permissions, status, viewsets
+from rest_framework import status, viewsets
 from rest_framework.decorators import action
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -17,6 +17,7 @@ from buckets.models import Connection
 from cloud import sse as sse_rules
 from cloud.errors import NotFound
 from encryption import byok
+from encryption.api import schema
 from encryption.api.serializers.keys import (
     PURPOSES,
     AliasSerializer,
@@ -36,17 +37,6 @@ from encryption.services import keys as services
 VIEW_KEY, MANAGE_KEY = "encryption.view_key", "encryption.manage_key"
 # Key ids are UUIDs (older keys, localcloud) or `key-` and letters and digits (newer Alibaba Cloud keys).
 KEY_ID_PATTERN = r"(?:key-[A-Za-z0-9]+|[0-9A-Fa-f]{8}(?:-[0-9A-Fa-f]{4}){3}-[0-9A-Fa-f]{12})"
-
-
-class KeyPermissions(permissions.BasePermission):
-    """Keys have no queryset for model permissions: reading needs encryption.view_key (Viewer and up), any change
-    encryption.manage_key (Admin)."""
-
-    def has_permission(self, request, view):
-        user = request.user
-        if not user or not user.is_authenticated:
-            return False
-        return user.has_perm(VIEW_KEY if request.method in permissions.SAFE_METHODS else MANAGE_KEY)
 
 
 def _valid(serializer_class, data) -> dict:
@@ -85,40 +75,6 @@ SCOPE_PARAMETERS = [
         description="KMS region: the connection's own (the default) or one where OSS offers SSE.",
     ),
 ]
-KEY_ID = "0987dcba-09fe-87dc-65ba-ab0987654321"
-KEY_ARN = f"acs:kms:cn-hangzhou:1234567890:key/{KEY_ID}"
-KEY_INFO = {
-    "key_id": KEY_ID,
-    "display_name": f"alias/finance({KEY_ID})",
-    "arn": KEY_ARN,
-    "aliases": ["alias/finance"],
-    "state": "Enabled",
-    "spec": "Aliyun_AES_256",
-    "usage": "ENCRYPT/DECRYPT",
-    "origin": "Aliyun_KMS",
-    "creator": "1234567890",
-    "description": "Finance reports",
-    "created": "2026-11-23T09:30:00Z",
-    "deletion_date": "",
-    "material_expires": "",
-    "protection_level": "SOFTWARE",
-    "automatic_rotation": "Disabled",
-    "rotation_interval": "",
-    "last_rotation": "",
-    "is_default_oss_key": False,
-}
-REQUEST_ID = "5C1B138A-109F-4E40-5B2D-8AEF5C1B138A"
-KEY_EXAMPLE = OpenApiExample(
-    "A key used by one bucket", value=KEY_INFO | {"used_by": ["finance-reports"]}, response_only=True
-)
-
-
-def _change_example(title: str, **changed) -> OpenApiExample:
-    return OpenApiExample(title, value={"key": KEY_INFO | changed, "request_id": REQUEST_ID}, response_only=True)
-
-
-def _request_example(title: str, value: dict) -> OpenApiExample:
-    return OpenApiExample(title, value=value, request_only=True)
 
 
 def _key_change_schema(summary: str, response_example: OpenApiExample, request=None, request_example=None):
@@ -139,7 +95,20 @@ class KeyViewSet(viewsets.GenericViewSet):
     Every change is audited with the key's state before and after and the KMS request id.
     """
 
-    permission_classes = [KeyPermissions]
+    action_permissions = {
+        "list": [VIEW_KEY],
+        "retrieve": [VIEW_KEY],
+        "create": [MANAGE_KEY],
+        "aliases": [MANAGE_KEY],
+        "remove_alias": [MANAGE_KEY],
+        "enable": [MANAGE_KEY],
+        "disable": [MANAGE_KEY],
+        "schedule_deletion": [MANAGE_KEY],
+        "cancel_deletion": [MANAGE_KEY],
+        "rotate": [MANAGE_KEY],
+        "import_parameters": [MANAGE_KEY],
+        "import_material": [MANAGE_KEY],
+    }
     lookup_field = "key_id"
     lookup_value_regex = KEY_ID_PATTERN
 
@@ -156,7 +125,7 @@ class KeyViewSet(viewsets.GenericViewSet):
         description="Each key with its aliases and the buckets (as last seen) using it as their default key.",
         parameters=SCOPE_PARAMETERS,
         responses=KeySerializer(many=True),
-        examples=[KEY_EXAMPLE],  # drf-spectacular shows it as an item of a page
+        examples=[schema.KEY_EXAMPLE],  # drf-spectacular shows it as an item of a page
     )
     def list(self, request):
         connection, region = self._scope()
@@ -167,7 +136,7 @@ class KeyViewSet(viewsets.GenericViewSet):
         summary="One key",
         parameters=SCOPE_PARAMETERS,
         responses=KeySerializer,
-        examples=[KEY_EXAMPLE],
+        examples=[schema.KEY_EXAMPLE],
     )
     def retrieve(self, request, key_id=None):
         connection, region = self._scope()
@@ -179,17 +148,7 @@ class KeyViewSet(viewsets.GenericViewSet):
         "import your wrapped material.",
         request=KeyCreateSerializer,
         responses={201: KeyChangeSerializer},
-        examples=[
-            _request_example(
-                "A KMS-generated key with an alias",
-                {"connection": 1, "region": "cn-hangzhou", "spec": "Aliyun_AES_256", "alias": "alias/finance"},
-            ),
-            _request_example(
-                "An SM4 key for your own material",
-                {"connection": 1, "spec": "Aliyun_SM4", "origin": "EXTERNAL", "alias": "alias/byok-sm4"},
-            ),
-            _change_example("The new key", description=""),
-        ],
+        examples=[schema.KEY_CREATE_EXAMPLE, schema.EXTERNAL_KEY_CREATE_EXAMPLE, schema.KEY_CREATED_EXAMPLE],
     )
     def create(self, request):
         data = _valid(KeyCreateSerializer, request.data)
@@ -205,61 +164,45 @@ class KeyViewSet(viewsets.GenericViewSet):
         )
         return Response(KeyChangeSerializer(change).data, status=status.HTTP_201_CREATED)
 
-    @_key_change_schema(
-        "Add an alias",
-        _change_example("The key with its new alias", aliases=["alias/finance", "alias/finance-2026"]),
-        AliasSerializer,
-        _request_example("A second alias", {"alias": "alias/finance-2026"}),
-    )
+    @_key_change_schema("Add an alias", schema.ALIAS_ADDED_EXAMPLE, AliasSerializer, schema.ALIAS_ADD_EXAMPLE)
     @action(detail=True, methods=["post"])
     def aliases(self, request, key_id=None):
         alias = _valid(AliasSerializer, request.data)["alias"]
         return self._change(services.add_alias, key_id, alias=alias)
 
-    @_key_change_schema(
-        "Remove an alias",
-        _change_example("The key without the alias", aliases=[], display_name=KEY_ID),
-        AliasSerializer,
-        _request_example("An alias of the key", {"alias": "alias/finance"}),
-    )
+    @_key_change_schema("Remove an alias", schema.ALIAS_REMOVED_EXAMPLE, AliasSerializer, schema.ALIAS_REMOVE_EXAMPLE)
     @action(detail=True, methods=["post"], url_path="remove-alias")
     def remove_alias(self, request, key_id=None):
         alias = _valid(AliasSerializer, request.data)["alias"]
         return self._change(services.remove_alias, key_id, alias=alias)
 
-    @_key_change_schema("Enable a key", _change_example("Enabled again"))
+    @_key_change_schema("Enable a key", schema.KEY_ENABLED_EXAMPLE)
     @action(detail=True, methods=["post"])
     def enable(self, request, key_id=None):
         return self._change(services.enable_key, key_id)
 
-    @_key_change_schema(
-        "Disable a key",
-        _change_example("Disabled: objects sealed under it are unreadable until it is enabled", state="Disabled"),
-    )
+    @_key_change_schema("Disable a key", schema.KEY_DISABLED_EXAMPLE)
     @action(detail=True, methods=["post"])
     def disable(self, request, key_id=None):
         return self._change(services.disable_key, key_id)
 
     @_key_change_schema(
         "Schedule the deletion of a key",
-        _change_example("Pending deletion", state="PendingDeletion", deletion_date="2026-12-23T09:30:00Z"),
+        schema.DELETION_SCHEDULED_EXAMPLE,
         ScheduleDeletionSerializer,
-        _request_example("In 30 days", {"pending_days": 30}),
+        schema.DELETION_SCHEDULE_EXAMPLE,
     )
     @action(detail=True, methods=["post"], url_path="schedule-deletion")
     def schedule_deletion(self, request, key_id=None):
         pending_days = _valid(ScheduleDeletionSerializer, request.data)["pending_days"]
         return self._change(services.schedule_deletion, key_id, pending_days=pending_days)
 
-    @_key_change_schema("Cancel a scheduled deletion", _change_example("Enabled again, no deletion date"))
+    @_key_change_schema("Cancel a scheduled deletion", schema.DELETION_CANCELLED_EXAMPLE)
     @action(detail=True, methods=["post"], url_path="cancel-deletion")
     def cancel_deletion(self, request, key_id=None):
         return self._change(services.cancel_deletion, key_id)
 
-    @_key_change_schema(
-        "Rotate a key (a new primary key version)",
-        _change_example("Rotated", last_rotation="2026-11-24T08:00:00Z"),
-    )
+    @_key_change_schema("Rotate a key (a new primary key version)", schema.KEY_ROTATED_EXAMPLE)
     @action(detail=True, methods=["post"])
     def rotate(self, request, key_id=None):
         return self._change(services.rotate_key, key_id)
@@ -271,23 +214,7 @@ class KeyViewSet(viewsets.GenericViewSet):
         parameters=SCOPE_PARAMETERS,
         request=WrappingSerializer,
         responses=ImportParametersSerializer,
-        examples=[
-            _request_example("RSAES-OAEP with SHA-256", {"wrapping_algorithm": "RSAES_OAEP_SHA_256"}),
-            OpenApiExample(
-                "Parameters",
-                value={
-                    "key_id": KEY_ID,
-                    "wrapping_algorithm": "RSAES_OAEP_SHA_256",
-                    "public_key": "MIIBIjANBgkqhkiG9w0BAQEFAAOCAQ8AMIIBCgKCAQEA…",
-                    "public_key_pem": "-----BEGIN PUBLIC KEY-----\nMIIBIjANBgkqhkiG9w0BAQEFAAOCAQ8AMIIBCgKCAQEA…\n"
-                    "-----END PUBLIC KEY-----\n",
-                    "import_token": "AAEAAMBtnBbFAU5Z…",
-                    "token_expires": "2026-11-24T09:30:00Z",
-                    "request_id": REQUEST_ID,
-                },
-                response_only=True,
-            ),
-        ],
+        examples=[schema.IMPORT_PARAMETERS_REQUEST_EXAMPLE, schema.IMPORT_PARAMETERS_EXAMPLE],
     )
     @action(detail=True, methods=["post"], url_path="import-parameters")
     def import_parameters(self, request, key_id=None):
@@ -304,16 +231,9 @@ class KeyViewSet(viewsets.GenericViewSet):
 
     @_key_change_schema(
         "Import wrapped key material into an EXTERNAL key",
-        _change_example("Enabled with your material", origin="EXTERNAL", material_expires="2027-11-23T00:00:00Z"),
+        schema.MATERIAL_IMPORTED_EXAMPLE,
         MaterialImportSerializer,
-        _request_example(
-            "Material that expires in a year",
-            {
-                "encrypted_key_material": "Qm9vZ3VzIGV4YW1wbGUgb2Ygd3JhcHBlZCBtYXRlcmlhbA…",
-                "import_token": "AAEAAMBtnBbFAU5Z…",
-                "expires_unix": 1826870400,
-            },
-        ),
+        schema.MATERIAL_IMPORT_EXAMPLE,
     )
     @action(detail=True, methods=["post"], url_path="import-material")
     def import_material(self, request, key_id=None):
@@ -323,7 +243,7 @@ class KeyViewSet(viewsets.GenericViewSet):
 class RamPolicyView(APIView):
     """The RAM policy a user needs for a bucket, its encryption and what they will do with it (Viewer and up)."""
 
-    permission_classes = [KeyPermissions]
+    action_permissions = {"get": [VIEW_KEY]}
 
     @extend_schema(
         summary="The RAM policy for a bucket's encryption",
@@ -344,32 +264,7 @@ class RamPolicyView(APIView):
             ),
         ],
         responses=RamPolicySerializer,
-        examples=[
-            OpenApiExample(
-                "Upload and download with a named CMK",
-                value={
-                    "document": {
-                        "Version": "1",
-                        "Statement": [
-                            {
-                                "Effect": "Allow",
-                                "Action": ["oss:PutObject", "oss:GetObject"],
-                                "Resource": ["acs:oss:*:*:finance-reports/*"],
-                            },
-                            {"Effect": "Allow", "Action": ["kms:List*"], "Resource": ["*"]},
-                            {
-                                "Effect": "Allow",
-                                "Action": ["kms:DescribeKey", "kms:GenerateDataKey", "kms:Decrypt"],
-                                "Resource": [KEY_ARN],
-                            },
-                        ],
-                    },
-                    "key_arn": KEY_ARN,
-                    "notes": [],
-                },
-                response_only=True,
-            )
-        ],
+        examples=[schema.RAM_POLICY_EXAMPLE],
     )
     def get(self, request):
         query = _valid(RamPolicyQuerySerializer, _policy_query(request.query_params))

@@ -242,7 +242,7 @@ class Command(BaseCommand):
 
     @staticmethod
     def as_json_text(job: Job) -> str:
-        from jobs.api.serializers import JobDetailSerializer
+        from jobs.api.serializers.jobs import JobDetailSerializer
 
         data = JobDetailSerializer(services.get_job(job.pk)).data
         return json.dumps({**data, "url": page_path(job)}, cls=DjangoJSONEncoder, indent=2)

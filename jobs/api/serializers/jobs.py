@@ -1,20 +1,17 @@
-"""Shapes of the jobs and schedules API. Inputs are checked for shape only (types, choices, lengths that fit the
-columns); the rules (ranges, selections, targets, timing) are the services', so a refusal is audited whichever
-door it came through."""
+"""Shapes of the jobs API. Inputs are checked for shape only (types, choices, lengths that fit the columns); the
+rules (ranges, selections, targets) are the services', so a refusal is audited whichever door it came through."""
 
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from buckets.models import Connection
 from cloud import sse
-from jobs.models import Job, ObjectOutcome, Schedule, ScheduleRun
+from jobs.models import Job, ObjectOutcome
 from jobs.services import jobs as services
-from jobs.services import schedules
 
 DEFAULT_SPEC = services.Spec()
 SPEC_FIELDS = tuple(services.Spec.__dataclass_fields__)
 MAX_BYTES = 2**63 - 1
-LAST_RUNS = 10
 
 
 def spec_of(data: dict) -> services.Spec:
@@ -94,23 +91,6 @@ class JobCreateSerializer(SpecInputSerializer):
     )
 
 
-class ScheduleInputSerializer(SpecInputSerializer):
-    """PUT and POST send every field (omitted ones take their defaults); PATCH only those it changes."""
-
-    name = serializers.CharField(max_length=100)
-    crontab = serializers.CharField(
-        max_length=100,
-        required=False,
-        allow_blank=True,
-        default="",
-        help_text="minute hour day-of-month month day-of-week, e.g. '0 2 * * *'; or give interval_minutes.",
-    )
-    interval_minutes = serializers.IntegerField(
-        required=False, allow_null=True, default=None, help_text="Every N minutes (1 to 525600); or give crontab."
-    )
-    enabled = serializers.BooleanField(default=True)
-
-
 # Outputs
 
 
@@ -158,11 +138,6 @@ class JobSerializer(serializers.ModelSerializer):
 
     def get_created_by(self, job) -> str | None:
         return job.created_by.username if job.created_by else None
-
-
-class CountSerializer(serializers.Serializer):
-    objects = serializers.IntegerField()
-    bytes = serializers.IntegerField()
 
 
 @extend_schema_field(
@@ -276,49 +251,3 @@ class OutcomeSerializer(serializers.ModelSerializer):
         model = ObjectOutcome
         fields = ["id", "key", "size", "outcome", "encryption_before", "reason", "code", "request_id", "at"]
         read_only_fields = fields
-
-
-class ScheduleRunSerializer(serializers.ModelSerializer):
-    class Meta:
-        model = ScheduleRun
-        fields = ["id", "schedule", "outcome", "at", "job", "reason"]
-        read_only_fields = fields
-
-
-class ScheduleSerializer(serializers.ModelSerializer):
-    connection_name = serializers.CharField(source="connection.name")
-    next_run = serializers.SerializerMethodField(help_text="When it runs next; null when disabled.")
-    last_runs = serializers.SerializerMethodField(help_text=f"The last {LAST_RUNS} runs, newest first.")
-    created_by = serializers.SerializerMethodField()
-
-    class Meta:
-        model = Schedule
-        fields = [
-            "id",
-            "name",
-            "enabled",
-            "connection",
-            "connection_name",
-            "bucket",
-            *SPEC_FIELDS,
-            "crontab",
-            "interval_minutes",
-            "next_run",
-            "last_runs",
-            "created_by",
-            "created_at",
-            "updated_at",
-        ]
-        read_only_fields = fields
-
-    @extend_schema_field(serializers.DateTimeField(allow_null=True))
-    def get_next_run(self, schedule):
-        when = schedules.next_run(schedule)
-        return serializers.DateTimeField().to_representation(when) if when else None
-
-    @extend_schema_field(ScheduleRunSerializer(many=True))
-    def get_last_runs(self, schedule):
-        return ScheduleRunSerializer(schedule.runs.all()[:LAST_RUNS], many=True).data
-
-    def get_created_by(self, schedule) -> str | None:
-        return schedule.created_by.username if schedule.created_by else None
