@@ -2,6 +2,7 @@ from urllib.parse import urlsplit
 
 from django.db import models
 
+from cloud import sse
 from console import secrets
 
 _SECRET = "access-key-secret"
@@ -60,16 +61,13 @@ class Connection(models.Model):
 class Bucket(models.Model):
     """What the console last saw of a bucket: refreshed from ListBuckets/GetBucketInfo and after each change."""
 
-    NONE, OSS, KMS = "none", "oss", "kms"
-    METHODS = [(NONE, "None"), (OSS, "OSS-managed"), (KMS, "KMS")]
-
     connection = models.ForeignKey(Connection, on_delete=models.CASCADE, related_name="buckets")
     name = models.CharField(max_length=63)
     region = models.CharField(max_length=64, blank=True)
     location = models.CharField(max_length=64, blank=True)
     created = models.DateTimeField(null=True, blank=True)
     storage_class = models.CharField(max_length=32, blank=True)
-    sse_method = models.CharField(max_length=8, choices=METHODS, default=NONE)
+    sse_method = models.CharField(max_length=8, choices=sse.METHOD_CHOICES, default=sse.NONE)
     sse_algorithm = models.CharField(max_length=8, blank=True, help_text="AES256 or SM4")
     sse_key_id = models.CharField(max_length=128, blank=True, help_text="Blank under KMS: the default key.")
     sse_label = models.CharField(max_length=200, blank=True, help_text="As the list shows it.")

@@ -9,6 +9,7 @@ from accounts.services import role_of
 from audit.models import AuditEvent
 from buckets.models import Bucket, Connection
 from buckets.services.buckets import needs_refresh, refresh_stale
+from cloud import sse
 from console import health
 from jobs.services.jobs import latest_scans
 
@@ -57,4 +58,4 @@ def overview_buckets(request):
 def _bucket_encryption_states() -> list[dict]:
     """Buckets per default-encryption label, as the console last saw them, unencrypted first."""
     rows = Bucket.objects.values("sse_method", "sse_label").annotate(buckets=Count("id"))
-    return sorted(rows, key=lambda row: (row["sse_method"] != Bucket.NONE, row["sse_label"]))
+    return sorted(rows, key=lambda row: (row["sse_method"] != sse.NONE, row["sse_label"]))

@@ -49,11 +49,11 @@ ENCRYPTION_STATES = [
     (KMS_NAMED, "KMS, chosen key"),
 ]
 _STATE_FILTERS = {
-    NONE: Q(sse_method=Bucket.NONE),
-    OSS_AES256: Q(sse_method=Bucket.OSS, sse_algorithm=sse.AES256),
-    OSS_SM4: Q(sse_method=Bucket.OSS, sse_algorithm=sse.SM4),
-    KMS_DEFAULT: Q(sse_method=Bucket.KMS, sse_key_id=""),
-    KMS_NAMED: Q(sse_method=Bucket.KMS) & ~Q(sse_key_id=""),
+    NONE: Q(sse_method=sse.NONE),
+    OSS_AES256: Q(sse_method=sse.OSS, sse_algorithm=sse.AES256),
+    OSS_SM4: Q(sse_method=sse.OSS, sse_algorithm=sse.SM4),
+    KMS_DEFAULT: Q(sse_method=sse.KMS, sse_key_id=""),
+    KMS_NAMED: Q(sse_method=sse.KMS) & ~Q(sse_key_id=""),
 }
 
 
@@ -65,9 +65,9 @@ def state_filter(state: str) -> Q:
 
 
 def state_of(bucket: Bucket) -> str:
-    if bucket.sse_method == Bucket.OSS:
+    if bucket.sse_method == sse.OSS:
         return OSS_SM4 if bucket.sse_algorithm == sse.SM4 else OSS_AES256
-    if bucket.sse_method == Bucket.KMS:
+    if bucket.sse_method == sse.KMS:
         return KMS_NAMED if bucket.sse_key_id else KMS_DEFAULT
     return NONE
 
@@ -321,7 +321,7 @@ def bucket_overview(bucket: Bucket) -> BucketOverview:
     bucket.refreshed_at = timezone.now()
     bucket.save()
     overview = BucketOverview(bucket, acl=details.acl, versioning=details.versioning)
-    if bucket.sse_method == Bucket.KMS:
+    if bucket.sse_method == sse.KMS:
         try:
             overview.kms_key = _used_key(bucket)
         except CloudError as error:

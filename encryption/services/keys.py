@@ -131,7 +131,7 @@ def buckets_using(connection, region: str, keys: list[KeyInfo]) -> dict[str, tup
     index = _bucket_key_index(keys)
     default = next((key.key_id for key in keys if key.is_default_oss_key), None)
     found: dict[str, list[str]] = {}
-    for bucket in Bucket.objects.filter(connection=connection, sse_method=Bucket.KMS).order_by("name"):
+    for bucket in Bucket.objects.filter(connection=connection, sse_method=sse_rules.KMS).order_by("name"):
         if bucket.sse_key_id:
             key_id = index.get(bucket.sse_key_id)
         else:

@@ -5,7 +5,7 @@ from rest_framework import serializers
 
 from buckets.models import Bucket, Connection
 from buckets.services import buckets as services
-from cloud import regions
+from cloud import regions, sse
 from cloud.errors import ServiceError
 
 
@@ -25,7 +25,7 @@ class DefaultEncryptionInputSerializer(serializers.Serializer):
 
 
 class DefaultEncryptionSerializer(serializers.Serializer):
-    method = serializers.ChoiceField(choices=Bucket.METHODS)
+    method = serializers.ChoiceField(choices=sse.METHOD_CHOICES)
     algorithm = serializers.CharField(help_text="AES256 or SM4; empty with no encryption.")
     key_id = serializers.CharField(help_text="KMS only; empty = the default key alias/acs/oss.")
     label = serializers.CharField(help_text="As the console shows it, e.g. `KMS SM4 alias/name(CMK ID)`.")
