@@ -6,11 +6,12 @@ Object keys contain slashes, so every page takes the key as the `key` query para
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import permission_required
-from django.http import Http404, StreamingHttpResponse
+from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
-from django.utils.http import content_disposition_header, urlencode
+from django.utils.http import urlencode
 
+from buckets.downloads import decrypted_download, streaming_download
 from buckets.forms.objects import ObjectEncryptionForm, ObjectUploadForm
 from buckets.models import Bucket
 from buckets.services import cse_transfer
@@ -168,28 +169,3 @@ def object_download(request, pk):
     except ServiceError as error:
         return _error_page(request, bucket, key, error)
     return streaming_download(download, key)
-
-
-def decrypted_download(download: cse_transfer.DecryptedDownload) -> StreamingHttpResponse:
-    """The plaintext of a client-side encrypted object (206 with Content-Range for a range), as an attachment."""
-    response = StreamingHttpResponse(
-        download.stream, content_type=download.content_type, status=206 if download.content_range else 200
-    )
-    response["Content-Disposition"] = content_disposition_header(True, download.filename)
-    response["Content-Length"] = str(download.length)
-    if download.content_range:
-        response["Content-Range"] = download.content_range
-    return response
-
-
-def streaming_download(download, key: str) -> StreamingHttpResponse:
-    """The stored bytes as an attachment named after the key's last segment, with the object's own headers."""
-    head = download.head
-    response = StreamingHttpResponse(
-        download.chunks, content_type=head.header("content-type") or "application/octet-stream"
-    )
-    response["Content-Disposition"] = content_disposition_header(True, services.download_filename(key))
-    response["Content-Length"] = str(head.size)
-    if head.header("content-encoding"):
-        response["Content-Encoding"] = head.header("content-encoding")
-    return response

@@ -26,10 +26,11 @@ from buckets.api.serializers.objects import (
     ObjectUploadSerializer,
     UploadSerializer,
 )
+from buckets.downloads import decrypted_download, streaming_download
 from buckets.models import Bucket
 from buckets.services import cse_transfer
 from buckets.services import objects as services
-from buckets.views.objects import decrypted_download, streaming_download
+from console.api.validation import validated
 
 VIEW, UPLOAD, CHANGE = "buckets.view_bucket", "buckets.upload_object", "buckets.change_object"
 TAGS = ["objects"]
@@ -42,12 +43,6 @@ class ObjectAPIView(APIView):
 
     def bucket(self) -> Bucket:
         return get_object_or_404(Bucket, pk=self.kwargs["bucket_id"])
-
-
-def _valid(serializer_class, data):
-    serializer = serializer_class(data=data)
-    serializer.is_valid(raise_exception=True)
-    return serializer.validated_data
 
 
 class ObjectListView(ObjectAPIView):
@@ -67,7 +62,7 @@ class ObjectListView(ObjectAPIView):
         examples=[schema.OBJECT_LIST_EXAMPLE],
     )
     def get(self, request, bucket_id):
-        query = _valid(ObjectListQuerySerializer, request.query_params)
+        query = validated(ObjectListQuerySerializer, request.query_params)
         listing = services.browse_objects(self.bucket(), **query)
         return Response(ObjectListSerializer(listing).data)
 
@@ -85,7 +80,7 @@ class ObjectListView(ObjectAPIView):
         examples=[schema.OBJECT_UPLOAD_REQUEST_EXAMPLE, schema.OBJECT_UPLOAD_EXAMPLE],
     )
     def post(self, request, bucket_id):
-        data = _valid(ObjectUploadSerializer, request.data)
+        data = validated(ObjectUploadSerializer, request.data)
         options = {
             "sse": data["sse"],
             "content_type": data["content_type"],
@@ -117,7 +112,7 @@ class ObjectDetailView(ObjectAPIView):
         examples=[schema.OBJECT_DETAIL_EXAMPLE],
     )
     def get(self, request, bucket_id):
-        key = _valid(ObjectKeySerializer, request.query_params)["key"]
+        key = validated(ObjectKeySerializer, request.query_params)["key"]
         return Response(ObjectDetailSerializer(services.describe_object(self.bucket(), key)).data)
 
 
@@ -142,7 +137,7 @@ class ObjectEncryptionView(ObjectAPIView):
         ],
     )
     def post(self, request, bucket_id):
-        data = _valid(EncryptionChangeRequestSerializer, request.data)
+        data = validated(EncryptionChangeRequestSerializer, request.data)
         change = services.change_object_encryption(
             self.bucket(), data["key"], data["sse"], request.user, expected_etag=data["expected_etag"]
         )
@@ -170,7 +165,7 @@ class ObjectContentView(ObjectAPIView):
         examples=[schema.OBJECT_KMS_REFUSED_EXAMPLE],
     )
     def get(self, request, bucket_id):
-        query = _valid(ObjectContentQuerySerializer, request.query_params)
+        query = validated(ObjectContentQuerySerializer, request.query_params)
         if query["decrypt"]:
             byte_range = cse_transfer.parse_range(query["range"])
             return decrypted_download(

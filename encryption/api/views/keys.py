@@ -16,6 +16,7 @@ from rest_framework.views import APIView
 from buckets.models import Connection
 from cloud import sse as sse_rules
 from cloud.errors import NotFound
+from console.api.validation import validated
 from encryption import byok
 from encryption.api import schema
 from encryption.api.serializers.keys import (
@@ -37,12 +38,6 @@ from encryption.services import keys as services
 VIEW_KEY, MANAGE_KEY = "encryption.view_key", "encryption.manage_key"
 # Key ids are UUIDs (older keys, localcloud) or `key-` and letters and digits (newer Alibaba Cloud keys).
 KEY_ID_PATTERN = r"(?:key-[A-Za-z0-9]+|[0-9A-Fa-f]{8}(?:-[0-9A-Fa-f]{4}){3}-[0-9A-Fa-f]{12})"
-
-
-def _valid(serializer_class, data) -> dict:
-    payload = serializer_class(data=data)
-    payload.is_valid(raise_exception=True)
-    return payload.validated_data
 
 
 def _connection(connection_id: int) -> Connection:
@@ -113,7 +108,7 @@ class KeyViewSet(viewsets.GenericViewSet):
     lookup_value_regex = KEY_ID_PATTERN
 
     def _scope(self) -> tuple[Connection, str]:
-        return _scope(_valid(ScopeSerializer, self.request.query_params))
+        return _scope(validated(ScopeSerializer, self.request.query_params))
 
     def _change(self, operation, key_id: str, **arguments) -> Response:
         connection, region = self._scope()
@@ -151,7 +146,7 @@ class KeyViewSet(viewsets.GenericViewSet):
         examples=[schema.KEY_CREATE_EXAMPLE, schema.EXTERNAL_KEY_CREATE_EXAMPLE, schema.KEY_CREATED_EXAMPLE],
     )
     def create(self, request):
-        data = _valid(KeyCreateSerializer, request.data)
+        data = validated(KeyCreateSerializer, request.data)
         connection, region = _scope(data)
         change = services.create_key(
             actor=request.user,
@@ -167,13 +162,13 @@ class KeyViewSet(viewsets.GenericViewSet):
     @_key_change_schema("Add an alias", schema.ALIAS_ADDED_EXAMPLE, AliasSerializer, schema.ALIAS_ADD_EXAMPLE)
     @action(detail=True, methods=["post"])
     def aliases(self, request, key_id=None):
-        alias = _valid(AliasSerializer, request.data)["alias"]
+        alias = validated(AliasSerializer, request.data)["alias"]
         return self._change(services.add_alias, key_id, alias=alias)
 
     @_key_change_schema("Remove an alias", schema.ALIAS_REMOVED_EXAMPLE, AliasSerializer, schema.ALIAS_REMOVE_EXAMPLE)
     @action(detail=True, methods=["post"], url_path="remove-alias")
     def remove_alias(self, request, key_id=None):
-        alias = _valid(AliasSerializer, request.data)["alias"]
+        alias = validated(AliasSerializer, request.data)["alias"]
         return self._change(services.remove_alias, key_id, alias=alias)
 
     @_key_change_schema("Enable a key", schema.KEY_ENABLED_EXAMPLE)
@@ -194,7 +189,7 @@ class KeyViewSet(viewsets.GenericViewSet):
     )
     @action(detail=True, methods=["post"], url_path="schedule-deletion")
     def schedule_deletion(self, request, key_id=None):
-        pending_days = _valid(ScheduleDeletionSerializer, request.data)["pending_days"]
+        pending_days = validated(ScheduleDeletionSerializer, request.data)["pending_days"]
         return self._change(services.schedule_deletion, key_id, pending_days=pending_days)
 
     @_key_change_schema("Cancel a scheduled deletion", schema.DELETION_CANCELLED_EXAMPLE)
@@ -218,7 +213,7 @@ class KeyViewSet(viewsets.GenericViewSet):
     )
     @action(detail=True, methods=["post"], url_path="import-parameters")
     def import_parameters(self, request, key_id=None):
-        algorithm = _valid(WrappingSerializer, request.data)["wrapping_algorithm"]
+        algorithm = validated(WrappingSerializer, request.data)["wrapping_algorithm"]
         connection, region = self._scope()
         parameters = services.import_parameters(
             connection=connection, region=region, key_id=key_id, wrapping_algorithm=algorithm
@@ -237,7 +232,7 @@ class KeyViewSet(viewsets.GenericViewSet):
     )
     @action(detail=True, methods=["post"], url_path="import-material")
     def import_material(self, request, key_id=None):
-        return self._change(services.import_material, key_id, **_valid(MaterialImportSerializer, request.data))
+        return self._change(services.import_material, key_id, **validated(MaterialImportSerializer, request.data))
 
 
 class RamPolicyView(APIView):
@@ -267,7 +262,7 @@ class RamPolicyView(APIView):
         examples=[schema.RAM_POLICY_EXAMPLE],
     )
     def get(self, request):
-        query = _valid(RamPolicyQuerySerializer, _policy_query(request.query_params))
+        query = validated(RamPolicyQuerySerializer, _policy_query(request.query_params))
         result = services.ram_policy_for(
             connection=_connection(query["connection"]),
             bucket_name=query["bucket"],
