@@ -4,6 +4,7 @@ import json
 
 from django.utils import timezone
 
+# The API's fields in the same order, so the CSV and the JSON read alike.
 COLUMNS = [
     "time",
     "user",
@@ -14,9 +15,9 @@ COLUMNS = [
     "bucket",
     "object_key",
     "target",
-    "request_id",
     "before",
     "after",
+    "request_id",
     "error",
 ]
 
@@ -32,9 +33,9 @@ def _row(event) -> list:
         event.bucket,
         event.object_key,
         event.target,
-        event.request_id,
         json.dumps(event.before, sort_keys=True) if event.before is not None else "",
         json.dumps(event.after, sort_keys=True) if event.after is not None else "",
+        event.request_id,
         event.error,
     ]
 

@@ -1,5 +1,6 @@
 from rest_framework import serializers
 
+from audit.export import COLUMNS
 from audit.models import AuditEvent
 
 
@@ -10,20 +11,5 @@ class AuditEventSerializer(serializers.ModelSerializer):
 
     class Meta:
         model = AuditEvent
-        fields = [
-            "id",
-            "time",
-            "user",
-            "channel",
-            "action",
-            "outcome",
-            "connection",
-            "bucket",
-            "object_key",
-            "target",
-            "before",
-            "after",
-            "request_id",
-            "error",
-        ]
+        fields = ["id", *COLUMNS]
         read_only_fields = fields

@@ -262,20 +262,31 @@ def remove_alias(*, actor, connection, region: str, key_id: str, alias: str) -> 
     return _change("key.alias.remove", operation, actor=actor, connection=connection, region=region, key_id=key_id)
 
 
-def enable_key(*, actor, connection, region: str, key_id: str) -> KeyChange:
-    def operation(client, key):
-        return client.enable_key(key.key_id)
+def _state_change(action: str, call: Callable, doc: str):
+    """A change that is one KMS call on the key, audited as `action`."""
 
-    return _change("key.enable", operation, actor=actor, connection=connection, region=region, key_id=key_id)
+    def change(*, actor, connection, region: str, key_id: str) -> KeyChange:
+        return _change(
+            action,
+            lambda client, key: call(client, key.key_id),
+            actor=actor,
+            connection=connection,
+            region=region,
+            key_id=key_id,
+        )
+
+    change.__doc__ = doc
+    return change
 
 
-def disable_key(*, actor, connection, region: str, key_id: str) -> KeyChange:
-    """Objects sealed under the key stay unreadable (403 kms) until it is enabled again."""
+enable_key = _state_change("key.enable", KmsClient.enable_key, "The key can seal and open data again.")
 
-    def operation(client, key):
-        return client.disable_key(key.key_id)
 
-    return _change("key.disable", operation, actor=actor, connection=connection, region=region, key_id=key_id)
+disable_key = _state_change(
+    "key.disable",
+    KmsClient.disable_key,
+    "Objects sealed under the key stay unreadable (403 kms) until it is enabled again.",
+)
 
 
 def _check_pending_days(pending_days) -> int:
@@ -297,20 +308,16 @@ def schedule_deletion(*, actor, connection, region: str, key_id: str, pending_da
     )
 
 
-def cancel_deletion(*, actor, connection, region: str, key_id: str) -> KeyChange:
-    def operation(client, key):
-        return client.cancel_deletion(key.key_id)
-
-    return _change("key.deletion.cancel", operation, actor=actor, connection=connection, region=region, key_id=key_id)
+cancel_deletion = _state_change(
+    "key.deletion.cancel", KmsClient.cancel_deletion, "The key leaves PendingDeletion: it will not be deleted."
+)
 
 
-def rotate_key(*, actor, connection, region: str, key_id: str) -> KeyChange:
-    """A new key version that becomes primary; data sealed under older versions still decrypts."""
-
-    def operation(client, key):
-        return client.rotate(key.key_id)
-
-    return _change("key.rotate", operation, actor=actor, connection=connection, region=region, key_id=key_id)
+rotate_key = _state_change(
+    "key.rotate",
+    KmsClient.rotate,
+    "A new key version that becomes primary; data sealed under older versions still decrypts.",
+)
 
 
 # Bring your own key

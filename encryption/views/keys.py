@@ -114,23 +114,21 @@ def _change_key(request, connection_id: int, region: str, key_id: str, change, d
 @require_POST
 @permission_required(MANAGE_KEY, raise_exception=True)
 def key_alias_add(request, connection_id: int, region: str, key_id: str):
-    form = AliasForm(request.POST)
-    if not form.is_valid():
-        messages.error(request, " ".join(form.errors["alias"]))
-        return _to_key(_scoped_connection(connection_id, region), region, key_id)
-    alias = form.cleaned_data["alias"]
-    return _change_key(request, connection_id, region, key_id, services.add_alias, alias=alias)
+    return _change_alias(request, connection_id, region, key_id, services.add_alias)
 
 
 @require_POST
 @permission_required(MANAGE_KEY, raise_exception=True)
 def key_alias_remove(request, connection_id: int, region: str, key_id: str):
+    return _change_alias(request, connection_id, region, key_id, services.remove_alias)
+
+
+def _change_alias(request, connection_id: int, region: str, key_id: str, change):
     form = AliasForm(request.POST)
     if not form.is_valid():
         messages.error(request, " ".join(form.errors["alias"]))
         return _to_key(_scoped_connection(connection_id, region), region, key_id)
-    alias = form.cleaned_data["alias"]
-    return _change_key(request, connection_id, region, key_id, services.remove_alias, alias=alias)
+    return _change_key(request, connection_id, region, key_id, change, alias=form.cleaned_data["alias"])
 
 
 @require_POST
