@@ -37,16 +37,35 @@ def cse_public_key(request, pk: int):
     return response
 
 
-def _create(request, form, template: str, create, **extra):
+# The three ways to add a master key share one form page; these are its words.
+GENERATE_PAGE = {
+    "heading": "Generate an RSA key pair",
+    "submit": "Generate key",
+    "help": "The private key is generated and sealed on the server; it is never shown or downloadable.",
+}
+IMPORT_PAGE = {
+    "heading": "Import an RSA private key",
+    "submit": "Import key",
+    "help": "The private key is sealed on the server at once and never shown again, not even to Admins.",
+}
+KMS_PAGE = {
+    "heading": "Add a KMS key",
+    "submit": "Add key",
+    "help": "The key must exist and be Enabled; data keys then come from KMS GenerateDataKey, "
+    "as oss2 AliKMSProvider does.",
+}
+
+
+def _create(request, form, page: dict, create):
     if request.method == "POST" and form.is_valid():
         try:
-            key = create(actor=request.user, **form.cleaned_data, **extra)
+            key = create(actor=request.user, **form.cleaned_data)
         except ServiceError as error:
             form.add_error(None, error.message)
         else:
             messages.success(request, f"Master key {key.name} added.")
             return redirect(f"{key_url(key)}?new=1")
-    return render(request, template, {"form": form})
+    return render(request, "encryption/cse_key_form.html", {"form": form, "page": page})
 
 
 def key_url(key: MasterKey) -> str:
@@ -57,13 +76,13 @@ def key_url(key: MasterKey) -> str:
 def cse_key_new(request):
     """Generate an RSA key pair, or (?kind=kms) add a KMS key."""
     if request.GET.get("kind") == MasterKey.KMS:
-        return _create(request, KmsForm(request.POST or None), "encryption/cse_key_kms.html", master_keys.add_kms)
-    return _create(request, GenerateForm(request.POST or None), "encryption/cse_key_new.html", master_keys.generate_rsa)
+        return _create(request, KmsForm(request.POST or None), KMS_PAGE, master_keys.add_kms)
+    return _create(request, GenerateForm(request.POST or None), GENERATE_PAGE, master_keys.generate_rsa)
 
 
 @permission_required(ADD, raise_exception=True)
 def cse_key_import(request):
-    return _create(request, ImportForm(request.POST or None), "encryption/cse_key_import.html", master_keys.import_rsa)
+    return _create(request, ImportForm(request.POST or None), IMPORT_PAGE, master_keys.import_rsa)
 
 
 @permission_required(DELETE, raise_exception=True)
