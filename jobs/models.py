@@ -118,6 +118,12 @@ class Job(JobSpec):
     ]
     ACTIVE_STATES = (PENDING, RUNNING, PAUSED, CANCELLING)
     FINISHED_STATES = (CANCELLED, COMPLETED, COMPLETED_WITH_ERRORS, FAILED)
+    # How people steer a job: action -> (the states it may start from, the state it leads to).
+    TRANSITIONS = {
+        "pause": ((PENDING, RUNNING), PAUSED),
+        "resume": ((PAUSED,), RUNNING),
+        "cancel": ((PENDING, RUNNING, PAUSED), CANCELLING),
+    }
 
     dry_run = models.BooleanField(default=False)
     state = models.CharField(max_length=24, choices=STATES, default=PENDING)
@@ -155,6 +161,23 @@ class Job(JobSpec):
     @property
     def is_active(self) -> bool:
         return self.state in self.ACTIVE_STATES
+
+    def allows(self, action: str) -> bool:
+        """Whether the job's state allows the steering `action` (a key of TRANSITIONS)."""
+        starts_from, _ = self.TRANSITIONS[action]
+        return self.state in starts_from
+
+    @property
+    def can_pause(self) -> bool:
+        return self.allows("pause")
+
+    @property
+    def can_resume(self) -> bool:
+        return self.allows("resume")
+
+    @property
+    def can_cancel(self) -> bool:
+        return self.allows("cancel")
 
     def running_seconds(self) -> float:
         """Time spent running so far, pauses excluded."""

@@ -300,55 +300,49 @@ def get_job(job_id) -> Job:
     return job
 
 
-def _transition(job: Job, actor, action: str, allowed: tuple[str, ...], new_state: str) -> Job:
-    with transaction.atomic():
-        job = Job.objects.select_for_update().get(pk=job.pk)
-        if job.state not in allowed:
-            message = f"Job {job.pk} is {job.get_state_display().lower()}: it cannot be {PAST[action]} now."
-            record(
-                f"job.{action}",
-                actor=actor,
-                connection=job.connection,
-                bucket=job.bucket,
-                target=f"job:{job.pk}",
-                outcome=AuditEvent.FAILURE,
-                error=message,
-            )
-            raise Conflict(message)
-        before = job.state
-        now = timezone.now()
-        if new_state == Job.PAUSED:
-            job.active_seconds, job.running_since = job.running_seconds(), None
-        elif new_state == Job.RUNNING:
-            job.running_since = now
-        job.state = new_state
-        job.save(update_fields=["state", "active_seconds", "running_since"])
-        record(
-            f"job.{action}",
-            actor=actor,
-            connection=job.connection,
-            bucket=job.bucket,
-            target=f"job:{job.pk}",
-            before={"state": before},
-            after={"state": new_state},
-        )
+def _transition(job: Job, actor, action: str) -> Job:
+    """Steer the job by `action` as Job.TRANSITIONS allows, and record the change or its refusal."""
+    where = {"actor": actor, "connection": job.connection, "bucket": job.bucket, "target": f"job:{job.pk}"}
+    try:
+        job = _change_state(job, action, where)
+    except Conflict as refusal:
+        # Recorded here, once the transaction that refused it has rolled back: inside, the event went with it.
+        record(f"job.{action}", **where, outcome=AuditEvent.FAILURE, error=refusal.message)
+        raise
     control.publish(job)
     return job
 
 
+def _change_state(job: Job, action: str, where: dict) -> Job:
+    _, new_state = Job.TRANSITIONS[action]
+    with transaction.atomic():
+        job = Job.objects.select_for_update().get(pk=job.pk)
+        if not job.allows(action):
+            raise Conflict(f"Job {job.pk} is {job.get_state_display().lower()}: it cannot be {PAST[action]} now.")
+        before = job.state
+        if new_state == Job.PAUSED:
+            job.active_seconds, job.running_since = job.running_seconds(), None
+        elif new_state == Job.RUNNING:
+            job.running_since = timezone.now()
+        job.state = new_state
+        job.save(update_fields=["state", "active_seconds", "running_since"])
+        record(f"job.{action}", **where, before={"state": before}, after={"state": new_state})
+    return job
+
+
 def pause_job(job: Job, actor) -> Job:
-    return _transition(job, actor, "pause", (Job.RUNNING, Job.PENDING), Job.PAUSED)
+    return _transition(job, actor, "pause")
 
 
 def resume_job(job: Job, actor) -> Job:
-    job = _transition(job, actor, "resume", (Job.PAUSED,), Job.RUNNING)
+    job = _transition(job, actor, "resume")
     for number in job.pages.filter(state=JobPage.PENDING).values_list("number", flat=True):
         page_worker.enqueue(job.pk, number)
     return job
 
 
 def cancel_job(job: Job, actor) -> Job:
-    job = _transition(job, actor, "cancel", (Job.RUNNING, Job.PENDING, Job.PAUSED), Job.CANCELLING)
+    job = _transition(job, actor, "cancel")
     return page_worker.finish_if_done(job.pk) or get_job(job.pk)
 
 

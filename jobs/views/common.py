@@ -24,8 +24,6 @@ from jobs.services import jobs as services
 
 VIEW_JOB = "jobs.view_job"
 OUTCOMES_PER_PAGE = 50
-PAUSABLE = (Job.RUNNING, Job.PENDING)
-CANCELLABLE = (Job.RUNNING, Job.PENDING, Job.PAUSED)
 TARGET_PREFIX = "target"
 
 
@@ -237,11 +235,9 @@ def live_numbers(job: Job, progress: services.Progress) -> dict:
 
 
 def actions(job: Job, progress: services.Progress) -> dict:
-    """Which buttons the job's state allows (permissions are checked in the template and again on POST)."""
+    """Which buttons beyond steering the job allows (pause, resume and cancel are the job's can_* properties;
+    permissions are checked in the template and again on POST)."""
     return {
-        "can_pause": job.state in PAUSABLE,
-        "can_resume": job.state == Job.PAUSED,
-        "can_cancel": job.state in CANCELLABLE,
         "can_retry": job.state in Job.FINISHED_STATES and progress.errors > 0,
         "can_run": job.dry_run and job.state in (Job.COMPLETED, Job.COMPLETED_WITH_ERRORS),
     }
