@@ -4,7 +4,7 @@ import pytest
 
 from audit.models import AuditEvent
 from buckets.models import Connection
-from cloud.errors import Conflict
+from cloud.errors import Conflict, ServiceError
 from jobs.models import Job
 from jobs.services import jobs as services
 
@@ -47,3 +47,34 @@ def test_a_refused_state_change_is_audited_and_changes_nothing(finished_job, ope
     assert refusal.actor == operator and "cannot be paused" in refusal.error
     finished_job.refresh_from_db()
     assert finished_job.state == Job.COMPLETED
+
+
+TWENTY = [f"part-{index:02d}/" for index in range(services.MAX_PREFIXES)]
+
+
+@pytest.mark.parametrize(
+    "given, normalised",
+    [
+        ([], ()),
+        (["", "  ", "\t"], ()),
+        ([" logs/ ", "", "data/"], ("data/", "logs/")),
+        (["logs/", "logs/", " logs/"], ("logs/",)),
+        (["logs/2024/", "logs/", "logs/2025/", "logsarchive/"], ("logs/", "logsarchive/")),
+        ([*TWENTY, "part-00/", ""], tuple(TWENTY)),
+    ],
+)
+def test_prefixes_are_trimmed_kept_once_and_never_one_inside_another(given, normalised):
+    assert services.normalise_prefixes(given) == normalised
+
+
+@pytest.mark.parametrize(
+    "given, refusal",
+    [
+        ([*TWENTY, "part-20/"], "At most 20 prefixes"),
+        (["/logs/"], "no leading '/'"),
+        (["é" * 512], "at most 1023 bytes"),
+    ],
+)
+def test_too_many_prefixes_or_one_no_key_can_start_with_are_refused(given, refusal):
+    with pytest.raises(ServiceError, match=refusal):
+        services.normalise_prefixes(given)
