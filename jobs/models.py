@@ -118,6 +118,7 @@ class Job(JobSpec):
     ]
     ACTIVE_STATES = (PENDING, RUNNING, PAUSED, CANCELLING)
     FINISHED_STATES = (CANCELLED, COMPLETED, COMPLETED_WITH_ERRORS, FAILED)
+    COMPLETED_STATES = (COMPLETED, COMPLETED_WITH_ERRORS)  # finished with a result to read: a plan, a scan
     # How people steer a job: action -> (the states it may start from, the state it leads to).
     TRANSITIONS = {
         "pause": ((PENDING, RUNNING), PAUSED),
