@@ -62,6 +62,18 @@ class JobSpec(models.Model):
     class Meta:
         abstract = True
 
+    @property
+    def is_reencrypt(self) -> bool:
+        return self.kind == self.REENCRYPT
+
+    @property
+    def is_rewrap(self) -> bool:
+        return self.kind == self.REWRAP
+
+    @property
+    def targets_bucket_default(self) -> bool:
+        return self.target_mode == self.TARGET_DEFAULT
+
 
 class Schedule(JobSpec):
     """A re-encryption (or scan) policy that beat runs on a crontab or an interval; each run creates a job."""

@@ -239,6 +239,10 @@ class ScanSummary:
     client_side: int
 
     @property
+    def fully_compliant(self) -> bool:
+        return self.compliant_objects >= self.objects
+
+    @property
     def compliant_percent(self) -> float:
         return 100.0 * self.compliant_objects / self.objects if self.objects else 100.0
 

@@ -15,7 +15,7 @@ from cloud.sse import Sse
 from jobs import selectors
 from jobs.engine.object_worker import ANY_ENCRYPTION
 from jobs.forms.jobs import SPEC_QUERY_FIELDS, TARGET_QUERY_FIELDS
-from jobs.models import Job, JobSpec
+from jobs.models import Job, JobSpec, ObjectOutcome, ScheduleRun
 
 register = template.Library()
 
@@ -29,6 +29,9 @@ STATE_CLASSES = {
     Job.CANCELLING: "muted",
     Job.PENDING: "muted",
 }
+OUTCOME_CLASSES = {ObjectOutcome.FAILED: "bad", ObjectOutcome.SKIPPED: "muted", ObjectOutcome.NOT_MATCHING: "warn"}
+RUN_CLASSES = {ScheduleRun.STARTED: "ok", ScheduleRun.SKIPPED: "muted", ScheduleRun.FAILED: "bad"}
+MOSTLY_COMPLIANT_PERCENT = 90
 # Okabe-Ito colours (told apart with most colour-vision deficiencies); "None" always gets the warning red.
 PALETTE = ("#0072b2", "#009e73", "#56b4e9", "#cc79a7", "#e69f00", "#7a5c99", "#999999", "#004d40")
 UNENCRYPTED_COLOUR = "#c0392b"
@@ -41,6 +44,23 @@ def state_class(state: str) -> str:
 
 
 @register.filter
+def outcome_class(outcome: str) -> str:
+    return OUTCOME_CLASSES.get(outcome, "warn")
+
+
+@register.filter
+def run_class(outcome: str) -> str:
+    return RUN_CLASSES.get(outcome, "bad")
+
+
+@register.filter
+def compliance_class(summary: selectors.ScanSummary) -> str:
+    if summary.fully_compliant:
+        return "ok"
+    return "warn" if summary.compliant_percent >= MOSTLY_COMPLIANT_PERCENT else "bad"
+
+
+@register.filter
 def duration(seconds: float | None) -> str:
     """Whole seconds as H:MM:SS, rounded up (a job never looks done before it is); "—" when unknown."""
     if seconds is None:
@@ -50,7 +70,7 @@ def duration(seconds: float | None) -> str:
 
 @register.filter
 def target_label(spec: JobSpec) -> str:
-    if spec.target_mode == JobSpec.TARGET_DEFAULT:
+    if spec.targets_bucket_default:
         return "the bucket default"
     if getattr(spec, "resolved_label", ""):
         return spec.resolved_label  # a job's, with the key's alias
