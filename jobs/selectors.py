@@ -35,9 +35,7 @@ def get_job(job_id) -> Job:
 
 def jobs_listed() -> QuerySet[Job]:
     """Jobs as a list shows them: with their connection, creator, schedule and the pages their progress sums."""
-    return Job.objects.select_related("connection", "created_by", "schedule").prefetch_related(
-        Prefetch("pages", queryset=_counted_pages(), to_attr="counted_pages")
-    )
+    return _with_counted_pages(Job.objects.select_related("connection", "created_by", "schedule"))
 
 
 def follow_ups(job: Job) -> QuerySet[Job]:
@@ -144,10 +142,15 @@ def progress(job: Job, *, reload: bool = True) -> Progress:
     return result
 
 
-def _counted_pages():
+def _counted_pages() -> QuerySet[JobPage]:
     return JobPage.objects.only(
         "job", "number", "state", "outcomes", "states", "requests", "kms_calls", "head_seconds", "data_bytes"
     )
+
+
+def _with_counted_pages(jobs: QuerySet[Job]) -> QuerySet[Job]:
+    """Jobs whose progress() (with reload=False) sums pages fetched with them, not a query per job."""
+    return jobs.prefetch_related(Prefetch("pages", queryset=_counted_pages(), to_attr="counted_pages"))
 
 
 def _merge(totals: dict[str, list[int]], more: dict[str, list[int]]) -> None:
@@ -259,8 +262,9 @@ def named_state(label: str, names: dict[str, str]) -> str:
     return " ".join(parts)
 
 
-def summarise_scan(job: Job) -> ScanSummary:
-    done = progress(job)
+def summarise_scan(job: Job, *, reload: bool = True) -> ScanSummary:
+    """The scan's states and compliance; `reload=False` as for progress()."""
+    done = progress(job, reload=reload)
     names = {}
     if any(label.startswith("KMS ") for label in done.states):
         bucket = Bucket.objects.filter(connection=job.connection, name=job.bucket).first()
@@ -287,24 +291,24 @@ def latest_scans() -> list[ScanSummary]:
     """The newest finished scan of every bucket that has one, for the Overview."""
     finished = Job.objects.filter(kind=Job.SCAN, state__in=Job.COMPLETED_STATES)
     newest = finished.values("connection_id", "bucket").annotate(last=Max("id")).values_list("last", flat=True)
-    jobs = Job.objects.filter(pk__in=list(newest)).select_related("connection").order_by("connection__name", "bucket")
-    return [summarise_scan(job) for job in jobs]
+    jobs = _scans_listed().filter(pk__in=list(newest)).order_by("connection__name", "bucket")
+    return [summarise_scan(job, reload=False) for job in jobs]
 
 
 def scan_trend(job: Job, limit: int) -> list[ScanSummary]:
     """The bucket's last `limit` finished scans up to this one, oldest first."""
-    scans = (
-        Job.objects.filter(
-            connection=job.connection,
-            bucket=job.bucket,
-            kind=Job.SCAN,
-            state__in=Job.COMPLETED_STATES,
-            created_at__lte=job.created_at,
-        )
-        .select_related("connection")
-        .order_by("-created_at")[:limit]
+    scans = _scans_listed().filter(
+        connection=job.connection,
+        bucket=job.bucket,
+        kind=Job.SCAN,
+        state__in=Job.COMPLETED_STATES,
+        created_at__lte=job.created_at,
     )
-    return [summarise_scan(scan) for scan in reversed(scans)]
+    return [summarise_scan(scan, reload=False) for scan in reversed(scans.order_by("-created_at")[:limit])]
+
+
+def _scans_listed() -> QuerySet[Job]:
+    return _with_counted_pages(Job.objects.select_related("connection"))
 
 
 def unscanned_buckets(scanned: set[tuple[int, str]]) -> list[Bucket]:
