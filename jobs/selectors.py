@@ -59,6 +59,8 @@ def skipped_reasons(job: Job) -> list[dict]:
     return [{"reason": row["reason"] or "no reason given", "count": row["count"]} for row in rows]
 
 
+# Following a job
+
 
 @dataclass
 class Progress:
@@ -332,8 +334,9 @@ def latest_scan_of(bucket: Bucket) -> Job | None:
 
 def active_jobs_on(bucket: Bucket, limit: int = 5) -> list[Job]:
     return list(
-        Job.objects.filter(connection_id=bucket.connection_id, bucket=bucket.name, state__in=Job.ACTIVE_STATES)
-        .order_by("-created_at")[:limit]
+        Job.objects.filter(
+            connection_id=bucket.connection_id, bucket=bucket.name, state__in=Job.ACTIVE_STATES
+        ).order_by("-created_at")[:limit]
     )
 
 
