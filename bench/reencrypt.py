@@ -35,6 +35,7 @@ from buckets.models import Bucket, Connection
 from cloud.kms import KmsClient
 from console.celery import app
 from console.embedded_redis import EmbeddedRedis, free_port
+from jobs import selectors
 from jobs.engine import limits
 from jobs.models import Job
 from jobs.services import jobs as services
@@ -464,7 +465,7 @@ def job_run(setup: Setup, name: str, count: int) -> Run:
             services.cancel_job(job, None)
             raise RuntimeError(f"job {job.pk} still {job.state} after the time allowed")
         run.seconds = job.finished_at.timestamp() - started
-        counts = services.progress(job).counts()
+        counts = selectors.progress(job).counts()
         run.notes.append(
             f"job {job.pk} {job.state}: {counts['reencrypted']} re-encrypted, {counts['failed']} failed, "
             f"{counts['requests'] / max(1, counts['objects_done']):.1f} OSS requests per object, "
@@ -488,7 +489,7 @@ def _wait_for(job: Job, setup: Setup, timeout: float) -> Job:
             return job
         if time.monotonic() - said > 15:
             said = time.monotonic()
-            setup.say(f"job {job.pk}: {services.progress(job).objects_done}/{job.total_objects or '?'} objects")
+            setup.say(f"job {job.pk}: {selectors.progress(job).objects_done}/{job.total_objects or '?'} objects")
         time.sleep(0.25)  # finished_at times the run; polling only has to notice
     return job
 

@@ -31,6 +31,12 @@ class CloudError(ServiceError):
         self.cloud_message = message
         self.status_code = self._console_status(http_status)
 
+    @property
+    def refused_by_kms(self) -> bool:
+        """A guess from the answer: KMS refused the request itself, or OSS says KMS refused it on its behalf
+        (an object under a disabled key or one the connection may not use: "This request is forbidden by kms.")."""
+        return self.http_status == 403 and (self.service == "kms" or "kms" in self.cloud_message.lower())
+
     @staticmethod
     def _console_status(http_status: int | None) -> int:
         if http_status in (404, 409):

@@ -11,7 +11,7 @@ from buckets.models import Bucket, Connection
 from buckets.services.buckets import needs_refresh, refresh_stale
 from cloud import sse
 from console import health
-from jobs.services.jobs import latest_scans
+from jobs.selectors import latest_scans
 
 RECENT_EVENTS = 8
 COMPLIANCE_ROWS = 10

@@ -62,6 +62,18 @@ class JobSpec(models.Model):
     class Meta:
         abstract = True
 
+    @property
+    def is_reencrypt(self) -> bool:
+        return self.kind == self.REENCRYPT
+
+    @property
+    def is_rewrap(self) -> bool:
+        return self.kind == self.REWRAP
+
+    @property
+    def targets_bucket_default(self) -> bool:
+        return self.target_mode == self.TARGET_DEFAULT
+
 
 class Schedule(JobSpec):
     """A re-encryption (or scan) policy that beat runs on a crontab or an interval; each run creates a job."""
@@ -118,6 +130,13 @@ class Job(JobSpec):
     ]
     ACTIVE_STATES = (PENDING, RUNNING, PAUSED, CANCELLING)
     FINISHED_STATES = (CANCELLED, COMPLETED, COMPLETED_WITH_ERRORS, FAILED)
+    COMPLETED_STATES = (COMPLETED, COMPLETED_WITH_ERRORS)  # finished with a result to read: a plan, a scan
+    # How people steer a job: action -> (the states it may start from, the state it leads to).
+    TRANSITIONS = {
+        "pause": ((PENDING, RUNNING), PAUSED),
+        "resume": ((PAUSED,), RUNNING),
+        "cancel": ((PENDING, RUNNING, PAUSED), CANCELLING),
+    }
 
     dry_run = models.BooleanField(default=False)
     state = models.CharField(max_length=24, choices=STATES, default=PENDING)
@@ -155,6 +174,23 @@ class Job(JobSpec):
     @property
     def is_active(self) -> bool:
         return self.state in self.ACTIVE_STATES
+
+    def allows(self, action: str) -> bool:
+        """Whether the job's state allows the steering `action` (a key of TRANSITIONS)."""
+        starts_from, _ = self.TRANSITIONS[action]
+        return self.state in starts_from
+
+    @property
+    def can_pause(self) -> bool:
+        return self.allows("pause")
+
+    @property
+    def can_resume(self) -> bool:
+        return self.allows("resume")
+
+    @property
+    def can_cancel(self) -> bool:
+        return self.allows("cancel")
 
     def running_seconds(self) -> float:
         """Time spent running so far, pauses excluded."""

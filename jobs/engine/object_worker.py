@@ -52,7 +52,7 @@ def backoff_seconds(attempt: int) -> float:
 
 
 def failure_reason(error: CloudError) -> str:
-    if error.http_status == 403 and "kms" in error.message.lower():
+    if error.refused_by_kms:
         return "forbidden by kms"
     if error.http_status == 403:
         return "access denied"

@@ -11,6 +11,7 @@ from __future__ import annotations
 import datetime
 import json
 import time
+from collections.abc import Iterable
 from concurrent.futures import ThreadPoolExecutor
 
 from django.conf import settings
@@ -259,13 +260,13 @@ def _add(totals: dict[str, list[int]], name: str, size: int) -> None:
     counts[1] += max(size, 0)
 
 
-def in_flight(job: Job) -> dict[str, list[int]]:
-    """Outcomes of the objects done on pages not yet recorded: running, or handed back by a pause."""
+def in_flight(job_id: int, open_pages: Iterable[int]) -> dict[str, list[int]]:
+    """Outcomes of the objects done on the job's open pages (running, or handed back by a pause), not yet
+    recorded: they are only in Redis so far."""
     totals: dict[str, list[int]] = {}
     redis = limits.client()
-    open_pages = job.pages.filter(state__in=(JobPage.RUNNING, JobPage.PENDING))
-    for number in open_pages.values_list("number", flat=True):
-        for value in redis.hvals(f"console:job:{job.pk}:page:{number}"):
+    for number in open_pages:
+        for value in redis.hvals(f"console:job:{job_id}:page:{number}"):
             result = json.loads(value)
             _add(totals, result["outcome"], result["size"])
     return totals

@@ -28,6 +28,11 @@ SPEC_QUERY_FIELDS = (
 TARGET_QUERY_FIELDS = {"target_method": "method", "target_algorithm": "algorithm", "target_key_id": "key_id"}
 
 
+def prefix_lines(text: str) -> tuple[str, ...]:
+    """The prefixes textarea as lines; services.normalise_prefixes trims, drops and checks them for every door."""
+    return tuple(text.splitlines())
+
+
 def bucket_label(bucket: Bucket) -> str:
     return f"{bucket.name} ({bucket.region or 'region unknown'}, default: {bucket.sse_label or 'None'})"
 
@@ -128,7 +133,7 @@ class SpecForm(ConnectionBucketMixin, forms.Form):
         data = self.cleaned_data
         fields = {
             "kind": self.kind,
-            "prefixes": tuple(line.strip() for line in data["prefixes"].splitlines() if line.strip()),
+            "prefixes": prefix_lines(data["prefixes"]),
             "target_mode": data["target_mode"],
             **{name: data[name] for name in self.limit_fields},
         }

@@ -5,7 +5,7 @@ from django import forms
 
 from buckets.models import Connection
 from encryption.models import MasterKey
-from jobs.forms.jobs import ConnectionBucketMixin, SpecForm
+from jobs.forms.jobs import ConnectionBucketMixin, SpecForm, prefix_lines
 from jobs.models import Job
 from jobs.services import jobs as services
 
@@ -43,7 +43,7 @@ class RewrapForm(ConnectionBucketMixin, forms.Form):
         data = self.cleaned_data
         return services.Spec(
             kind=Job.REWRAP,
-            prefixes=tuple(line.strip() for line in data["prefixes"].splitlines() if line.strip()),
+            prefixes=prefix_lines(data["prefixes"]),
             rewrap_from_id=data["rewrap_from"].pk,
             rewrap_to_id=data["rewrap_to"].pk,
             concurrency=data["concurrency"],

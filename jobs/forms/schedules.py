@@ -5,7 +5,7 @@ from django import forms
 
 from cloud import sse
 from encryption.models import MasterKey
-from jobs.forms.jobs import JobForm, SpecForm
+from jobs.forms.jobs import JobForm, SpecForm, prefix_lines
 from jobs.models import Job, JobSpec
 
 
@@ -51,7 +51,7 @@ class ScheduleForm(JobForm):
             data = self.cleaned_data
             return {
                 "kind": Job.REWRAP,
-                "prefixes": tuple(line.strip() for line in data["prefixes"].splitlines() if line.strip()),
+                "prefixes": prefix_lines(data["prefixes"]),
                 "rewrap_from_id": data["rewrap_from"].pk if data["rewrap_from"] else None,
                 "rewrap_to_id": data["rewrap_to"].pk if data["rewrap_to"] else None,
                 **{name: data[name] for name in self.limit_fields},

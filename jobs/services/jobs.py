@@ -1,19 +1,14 @@
-"""Jobs as people drive them: create (scan, dry run or real run), pause, resume, cancel, retry the failures,
-follow the progress, read the plan and the report. Form views, the API, `manage.py reencrypt` and schedules all
-come through here; the workers' side is in jobs.engine.page_worker.
+"""Jobs as people drive them: create (scan, dry run or real run), pause, resume, cancel, retry the failures.
+Form views, the API, `manage.py reencrypt` and schedules all come through here; what they read (progress, plan,
+report) is in jobs.selectors, and the workers' side in jobs.engine.page_worker.
 """
 
 from __future__ import annotations
 
-import datetime
-import math
-import posixpath
-from collections.abc import Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 from django.conf import settings
 from django.db import transaction
-from django.db.models import Max
 from django.utils import timezone
 
 from audit.models import AuditEvent
@@ -24,9 +19,10 @@ from cloud.errors import Conflict, NotFound, ServiceError
 from cloud.kms import KmsClient
 from cloud.oss import OssClient
 from cloud.sse import AES256, KMS, NONE, SM4, Sse, parse
-from encryption import selectors
+from encryption.selectors import key_names
+from jobs import selectors
 from jobs.engine import control, page_worker
-from jobs.engine.object_worker import ANY_ENCRYPTION, CLIENT_SIDE_MARK, call_with_retries
+from jobs.engine.object_worker import ANY_ENCRYPTION, call_with_retries
 from jobs.models import Job, JobPage, JobSpec, ObjectOutcome
 
 MAX_PREFIXES = 20
@@ -213,7 +209,7 @@ def resolve_target(bucket: Bucket, spec: Spec) -> ResolvedTarget:
         kms = KmsClient(bucket.connection, bucket.region)
         default_key = kms.default_oss_key()
         default_key_id = default_key.key_id if default_key else ""
-        names = selectors.key_names(bucket.connection, bucket.region)
+        names = key_names(bucket.connection, bucket.region)
     return ResolvedTarget(target.method, target.algorithm, target.key_id, default_key_id, target.label(names))
 
 
@@ -289,67 +285,50 @@ def create_job(
     return job
 
 
-def get_job(job_id) -> Job:
+def _transition(job: Job, actor, action: str) -> Job:
+    """Steer the job by `action` as Job.TRANSITIONS allows, and record the change or its refusal."""
+    where = {"actor": actor, "connection": job.connection, "bucket": job.bucket, "target": f"job:{job.pk}"}
     try:
-        job_id = int(job_id)
-    except (TypeError, ValueError):
-        raise NotFound(f"There is no job {job_id!r}.") from None
-    job = Job.objects.select_related("connection", "created_by", "schedule", "retry_of").filter(pk=job_id).first()
-    if job is None:
-        raise NotFound(f"There is no job {job_id}.")
-    return job
-
-
-def _transition(job: Job, actor, action: str, allowed: tuple[str, ...], new_state: str) -> Job:
-    with transaction.atomic():
-        job = Job.objects.select_for_update().get(pk=job.pk)
-        if job.state not in allowed:
-            message = f"Job {job.pk} is {job.get_state_display().lower()}: it cannot be {PAST[action]} now."
-            record(
-                f"job.{action}",
-                actor=actor,
-                connection=job.connection,
-                bucket=job.bucket,
-                target=f"job:{job.pk}",
-                outcome=AuditEvent.FAILURE,
-                error=message,
-            )
-            raise Conflict(message)
-        before = job.state
-        now = timezone.now()
-        if new_state == Job.PAUSED:
-            job.active_seconds, job.running_since = job.running_seconds(), None
-        elif new_state == Job.RUNNING:
-            job.running_since = now
-        job.state = new_state
-        job.save(update_fields=["state", "active_seconds", "running_since"])
-        record(
-            f"job.{action}",
-            actor=actor,
-            connection=job.connection,
-            bucket=job.bucket,
-            target=f"job:{job.pk}",
-            before={"state": before},
-            after={"state": new_state},
-        )
+        job = _change_state(job, action, where)
+    except Conflict as refusal:
+        # Recorded here, once the transaction that refused it has rolled back: inside, the event went with it.
+        record(f"job.{action}", **where, outcome=AuditEvent.FAILURE, error=refusal.message)
+        raise
     control.publish(job)
     return job
 
 
+def _change_state(job: Job, action: str, where: dict) -> Job:
+    _, new_state = Job.TRANSITIONS[action]
+    with transaction.atomic():
+        job = Job.objects.select_for_update().get(pk=job.pk)
+        if not job.allows(action):
+            raise Conflict(f"Job {job.pk} is {job.get_state_display().lower()}: it cannot be {PAST[action]} now.")
+        before = job.state
+        if new_state == Job.PAUSED:
+            job.active_seconds, job.running_since = job.running_seconds(), None
+        elif new_state == Job.RUNNING:
+            job.running_since = timezone.now()
+        job.state = new_state
+        job.save(update_fields=["state", "active_seconds", "running_since"])
+        record(f"job.{action}", **where, before={"state": before}, after={"state": new_state})
+    return job
+
+
 def pause_job(job: Job, actor) -> Job:
-    return _transition(job, actor, "pause", (Job.RUNNING, Job.PENDING), Job.PAUSED)
+    return _transition(job, actor, "pause")
 
 
 def resume_job(job: Job, actor) -> Job:
-    job = _transition(job, actor, "resume", (Job.PAUSED,), Job.RUNNING)
+    job = _transition(job, actor, "resume")
     for number in job.pages.filter(state=JobPage.PENDING).values_list("number", flat=True):
         page_worker.enqueue(job.pk, number)
     return job
 
 
 def cancel_job(job: Job, actor) -> Job:
-    job = _transition(job, actor, "cancel", (Job.RUNNING, Job.PENDING, Job.PAUSED), Job.CANCELLING)
-    return page_worker.finish_if_done(job.pk) or get_job(job.pk)
+    job = _transition(job, actor, "cancel")
+    return page_worker.finish_if_done(job.pk) or selectors.get_job(job.pk)
 
 
 def retry_failed(job: Job, actor) -> Job:
@@ -371,7 +350,7 @@ def retry_failed(job: Job, actor) -> Job:
 
 
 def record_finish(job: Job) -> None:
-    summary = progress(job)
+    summary = selectors.progress(job)
     record(
         "scan.finish" if job.kind == Job.SCAN else "job.finish",
         connection=job.connection,
@@ -384,7 +363,7 @@ def record_finish(job: Job) -> None:
 
 def count_objects(job_id: int) -> None:
     """The listing pass that gives progress its total: one request per 1,000 objects, memory flat."""
-    job = get_job(job_id)
+    job = selectors.get_job(job_id)
     oss = OssClient(job.connection)
     objects = size = 0
     for prefix in job.prefixes or [""]:
@@ -400,238 +379,3 @@ def count_objects(job_id: int) -> None:
             if not token:
                 break
     Job.objects.filter(pk=job.pk).update(total_objects=objects, total_bytes=size, total_known=True)
-
-
-# Following a job
-
-
-@dataclass
-class Progress:
-    job: Job
-    outcomes: dict[str, list[int]] = field(default_factory=dict)
-    states: dict[str, list[int]] = field(default_factory=dict)
-    requests: int = 0
-    kms_calls: int = 0
-    head_seconds: float = 0.0
-    data_bytes: int = 0
-
-    def _count(self, *names: str) -> int:
-        return sum(self.outcomes.get(name, [0, 0])[0] for name in names)
-
-    def _bytes(self, *names: str) -> int:
-        return sum(self.outcomes.get(name, [0, 0])[1] for name in names)
-
-    @property
-    def objects_done(self) -> int:
-        return self._count(*dict(ObjectOutcome.KINDS))
-
-    @property
-    def bytes_done(self) -> int:
-        return self._bytes(*dict(ObjectOutcome.KINDS))
-
-    @property
-    def errors(self) -> int:
-        return self._count(ObjectOutcome.FAILED)
-
-    @property
-    def percent(self) -> float:
-        if not self.job.total_objects:
-            return 100.0 if self.job.state in Job.FINISHED_STATES else 0.0
-        return min(100.0, 100.0 * self.objects_done / self.job.total_objects)
-
-    @property
-    def rate(self) -> float:
-        """Objects per second while running."""
-        seconds = self.job.running_seconds()
-        return self.objects_done / seconds if seconds > 0 else 0.0
-
-    @property
-    def eta_seconds(self) -> float | None:
-        if self.job.state != Job.RUNNING or not self.job.total_known or self.rate <= 0:
-            return None
-        return max(0.0, (self.job.total_objects - self.objects_done) / self.rate)
-
-    def counts(self) -> dict[str, int]:
-        return {
-            "objects_total": self.job.total_objects,
-            "bytes_total": self.job.total_bytes,
-            "objects_done": self.objects_done,
-            "bytes_done": self.bytes_done,
-            **{name.replace("-", "_"): self._count(name) for name in dict(ObjectOutcome.KINDS)},
-            "requests": self.requests,
-            "kms_calls": self.kms_calls,
-            "data_bytes": self.data_bytes,
-        }
-
-
-def progress(job: Job, *, reload: bool = True) -> Progress:
-    """Counts so far: the recorded pages', plus the objects done on pages still open. `reload=False` trusts a row
-    just read (a list), which keeps its prefetched relations instead of fetching them again per row."""
-    if reload:
-        job.refresh_from_db()
-    result = Progress(job)
-    for page in job.pages.exclude(state=JobPage.PENDING).only(
-        "outcomes", "states", "requests", "kms_calls", "head_seconds", "state", "data_bytes"
-    ):
-        if page.state == JobPage.RUNNING:
-            continue
-        _merge(result.outcomes, page.outcomes)
-        _merge(result.states, page.states)
-        result.requests += page.requests
-        result.kms_calls += page.kms_calls
-        result.head_seconds += page.head_seconds
-        result.data_bytes += page.data_bytes
-    _merge(result.outcomes, page_worker.in_flight(job))
-    return result
-
-
-def _merge(totals: dict[str, list[int]], more: dict[str, list[int]]) -> None:
-    for name, (objects, size) in more.items():
-        counts = totals.setdefault(name, [0, 0])
-        counts[0] += objects
-        counts[1] += size
-
-
-@dataclass(frozen=True)
-class Plan:
-    """What a dry run found: what a real run would write, skip, and cost at the job's limits."""
-
-    objects: int
-    bytes: int
-    compliant: int
-    filtered: int
-    skipped: dict[str, int]
-    requests: int
-    kms_calls: int
-    seconds: float
-
-
-def plan(job: Job) -> Plan:
-    done = progress(job)
-    planned = done.outcomes.get(ObjectOutcome.PLANNED, [0, 0])
-    reasons: dict[str, int] = {}
-    for reason in job.outcomes.filter(outcome=ObjectOutcome.SKIPPED).values_list("reason", flat=True):
-        reasons[reason] = reasons.get(reason, 0) + 1
-    # A real run does, per object to rewrite: HEAD, GetObjectAcl, CopyObject, HEAD again.
-    requests = done.objects_done + 3 * planned[0]
-    latency = done.head_seconds / max(1, done.requests)
-    seconds = max(
-        requests / job.requests_per_second if job.requests_per_second else 0.0,
-        done.kms_calls / job.kms_per_second if job.kms_per_second else 0.0,
-        requests * latency / job.concurrency,
-    )
-    return Plan(
-        planned[0],
-        planned[1],
-        done._count(ObjectOutcome.COMPLIANT),
-        done._count(ObjectOutcome.FILTERED),
-        reasons,
-        requests,
-        done.kms_calls,
-        seconds,
-    )
-
-
-REPORT_COLUMNS = ("key", "size", "outcome", "encryption_before", "reason", "code", "request_id", "at")
-
-
-def report_rows(job: Job) -> Iterator[list]:
-    """Every kept outcome (failures, skips, non-matching objects), then the counted ones as totals."""
-    yield list(REPORT_COLUMNS)
-    for outcome in job.outcomes.order_by("id").iterator(chunk_size=2000):
-        yield [
-            outcome.key,
-            outcome.size,
-            outcome.outcome,
-            outcome.state,
-            outcome.reason,
-            outcome.code,
-            outcome.request_id,
-            outcome.at.isoformat(),
-        ]
-    for name, (objects, size) in sorted(progress(job).outcomes.items()):
-        if name not in ObjectOutcome.KEPT:
-            yield [f"(total {name})", size, name, "", f"{objects} objects", "", "", ""]
-
-
-def report_filename(job: Job) -> str:
-    return f"{job.kind}-{job.pk}-{posixpath.basename(job.bucket)}.csv"
-
-
-# Scans as compliance views
-
-
-@dataclass(frozen=True)
-class ScanSummary:
-    job: Job
-    states: list[tuple[str, int, int]]  # label, objects, bytes; largest share first
-    objects: int
-    bytes: int
-    compliant_objects: int
-    compliant_bytes: int
-    not_matching: int
-    cannot_reencrypt: int
-    client_side: int
-
-    @property
-    def compliant_percent(self) -> float:
-        return 100.0 * self.compliant_objects / self.objects if self.objects else 100.0
-
-    @property
-    def compliant_bytes_percent(self) -> float:
-        return 100.0 * self.compliant_bytes / self.bytes if self.bytes else 100.0
-
-
-def named_state(label: str, names: dict[str, str]) -> str:
-    """`KMS AES256 <id>` as `KMS AES256 alias/name(<id>)`."""
-    parts = label.split(" ", 3)
-    if len(parts) >= 3 and parts[0] == "KMS" and parts[2] in names:
-        parts[2] = names[parts[2]]
-    return " ".join(parts)
-
-
-def summarise_scan(job: Job) -> ScanSummary:
-    done = progress(job)
-    names = {}
-    if any(label.startswith("KMS ") for label in done.states):
-        bucket = Bucket.objects.filter(connection=job.connection, name=job.bucket).first()
-        names = selectors.key_names(job.connection, bucket.region if bucket else job.connection.region)
-    states = sorted(
-        ((named_state(label, names), n, b) for label, (n, b) in done.states.items()),
-        key=lambda row: (-row[2], -row[1]),
-    )
-    compliant = done.outcomes.get(ObjectOutcome.COMPLIANT, [0, 0])
-    return ScanSummary(
-        job,
-        states,
-        sum(row[1] for row in states),
-        sum(row[2] for row in states),
-        compliant[0],
-        compliant[1],
-        done._count(ObjectOutcome.NOT_MATCHING),
-        done._count(ObjectOutcome.SKIPPED),
-        sum(n for label, n, _ in states if CLIENT_SIDE_MARK in label),
-    )
-
-
-def scans_of(connection: Connection, bucket: str, limit: int = 20) -> list[Job]:
-    return list(Job.objects.filter(connection=connection, bucket=bucket, kind=Job.SCAN).order_by("-created_at")[:limit])
-
-
-def latest_scans() -> list[ScanSummary]:
-    """The newest finished scan of every bucket that has one, for the Overview."""
-    finished = Job.objects.filter(kind=Job.SCAN, state__in=(Job.COMPLETED, Job.COMPLETED_WITH_ERRORS))
-    newest = finished.values("connection_id", "bucket").annotate(last=Max("id")).values_list("last", flat=True)
-    jobs = Job.objects.filter(pk__in=list(newest)).select_related("connection").order_by("connection__name", "bucket")
-    return [summarise_scan(job) for job in jobs]
-
-
-def format_duration(seconds: float | None) -> str:
-    if seconds is None:
-        return "—"
-    seconds = int(math.ceil(seconds))
-    return str(datetime.timedelta(seconds=seconds))
-
-
-def reencrypt_link_query(bucket: Bucket) -> str:
-    return f"connection={bucket.connection_id}&bucket={bucket.name}"

@@ -3,7 +3,6 @@ interval. Each firing starts a job, or is recorded as skipped while the previous
 
 from __future__ import annotations
 
-import datetime
 import json
 
 from celery.schedules import ParseException
@@ -14,7 +13,8 @@ from django_celery_beat.models import CrontabSchedule, IntervalSchedule, Periodi
 from audit.models import AuditEvent
 from audit.services import record
 from buckets.models import Connection
-from cloud.errors import NotFound, ServiceError
+from cloud.errors import ServiceError
+from jobs import selectors
 from jobs.models import Job, Schedule, ScheduleRun
 from jobs.services import jobs as services
 
@@ -155,19 +155,12 @@ def delete_schedule(schedule: Schedule, actor) -> None:
         schedule.delete()
 
 
-def get_schedule(schedule_id) -> Schedule:
-    schedule = Schedule.objects.select_related("connection", "periodic_task").filter(pk=_number(schedule_id)).first()
-    if schedule is None:
-        raise NotFound(f"There is no schedule {schedule_id}.")
-    return schedule
-
-
 def run_schedule(schedule_id: int, actor=None) -> ScheduleRun:
     """One firing: a job, unless the previous one of this schedule is still going (then a skipped run).
 
     Beat fires without an actor; "run now" passes the user who asked.
     """
-    schedule = get_schedule(schedule_id)
+    schedule = selectors.get_schedule(schedule_id)
     running = schedule.jobs.filter(state__in=Job.ACTIVE_STATES).order_by("-created_at").first()
     if running:
         reason = f"job {running.pk} of this schedule is still {running.get_state_display().lower()}"
@@ -190,20 +183,3 @@ def run_schedule(schedule_id: int, actor=None) -> ScheduleRun:
     except ServiceError as refusal:
         return ScheduleRun.objects.create(schedule=schedule, outcome=ScheduleRun.FAILED, reason=refusal.message)
     return ScheduleRun.objects.create(schedule=schedule, outcome=ScheduleRun.STARTED, job=job)
-
-
-def next_run(schedule: Schedule) -> datetime.datetime | None:
-    """When beat fires it next (None when disabled)."""
-    task = schedule.periodic_task
-    if not schedule.enabled or task is None:
-        return None
-    timing = task.schedule
-    remaining = timing.remaining_estimate(task.last_run_at or task.date_changed or timezone.now())
-    return timezone.now() + max(remaining, datetime.timedelta(0))
-
-
-def _number(value) -> int:
-    try:
-        return int(value)
-    except (TypeError, ValueError):
-        return 0

@@ -1,14 +1,21 @@
-"""Formatting helpers of the job pages: state badges, durations, what a spec does, and the server-side SVG charts
-(stacked bars of encryption states, the compliance trend). No chart library, no CDN: plain SVG the page carries."""
+"""Formatting helpers of the job pages: state badges, durations, what a spec does, the links that prefill a form
+from a job, and the server-side SVG charts (stacked bars of encryption states, the compliance trend). No chart
+library, no CDN: plain SVG the page carries."""
 
 from __future__ import annotations
+
+import datetime
+import math
+from urllib.parse import urlencode
 
 from django import template
 
 from buckets.models import Bucket
 from cloud.sse import Sse
-from jobs.models import Job, JobSpec
-from jobs.services import jobs as services
+from jobs import selectors
+from jobs.engine.object_worker import ANY_ENCRYPTION
+from jobs.forms.jobs import SPEC_QUERY_FIELDS, TARGET_QUERY_FIELDS
+from jobs.models import Job, JobSpec, ObjectOutcome, ScheduleRun
 
 register = template.Library()
 
@@ -22,6 +29,9 @@ STATE_CLASSES = {
     Job.CANCELLING: "muted",
     Job.PENDING: "muted",
 }
+OUTCOME_CLASSES = {ObjectOutcome.FAILED: "bad", ObjectOutcome.SKIPPED: "muted", ObjectOutcome.NOT_MATCHING: "warn"}
+RUN_CLASSES = {ScheduleRun.STARTED: "ok", ScheduleRun.SKIPPED: "muted", ScheduleRun.FAILED: "bad"}
+MOSTLY_COMPLIANT_PERCENT = 90
 # Okabe-Ito colours (told apart with most colour-vision deficiencies); "None" always gets the warning red.
 PALETTE = ("#0072b2", "#009e73", "#56b4e9", "#cc79a7", "#e69f00", "#7a5c99", "#999999", "#004d40")
 UNENCRYPTED_COLOUR = "#c0392b"
@@ -34,13 +44,33 @@ def state_class(state: str) -> str:
 
 
 @register.filter
-def duration(seconds) -> str:
-    return services.format_duration(seconds)
+def outcome_class(outcome: str) -> str:
+    return OUTCOME_CLASSES.get(outcome, "warn")
+
+
+@register.filter
+def run_class(outcome: str) -> str:
+    return RUN_CLASSES.get(outcome, "bad")
+
+
+@register.filter
+def compliance_class(summary: selectors.ScanSummary) -> str:
+    if summary.fully_compliant:
+        return "ok"
+    return "warn" if summary.compliant_percent >= MOSTLY_COMPLIANT_PERCENT else "bad"
+
+
+@register.filter
+def duration(seconds: float | None) -> str:
+    """Whole seconds as H:MM:SS, rounded up (a job never looks done before it is); "—" when unknown."""
+    if seconds is None:
+        return "—"
+    return str(datetime.timedelta(seconds=math.ceil(seconds)))
 
 
 @register.filter
 def target_label(spec: JobSpec) -> str:
-    if spec.target_mode == JobSpec.TARGET_DEFAULT:
+    if spec.targets_bucket_default:
         return "the bucket default"
     if getattr(spec, "resolved_label", ""):
         return spec.resolved_label  # a job's, with the key's alias
@@ -120,7 +150,7 @@ def state_colour(label: str, index: int) -> str:
     return UNENCRYPTED_COLOUR if label == "None" else PALETTE[index % len(PALETTE)]
 
 
-def state_rows(summary: services.ScanSummary) -> list[dict]:
+def state_rows(summary: selectors.ScanSummary) -> list[dict]:
     """The encryption states of a scan with their colours and shares of objects and bytes."""
     rows, colour_index = [], 0
     for label, objects, size in summary.states:
@@ -150,7 +180,7 @@ def _segments(rows: list[dict], share: str) -> list[dict]:
 
 
 @register.inclusion_tag("jobs/chart_states.html")
-def states_bar(summary: services.ScanSummary, measure: str = "objects", legend: bool = True):
+def states_bar(summary: selectors.ScanSummary, measure: str = "objects", legend: bool = True):
     """A stacked bar of a scan's encryption states, by objects or by bytes, with its legend."""
     rows = state_rows(summary)
     share = "bytes_percent" if measure == "bytes" else "objects_percent"
@@ -159,7 +189,7 @@ def states_bar(summary: services.ScanSummary, measure: str = "objects", legend: 
 
 
 @register.inclusion_tag("jobs/chart_trend.html")
-def compliance_trend(summaries: list[services.ScanSummary]):
+def compliance_trend(summaries: list[selectors.ScanSummary]):
     """Compliance (share of compliant objects) over a bucket's past scans, oldest first, as SVG bars."""
     count = len(summaries)
     slot = 300 / max(count, TREND_SLOTS)
@@ -179,24 +209,52 @@ def compliance_trend(summaries: list[services.ScanSummary]):
 
 
 @register.simple_tag
-def bucket_for(job: JobSpec) -> Bucket | None:
+def bucket_for(spec: JobSpec) -> Bucket | None:
     """The console's bucket row for a job or schedule (None when the console has not seen the bucket)."""
-    return Bucket.objects.filter(connection_id=job.connection_id, name=job.bucket).first()
+    return selectors.bucket_of(spec)
 
 
 @register.inclusion_tag("jobs/bucket_compliance.html", takes_context=True)
 def bucket_compliance(context, bucket: Bucket):
     """The bucket page's card: its latest finished scan, the jobs running on it, links to scan and re-encrypt."""
-    jobs = Job.objects.filter(connection_id=bucket.connection_id, bucket=bucket.name)
-    scan = jobs.filter(kind=Job.SCAN, state__in=(Job.COMPLETED, Job.COMPLETED_WITH_ERRORS)).order_by("-finished_at")
-    latest = scan.first()
+    latest = selectors.latest_scan_of(bucket)
     return {
         "bucket": bucket,
         "perms": context.get("perms"),
-        "summary": services.summarise_scan(latest) if latest else None,
-        "active": list(jobs.filter(state__in=Job.ACTIVE_STATES).order_by("-created_at")[:5]),
-        "query": services.reencrypt_link_query(bucket),
+        "summary": selectors.summarise_scan(latest) if latest else None,
+        "active": selectors.active_jobs_on(bucket),
     }
+
+
+@register.filter
+def bucket_query(where: Bucket | JobSpec) -> str:
+    """The query that opens a job or scan form on a bucket (or on a job's bucket)."""
+    name = where.name if isinstance(where, Bucket) else where.bucket
+    return urlencode([("connection", where.connection_id), ("bucket", name)])
+
+
+@register.filter
+def schedule_query(job: Job) -> str:
+    """The schedule form prefilled with this job's objects and target: "Schedule it"."""
+    query = [(name, getattr(job, name)) for name in SPEC_QUERY_FIELDS if name != "connection" and getattr(job, name)]
+    query += [("connection", job.connection_id), *(("prefix", prefix) for prefix in job.prefixes)]
+    if job.target_mode == Job.TARGET_EXPLICIT:
+        query += [(name, getattr(job, name)) for name in TARGET_QUERY_FIELDS]
+    return urlencode(query)
+
+
+@register.filter
+def reencrypt_query(scan: Job) -> str:
+    """The new-job form prefilled with the scan's bucket, prefixes and target: 'Re-encrypt what does not match'."""
+    query = [("connection", scan.connection_id), ("bucket", scan.bucket), ("select", Job.SELECT_NOT_MATCHING)]
+    query += [("prefix", prefix) for prefix in scan.prefixes]
+    if scan.target_mode == Job.TARGET_EXPLICIT:
+        query += [("target_mode", Job.TARGET_EXPLICIT), ("target_method", scan.target_method)]
+        query += [("target_algorithm", scan.target_algorithm), ("target_key_id", scan.target_key_id)]
+    elif scan.resolved_method == ANY_ENCRYPTION:
+        # The bucket had no default: the re-encryption needs an explicit encryption, to be chosen in the form.
+        query += [("target_mode", Job.TARGET_EXPLICIT)]
+    return urlencode(query)
 
 
 @register.simple_tag(takes_context=True)
@@ -208,5 +266,5 @@ def querystring_of(context, name: str, value) -> str:
 
 
 @register.filter
-def state_table(summary: services.ScanSummary) -> list[dict]:
+def state_table(summary: selectors.ScanSummary) -> list[dict]:
     return state_rows(summary)

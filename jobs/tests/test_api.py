@@ -9,6 +9,7 @@ import pytest
 
 from buckets.models import Connection
 from console.testing.cloud import new_bucket
+from jobs import selectors
 from jobs.models import Job, ObjectOutcome, Schedule
 from jobs.services import jobs as services
 from jobs.tests.conftest import fill
@@ -143,7 +144,7 @@ def test_the_report_is_a_streamed_csv_download(api_as, viewer, offline):
     assert response.streaming
     assert response["Content-Disposition"] == f'attachment; filename="reencrypt-{job.pk}-ledger.csv"'
     rows = list(csv.reader(io.StringIO(body(response))))
-    assert rows[0] == list(services.REPORT_COLUMNS)
+    assert rows[0] == list(selectors.REPORT_COLUMNS)
     assert rows[1][:3] == ["data/broken.csv", "7", "failed"]
 
 
@@ -361,7 +362,7 @@ def test_a_dry_run_a_real_run_and_a_scan_followed_through_the_api(cloud_connecti
     assert real["progress"]["errors"] == 0 and real["progress"]["total_known"] is True
     report = client.get(f"{JOBS}{real['id']}/report/")
     rows = list(csv.reader(io.StringIO(body(report))))
-    assert rows[0] == list(services.REPORT_COLUMNS)
+    assert rows[0] == list(selectors.REPORT_COLUMNS)
     assert ["(total reencrypted)", "reencrypted", "8 objects"] in [[row[0], row[2], row[4]] for row in rows]
 
     scan = client.post(JOBS, job_payload(cloud_connection, "planned", kind="scan", **sm4), format="json").json()

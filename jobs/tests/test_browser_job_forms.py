@@ -19,8 +19,8 @@ from cloud.oss import OssClient
 from console.testing.browser import assert_accessible, log_in
 from console.testing.cloud import named_key, new_bucket
 from encryption.services import master_keys
+from jobs import selectors
 from jobs.models import Job, Schedule
-from jobs.services import jobs as services
 from jobs.tests.conftest import fill, settled, wait_until
 
 PASSWORD = "Browser-Passw0rd-12"
@@ -106,7 +106,7 @@ def test_a_job_on_objects_under_a_disabled_key_is_chosen_from_the_selects_dry_ru
     expect(page.get_by_role("heading", name="Plan", exact=True)).to_be_visible()
     planned = Job.objects.get(dry_run=True)
     assert (planned.connection, planned.bucket, planned.select_key_id) == (cloud_connection, "ledger", retired)
-    assert services.progress(planned).counts()["planned"] == 3
+    assert selectors.progress(planned).counts()["planned"] == 3
     expect(count(page, "planned")).to_have_text("3")
     expect(count(page, "filtered")).to_have_text("3")
     assert heads(cloud_connection, "ledger", keys) == before
@@ -116,7 +116,7 @@ def test_a_job_on_objects_under_a_disabled_key_is_chosen_from_the_selects_dry_ru
     page.get_by_role("button", name="Run it for real").click()
     expect(page.get_by_text("Completed with errors: 100.0% done")).to_be_visible(timeout=30_000)
     real = Job.objects.get(dry_run=False)
-    assert real.state == Job.COMPLETED_WITH_ERRORS and services.progress(real).counts()["failed"] == 3
+    assert real.state == Job.COMPLETED_WITH_ERRORS and selectors.progress(real).counts()["failed"] == 3
     expect(count(page, "failed")).to_have_text("3")
     expect(count(page, "reencrypted")).to_have_text("0")
     expect(page.get_by_role("cell", name="forbidden by kms").first).to_be_visible()
@@ -129,7 +129,7 @@ def test_a_job_on_objects_under_a_disabled_key_is_chosen_from_the_selects_dry_ru
     expect(page.get_by_text(f"the failed objects of job #{real.pk} (3 objects)")).to_be_visible()
     expect(page.get_by_text("Completed: 100.0% done")).to_be_visible(timeout=30_000)
     retry = Job.objects.get(retry_of=real)
-    assert retry.state == Job.COMPLETED and services.progress(retry).counts()["reencrypted"] == 3
+    assert retry.state == Job.COMPLETED and selectors.progress(retry).counts()["reencrypted"] == 3
     expect(count(page, "reencrypted")).to_have_text("3")
     after = heads(cloud_connection, "ledger", keys)
     assert {key: after[key][1:] for key in under_retired} == dict.fromkeys(under_retired, ("SM4", ""))
@@ -152,7 +152,7 @@ def test_a_scan_then_a_slow_job_from_its_result_is_paused_resumed_and_cancelled(
     page.get_by_role("button", name="Start scan").click()
     expect(page.get_by_role("heading", name="Result", exact=True)).to_be_visible(timeout=30_000)
     scan = Job.objects.get(kind=Job.SCAN)
-    summary = services.summarise_scan(scan)
+    summary = selectors.summarise_scan(scan)
     unencrypted = [key for key, (_, method, _) in heads(cloud_connection, "census", keys).items() if not method]
     assert (summary.objects, summary.not_matching) == (20, len(unencrypted)) == (20, 4)
     expect(page.get_by_text("80.0%").first).to_be_visible()
@@ -183,7 +183,7 @@ def test_a_scan_then_a_slow_job_from_its_result_is_paused_resumed_and_cancelled(
     expect(page.get_by_text(f"Job #{job.pk} paused: Running → Paused.")).to_be_visible()
     assert Job.objects.get(pk=job.pk).state == Job.PAUSED
     wait_until(lambda: settled(job), "settled after the pause")
-    done = services.progress(job).counts()["reencrypted"]
+    done = selectors.progress(job).counts()["reencrypted"]
     aes256 = [method for _, method, _ in heads(cloud_connection, "census", keys).values()].count("AES256")
     assert aes256 == 4 + done  # 4 were AES256 already
     page.reload()
@@ -197,7 +197,7 @@ def test_a_scan_then_a_slow_job_from_its_result_is_paused_resumed_and_cancelled(
     expect(page.get_by_text(re.compile(rf"Job #{job.pk} cancelled: Running → Cancell"))).to_be_visible()
     expect(page.locator("h1 .badge")).to_have_text("Cancelled", timeout=30_000)
     job = Job.objects.get(pk=job.pk)
-    done = services.progress(job).counts()["reencrypted"]
+    done = selectors.progress(job).counts()["reencrypted"]
     aes256 = [method for _, method, _ in heads(cloud_connection, "census", keys).values()].count("AES256")
     assert job.state == Job.CANCELLED and aes256 == 4 + done and done < 16  # the rest was left as it was
     expect(count(page, "reencrypted")).to_have_text(str(done))

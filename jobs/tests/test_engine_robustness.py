@@ -10,6 +10,7 @@ import pytest
 from cloud.kms import KmsClient
 from cloud.oss import OssClient
 from console.testing.cloud import new_bucket
+from jobs import selectors
 from jobs.engine import object_worker, page_worker
 from jobs.models import Job, JobPage, ObjectOutcome
 from jobs.services import jobs as services
@@ -125,7 +126,7 @@ def test_an_object_above_the_copy_threshold_goes_through_multipart_copy_keeping_
 
     after = oss.head_object("large", "big.bin")
     assert job.state == Job.COMPLETED
-    assert services.progress(job).counts()["reencrypted"] == 1
+    assert selectors.progress(job).counts()["reencrypted"] == 1
     assert after.header("x-oss-object-type") == "Multipart"
     assert after.header("x-oss-server-side-encryption-key-id") == key_id
     assert after.header("x-oss-hash-crc64ecma") == before.header("x-oss-hash-crc64ecma")
@@ -145,19 +146,19 @@ def test_pause_stops_the_work_resume_finishes_it_and_cancel_leaves_the_rest(clou
     fill(new_bucket(cloud_connection, "steered"), 40)
     slow = services.Spec(**{**TO_KMS.fields(), "requests_per_second": 40, "concurrency": 2})
     job = services.create_job(actor=operator, connection=cloud_connection, bucket="steered", spec=slow)
-    wait_until(lambda: services.progress(job).objects_done, "started")
+    wait_until(lambda: selectors.progress(job).objects_done, "started")
 
     services.pause_job(job, operator)
     wait_until(lambda: settled(job), "settled after the pause")  # the objects in flight are finished
-    paused_at = services.progress(job).objects_done
+    paused_at = selectors.progress(job).objects_done
     for number in job.pages.filter(state=JobPage.PENDING).values_list("number", flat=True):
         page_worker.run_page(job.pk, number)  # a worker handed a page of the paused job gives it back untouched
-    assert services.progress(job).objects_done == paused_at < 40
+    assert selectors.progress(job).objects_done == paused_at < 40
     assert Job.objects.get(pk=job.pk).state == Job.PAUSED
 
     services.resume_job(job, operator)
     job = wait_for(job, timeout=60)
-    assert job.state == Job.COMPLETED and services.progress(job).objects_done == 40
+    assert job.state == Job.COMPLETED and selectors.progress(job).objects_done == 40
 
     second = services.create_job(
         actor=operator,
@@ -165,11 +166,11 @@ def test_pause_stops_the_work_resume_finishes_it_and_cancel_leaves_the_rest(clou
         bucket="steered",
         spec=services.Spec(**{**slow.fields(), "target_algorithm": "SM4"}),
     )
-    wait_until(lambda: services.progress(second).objects_done, "started")
+    wait_until(lambda: selectors.progress(second).objects_done, "started")
     services.cancel_job(second, operator)
     second = wait_for(second, timeout=15)
     assert second.state == Job.CANCELLED
-    done = services.progress(second).counts()["reencrypted"]
+    done = selectors.progress(second).counts()["reencrypted"]
     assert 0 < done < 40
     sm4 = sum(
         OssClient(cloud_connection).head_object("steered", key).header("x-oss-server-side-data-encryption") == "SM4"
@@ -188,15 +189,15 @@ def test_a_job_cancelled_while_paused_counts_the_objects_done_before_the_pause(c
         concurrency=1,
     )
     job = services.create_job(actor=operator, connection=cloud_connection, bucket="halted", spec=slow)
-    wait_until(lambda: services.progress(job).counts()["reencrypted"] >= 2, "two objects re-encrypted")
+    wait_until(lambda: selectors.progress(job).counts()["reencrypted"] >= 2, "two objects re-encrypted")
     services.pause_job(job, operator)
     wait_until(lambda: settled(job), "settled after the pause")
-    done = services.progress(job).counts()["reencrypted"]
+    done = selectors.progress(job).counts()["reencrypted"]
 
     services.cancel_job(Job.objects.get(pk=job.pk), operator)
 
     job = wait_for(job)
-    assert job.state == Job.CANCELLED and services.progress(job).counts()["reencrypted"] == done
+    assert job.state == Job.CANCELLED and selectors.progress(job).counts()["reencrypted"] == done
     oss = OssClient(cloud_connection)
     sm4 = [
         oss.head_object("halted", f"data/object-{index:04d}.csv").header("x-oss-server-side-encryption")
@@ -228,12 +229,12 @@ def test_objects_under_a_disabled_key_fail_as_forbidden_by_kms_and_the_job_compl
     failures = list(job.outcomes.filter(outcome=ObjectOutcome.FAILED).values_list("key", "reason", "request_id"))
     assert sorted(key for key, _, _ in failures) == ["old-0", "old-1", "old-2"]
     assert all(reason.startswith("forbidden by kms") and request_id for _, reason, request_id in failures)
-    assert services.progress(job).counts()["reencrypted"] == 1
+    assert selectors.progress(job).counts()["reencrypted"] == 1
 
     KmsClient(cloud_connection).enable_key(old_key)
     retry = wait_for(services.retry_failed(job, operator))
     assert retry.state == Job.COMPLETED and retry.retry_of_id == job.pk
-    assert services.progress(retry).counts()["reencrypted"] == 3
+    assert selectors.progress(retry).counts()["reencrypted"] == 3
 
 
 def test_a_worker_killed_mid_job_is_replaced_and_the_job_completes_losing_nothing(cloud_connection, operator, settings):
@@ -250,11 +251,11 @@ def test_a_worker_killed_mid_job_is_replaced_and_the_job_completes_losing_nothin
     try:
         job = services.create_job(actor=operator, connection=cloud_connection, bucket="survivor", spec=slow)
         deadline = time.monotonic() + 30
-        while services.progress(job).objects_done < 8 and time.monotonic() < deadline:
+        while selectors.progress(job).objects_done < 8 and time.monotonic() < deadline:
             time.sleep(0.2)
         os.killpg(first.pid, signal.SIGKILL)
         first.wait(10)
-        done_at_kill = services.progress(job).objects_done
+        done_at_kill = selectors.progress(job).objects_done
         assert 0 < done_at_kill < 60
         assert Job.objects.get(pk=job.pk).state == Job.RUNNING
 
@@ -272,7 +273,7 @@ def test_a_worker_killed_mid_job_is_replaced_and_the_job_completes_losing_nothin
         if first.poll() is None:
             os.killpg(first.pid, signal.SIGKILL)
 
-    counts = services.progress(job).counts()
+    counts = selectors.progress(job).counts()
     assert job.state == Job.COMPLETED
     assert counts["objects_done"] == 60
     assert counts["reencrypted"] + counts["compliant"] == 60 and counts["failed"] == 0
@@ -295,7 +296,7 @@ def test_injected_server_errors_and_connection_resets_are_retried_and_the_job_co
     settings.LOCALCLOUD_FAULTS_SEED = 7
     try:
         job = wait_for(job, timeout=120)
-        counts = services.progress(job).counts()
+        counts = selectors.progress(job).counts()
     finally:
         settings.LOCALCLOUD_FAULTS = ""
 

@@ -9,6 +9,7 @@ from cloud.cse.errors import CseError
 from cloud.oss import OssClient
 from console.testing.cloud import new_bucket
 from encryption.services import master_keys
+from jobs import selectors
 from jobs.models import Job, ObjectOutcome
 from jobs.services import jobs as services
 from jobs.tests.conftest import wait_for
@@ -57,7 +58,7 @@ def test_a_folder_moves_to_a_new_master_key_keeping_content_and_everything_else_
         )
     )
 
-    counts = services.progress(job).counts()
+    counts = selectors.progress(job).counts()
     assert job.state == Job.COMPLETED, list(job.outcomes.values_list("key", "reason"))
     assert (counts["reencrypted"], counts["filtered"]) == (12, 1)
     assert counts["data_bytes"] == 0  # the job moved no object data...
@@ -95,7 +96,7 @@ def test_a_folder_moves_to_a_new_master_key_keeping_content_and_everything_else_
             actor=operator, connection=cloud_connection, bucket="vault", spec=services.Spec(kind=Job.SCAN, select="all")
         )
     )
-    states = {label: objects for label, objects, _ in services.summarise_scan(scan).states}
+    states = {label: objects for label, objects, _ in selectors.summarise_scan(scan).states}
     assert states["OSS-managed AES256 + client-side (new rsa)"] == 12
     assert states["None + client-side (old rsa)"] == 1 and states["None"] == 1
 
@@ -108,7 +109,7 @@ def test_a_folder_moves_to_a_new_master_key_keeping_content_and_everything_else_
             spec=services.Spec(kind=Job.REWRAP, prefixes=("contracts/",), rewrap_from_id=new.pk, rewrap_to_id=old.pk),
         )
     )
-    assert services.plan(again).objects == 12
+    assert selectors.plan(again).objects == 12
     assert not again.outcomes.filter(outcome=ObjectOutcome.FAILED).exists()
 
 
@@ -147,7 +148,7 @@ def test_a_rewrap_is_started_over_the_api(cloud_connection, worker, admin, opera
 
     assert created.status_code == 201, created.json()
     job = wait_for(Job.objects.get(pk=created.json()["id"]))
-    assert job.state == Job.COMPLETED and services.progress(job).counts()["reencrypted"] == 1
+    assert job.state == Job.COMPLETED and selectors.progress(job).counts()["reencrypted"] == 1
     assert api_as(operator).get(f"/api/v1/jobs/{job.pk}/").json()["rewrap_to_id"] == new.pk
 
 

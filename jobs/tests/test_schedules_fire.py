@@ -13,6 +13,7 @@ from django.utils import timezone
 from django_celery_beat.models import PeriodicTask
 
 from console.testing.cloud import new_bucket
+from jobs import selectors
 from jobs.models import Job, ScheduleRun
 from jobs.services import jobs as services
 from jobs.services import schedules
@@ -73,10 +74,10 @@ def test_beat_fires_a_due_schedule_and_its_job_encrypts_new_unencrypted_objects(
     run = schedule.runs.get()
     assert run.outcome == ScheduleRun.STARTED
     job = wait_for(run.job)
-    counts = services.progress(job).counts()
+    counts = selectors.progress(job).counts()
     assert job.schedule_id == schedule.pk and job.state == Job.COMPLETED
     assert counts["objects_total"] == 6 and counts["reencrypted"] == 2 and counts["filtered"] == 4
-    assert schedules.next_run(schedule) > timezone.now() + datetime.timedelta(minutes=55)
+    assert selectors.next_run(schedule) > timezone.now() + datetime.timedelta(minutes=55)
 
 
 def test_a_firing_while_the_previous_job_runs_is_recorded_as_skipped(cloud_connection, operator):

@@ -6,7 +6,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from django.core.paginator import Paginator
-from django.db.models import Count
 from django.http import Http404
 from django.template.defaultfilters import filesizeformat
 from django.utils.text import capfirst
@@ -18,20 +17,20 @@ from cloud.errors import NotFound
 from console.form_reload import is_reload
 from encryption.forms.sse import SseForm
 from encryption.selectors import key_choices, selection_keys
+from jobs import selectors
 from jobs.forms.jobs import SpecForm, target_initial
 from jobs.models import Job, JobSpec, ObjectOutcome
-from jobs.services import jobs as services
+from jobs.services.jobs import Spec
+from jobs.templatetags.jobs_extras import duration
 
 VIEW_JOB = "jobs.view_job"
 OUTCOMES_PER_PAGE = 50
-PAUSABLE = (Job.RUNNING, Job.PENDING)
-CANCELLABLE = (Job.RUNNING, Job.PENDING, Job.PAUSED)
 TARGET_PREFIX = "target"
 
 
 def get_job_or_404(pk: int) -> Job:
     try:
-        return services.get_job(pk)
+        return selectors.get_job(pk)
     except NotFound as missing:
         raise Http404(missing.message) from None
 
@@ -147,7 +146,7 @@ class SpecForms:
         target_valid = self.target.is_valid() if self.target.is_bound else True
         return form_valid and target_valid
 
-    def spec(self) -> services.Spec:
+    def spec(self) -> Spec:
         return self.form.spec(self.target.cleaned_data.get("sse") if self.target.is_bound else None)
 
     def add_error(self, message: str) -> None:
@@ -156,8 +155,7 @@ class SpecForms:
 
 def outcome_page(request, job: Job, kinds: tuple[str, ...], parameter: str = "page"):
     """One page of the kept outcomes of `kinds` (failures, skips, non-matching objects), oldest first."""
-    outcomes = job.outcomes.filter(outcome__in=kinds).order_by("id")
-    return Paginator(outcomes, OUTCOMES_PER_PAGE).get_page(request.GET.get(parameter))
+    return Paginator(selectors.kept_outcomes(job, kinds), OUTCOMES_PER_PAGE).get_page(request.GET.get(parameter))
 
 
 def outcome_choices() -> list[tuple[str, str]]:
@@ -198,18 +196,7 @@ def outcome_kinds(job: Job) -> list[tuple[str, str]]:
     return DRY_RUN_OUTCOMES if job.dry_run else REENCRYPT_OUTCOMES
 
 
-def skipped_reasons(job: Job) -> list[dict]:
-    """How many objects were skipped for each reason, most first (kept outcomes, so recorded pages only)."""
-    rows = (
-        job.outcomes.filter(outcome=ObjectOutcome.SKIPPED)
-        .values("reason")
-        .annotate(count=Count("id"))
-        .order_by("-count", "reason")
-    )
-    return [{"reason": row["reason"] or "no reason given", "count": row["count"]} for row in rows]
-
-
-def live_numbers(job: Job, progress: services.Progress) -> dict:
+def live_numbers(job: Job, progress: selectors.Progress) -> dict:
     """What the progress bar shows, the same at page load and in the JSON the page polls."""
     counts = progress.counts()
     return {
@@ -227,21 +214,19 @@ def live_numbers(job: Job, progress: services.Progress) -> dict:
         "bytes_total_label": filesizeformat(job.total_bytes),
         "rate": round(progress.rate, 2),
         "eta_seconds": None if progress.eta_seconds is None else round(progress.eta_seconds),
-        "eta": services.format_duration(progress.eta_seconds),
-        "elapsed": services.format_duration(job.running_seconds()),
+        "eta": duration(progress.eta_seconds),
+        "elapsed": duration(job.running_seconds()),
         "errors": progress.errors,
         "counts": counts,
         "outcomes": [{"name": name, "label": label, "count": counts[name]} for name, label in outcome_kinds(job)],
-        "skipped_reasons": skipped_reasons(job) if counts["skipped"] else [],
+        "skipped_reasons": selectors.skipped_reasons(job) if counts["skipped"] else [],
     }
 
 
-def actions(job: Job, progress: services.Progress) -> dict:
-    """Which buttons the job's state allows (permissions are checked in the template and again on POST)."""
+def actions(job: Job, progress: selectors.Progress) -> dict:
+    """Which buttons beyond steering the job allows (pause, resume and cancel are the job's can_* properties;
+    permissions are checked in the template and again on POST)."""
     return {
-        "can_pause": job.state in PAUSABLE,
-        "can_resume": job.state == Job.PAUSED,
-        "can_cancel": job.state in CANCELLABLE,
         "can_retry": job.state in Job.FINISHED_STATES and progress.errors > 0,
-        "can_run": job.dry_run and job.state in (Job.COMPLETED, Job.COMPLETED_WITH_ERRORS),
+        "can_run": job.dry_run and job.state in Job.COMPLETED_STATES,
     }

@@ -3,8 +3,6 @@ pause/resume/cancel/retry, the CSV report. Every change goes through jobs.servic
 
 from __future__ import annotations
 
-from urllib.parse import urlencode
-
 from django.contrib import messages
 from django.contrib.auth.decorators import permission_required
 from django.core.paginator import Paginator
@@ -16,8 +14,9 @@ from django.views.decorators.http import require_GET, require_POST
 from cloud.errors import ServiceError
 from console.csv_export import csv_download
 from console.form_reload import without_csrf_token
+from jobs import selectors
 from jobs.filtersets import JobFilterSet
-from jobs.forms.jobs import SPEC_QUERY_FIELDS, TARGET_QUERY_FIELDS, JobForm, ScanForm
+from jobs.forms.jobs import JobForm, ScanForm
 from jobs.models import Job, ObjectOutcome
 from jobs.services import jobs as services
 from jobs.views.common import (
@@ -38,10 +37,9 @@ JOBS_PER_PAGE = 25
 
 @permission_required(VIEW_JOB, raise_exception=True)
 def job_list(request):
-    jobs = Job.objects.select_related("connection", "created_by", "schedule")
-    filters = JobFilterSet(request.GET or None, queryset=jobs)
+    filters = JobFilterSet(request.GET or None, queryset=selectors.jobs_listed())
     page = Paginator(filters.qs, JOBS_PER_PAGE).get_page(request.GET.get("page"))
-    rows = [{"job": job, "progress": services.progress(job, reload=False)} for job in page.object_list]
+    rows = [{"job": job, "progress": selectors.progress(job, reload=False)} for job in page.object_list]
     return render(request, "jobs/job_list.html", {"filters": filters, "page": page, "rows": rows})
 
 
@@ -97,30 +95,20 @@ def job_detail(request, pk: int):
     job = get_job_or_404(pk)
     if job.kind == Job.SCAN:
         return scan_detail(request, job)
-    progress = services.progress(job)
+    progress = selectors.progress(job)
     shown = request.GET.get("outcome", "")
     kinds = (shown,) if shown in ObjectOutcome.KEPT else ObjectOutcome.KEPT
     context = {
         "job": job,
         "live": live_numbers(job, progress),
-        "plan": services.plan(job) if job.dry_run else None,
+        "plan": selectors.plan(job) if job.dry_run else None,
         "outcomes": outcome_page(request, job, kinds),
         "outcome_choices": outcome_choices(),
         "shown_outcome": shown if shown in ObjectOutcome.KEPT else "",
-        "retries": job.retries.order_by("-created_at"),
-        "schedule_query": spec_query(job),
+        "retries": selectors.follow_ups(job),
         **actions(job, progress),
     }
     return render(request, "jobs/job_detail.html", context)
-
-
-def spec_query(job: Job) -> str:
-    """The schedule form prefilled with this job's objects and target: "Schedule it"."""
-    query = [(name, getattr(job, name)) for name in SPEC_QUERY_FIELDS if name != "connection" and getattr(job, name)]
-    query += [("connection", job.connection_id), *(("prefix", prefix) for prefix in job.prefixes)]
-    if job.target_mode == Job.TARGET_EXPLICIT:
-        query += [(name, getattr(job, name)) for name in TARGET_QUERY_FIELDS]
-    return urlencode(query)
 
 
 @never_cache
@@ -128,7 +116,7 @@ def spec_query(job: Job) -> str:
 @permission_required(VIEW_JOB, raise_exception=True)
 def job_progress(request, pk: int):
     job = get_job_or_404(pk)
-    return JsonResponse(live_numbers(job, services.progress(job)))
+    return JsonResponse(live_numbers(job, selectors.progress(job)))
 
 
 def _steer(request, pk: int, change, done: str, note: str = ""):
@@ -198,4 +186,4 @@ def job_run(request, pk: int):
 @permission_required(VIEW_JOB, raise_exception=True)
 def job_report(request, pk: int):
     job = get_job_or_404(pk)
-    return csv_download(services.report_rows(job), services.report_filename(job))
+    return csv_download(selectors.report_rows(job), selectors.report_filename(job))

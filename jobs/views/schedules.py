@@ -5,14 +5,14 @@ from __future__ import annotations
 from django.contrib import messages
 from django.contrib.auth.decorators import permission_required
 from django.core.paginator import Paginator
-from django.db.models import Prefetch
 from django.http import Http404
 from django.shortcuts import redirect, render
 
 from cloud.errors import NotFound, ServiceError
 from console.form_reload import is_reload, without_csrf_token
+from jobs import selectors
 from jobs.forms.schedules import ScheduleForm
-from jobs.models import Schedule, ScheduleRun
+from jobs.models import Schedule
 from jobs.services import schedules
 from jobs.templatetags.jobs_extras import describe_spec, timing_label
 from jobs.views.common import SpecForms, pick_connection
@@ -23,19 +23,15 @@ RUNS_SHOWN = 3
 
 def _schedule_or_404(pk: int) -> Schedule:
     try:
-        return schedules.get_schedule(pk)
+        return selectors.get_schedule(pk)
     except NotFound as missing:
         raise Http404(missing.message) from None
 
 
 @permission_required("jobs.view_schedule", raise_exception=True)
 def schedule_list(request):
-    recent_runs = ScheduleRun.objects.select_related("job").order_by("-at", "-id")[:RUNS_SHOWN]
-    found = Schedule.objects.select_related("connection", "periodic_task").prefetch_related(
-        Prefetch("runs", queryset=recent_runs, to_attr="recent_runs")
-    )
-    page = Paginator(found, SCHEDULES_PER_PAGE).get_page(request.GET.get("page"))
-    rows = [{"schedule": schedule, "next_run": schedules.next_run(schedule)} for schedule in page.object_list]
+    page = Paginator(selectors.schedules_listed(RUNS_SHOWN), SCHEDULES_PER_PAGE).get_page(request.GET.get("page"))
+    rows = [{"schedule": schedule, "next_run": selectors.next_run(schedule)} for schedule in page.object_list]
     return render(request, "jobs/schedule_list.html", {"page": page, "rows": rows})
 
 

@@ -6,8 +6,10 @@ from rest_framework import serializers
 
 from buckets.models import Connection
 from cloud import sse
+from jobs import selectors
 from jobs.models import Job, ObjectOutcome
 from jobs.services import jobs as services
+from jobs.templatetags.jobs_extras import duration
 
 DEFAULT_SPEC = services.Spec()
 SPEC_FIELDS = tuple(services.Spec.__dataclass_fields__)
@@ -160,7 +162,7 @@ class OutcomeCountsField(serializers.Field):
 
 
 class ProgressSerializer(serializers.Serializer):
-    """services.Progress: how far a job got, how fast, and what happened to the objects done."""
+    """selectors.Progress: how far a job got, how fast, and what happened to the objects done."""
 
     objects_total = serializers.IntegerField(source="job.total_objects", help_text="Counted by a listing pass.")
     bytes_total = serializers.IntegerField(source="job.total_bytes")
@@ -179,7 +181,7 @@ class ProgressSerializer(serializers.Serializer):
 
 
 class PlanSerializer(serializers.Serializer):
-    """services.Plan: what a real run would do, from a dry run (so far, while it runs)."""
+    """selectors.Plan: what a real run would do, from a dry run (so far, while it runs)."""
 
     objects = serializers.IntegerField(help_text="Objects a real run would re-encrypt.")
     bytes = serializers.IntegerField()
@@ -192,7 +194,7 @@ class PlanSerializer(serializers.Serializer):
     duration = serializers.SerializerMethodField(help_text="The same as H:MM:SS.")
 
     def get_duration(self, plan) -> str:
-        return services.format_duration(plan.seconds)
+        return duration(plan.seconds)
 
 
 class StateShareSerializer(serializers.Serializer):
@@ -202,7 +204,7 @@ class StateShareSerializer(serializers.Serializer):
 
 
 class ScanSummarySerializer(serializers.Serializer):
-    """services.ScanSummary: a bucket's objects by encryption, and how many match the target."""
+    """selectors.ScanSummary: a bucket's objects by encryption, and how many match the target."""
 
     states = serializers.SerializerMethodField(help_text="Largest share (bytes) first.")
     objects = serializers.IntegerField()
@@ -231,15 +233,15 @@ class JobDetailSerializer(JobSerializer):
 
     @extend_schema_field(ProgressSerializer)
     def get_progress(self, job):
-        return ProgressSerializer(services.progress(job)).data
+        return ProgressSerializer(selectors.progress(job)).data
 
     @extend_schema_field(PlanSerializer(allow_null=True))
     def get_plan(self, job):
-        return PlanSerializer(services.plan(job)).data if job.dry_run else None
+        return PlanSerializer(selectors.plan(job)).data if job.dry_run else None
 
     @extend_schema_field(ScanSummarySerializer(allow_null=True))
     def get_summary(self, job):
-        return ScanSummarySerializer(services.summarise_scan(job)).data if job.kind == Job.SCAN else None
+        return ScanSummarySerializer(selectors.summarise_scan(job)).data if job.kind == Job.SCAN else None
 
 
 class OutcomeSerializer(serializers.ModelSerializer):

@@ -4,9 +4,9 @@ rules (the spec's and the timing's) are the services', so a refusal is audited w
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
+from jobs import selectors
 from jobs.api.serializers.jobs import SPEC_FIELDS, SpecInputSerializer
 from jobs.models import Schedule, ScheduleRun
-from jobs.services import schedules
 
 LAST_RUNS = 10
 
@@ -63,12 +63,13 @@ class ScheduleSerializer(serializers.ModelSerializer):
 
     @extend_schema_field(serializers.DateTimeField(allow_null=True))
     def get_next_run(self, schedule):
-        when = schedules.next_run(schedule)
+        when = selectors.next_run(schedule)
         return serializers.DateTimeField().to_representation(when) if when else None
 
     @extend_schema_field(ScheduleRunSerializer(many=True))
     def get_last_runs(self, schedule):
-        return ScheduleRunSerializer(schedule.runs.all()[:LAST_RUNS], many=True).data
+        """From a schedule of selectors.schedules_listed(LAST_RUNS): its runs come along, not a query per row."""
+        return ScheduleRunSerializer(schedule.recent_runs, many=True).data
 
     def get_created_by(self, schedule) -> str | None:
         return schedule.created_by.username if schedule.created_by else None

@@ -13,6 +13,7 @@ from rest_framework.decorators import action
 from rest_framework.response import Response
 
 from console.csv_export import csv_download
+from jobs import selectors
 from jobs.api import schema
 from jobs.api.serializers.jobs import (
     JobCreateSerializer,
@@ -41,7 +42,7 @@ class CsvRenderer(renderers.BaseRenderer):
 
 
 def _job_response(job: Job, status_code: int = status.HTTP_200_OK) -> Response:
-    return Response(JobDetailSerializer(services.get_job(job.pk)).data, status=status_code)
+    return Response(JobDetailSerializer(selectors.get_job(job.pk)).data, status=status_code)
 
 
 def _state_change_schema(summary: str, description: str):
@@ -155,7 +156,7 @@ class JobViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Gene
     @action(detail=True, methods=["get"], renderer_classes=[renderers.JSONRenderer, CsvRenderer])
     def report(self, request, pk=None):
         job = self.get_object()
-        return csv_download(services.report_rows(job), services.report_filename(job))
+        return csv_download(selectors.report_rows(job), selectors.report_filename(job))
 
     @extend_schema(
         summary="Objects the job kept a record of",

@@ -11,9 +11,15 @@ from rest_framework import status, viewsets
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
+from jobs import selectors
 from jobs.api import schema
 from jobs.api.serializers.jobs import spec_of
-from jobs.api.serializers.schedules import ScheduleInputSerializer, ScheduleRunSerializer, ScheduleSerializer
+from jobs.api.serializers.schedules import (
+    LAST_RUNS,
+    ScheduleInputSerializer,
+    ScheduleRunSerializer,
+    ScheduleSerializer,
+)
 from jobs.models import Schedule
 from jobs.services import schedules
 from jobs.services.jobs import Spec
@@ -29,7 +35,7 @@ ADD_JOB = "jobs.add_job"
 class ScheduleViewSet(viewsets.ModelViewSet):
     """Job specs that Celery beat runs on a crontab or an interval; a run is skipped while the last job runs."""
 
-    queryset = Schedule.objects.select_related("connection", "periodic_task", "created_by")
+    queryset = selectors.schedules_listed(LAST_RUNS)
     serializer_class = ScheduleSerializer
     filter_backends = [DjangoFilterBackend]
     filterset_fields = ["connection", "bucket", "kind", "enabled"]

@@ -12,8 +12,10 @@ from django.urls import NoReverseMatch, reverse
 from buckets.models import Connection
 from cloud import sse
 from cloud.errors import ServiceError
+from jobs import selectors
 from jobs.models import Job, ObjectOutcome
 from jobs.services import jobs as services
+from jobs.templatetags.jobs_extras import duration
 
 # Outcomes worth a word in the summary, in the order people read them.
 SUMMARY_OUTCOMES = [(name, label.lower()) for name, label in ObjectOutcome.KINDS]
@@ -176,7 +178,7 @@ class Command(BaseCommand):
         progress_out = self.stderr if self.as_json else self.stdout
         try:
             while True:
-                progress = services.progress(job)
+                progress = selectors.progress(job)
                 progress_out.write(self.progress_line(progress))
                 if job.state in Job.FINISHED_STATES:
                     break
@@ -194,20 +196,20 @@ class Command(BaseCommand):
             raise CommandError(f"Job {job.pk} ended {job.get_state_display().lower()}{reason}.", returncode=1)
 
     @staticmethod
-    def progress_line(progress: services.Progress) -> str:
+    def progress_line(progress: selectors.Progress) -> str:
         job = progress.job
         total = str(job.total_objects) if job.total_known else (f"{job.total_objects}+" if job.total_objects else "?")
         eta = progress.eta_seconds
         return (
             f"{job.state:<10} {progress.percent:5.1f}%  {progress.objects_done}/{total} objects  "
             f"{_size(progress.bytes_done)}  {progress.rate:.1f} objects/s  "
-            f"ETA {services.format_duration(eta) if eta is not None else '-'}  errors {progress.errors}"
+            f"ETA {duration(eta) if eta is not None else '-'}  errors {progress.errors}"
         )
 
-    def show_summary(self, job: Job, progress: services.Progress) -> None:
+    def show_summary(self, job: Job, progress: selectors.Progress) -> None:
         write = self.stdout.write
         write(
-            f"Job {job.pk} {job.get_state_display().lower()} in {services.format_duration(job.running_seconds())}: "
+            f"Job {job.pk} {job.get_state_display().lower()} in {duration(job.running_seconds())}: "
             f"{_objects(progress.objects_done)}, {_size(progress.bytes_done)}."
         )
         counts = progress.counts()
@@ -217,7 +219,7 @@ class Command(BaseCommand):
         if job.error:
             write(f"  error: {job.error}")
         if job.dry_run:
-            plan = services.plan(job)
+            plan = selectors.plan(job)
             write(
                 f"Plan: {_objects(plan.objects)} ({_size(plan.bytes)}) would be re-encrypted to {job.resolved_label};"
             )
@@ -226,10 +228,10 @@ class Command(BaseCommand):
                 write(f"  skipped, {reason}: {count}")
             write(
                 f"  a real run: about {plan.requests} OSS requests, {plan.kms_calls} KMS calls, "
-                f"{services.format_duration(plan.seconds)} at {job.requests_per_second} requests/s."
+                f"{duration(plan.seconds)} at {job.requests_per_second} requests/s."
             )
         if job.kind == Job.SCAN:
-            summary = services.summarise_scan(job)
+            summary = selectors.summarise_scan(job)
             write(
                 f"Compliant with {job.resolved_label}: {summary.compliant_objects} of {summary.objects} objects "
                 f"({summary.compliant_percent:.1f}%), {summary.compliant_bytes_percent:.1f}% of the bytes."
@@ -244,5 +246,5 @@ class Command(BaseCommand):
     def as_json_text(job: Job) -> str:
         from jobs.api.serializers.jobs import JobDetailSerializer
 
-        data = JobDetailSerializer(services.get_job(job.pk)).data
+        data = JobDetailSerializer(selectors.get_job(job.pk)).data
         return json.dumps({**data, "url": page_path(job)}, cls=DjangoJSONEncoder, indent=2)

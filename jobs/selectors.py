@@ -1,0 +1,381 @@
+"""What the pages, the API, the command and the services read of jobs and schedules, without changing anything:
+a job and its progress, plan and report; scans as compliance views; schedules and their runs; the lists, each
+fetched with what its rows show so that no row costs a query. Changes are jobs.services'."""
+
+from __future__ import annotations
+
+import datetime
+import posixpath
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
+
+from django.db.models import Count, Max, Prefetch, QuerySet
+from django.utils import timezone
+
+from buckets.models import Bucket
+from cloud.errors import NotFound
+from encryption.selectors import key_names
+from jobs.engine import page_worker
+from jobs.engine.object_worker import CLIENT_SIDE_MARK
+from jobs.models import Job, JobPage, JobSpec, ObjectOutcome, Schedule, ScheduleRun
+
+# Jobs
+
+
+def get_job(job_id) -> Job:
+    try:
+        job_id = int(job_id)
+    except (TypeError, ValueError):
+        raise NotFound(f"There is no job {job_id!r}.") from None
+    job = Job.objects.select_related("connection", "created_by", "schedule", "retry_of").filter(pk=job_id).first()
+    if job is None:
+        raise NotFound(f"There is no job {job_id}.")
+    return job
+
+
+def jobs_listed() -> QuerySet[Job]:
+    """Jobs as a list shows them: with their connection, creator, schedule and the pages their progress sums."""
+    return _with_counted_pages(Job.objects.select_related("connection", "created_by", "schedule"))
+
+
+def follow_ups(job: Job) -> QuerySet[Job]:
+    """The jobs that retried this one's failures, newest first."""
+    return job.retries.order_by("-created_at")
+
+
+def kept_outcomes(job: Job, kinds: Iterable[str]) -> QuerySet[ObjectOutcome]:
+    """The kept outcomes of `kinds` (failures, skips, non-matching objects), oldest first."""
+    return job.outcomes.filter(outcome__in=tuple(kinds)).order_by("id")
+
+
+def skipped_reasons(job: Job) -> list[dict]:
+    """How many objects were skipped for each reason, most first (kept outcomes, so recorded pages only)."""
+    rows = (
+        job.outcomes.filter(outcome=ObjectOutcome.SKIPPED)
+        .values("reason")
+        .annotate(count=Count("id"))
+        .order_by("-count", "reason")
+    )
+    return [{"reason": row["reason"] or "no reason given", "count": row["count"]} for row in rows]
+
+
+# Following a job
+
+
+@dataclass
+class Progress:
+    job: Job
+    outcomes: dict[str, list[int]] = field(default_factory=dict)
+    states: dict[str, list[int]] = field(default_factory=dict)
+    requests: int = 0
+    kms_calls: int = 0
+    head_seconds: float = 0.0
+    data_bytes: int = 0
+
+    def _count(self, *names: str) -> int:
+        return sum(self.outcomes.get(name, [0, 0])[0] for name in names)
+
+    def _bytes(self, *names: str) -> int:
+        return sum(self.outcomes.get(name, [0, 0])[1] for name in names)
+
+    @property
+    def objects_done(self) -> int:
+        return self._count(*dict(ObjectOutcome.KINDS))
+
+    @property
+    def bytes_done(self) -> int:
+        return self._bytes(*dict(ObjectOutcome.KINDS))
+
+    @property
+    def errors(self) -> int:
+        return self._count(ObjectOutcome.FAILED)
+
+    @property
+    def percent(self) -> float:
+        if not self.job.total_objects:
+            return 100.0 if self.job.state in Job.FINISHED_STATES else 0.0
+        return min(100.0, 100.0 * self.objects_done / self.job.total_objects)
+
+    @property
+    def rate(self) -> float:
+        """Objects per second while running."""
+        seconds = self.job.running_seconds()
+        return self.objects_done / seconds if seconds > 0 else 0.0
+
+    @property
+    def eta_seconds(self) -> float | None:
+        if self.job.state != Job.RUNNING or not self.job.total_known or self.rate <= 0:
+            return None
+        return max(0.0, (self.job.total_objects - self.objects_done) / self.rate)
+
+    def counts(self) -> dict[str, int]:
+        return {
+            "objects_total": self.job.total_objects,
+            "bytes_total": self.job.total_bytes,
+            "objects_done": self.objects_done,
+            "bytes_done": self.bytes_done,
+            **{name.replace("-", "_"): self._count(name) for name in dict(ObjectOutcome.KINDS)},
+            "requests": self.requests,
+            "kms_calls": self.kms_calls,
+            "data_bytes": self.data_bytes,
+        }
+
+
+def progress(job: Job, *, reload: bool = True) -> Progress:
+    """Counts so far: the recorded pages', plus the objects done on pages still open. `reload=False` trusts a row
+    just read; a row of jobs_listed() brings its pages along, so a list costs no query per row."""
+    if reload:
+        job.refresh_from_db()
+    pages = getattr(job, "counted_pages", None)
+    if pages is None:
+        pages = _counted_pages().filter(job=job)
+    result, open_pages = Progress(job), []
+    for page in pages:
+        if page.state in (JobPage.PENDING, JobPage.RUNNING):
+            open_pages.append(page.number)
+            continue
+        _merge(result.outcomes, page.outcomes)
+        _merge(result.states, page.states)
+        result.requests += page.requests
+        result.kms_calls += page.kms_calls
+        result.head_seconds += page.head_seconds
+        result.data_bytes += page.data_bytes
+    _merge(result.outcomes, page_worker.in_flight(job.pk, open_pages))
+    return result
+
+
+def _counted_pages() -> QuerySet[JobPage]:
+    return JobPage.objects.only(
+        "job", "number", "state", "outcomes", "states", "requests", "kms_calls", "head_seconds", "data_bytes"
+    )
+
+
+def _with_counted_pages(jobs: QuerySet[Job]) -> QuerySet[Job]:
+    """Jobs whose progress() (with reload=False) sums pages fetched with them, not a query per job."""
+    return jobs.prefetch_related(Prefetch("pages", queryset=_counted_pages(), to_attr="counted_pages"))
+
+
+def _merge(totals: dict[str, list[int]], more: dict[str, list[int]]) -> None:
+    for name, (objects, size) in more.items():
+        counts = totals.setdefault(name, [0, 0])
+        counts[0] += objects
+        counts[1] += size
+
+
+@dataclass(frozen=True)
+class Plan:
+    """What a dry run found: what a real run would write, skip, and cost at the job's limits."""
+
+    objects: int
+    bytes: int
+    compliant: int
+    filtered: int
+    skipped: dict[str, int]
+    requests: int
+    kms_calls: int
+    seconds: float
+
+
+def plan(job: Job) -> Plan:
+    done = progress(job)
+    planned = done.outcomes.get(ObjectOutcome.PLANNED, [0, 0])
+    reasons: dict[str, int] = {}
+    for reason in job.outcomes.filter(outcome=ObjectOutcome.SKIPPED).values_list("reason", flat=True):
+        reasons[reason] = reasons.get(reason, 0) + 1
+    # A real run does, per object to rewrite: HEAD, GetObjectAcl, CopyObject, HEAD again.
+    requests = done.objects_done + 3 * planned[0]
+    latency = done.head_seconds / max(1, done.requests)
+    seconds = max(
+        requests / job.requests_per_second if job.requests_per_second else 0.0,
+        done.kms_calls / job.kms_per_second if job.kms_per_second else 0.0,
+        requests * latency / job.concurrency,
+    )
+    return Plan(
+        planned[0],
+        planned[1],
+        done._count(ObjectOutcome.COMPLIANT),
+        done._count(ObjectOutcome.FILTERED),
+        reasons,
+        requests,
+        done.kms_calls,
+        seconds,
+    )
+
+
+REPORT_COLUMNS = ("key", "size", "outcome", "encryption_before", "reason", "code", "request_id", "at")
+
+
+def report_rows(job: Job) -> Iterator[list]:
+    """Every kept outcome (failures, skips, non-matching objects), then the counted ones as totals."""
+    yield list(REPORT_COLUMNS)
+    for outcome in job.outcomes.order_by("id").iterator(chunk_size=2000):
+        yield [
+            outcome.key,
+            outcome.size,
+            outcome.outcome,
+            outcome.state,
+            outcome.reason,
+            outcome.code,
+            outcome.request_id,
+            outcome.at.isoformat(),
+        ]
+    for name, (objects, size) in sorted(progress(job).outcomes.items()):
+        if name not in ObjectOutcome.KEPT:
+            yield [f"(total {name})", size, name, "", f"{objects} objects", "", "", ""]
+
+
+def report_filename(job: Job) -> str:
+    return f"{job.kind}-{job.pk}-{posixpath.basename(job.bucket)}.csv"
+
+
+# Scans as compliance views
+
+
+@dataclass(frozen=True)
+class ScanSummary:
+    job: Job
+    states: list[tuple[str, int, int]]  # label, objects, bytes; largest share first
+    objects: int
+    bytes: int
+    compliant_objects: int
+    compliant_bytes: int
+    not_matching: int
+    cannot_reencrypt: int
+    client_side: int
+
+    @property
+    def fully_compliant(self) -> bool:
+        return self.compliant_objects >= self.objects
+
+    @property
+    def compliant_percent(self) -> float:
+        return 100.0 * self.compliant_objects / self.objects if self.objects else 100.0
+
+    @property
+    def compliant_bytes_percent(self) -> float:
+        return 100.0 * self.compliant_bytes / self.bytes if self.bytes else 100.0
+
+
+def named_state(label: str, names: dict[str, str]) -> str:
+    """`KMS AES256 <id>` as `KMS AES256 alias/name(<id>)`."""
+    parts = label.split(" ", 3)
+    if len(parts) >= 3 and parts[0] == "KMS" and parts[2] in names:
+        parts[2] = names[parts[2]]
+    return " ".join(parts)
+
+
+def summarise_scan(job: Job, *, reload: bool = True) -> ScanSummary:
+    """The scan's states and compliance; `reload=False` as for progress()."""
+    done = progress(job, reload=reload)
+    names = {}
+    if any(label.startswith("KMS ") for label in done.states):
+        bucket = Bucket.objects.filter(connection=job.connection, name=job.bucket).first()
+        names = key_names(job.connection, bucket.region if bucket else job.connection.region)
+    states = sorted(
+        ((named_state(label, names), n, b) for label, (n, b) in done.states.items()),
+        key=lambda row: (-row[2], -row[1]),
+    )
+    compliant = done.outcomes.get(ObjectOutcome.COMPLIANT, [0, 0])
+    return ScanSummary(
+        job,
+        states,
+        sum(row[1] for row in states),
+        sum(row[2] for row in states),
+        compliant[0],
+        compliant[1],
+        done._count(ObjectOutcome.NOT_MATCHING),
+        done._count(ObjectOutcome.SKIPPED),
+        sum(n for label, n, _ in states if CLIENT_SIDE_MARK in label),
+    )
+
+
+def latest_scans() -> list[ScanSummary]:
+    """The newest finished scan of every bucket that has one, for the Overview."""
+    finished = Job.objects.filter(kind=Job.SCAN, state__in=Job.COMPLETED_STATES)
+    newest = finished.values("connection_id", "bucket").annotate(last=Max("id")).values_list("last", flat=True)
+    jobs = _scans_listed().filter(pk__in=list(newest)).order_by("connection__name", "bucket")
+    return [summarise_scan(job, reload=False) for job in jobs]
+
+
+def scan_trend(job: Job, limit: int) -> list[ScanSummary]:
+    """The bucket's last `limit` finished scans up to this one, oldest first."""
+    scans = _scans_listed().filter(
+        connection=job.connection,
+        bucket=job.bucket,
+        kind=Job.SCAN,
+        state__in=Job.COMPLETED_STATES,
+        created_at__lte=job.created_at,
+    )
+    return [summarise_scan(scan, reload=False) for scan in reversed(scans.order_by("-created_at")[:limit])]
+
+
+def _scans_listed() -> QuerySet[Job]:
+    return _with_counted_pages(Job.objects.select_related("connection"))
+
+
+def unscanned_buckets(scanned: set[tuple[int, str]]) -> list[Bucket]:
+    """The buckets not in `scanned` (connection id, bucket name), by name."""
+    buckets = Bucket.objects.select_related("connection").order_by("name", "connection__name")
+    return [bucket for bucket in buckets if (bucket.connection_id, bucket.name) not in scanned]
+
+
+def bucket_of(spec: JobSpec) -> Bucket | None:
+    """The console's bucket row for a job or schedule (None when the console has not seen the bucket)."""
+    return Bucket.objects.filter(connection_id=spec.connection_id, name=spec.bucket).first()
+
+
+def latest_scan_of(bucket: Bucket) -> Job | None:
+    """The bucket's newest finished scan."""
+    scans = Job.objects.filter(
+        connection_id=bucket.connection_id, bucket=bucket.name, kind=Job.SCAN, state__in=Job.COMPLETED_STATES
+    )
+    return scans.order_by("-finished_at").first()
+
+
+def active_jobs_on(bucket: Bucket, limit: int = 5) -> list[Job]:
+    return list(
+        Job.objects.filter(
+            connection_id=bucket.connection_id, bucket=bucket.name, state__in=Job.ACTIVE_STATES
+        ).order_by("-created_at")[:limit]
+    )
+
+
+# Schedules
+
+
+def get_schedule(schedule_id) -> Schedule:
+    schedule = Schedule.objects.select_related("connection", "periodic_task").filter(pk=_number(schedule_id)).first()
+    if schedule is None:
+        raise NotFound(f"There is no schedule {schedule_id}.")
+    return schedule
+
+
+def next_run(schedule: Schedule) -> datetime.datetime | None:
+    """When beat fires it next (None when disabled)."""
+    task = schedule.periodic_task
+    if not schedule.enabled or task is None:
+        return None
+    timing = task.schedule
+    remaining = timing.remaining_estimate(task.last_run_at or task.date_changed or timezone.now())
+    return timezone.now() + max(remaining, datetime.timedelta(0))
+
+
+def _number(value) -> int:
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        return 0
+
+
+def schedules_listed(runs: int) -> QuerySet[Schedule]:
+    """Schedules as a list shows them: with their connection, beat timing, master keys, creator and last `runs`
+    runs (in `recent_runs`, newest first)."""
+    recent_runs = ScheduleRun.objects.select_related("job").order_by("-at", "-id")[:runs]
+    return Schedule.objects.select_related(
+        "connection",
+        "periodic_task__crontab",
+        "periodic_task__interval",
+        "rewrap_from",
+        "rewrap_to",
+        "created_by",
+    ).prefetch_related(Prefetch("runs", queryset=recent_runs, to_attr="recent_runs"))
