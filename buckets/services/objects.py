@@ -138,7 +138,7 @@ def _row(entry: ObjectEntry, prefix: str, head: ObjectHead | CloudError, key_nam
     if isinstance(head, CloudError):
         return ObjectRow(entry, name, None, None, head.message)
     encryption = _encryption(Sse.of_headers(head.headers), key_names)
-    return ObjectRow(entry, name, encryption, cse.recognise(head.headers))
+    return ObjectRow(entry, name, encryption, cse.describe(head.headers))
 
 
 # Describing one object
@@ -204,7 +204,7 @@ def describe_object(bucket, key: str) -> ObjectDetail:
         tags=oss.object_tags(bucket.name, key),
         acl=oss.object_acl(bucket.name, key),
         encryption=_encryption(sse, _key_names(bucket, sse)),
-        client_side=cse.recognise(head.headers),
+        client_side=cse.describe(head.headers),
     )
 
 

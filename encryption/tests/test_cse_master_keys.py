@@ -160,7 +160,7 @@ def test_match_envelope_by_kind_and_matdesc(admin, rsa_key):
 def _envelope_headers(material, matdesc) -> dict:
     import json
 
-    from cloud.cse.recognition import CURRENT_NAMES
+    from cloud.cse.envelope import CURRENT_NAMES
 
     values = {
         "key": material.wrapped_key,

@@ -21,9 +21,8 @@ from buckets.services.objects import (
     rewritten_headers,
 )
 from cloud.cse import recognition as cse
-from cloud.cse.envelope import CEK_ALG, Envelope
+from cloud.cse.envelope import CEK_ALG, ENVELOPE_HEADERS, Envelope
 from cloud.cse.errors import CseError
-from cloud.cse.recognition import CURRENT_NAMES, OLDER_NAMES
 from cloud.cse.wrapping import Wrapper
 from cloud.errors import CloudError
 from cloud.oss import USER_META_PREFIX, ObjectEntry, ObjectHead, OssClient
@@ -134,7 +133,7 @@ def state_label(head: ObjectHead) -> str:
     """How a scan names an object's encryption: the SSE label, then for client-side encrypted content the master
     key it is under (by its envelope's material description), or that the console holds none that fits."""
     label = Sse.of_headers(head.headers).label()
-    if not cse.recognise(head.headers):
+    if not cse.describe(head.headers):
         return label
     try:
         master_key = master_keys.match_envelope(Envelope.from_headers(head.headers))
@@ -372,7 +371,7 @@ def rewrapped_metadata(head: ObjectHead, envelope: Envelope, wrapper: Wrapper, d
         matdesc=wrapper.matdesc_json,
         older_names=False,
     )
-    envelope_names = {name.removeprefix(USER_META_PREFIX) for name in (*CURRENT_NAMES.values(), *OLDER_NAMES.values())}
+    envelope_names = {name.removeprefix(USER_META_PREFIX) for name in ENVELOPE_HEADERS}
     kept = {name: value for name, value in head.user_metadata.items() if name not in envelope_names}
     envelope_metadata = new_envelope.to_metadata()
     return {**kept, **{name.removeprefix(USER_META_PREFIX): value for name, value in envelope_metadata.items()}}
