@@ -12,10 +12,11 @@ Written (current names, all values strings):
 
 The older `x-oss-meta-oss-crypto-*` names are read too, by oss2's rule (`ContentCryptoMaterial.from_object_meta`):
 an object carrying the older key header is read entirely by the older names even if it also has current headers
-(`names_in` is that rule, for the parser here and for `recognition.describe`); its wrap-alg is `rsa` (RSA-OAEP) or `kms`, a cek-alg
-`AES/GCM/NoPadding` was in fact CTR, the start decrypts to a decimal counter instead of an IV, and KMS key and start
-are the raw CiphertextBlobs, without the extra base64 layer. Envelope keeps the header values as stated, so
-`from_headers(envelope.to_metadata())` gives the same envelope back; the properties say what they mean.
+(`names_in` is that rule, for the parser here and for `recognition.describe`). Its wrap-alg is `rsa` (RSA-OAEP)
+or `kms`, a cek-alg `AES/GCM/NoPadding` was in fact CTR, the start decrypts to a decimal counter instead of an
+IV, and KMS key and start are the raw CiphertextBlobs, without the extra base64 layer. Envelope keeps the header
+values as stated, so `from_headers(envelope.to_metadata())` gives the same envelope back; the properties say what
+they mean.
 """
 
 from __future__ import annotations
