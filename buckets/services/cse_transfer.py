@@ -193,10 +193,9 @@ def download_client_side(bucket, key: str, master_key: MasterKey | None = None, 
     services.check_object_key(key)
     oss = OssClient(bucket.connection)
     if master_key is None:
-        envelope = Envelope.from_headers(oss.head_object(bucket.name, key).headers)
+        envelope, master_key = master_keys.master_key_of(oss.head_object(bucket.name, key).headers)
         if envelope is None:
             raise CseError(f"{key} is not client-side encrypted: download it as stored.")
-        master_key = master_keys.match_envelope(envelope)
         if master_key is None:
             raise CseError(unknown_master_key(envelope))
     stream = get_decrypted(oss, bucket.name, key, master_keys.wrapper_for(master_key), byte_range, stream=True)

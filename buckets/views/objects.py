@@ -15,7 +15,6 @@ from buckets.forms.objects import ObjectEncryptionForm, ObjectUploadForm
 from buckets.models import Bucket
 from buckets.services import cse_transfer
 from buckets.services import objects as services
-from cloud.cse.envelope import Envelope
 from cloud.errors import ServiceError
 from encryption import selectors
 from encryption.forms.sse import SseForm
@@ -60,8 +59,7 @@ def object_detail(request, pk):
         return _error_page(request, bucket, key, error)
     context = {"bucket": bucket, "key": key, "detail": detail}
     if detail.client_side is not None:
-        envelope = Envelope.from_headers(detail.head.headers)
-        context["cse_master_key"] = master_keys.match_envelope(envelope)
+        envelope, context["cse_master_key"] = master_keys.master_key_of(detail.head.headers)
         context["cse_matdesc"] = (envelope.matdesc if envelope else "") or "no material description"
     return render(request, "buckets/object_detail.html", context)
 

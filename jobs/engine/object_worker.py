@@ -136,8 +136,8 @@ def state_label(head: ObjectHead) -> str:
     if not cse.describe(head.headers):
         return label
     try:
-        master_key = master_keys.match_envelope(Envelope.from_headers(head.headers))
-    except CseError:
+        _, master_key = master_keys.master_key_of(head.headers)
+    except CseError:  # a scan reports the object rather than fail on it; a rewrap fails on it when it acts
         master_key = None
     return f"{label} {CLIENT_SIDE_MARK} ({master_key.name if master_key else 'unknown master key'})"
 
@@ -338,11 +338,10 @@ def _verification_problems(before: ObjectHead, after: ObjectHead, target: Target
 
 def _decide_rewrap(work: ObjectWork, head: ObjectHead) -> bool:
     result, rewrap = work.result, work.target.rewrap
-    envelope = Envelope.from_headers(head.headers)
+    envelope, under = master_keys.master_key_of(head.headers)
     if envelope is None:
         result.outcome = ObjectOutcome.FILTERED
         return True
-    under = master_keys.match_envelope(envelope)
     if under is not None and under.pk == rewrap.target.pk:
         result.outcome = ObjectOutcome.COMPLIANT
         return True
