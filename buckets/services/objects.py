@@ -492,14 +492,26 @@ def read_object_state(oss: OssClient, bucket_name: str, key: str) -> ObjectState
     )
 
 
-def refuse_unsupported(head: ObjectHead) -> None:
-    """Objects a copy onto itself cannot re-encrypt, refused with what to do instead."""
-    if head.header("x-oss-object-type") == "Symlink":
-        raise ServiceError(f"{head.key} is a symlink: change the encryption of the object it points to.")
+def copy_refusal(head: ObjectHead) -> str | None:
+    """Why a copy onto itself cannot re-encrypt this object as it is, or None when it can.
+
+    The one-object change and the jobs both ask this, so an object one path refuses is never rewritten by the other.
+    """
+    object_type = head.header("x-oss-object-type")
+    if object_type == "Symlink":
+        return "symlink: re-encrypt the object it points to"
+    if object_type == "Appendable":
+        return "appendable object: a copy would end appending to it"
     if head.storage_class in COLD_STORAGE_CLASSES and 'ongoing-request="false"' not in head.header("x-oss-restore"):
-        raise ServiceError(
-            f"{head.key} is in {head.storage_class} storage and not restored: restore it first, then try again."
-        )
+        return f"{head.storage_class} object not restored"
+    return None
+
+
+def refuse_unsupported(head: ObjectHead) -> None:
+    """Objects one CopyObject cannot re-encrypt, refused before anything is written."""
+    reason = copy_refusal(head)
+    if reason:
+        raise ServiceError(f"{head.key} cannot be re-encrypted in place: {reason}.")
     if head.size > COPY_OBJECT_LIMIT:
         raise ServiceError(
             f"{head.key} is larger than the 1 GB a single copy can re-encrypt: use a re-encryption job instead."

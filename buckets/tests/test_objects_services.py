@@ -368,14 +368,6 @@ def test_a_stale_expected_etag_changes_nothing_and_is_audited(cloud_connection, 
     assert AuditEvent.objects.get(action="object.encryption.change").outcome == AuditEvent.FAILURE
 
 
-def test_archive_objects_that_are_not_restored_are_refused(cloud_connection, operator):
-    bucket = new_bucket(cloud_connection, "change-archive")
-    put(bucket, "cold.bin", b"cold", {"x-oss-storage-class": "Archive"})
-
-    with pytest.raises(ServiceError, match="Archive storage and not restored"):
-        services.change_object_encryption(bucket, "cold.bin", Sse("oss", "AES256"), operator)
-
-
 def test_verification_names_what_differs():
     before = services.ObjectState(
         ObjectHead("k", {"content-length": "5", "x-oss-hash-crc64ecma": "1", "x-oss-meta-a": "1"}, ""),

@@ -14,9 +14,9 @@ from urllib.parse import quote
 from django.conf import settings
 
 from buckets.services.objects import (
-    COLD_STORAGE_CLASSES,
     CRC64_HEADER,
     ObjectState,
+    copy_refusal,
     copy_with_encryption,
     rewritten_headers,
 )
@@ -142,18 +142,6 @@ def state_label(head: ObjectHead) -> str:
     return f"{label} {CLIENT_SIDE_MARK} ({master_key.name if master_key else 'unknown master key'})"
 
 
-def unsupported_reason(head: ObjectHead) -> str:
-    """Why a copy onto itself cannot re-encrypt this object as it is ('' when it can)."""
-    object_type = head.header("x-oss-object-type")
-    if object_type == "Symlink":
-        return "symlink: re-encrypt the object it points to"
-    if object_type == "Appendable":
-        return "appendable object: a copy would end appending to it"
-    if head.storage_class in COLD_STORAGE_CLASSES and 'ongoing-request="false"' not in head.header("x-oss-restore"):
-        return f"{head.storage_class} object not restored"
-    return ""
-
-
 @dataclass
 class ObjectWork:
     """The job's view of one object, and the counters its requests add up to."""
@@ -260,7 +248,7 @@ def _decide(work: ObjectWork, head: ObjectHead, got: Sse) -> bool:
     if work.target.matches(got):
         result.outcome = ObjectOutcome.COMPLIANT
         return True
-    reason = unsupported_reason(head)
+    reason = copy_refusal(head)
     if reason:
         result.outcome, result.reason = ObjectOutcome.SKIPPED, reason
         return True
@@ -348,7 +336,7 @@ def _decide_rewrap(work: ObjectWork, head: ObjectHead) -> bool:
     if under is None or under.pk != rewrap.source.pk:
         result.outcome = ObjectOutcome.FILTERED
         return True
-    reason = unsupported_reason(head)
+    reason = copy_refusal(head)
     if reason:
         result.outcome, result.reason = ObjectOutcome.SKIPPED, reason
         return True
