@@ -16,7 +16,6 @@ from django.conf import settings
 from buckets.services.objects import (
     ObjectState,
     changed_aspects,
-    copy_refusal,
     copy_with_encryption,
     rewritten_headers,
 )
@@ -26,10 +25,12 @@ from cloud.cse.errors import CseError
 from cloud.cse.wrapping import Wrapper
 from cloud.errors import CloudError
 from cloud.oss import USER_META_PREFIX, ObjectEntry, ObjectHead, OssClient
-from cloud.sse import KMS, NONE, Sse
+from cloud.sse import KMS, Sse
 from encryption.models import MasterKey
 from encryption.services import master_keys
-from jobs.engine import limits
+from jobs.engine import decisions, limits
+from jobs.engine.decisions import ANY_ENCRYPTION as ANY_ENCRYPTION  # where the jobs services and views look
+from jobs.engine.decisions import Target
 from jobs.models import Job, ObjectOutcome
 
 TRANSIENT_CODES = {"RequestError", "Throttling", "ServiceUnavailable", "InternalError", "RequestTimeout"}
@@ -38,7 +39,6 @@ BACKOFF_BASE_SECONDS = 0.1
 BACKOFF_CAP_SECONDS = 10.0
 MAX_REEVALUATIONS = 3
 CLIENT_SIDE_MARK = "+ client-side"
-ANY_ENCRYPTION = "any"  # a scan's target when the bucket has no default: encrypted at all
 # A job reads neither tags nor the ACL after its copy (two requests more per object, on millions of objects): the
 # tag count stands for the tags, and the ACL is sent with the copy as it was read.
 JOB_ASPECTS = ("size", "CRC64", "storage class", "user metadata", "content headers", "tag count")
@@ -89,34 +89,6 @@ class Rewrap:
     def kms_calls(self) -> int:
         """KMS requests for one object: unwrap key and IV with the source, wrap both with the target."""
         return 2 * (self.source.kind == MasterKey.KMS) + 2 * (self.target.kind == MasterKey.KMS)
-
-
-@dataclass(frozen=True)
-class Target:
-    """What objects should become; a KMS target without key id means the default key `alias/acs/oss`."""
-
-    sse: Sse
-    default_key_id: str = ""
-    rewrap: Rewrap | None = None
-
-    def matches(self, got: Sse) -> bool:
-        want = self.sse
-        if want.method == ANY_ENCRYPTION:
-            return got.method != NONE
-        if got.method != want.method:
-            return False
-        if want.method == NONE:
-            return True
-        if got.algorithm != want.algorithm:
-            return False
-        if want.method != KMS:
-            return True
-        wanted_key = want.key_id or self.default_key_id
-        return got.key_id == wanted_key if wanted_key else False
-
-    def kms_calls_for(self, got: Sse) -> int:
-        """KMS requests OSS makes to rewrite an object: unwrap the old data key, generate the new one."""
-        return int(got.method == KMS) + int(self.sse.method == KMS)
 
 
 @dataclass
@@ -195,23 +167,9 @@ def process(job: Job, oss: OssClient, target: Target, entry: ObjectEntry | None,
     return result
 
 
-def _outside_size_range(job: Job, size: int) -> bool:
-    return (job.min_size is not None and size < job.min_size) or (job.max_size is not None and size > job.max_size)
-
-
-def _selected(job: Job, got: Sse) -> bool:
-    if job.select == Job.SELECT_UNENCRYPTED:
-        return got.method == NONE
-    if job.select == Job.SELECT_KEY:
-        return got.method == KMS and got.key_id == job.select_key_id
-    if job.select == Job.SELECT_ALGORITHM:
-        return got.method != NONE and got.algorithm == job.select_algorithm
-    return True
-
-
 def _process(work: ObjectWork, entry: ObjectEntry | None, key: str) -> Result:
     job, result = work.job, work.result
-    if entry is not None and _outside_size_range(job, entry.size):
+    if entry is not None and decisions.outside_size_range(job, entry.size):
         result.outcome, result.size = ObjectOutcome.FILTERED, entry.size
         return result
     for _ in range(MAX_REEVALUATIONS):
@@ -226,8 +184,10 @@ def _process(work: ObjectWork, entry: ObjectEntry | None, key: str) -> Result:
         result.head_seconds += time.monotonic() - started
         got = Sse.of_headers(head.headers)
         result.size, result.state = head.size, state_label(head)
-        decided = _decide_rewrap(work, head) if job.kind == Job.REWRAP else _decide(work, head, got)
-        if decided or job.kind == Job.SCAN or job.dry_run:
+        decision = _decision(work, head)
+        if not decision.rewrites:
+            result.outcome, result.reason = decision.outcome, decision.reason
+            result.kms_calls += decision.kms_calls
             return result
         try:
             if job.kind == Job.REWRAP:
@@ -245,27 +205,11 @@ def _process(work: ObjectWork, entry: ObjectEntry | None, key: str) -> Result:
     return result
 
 
-def _decide(work: ObjectWork, head: ObjectHead, got: Sse) -> bool:
-    """Set the outcome when nothing is to be written (True); otherwise leave it to the rewrite (False)."""
-    job, result = work.job, work.result
-    if _outside_size_range(job, head.size) or not _selected(job, got):
-        result.outcome = ObjectOutcome.FILTERED
-        return True
-    if work.target.matches(got):
-        result.outcome = ObjectOutcome.COMPLIANT
-        return True
-    reason = copy_refusal(head)
-    if reason:
-        result.outcome, result.reason = ObjectOutcome.SKIPPED, reason
-        return True
-    if job.kind == Job.SCAN:
-        result.outcome = ObjectOutcome.NOT_MATCHING
-        return True
-    if job.dry_run:
-        result.outcome = ObjectOutcome.PLANNED
-        result.kms_calls = work.target.kms_calls_for(got)
-        return True
-    return False
+def _decision(work: ObjectWork, head: ObjectHead) -> decisions.Decision:
+    if work.job.kind != Job.REWRAP:
+        return decisions.decide(work.job, work.target, head)
+    envelope, under = master_keys.master_key_of(head.headers)
+    return decisions.decide_rewrap(work.job, work.target, head, envelope is not None, under)
 
 
 def _rewrite(work: ObjectWork, head: ObjectHead, got: Sse) -> None:
@@ -318,28 +262,6 @@ def _verification_problems(before: ObjectHead, after: ObjectHead, target: Target
 
 
 # Rewrap: a client-side encrypted object changes master key; only its envelope metadata is rewritten.
-
-
-def _decide_rewrap(work: ObjectWork, head: ObjectHead) -> bool:
-    result, rewrap = work.result, work.target.rewrap
-    envelope, under = master_keys.master_key_of(head.headers)
-    if envelope is None:
-        result.outcome = ObjectOutcome.FILTERED
-        return True
-    if under is not None and under.pk == rewrap.target.pk:
-        result.outcome = ObjectOutcome.COMPLIANT
-        return True
-    if under is None or under.pk != rewrap.source.pk:
-        result.outcome = ObjectOutcome.FILTERED
-        return True
-    reason = copy_refusal(head)
-    if reason:
-        result.outcome, result.reason = ObjectOutcome.SKIPPED, reason
-        return True
-    if work.job.dry_run:
-        result.outcome, result.kms_calls = ObjectOutcome.PLANNED, rewrap.kms_calls()
-        return True
-    return False
 
 
 def rewrapped_metadata(head: ObjectHead, envelope: Envelope, wrapper: Wrapper, data_key: bytes, iv: bytes) -> dict:
