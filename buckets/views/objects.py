@@ -3,7 +3,6 @@
 Object keys contain slashes, so every page takes the key as the `key` query parameter.
 """
 
-from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import permission_required
 from django.http import Http404, StreamingHttpResponse
@@ -18,6 +17,7 @@ from buckets.services import objects as services
 from cloud.errors import ServiceError
 from encryption import selectors
 from encryption.forms.sse import SseForm
+from encryption.models import CseTransfer
 from encryption.services import master_keys
 
 
@@ -85,23 +85,14 @@ def object_upload(request, pk):
             "overwrite": data["overwrite"],
         }
         try:
-            if data["cse_master_key"] is not None and data["file"].size > settings.CSE_MULTIPART_THRESHOLD:
-                # Large files are encrypted and uploaded by a Celery task; the status page follows it.
-                transfer = cse_transfer.start_background_upload(
-                    bucket, data["object_key"], data["file"], data["cse_master_key"], request.user, **options
-                )
-                return redirect("encryption:cse_transfer", pk=transfer.pk)
-            if data["cse_master_key"] is not None:
-                upload = cse_transfer.upload_client_side(
-                    bucket, data["object_key"], data["file"], data["cse_master_key"], request.user, **options
-                )
-            else:
-                upload = services.upload_object(
-                    bucket, key=data["object_key"], content=data["file"], actor=request.user, **options
-                )
+            upload = cse_transfer.upload(
+                bucket, data["object_key"], data["file"], data["cse_master_key"], request.user, **options
+            )
         except ServiceError as error:
             form.add_error(None, error.message)
         else:
+            if isinstance(upload, CseTransfer):  # the status page follows the background task
+                return redirect("encryption:cse_transfer", pk=upload.pk)
             return render(request, "buckets/object_uploaded.html", {"bucket": bucket, "upload": upload})
     return render(request, "buckets/object_upload.html", {"bucket": bucket, "form": form, "prefix": prefix})
 
