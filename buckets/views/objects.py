@@ -141,7 +141,7 @@ def _default_or_none(bucket: Bucket):
 def _changed_message(change: services.EncryptionChange) -> str:
     return (
         f"Encryption of {change.key}: {change.before.label} → {change.after.label}. Checked afterwards: "
-        f"size, CRC64, content headers, metadata, tags, ACL, storage class (request id {change.request_id})."
+        f"{', '.join(services.ONE_OBJECT_ASPECTS)} (request id {change.request_id})."
     )
 
 
