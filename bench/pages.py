@@ -41,6 +41,7 @@ import requests
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.cache import cache
+from django.core.files import File
 from django.core.management import call_command
 from django.urls import URLResolver, get_resolver, reverse
 from django.utils import timezone
@@ -588,8 +589,8 @@ def large_client_side_upload(console: Console, bucket: Bucket, master_key: Maste
             upload.write(os.urandom(1024 * 1024))
     try:
         with path.open("rb") as upload:
-            transfer = cse_transfer.start_background_upload(
-                bucket, LARGE_UPLOAD_KEY, upload, master_key, admin, content_type="application/octet-stream"
+            transfer = cse_transfer.upload(
+                bucket, LARGE_UPLOAD_KEY, File(upload), master_key, admin, content_type="application/octet-stream"
             )
     finally:
         path.unlink()

@@ -193,10 +193,9 @@ def download_client_side(bucket, key: str, master_key: MasterKey | None = None, 
     services.check_object_key(key)
     oss = OssClient(bucket.connection)
     if master_key is None:
-        envelope = Envelope.from_headers(oss.head_object(bucket.name, key).headers)
+        envelope, master_key = master_keys.master_key_of(oss.head_object(bucket.name, key).headers)
         if envelope is None:
             raise CseError(f"{key} is not client-side encrypted: download it as stored.")
-        master_key = master_keys.match_envelope(envelope)
         if master_key is None:
             raise CseError(unknown_master_key(envelope))
     stream = get_decrypted(oss, bucket.name, key, master_keys.wrapper_for(master_key), byte_range, stream=True)
@@ -218,6 +217,21 @@ def download_client_side(bucket, key: str, master_key: MasterKey | None = None, 
 
 
 # Large uploads in the background (design.md: "large files run as Celery tasks with progress")
+
+
+def upload(
+    bucket, key: str, uploaded_file, master_key: MasterKey | None, actor, **options
+) -> services.Upload | CseTransfer:
+    """An upload as the page or the API asked for it: stored as it is without `master_key`; else encrypted on the
+    console's side, inline up to settings.CSE_MULTIPART_THRESHOLD and in the background above it (the
+    CseTransfer to follow), since encrypting a large file would hold the request for minutes. `options` are
+    upload_object's (sse, content_type, metadata, overwrite).
+    """
+    if master_key is None:
+        return services.upload_object(bucket, key=key, content=uploaded_file, actor=actor, **options)
+    if services._size_of(uploaded_file) > settings.CSE_MULTIPART_THRESHOLD:
+        return start_background_upload(bucket, key, uploaded_file, master_key, actor, **options)
+    return upload_client_side(bucket, key, uploaded_file, master_key, actor, **options)
 
 
 def uploads_dir() -> Path:

@@ -138,7 +138,7 @@ def _row(entry: ObjectEntry, prefix: str, head: ObjectHead | CloudError, key_nam
     if isinstance(head, CloudError):
         return ObjectRow(entry, name, None, None, head.message)
     encryption = _encryption(Sse.of_headers(head.headers), key_names)
-    return ObjectRow(entry, name, encryption, cse.recognise(head.headers))
+    return ObjectRow(entry, name, encryption, cse.describe(head.headers))
 
 
 # Describing one object
@@ -204,7 +204,7 @@ def describe_object(bucket, key: str) -> ObjectDetail:
         tags=oss.object_tags(bucket.name, key),
         acl=oss.object_acl(bucket.name, key),
         encryption=_encryption(sse, _key_names(bucket, sse)),
-        client_side=cse.recognise(head.headers),
+        client_side=cse.describe(head.headers),
     )
 
 
@@ -492,14 +492,26 @@ def read_object_state(oss: OssClient, bucket_name: str, key: str) -> ObjectState
     )
 
 
-def refuse_unsupported(head: ObjectHead) -> None:
-    """Objects a copy onto itself cannot re-encrypt, refused with what to do instead."""
-    if head.header("x-oss-object-type") == "Symlink":
-        raise ServiceError(f"{head.key} is a symlink: change the encryption of the object it points to.")
+def copy_refusal(head: ObjectHead) -> str | None:
+    """Why a copy onto itself cannot re-encrypt this object as it is, or None when it can.
+
+    The one-object change and the jobs both ask this, so an object one path refuses is never rewritten by the other.
+    """
+    object_type = head.header("x-oss-object-type")
+    if object_type == "Symlink":
+        return "symlink: re-encrypt the object it points to"
+    if object_type == "Appendable":
+        return "appendable object: a copy would end appending to it"
     if head.storage_class in COLD_STORAGE_CLASSES and 'ongoing-request="false"' not in head.header("x-oss-restore"):
-        raise ServiceError(
-            f"{head.key} is in {head.storage_class} storage and not restored: restore it first, then try again."
-        )
+        return f"{head.storage_class} object not restored"
+    return None
+
+
+def refuse_unsupported(head: ObjectHead) -> None:
+    """Objects one CopyObject cannot re-encrypt, refused before anything is written."""
+    reason = copy_refusal(head)
+    if reason:
+        raise ServiceError(f"{head.key} cannot be re-encrypted in place: {reason}.")
     if head.size > COPY_OBJECT_LIMIT:
         raise ServiceError(
             f"{head.key} is larger than the 1 GB a single copy can re-encrypt: use a re-encryption job instead."
@@ -540,24 +552,35 @@ def rewritten_headers(state: ObjectState, target: Sse) -> dict[str, str]:
     return headers
 
 
+# Step 4 compares what a copy must keep, each aspect read from the object's state before and after the copy.
+ASPECTS = {
+    "size": lambda state: state.head.size,
+    "CRC64": lambda state: state.head.header(CRC64_HEADER),
+    "storage class": lambda state: state.head.storage_class,
+    "user metadata": lambda state: state.head.user_metadata,
+    "content headers": lambda state: state.head.content_headers,
+    "ACL": lambda state: state.acl,
+    "tags": lambda state: state.tags,
+    "tag count": lambda state: state.head.header("x-oss-tagging-count"),
+    "server-side encryption": lambda state: Sse.of_headers(state.head.headers),
+}
+# The one-object change reads ACL and tags on both sides (three requests for one object are cheap), so it
+# compares them themselves rather than their count.
+ONE_OBJECT_ASPECTS = ("size", "CRC64", "storage class", "user metadata", "content headers", "ACL", "tags")
+
+
+def changed_aspects(before: ObjectState, after: ObjectState, aspects: Iterable[str]) -> list[str]:
+    """ "the <aspect> changed" for each of `aspects` (names of ASPECTS) that differs between the two states."""
+    return [f"the {name} changed" for name in aspects if ASPECTS[name](before) != ASPECTS[name](after)]
+
+
 def verification_problems(before: ObjectState, after: ObjectState, target: Sse) -> list[str]:
     """Step 4: what differs from the target encryption and from the object as it was (empty: all is well)."""
     problems = []
     got = Sse.of_headers(after.head.headers)
     if not _as_targeted(got, target):
         problems.append(f"the encryption is {got.label()}, not {target.label()}")
-    for name, was, now in (
-        ("size", before.head.size, after.head.size),
-        ("CRC64", before.head.header(CRC64_HEADER), after.head.header(CRC64_HEADER)),
-        ("storage class", before.head.storage_class, after.head.storage_class),
-        ("user metadata", before.head.user_metadata, after.head.user_metadata),
-        ("content headers", before.head.content_headers, after.head.content_headers),
-        ("ACL", before.acl, after.acl),
-        ("tags", before.tags, after.tags),
-    ):
-        if was != now:
-            problems.append(f"the {name} changed")
-    return problems
+    return problems + changed_aspects(before, after, ONE_OBJECT_ASPECTS)
 
 
 def _as_targeted(got: Sse, target: Sse) -> bool:

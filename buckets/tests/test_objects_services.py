@@ -368,31 +368,53 @@ def test_a_stale_expected_etag_changes_nothing_and_is_audited(cloud_connection, 
     assert AuditEvent.objects.get(action="object.encryption.change").outcome == AuditEvent.FAILURE
 
 
-def test_archive_objects_that_are_not_restored_are_refused(cloud_connection, operator):
-    bucket = new_bucket(cloud_connection, "change-archive")
-    put(bucket, "cold.bin", b"cold", {"x-oss-storage-class": "Archive"})
+AS_IT_WAS = services.ObjectState(
+    ObjectHead(
+        "k",
+        {
+            "content-length": "5",
+            "x-oss-hash-crc64ecma": "1",
+            "x-oss-storage-class": "IA",
+            "x-oss-meta-owner": "finance",
+            "content-type": "text/csv",
+            "x-oss-tagging-count": "1",
+            "x-oss-server-side-encryption": "SM4",
+        },
+        "",
+    ),
+    "public-read",
+    {"team": "finance"},
+)
 
-    with pytest.raises(ServiceError, match="Archive storage and not restored"):
-        services.change_object_encryption(bucket, "cold.bin", Sse("oss", "AES256"), operator)
+
+def changed(aspect: str) -> services.ObjectState:
+    """AS_IT_WAS with only `aspect` different."""
+    head, acl, tags = dict(AS_IT_WAS.head.headers), AS_IT_WAS.acl, AS_IT_WAS.tags
+    header = {
+        "size": "content-length",
+        "CRC64": "x-oss-hash-crc64ecma",
+        "storage class": "x-oss-storage-class",
+        "user metadata": "x-oss-meta-owner",
+        "content headers": "content-type",
+        "tag count": "x-oss-tagging-count",
+        "server-side encryption": "x-oss-server-side-encryption",
+    }.get(aspect)
+    if header:
+        head[header] = {"content-length": "6", "x-oss-server-side-encryption": "AES256"}.get(header, "other")
+    acl = "default" if aspect == "ACL" else acl
+    tags = {"team": "ops"} if aspect == "tags" else tags
+    return services.ObjectState(ObjectHead("k", head, ""), acl, tags)
 
 
-def test_verification_names_what_differs():
-    before = services.ObjectState(
-        ObjectHead("k", {"content-length": "5", "x-oss-hash-crc64ecma": "1", "x-oss-meta-a": "1"}, ""),
-        "public-read",
-        {"team": "finance"},
-    )
-    after = services.ObjectState(
-        ObjectHead("k", {"content-length": "6", "x-oss-hash-crc64ecma": "1"}, ""), "default", {"team": "finance"}
-    )
+@pytest.mark.parametrize("aspect", list(services.ASPECTS))
+def test_the_check_after_a_copy_names_each_asked_aspect_that_differs_and_only_those(aspect):
+    after = changed(aspect)
+    others = [name for name in services.ASPECTS if name != aspect]
 
-    problems = services.verification_problems(before, after, Sse("oss", "SM4"))
-
-    assert problems == [
-        "the encryption is None, not OSS-managed SM4",
-        "the size changed",
-        "the user metadata changed",
-        "the ACL changed",
+    assert services.changed_aspects(AS_IT_WAS, after, services.ASPECTS) == [f"the {aspect} changed"]
+    assert services.changed_aspects(AS_IT_WAS, after, others) == []
+    assert services.verification_problems(AS_IT_WAS, AS_IT_WAS, Sse("oss", "AES256")) == [
+        "the encryption is OSS-managed SM4, not OSS-managed AES256"
     ]
 
 

@@ -3,7 +3,6 @@
 Object keys contain slashes, so every page takes the key as the `key` query parameter.
 """
 
-from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import permission_required
 from django.http import Http404
@@ -16,10 +15,10 @@ from buckets.forms.objects import ObjectEncryptionForm, ObjectUploadForm
 from buckets.models import Bucket
 from buckets.services import cse_transfer
 from buckets.services import objects as services
-from cloud.cse.envelope import Envelope
 from cloud.errors import ServiceError
 from encryption import selectors
 from encryption.forms.sse import SseForm
+from encryption.models import CseTransfer
 from encryption.services import master_keys
 
 
@@ -61,8 +60,7 @@ def object_detail(request, pk):
         return _error_page(request, bucket, key, error)
     context = {"bucket": bucket, "key": key, "detail": detail}
     if detail.client_side is not None:
-        envelope = Envelope.from_headers(detail.head.headers)
-        context["cse_master_key"] = master_keys.match_envelope(envelope)
+        envelope, context["cse_master_key"] = master_keys.master_key_of(detail.head.headers)
         context["cse_matdesc"] = (envelope.matdesc if envelope else "") or "no material description"
     return render(request, "buckets/object_detail.html", context)
 
@@ -88,23 +86,14 @@ def object_upload(request, pk):
             "overwrite": data["overwrite"],
         }
         try:
-            if data["cse_master_key"] is not None and data["file"].size > settings.CSE_MULTIPART_THRESHOLD:
-                # Large files are encrypted and uploaded by a Celery task; the status page follows it.
-                transfer = cse_transfer.start_background_upload(
-                    bucket, data["object_key"], data["file"], data["cse_master_key"], request.user, **options
-                )
-                return redirect("encryption:cse_transfer", pk=transfer.pk)
-            if data["cse_master_key"] is not None:
-                upload = cse_transfer.upload_client_side(
-                    bucket, data["object_key"], data["file"], data["cse_master_key"], request.user, **options
-                )
-            else:
-                upload = services.upload_object(
-                    bucket, key=data["object_key"], content=data["file"], actor=request.user, **options
-                )
+            upload = cse_transfer.upload(
+                bucket, data["object_key"], data["file"], data["cse_master_key"], request.user, **options
+            )
         except ServiceError as error:
             form.add_error(None, error.message)
         else:
+            if isinstance(upload, CseTransfer):  # the status page follows the background task
+                return redirect("encryption:cse_transfer", pk=upload.pk)
             return render(request, "buckets/object_uploaded.html", {"bucket": bucket, "upload": upload})
     return render(request, "buckets/object_upload.html", {"bucket": bucket, "form": form, "prefix": prefix})
 
@@ -153,7 +142,7 @@ def _default_or_none(bucket: Bucket):
 def _changed_message(change: services.EncryptionChange) -> str:
     return (
         f"Encryption of {change.key}: {change.before.label} → {change.after.label}. Checked afterwards: "
-        f"size, CRC64, content headers, metadata, tags, ACL, storage class (request id {change.request_id})."
+        f"{', '.join(services.ONE_OBJECT_ASPECTS)} (request id {change.request_id})."
     )
 
 

@@ -10,11 +10,13 @@ Written (current names, all values strings):
   caller's `Content-Length` and `Content-MD5` headers there);
 - `-data-size`, `-part-size`: multipart uploads only, both or neither.
 
-The older `x-oss-meta-oss-crypto-*` names are read too. As in oss2, an object carrying the older key header is read
-the older way even if it also has current headers; its wrap-alg is `rsa` (RSA-OAEP) or `kms`, a cek-alg
-`AES/GCM/NoPadding` was in fact CTR, the start decrypts to a decimal counter instead of an IV, and KMS key and start
-are the raw CiphertextBlobs, without the extra base64 layer. Envelope keeps the header values as stated, so
-`from_headers(envelope.to_metadata())` gives the same envelope back; the properties say what they mean.
+The older `x-oss-meta-oss-crypto-*` names are read too, by oss2's rule (`ContentCryptoMaterial.from_object_meta`):
+an object carrying the older key header is read entirely by the older names even if it also has current headers
+(`names_in` is that rule, for the parser here and for `recognition.describe`). Its wrap-alg is `rsa` (RSA-OAEP)
+or `kms`, a cek-alg `AES/GCM/NoPadding` was in fact CTR, the start decrypts to a decimal counter instead of an
+IV, and KMS key and start are the raw CiphertextBlobs, without the extra base64 layer. Envelope keeps the header
+values as stated, so `from_headers(envelope.to_metadata())` gives the same envelope back; the properties say what
+they mean.
 """
 
 from __future__ import annotations
@@ -23,7 +25,29 @@ import json
 from dataclasses import dataclass
 
 from cloud.cse.errors import CseError
-from cloud.cse.recognition import CURRENT_NAMES, OLDER_NAMES
+
+CURRENT_NAMES = {
+    "key": "x-oss-meta-client-side-encryption-key",
+    "start": "x-oss-meta-client-side-encryption-start",
+    "cek_alg": "x-oss-meta-client-side-encryption-cek-alg",
+    "wrap_alg": "x-oss-meta-client-side-encryption-wrap-alg",
+    "matdesc": "x-oss-meta-client-side-encryption-matdesc",
+    "unencrypted_length": "x-oss-meta-client-side-encryption-unencrypted-content-length",
+    "unencrypted_md5": "x-oss-meta-client-side-encryption-unencrypted-content-md5",
+    "data_size": "x-oss-meta-client-side-encryption-data-size",
+    "part_size": "x-oss-meta-client-side-encryption-part-size",
+}
+# The names oss2 wrote before (oss2.headers DEPRECATED_*); cek-alg and wrap-alg never had "crypto" in them.
+OLDER_NAMES = {
+    "key": "x-oss-meta-oss-crypto-key",
+    "start": "x-oss-meta-oss-crypto-start",
+    "cek_alg": "x-oss-meta-oss-cek-alg",
+    "wrap_alg": "x-oss-meta-oss-wrap-alg",
+    "matdesc": "x-oss-meta-oss-crypto-matdesc",
+    "unencrypted_length": "x-oss-meta-oss-crypto-unencrypted-content-length",
+    "unencrypted_md5": "x-oss-meta-oss-crypto-unencrypted-content-md5",
+}
+ENVELOPE_HEADERS = frozenset(CURRENT_NAMES.values()) | frozenset(OLDER_NAMES.values())
 
 CEK_ALG = "AES/CTR/NoPadding"
 OLDER_CEK_ALG = "AES/GCM/NoPadding"
@@ -53,13 +77,11 @@ class Envelope:
     @classmethod
     def from_headers(cls, headers) -> Envelope | None:
         """The envelope in response headers (any letter case), or None when the object carries no wrapped key."""
-        lowered = {str(name).lower(): str(value).strip() for name, value in dict(headers).items()}
-        if lowered.get(OLDER_NAMES["key"]):
-            names, older = OLDER_NAMES, True
-        elif lowered.get(CURRENT_NAMES["key"]):
-            names, older = CURRENT_NAMES, False
-        else:
+        lowered = lower_case(headers)
+        names = names_in(lowered)
+        if not lowered.get(names["key"]):
             return None
+        older = names is OLDER_NAMES
 
         def text(field: str) -> str:
             return lowered.get(names[field], "") if field in names else ""
@@ -133,6 +155,16 @@ class Envelope:
     def start_is_counter(self) -> bool:
         """Older envelopes wrap a decimal counter instead of a 16-byte IV."""
         return self.older_names
+
+
+def lower_case(headers) -> dict[str, str]:
+    return {str(name).lower(): str(value).strip() for name, value in dict(headers).items()}
+
+
+def names_in(lowered_headers: dict[str, str]) -> dict[str, str]:
+    """The header names an object's envelope is read by: oss2 reads every field by the older names as soon as the
+    older key header is there at all, whatever current headers the object also carries."""
+    return OLDER_NAMES if OLDER_NAMES["key"] in lowered_headers else CURRENT_NAMES
 
 
 def matdesc_json(description: dict | None) -> str | None:

@@ -20,12 +20,10 @@ from collections.abc import Iterable, Iterator
 from contextlib import closing, suppress
 
 from cloud.cse.content import CHUNK_SIZE, ContentCipher, as_chunks, check_part_size, check_range, fetch_range
-from cloud.cse.envelope import CEK_ALG, Envelope
+from cloud.cse.envelope import CEK_ALG, ENVELOPE_HEADERS, Envelope
 from cloud.cse.errors import CseError
-from cloud.cse.recognition import CURRENT_NAMES, OLDER_NAMES
 from cloud.errors import CloudError
 
-_ENVELOPE_HEADERS = frozenset(CURRENT_NAMES.values()) | frozenset(OLDER_NAMES.values())
 _CONTENT_RANGE = re.compile(r"^bytes (\d+)-(\d+)/(\d+)$")
 
 
@@ -260,7 +258,7 @@ def _split_headers(headers: dict[str, str] | None) -> tuple[dict[str, str], int 
             length = int(value)
         elif lowered == "content-md5":
             md5 = str(value).strip()
-        elif lowered not in _ENVELOPE_HEADERS:
+        elif lowered not in ENVELOPE_HEADERS:
             extra[name] = value
     return extra, length, md5
 

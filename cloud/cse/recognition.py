@@ -1,7 +1,10 @@
-"""Recognising objects that oss2.CryptoBucket encrypted on the client, from the metadata of their HEAD.
+"""Describing objects that oss2.CryptoBucket encrypted on the client, from the metadata of their HEAD, for display.
 
 The envelope lives in `x-oss-meta-client-side-encryption-*` headers, or in the older `x-oss-meta-oss-crypto-*`
-ones that oss2 still reads (oss-api.md §8). The console only reports it here; decrypting is another matter.
+ones that oss2 still reads (oss-api.md §8). `describe` picks the names as the strict parser
+(`cloud.cse.envelope.Envelope.from_headers`) does, so a label never speaks of other headers than the ones a
+decryption reads; it is only lenient about values (a matdesc that is not JSON is shown as it is, a size that is
+not a number is not reported) because a page must show an odd object rather than fail on it.
 """
 
 from __future__ import annotations
@@ -9,27 +12,7 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 
-CURRENT_NAMES = {
-    "key": "x-oss-meta-client-side-encryption-key",
-    "start": "x-oss-meta-client-side-encryption-start",
-    "cek_alg": "x-oss-meta-client-side-encryption-cek-alg",
-    "wrap_alg": "x-oss-meta-client-side-encryption-wrap-alg",
-    "matdesc": "x-oss-meta-client-side-encryption-matdesc",
-    "unencrypted_length": "x-oss-meta-client-side-encryption-unencrypted-content-length",
-    "unencrypted_md5": "x-oss-meta-client-side-encryption-unencrypted-content-md5",
-    "data_size": "x-oss-meta-client-side-encryption-data-size",
-    "part_size": "x-oss-meta-client-side-encryption-part-size",
-}
-# The names oss2 wrote before; cek-alg and wrap-alg never had "crypto" in them.
-OLDER_NAMES = {
-    "key": "x-oss-meta-oss-crypto-key",
-    "start": "x-oss-meta-oss-crypto-start",
-    "cek_alg": "x-oss-meta-oss-cek-alg",
-    "wrap_alg": "x-oss-meta-oss-wrap-alg",
-    "matdesc": "x-oss-meta-oss-crypto-matdesc",
-    "unencrypted_length": "x-oss-meta-oss-crypto-unencrypted-content-length",
-    "unencrypted_md5": "x-oss-meta-oss-crypto-unencrypted-content-md5",
-}
+from cloud.cse.envelope import OLDER_NAMES, lower_case, names_in
 
 # What each wrap algorithm means, and which oss2 provider writes it.
 WRAP_ALGORITHMS = {
@@ -72,21 +55,16 @@ class ClientSideEncryption:
         return "older x-oss-meta-oss-crypto-*" if self.older_names else "x-oss-meta-client-side-encryption-*"
 
 
-def recognise(headers: dict[str, str]) -> ClientSideEncryption | None:
-    """The envelope when the object carries a wrapped data key under the current or the older name, else None.
+def describe(headers: dict[str, str]) -> ClientSideEncryption | None:
+    """What the object's envelope states, read by the names decryption reads; None when it carries no wrapped key."""
+    lowered = lower_case(headers)
+    names = names_in(lowered)
 
-    `headers` are a HEAD's, with lower-case names.
-    """
-    for names, older in ((CURRENT_NAMES, False), (OLDER_NAMES, True)):
-        if headers.get(names["key"]):
-            return _envelope(headers, names, older)
-    return None
-
-
-def _envelope(headers: dict[str, str], names: dict[str, str], older: bool) -> ClientSideEncryption:
     def value(field: str) -> str:
-        return headers.get(names.get(field, ""), "").strip()
+        return lowered.get(names.get(field, ""), "")
 
+    if not value("key"):
+        return None
     return ClientSideEncryption(
         wrap_algorithm=value("wrap_alg"),
         content_cipher=value("cek_alg"),
@@ -95,7 +73,7 @@ def _envelope(headers: dict[str, str], names: dict[str, str], older: bool) -> Cl
         unencrypted_md5=value("unencrypted_md5"),
         data_size=_size(value("data_size")),
         part_size=_size(value("part_size")),
-        older_names=older,
+        older_names=names is OLDER_NAMES,
     )
 
 

@@ -15,7 +15,8 @@ class SseForm(forms.Form):
 
     Every field is in the page, so it works without JavaScript; static/js/sse-form.js hides and disables what the
     chosen method does not use. Like the OSS console, the form neither keeps nor judges those fields: a CMK still
-    selected when OSS-managed is chosen is dropped, not refused. What remains goes through cloud.sse.parse,
+    selected when OSS-managed is chosen is dropped, not refused; only a value that is no choice at all (an
+    algorithm the API refuses too) is refused. What remains goes through cloud.sse.parse,
     the parser the API uses; the region and key-state rules are the services' (shared with the API).
     """
 
@@ -49,14 +50,24 @@ class SseForm(forms.Form):
             self.data = self._without_unused_fields(self.data)
 
     def _without_unused_fields(self, data):
+        """The post without the fields its method does not use, unless one holds what is no choice at all: an
+        algorithm the API refuses is refused here too, whatever the method."""
         used = self.FIELDS_OF_METHOD.get(data.get(self.add_prefix("method"), ""), ())
-        unused = [self.add_prefix(name) for name in self.OPTIONAL_FIELDS if name not in used]
+        unused = [
+            self.add_prefix(name)
+            for name in self.OPTIONAL_FIELDS
+            if name not in used and self._offered(name, data.get(self.add_prefix(name), ""))
+        ]
         if not any(name in data for name in unused):
             return data
         data = data.copy()
         for name in unused:
             data.pop(name, None)
         return data
+
+    def _offered(self, name: str, value: str) -> bool:
+        # A key id is only ever one of the keys offered or one that went away meanwhile: not the input's fault.
+        return name == "key_id" or not value or self.fields[name].valid_value(value)
 
     def clean(self):
         data = super().clean()

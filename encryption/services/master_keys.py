@@ -141,6 +141,14 @@ def wrapper_for(key: MasterKey) -> RsaWrapper | KmsWrapper:
     return RsaWrapper.from_pem(private_pem, matdesc=matdesc)
 
 
+def master_key_of(headers) -> tuple[Envelope | None, MasterKey | None]:
+    """Which master key an object is under, from its HEAD headers: its envelope (None: not client-side encrypted)
+    and the console's key the envelope names (None: none does). CseError when the envelope cannot be read, since
+    every caller acts on the answer or shows it as fact."""
+    envelope = Envelope.from_headers(headers)
+    return envelope, match_envelope(envelope)
+
+
 def match_envelope(envelope: Envelope | None) -> MasterKey | None:
     """The master key an object's envelope names: same kind (by its wrap algorithm) and the same material
     description (an empty one matches an envelope without). No key is tried by unwrapping: None when none matches."""

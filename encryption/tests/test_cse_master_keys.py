@@ -6,7 +6,7 @@ from cryptography.hazmat.primitives.asymmetric import ec, rsa
 from django.urls import reverse
 
 from audit.models import AuditEvent
-from cloud.cse.envelope import Envelope
+from cloud.cse import CseError
 from cloud.cse.objects import get_decrypted, head_envelope, put_encrypted
 from cloud.errors import Conflict, ServiceError
 from cloud.oss import OssClient
@@ -148,28 +148,49 @@ def test_delete_is_audited(admin, rsa_key):
     assert event.before["name"] == "finance" and event.outcome == AuditEvent.SUCCESS
 
 
-def test_match_envelope_by_kind_and_matdesc(admin, rsa_key):
-    other = master_keys.generate_rsa(actor=admin, name="other", matdesc={"team": "ops"})
-    material = master_keys.wrapper_for(other).new_material()
-    envelope = Envelope.from_headers(_envelope_headers(material, {"team": "ops"}))
-    assert master_keys.match_envelope(envelope) == other
-    assert master_keys.match_envelope(Envelope.from_headers(_envelope_headers(material, {"team": "x"}))) is None
-    assert master_keys.match_envelope(None) is None
+CURRENT = {"key": "x-oss-meta-client-side-encryption-key", "wrap": "x-oss-meta-client-side-encryption-wrap-alg"}
+CURRENT_MATDESC = "x-oss-meta-client-side-encryption-matdesc"
+OLDER = {"key": "x-oss-meta-oss-crypto-key", "wrap": "x-oss-meta-oss-wrap-alg"}
 
 
-def _envelope_headers(material, matdesc) -> dict:
-    import json
+def envelope_of(names: dict, wrap_alg: str, matdesc: str | None = None, matdesc_name: str = CURRENT_MATDESC) -> dict:
+    headers = {names["key"]: "d3JhcHBlZA==", names["wrap"]: wrap_alg}
+    return headers if matdesc is None else {**headers, matdesc_name: matdesc}
 
-    from cloud.cse.recognition import CURRENT_NAMES
 
-    values = {
-        "key": material.wrapped_key,
-        "start": material.wrapped_iv,
-        "cek_alg": "AES/CTR/NoPadding",
-        "wrap_alg": material.wrap_alg,
-        "matdesc": json.dumps(matdesc),
+@pytest.mark.parametrize(
+    "headers, expected",
+    [
+        ({"x-oss-meta-owner": "finance"}, "not client-side encrypted"),
+        (envelope_of(CURRENT, "RSA/NONE/PKCS1Padding"), "rsa plain"),
+        (envelope_of(CURRENT, "RSA/NONE/OAEPWithSHA-1AndMGF1Padding", '{"team": "ops"}'), "rsa ops"),
+        (envelope_of(CURRENT, "KMS/ALICLOUD", '{"team": "ops"}'), "kms ops"),
+        (envelope_of(CURRENT, "RSA/NONE/PKCS1Padding", '{"team": "x"}'), None),
+        (envelope_of(CURRENT, "AES/KeyWrap"), None),
+        (envelope_of(OLDER, "rsa", '{"team": "ops"}', "x-oss-meta-oss-crypto-matdesc"), "rsa ops"),
+        (envelope_of(OLDER, "kms"), "kms plain"),
+        ({**envelope_of(CURRENT, "RSA/NONE/PKCS1Padding"), **envelope_of(OLDER, "kms")}, "kms plain"),
+        (envelope_of(CURRENT, "RSA/NONE/PKCS1Padding", "not json"), "unreadable"),
+    ],
+)
+def test_the_master_key_an_object_is_under_follows_wrap_algorithm_and_material_description(admin, headers, expected):
+    keys = {
+        "rsa plain": MasterKey.objects.create(name="rsa plain", kind=MasterKey.RSA),
+        "rsa ops": MasterKey.objects.create(name="rsa ops", kind=MasterKey.RSA, matdesc={"team": "ops"}),
+        "kms plain": MasterKey.objects.create(name="kms plain", kind=MasterKey.KMS),
+        "kms ops": MasterKey.objects.create(name="kms ops", kind=MasterKey.KMS, matdesc={"team": "ops"}),
     }
-    return {CURRENT_NAMES[name]: value for name, value in values.items() if name in CURRENT_NAMES}
+    if expected == "unreadable":
+        with pytest.raises(CseError, match="not valid JSON"):
+            master_keys.master_key_of(headers)
+        return
+
+    envelope, master_key = master_keys.master_key_of(headers)
+
+    if expected == "not client-side encrypted":
+        assert (envelope, master_key) == (None, None)
+    else:
+        assert envelope is not None and master_key == keys.get(expected)
 
 
 def test_generated_key_round_trips_on_localcloud(cloud_connection, admin):

@@ -15,6 +15,7 @@ from cloud.cse.content import MIN_PART_SIZE
 from cloud.cse.wrapping import RsaWrapper
 from cloud.oss import EncryptionRule, OssClient
 from console.testing.cloud import new_bucket
+from encryption.models import CseTransfer
 from encryption.services import master_keys
 
 PLAIN = os.urandom(50_000) + b"the end"
@@ -161,27 +162,61 @@ def test_viewer_cannot_upload(cloud_connection, client_as, api_as, viewer, maste
     assert not AuditEvent.objects.filter(action="object.upload.cse").exists()
 
 
-def test_multipart_upload_above_the_threshold_round_trips(cloud_connection, api_as, operator, master_key, settings):
-    """Through the API, which stays synchronous (the page hands large files to a worker: test_cse_background)."""
+def test_multipart_upload_above_the_threshold_round_trips(cloud_connection, operator, master_key, settings):
+    """The work of the background task (test_cse_background runs it in a worker), done here in the test."""
     settings.CSE_MULTIPART_THRESHOLD = MIN_PART_SIZE
     bucket = new_bucket(cloud_connection, "cse-transfer-multipart", EncryptionRule("SM4"))
     data = os.urandom(MIN_PART_SIZE * 2 + 777)
 
-    uploaded = api_as(operator).post(
-        f"/api/v1/buckets/{bucket.pk}/objects/",
-        {"file": SimpleUploadedFile("big.bin", data), "key": "big.bin", "cse_master_key": master_key.pk},
-        format="multipart",
+    uploaded = cse_transfer.upload_client_side(
+        bucket, "big.bin", SimpleUploadedFile("big.bin", data), master_key, operator
     )
     ciphertext, head = stored(bucket, "big.bin")
     decrypted = cse_transfer.download_client_side(bucket, "big.bin")
     ranged = cse_transfer.download_client_side(bucket, "big.bin", byte_range=(MIN_PART_SIZE - 5, MIN_PART_SIZE + 5))
 
-    assert uploaded.status_code == 201, uploaded.content
+    assert uploaded.multipart
     assert head.header(f"{META}part-size") == str(MIN_PART_SIZE) and head.header(f"{META}data-size") == str(len(data))
     assert head.header("x-oss-server-side-encryption") == "SM4" and ciphertext != data
     assert b"".join(decrypted.stream) == data
     assert b"".join(ranged.stream) == data[MIN_PART_SIZE - 5 : MIN_PART_SIZE + 6]
     assert AuditEvent.objects.get(action="object.upload.cse").after["multipart"] is True
+
+
+@pytest.mark.parametrize("size, background", [(MIN_PART_SIZE, False), (MIN_PART_SIZE + 1, True)])
+def test_the_page_and_the_api_send_client_side_uploads_above_the_threshold_to_the_background(
+    cloud_connection, client_as, api_as, operator, master_key, settings, tmp_path, size, background
+):
+    settings.CSE_MULTIPART_THRESHOLD, settings.VAR_DIR = MIN_PART_SIZE, tmp_path
+    bucket = new_bucket(cloud_connection, "cse-dispatch")
+    data = os.urandom(size)
+
+    page = page_upload(client_as(operator), bucket, "page.bin", data, master_key)
+    answer = api_as(operator).post(
+        f"/api/v1/buckets/{bucket.pk}/objects/",
+        {"file": SimpleUploadedFile("api.bin", data), "key": "api.bin", "cse_master_key": master_key.pk},
+        format="multipart",
+    )
+
+    transfers = dict(CseTransfer.objects.values_list("key", "pk"))
+    if background:
+        assert page.status_code == 302
+        assert page["Location"] == reverse("encryption:cse_transfer", args=[transfers["page.bin"]])
+        status_url = reverse("encryption:cse_transfer_status", args=[transfers["api.bin"]])
+        assert answer.status_code == 202 and answer["Location"] == status_url
+        assert answer.json() == {
+            "transfer_id": transfers["api.bin"],
+            "key": "api.bin",
+            "size": size,
+            "state": CseTransfer.QUEUED,
+            "status_url": status_url,
+            "page_url": reverse("encryption:cse_transfer", args=[transfers["api.bin"]]),
+        }
+    else:
+        assert transfers == {}
+        assert page.status_code == 200 and "Uploaded page.bin" in page.content.decode()
+        assert answer.status_code == 201 and answer.json()["cse_master_key"] == "finance"
+        assert stored(bucket, "api.bin")[1].header(f"{META}key")
 
 
 def test_part_size_is_a_multiple_of_16_and_keeps_to_10000_parts():

@@ -14,23 +14,23 @@ from urllib.parse import quote
 from django.conf import settings
 
 from buckets.services.objects import (
-    COLD_STORAGE_CLASSES,
-    CRC64_HEADER,
     ObjectState,
+    changed_aspects,
     copy_with_encryption,
     rewritten_headers,
 )
 from cloud.cse import recognition as cse
-from cloud.cse.envelope import CEK_ALG, Envelope
+from cloud.cse.envelope import CEK_ALG, ENVELOPE_HEADERS, Envelope
 from cloud.cse.errors import CseError
-from cloud.cse.recognition import CURRENT_NAMES, OLDER_NAMES
 from cloud.cse.wrapping import Wrapper
 from cloud.errors import CloudError
 from cloud.oss import USER_META_PREFIX, ObjectEntry, ObjectHead, OssClient
-from cloud.sse import KMS, NONE, Sse
+from cloud.sse import KMS, Sse
 from encryption.models import MasterKey
 from encryption.services import master_keys
-from jobs.engine import limits
+from jobs.engine import decisions, limits
+from jobs.engine.decisions import ANY_ENCRYPTION as ANY_ENCRYPTION  # where the jobs services and views look
+from jobs.engine.decisions import Target
 from jobs.models import Job, ObjectOutcome
 
 TRANSIENT_CODES = {"RequestError", "Throttling", "ServiceUnavailable", "InternalError", "RequestTimeout"}
@@ -39,7 +39,12 @@ BACKOFF_BASE_SECONDS = 0.1
 BACKOFF_CAP_SECONDS = 10.0
 MAX_REEVALUATIONS = 3
 CLIENT_SIDE_MARK = "+ client-side"
-ANY_ENCRYPTION = "any"  # a scan's target when the bucket has no default: encrypted at all
+# A job reads neither tags nor the ACL after its copy (two requests more per object, on millions of objects): the
+# tag count stands for the tags, and the ACL is sent with the copy as it was read.
+JOB_ASPECTS = ("size", "CRC64", "storage class", "user metadata", "content headers", "tag count")
+# A rewrap keeps the server-side encryption as it is (the copy asks for it again) and rewrites the user metadata
+# to the new envelope; the storage class is sent as it was read.
+REWRAP_ASPECTS = ("size", "CRC64", "server-side encryption", "content headers", "tag count", "user metadata")
 
 
 def is_transient(error: CloudError) -> bool:
@@ -86,34 +91,6 @@ class Rewrap:
         return 2 * (self.source.kind == MasterKey.KMS) + 2 * (self.target.kind == MasterKey.KMS)
 
 
-@dataclass(frozen=True)
-class Target:
-    """What objects should become; a KMS target without key id means the default key `alias/acs/oss`."""
-
-    sse: Sse
-    default_key_id: str = ""
-    rewrap: Rewrap | None = None
-
-    def matches(self, got: Sse) -> bool:
-        want = self.sse
-        if want.method == ANY_ENCRYPTION:
-            return got.method != NONE
-        if got.method != want.method:
-            return False
-        if want.method == NONE:
-            return True
-        if got.algorithm != want.algorithm:
-            return False
-        if want.method != KMS:
-            return True
-        wanted_key = want.key_id or self.default_key_id
-        return got.key_id == wanted_key if wanted_key else False
-
-    def kms_calls_for(self, got: Sse) -> int:
-        """KMS requests OSS makes to rewrite an object: unwrap the old data key, generate the new one."""
-        return int(got.method == KMS) + int(self.sse.method == KMS)
-
-
 @dataclass
 class Result:
     outcome: str
@@ -134,25 +111,13 @@ def state_label(head: ObjectHead) -> str:
     """How a scan names an object's encryption: the SSE label, then for client-side encrypted content the master
     key it is under (by its envelope's material description), or that the console holds none that fits."""
     label = Sse.of_headers(head.headers).label()
-    if not cse.recognise(head.headers):
+    if not cse.describe(head.headers):
         return label
     try:
-        master_key = master_keys.match_envelope(Envelope.from_headers(head.headers))
-    except CseError:
+        _, master_key = master_keys.master_key_of(head.headers)
+    except CseError:  # a scan reports the object rather than fail on it; a rewrap fails on it when it acts
         master_key = None
     return f"{label} {CLIENT_SIDE_MARK} ({master_key.name if master_key else 'unknown master key'})"
-
-
-def unsupported_reason(head: ObjectHead) -> str:
-    """Why a copy onto itself cannot re-encrypt this object as it is ('' when it can)."""
-    object_type = head.header("x-oss-object-type")
-    if object_type == "Symlink":
-        return "symlink: re-encrypt the object it points to"
-    if object_type == "Appendable":
-        return "appendable object: a copy would end appending to it"
-    if head.storage_class in COLD_STORAGE_CLASSES and 'ongoing-request="false"' not in head.header("x-oss-restore"):
-        return f"{head.storage_class} object not restored"
-    return ""
 
 
 @dataclass
@@ -202,23 +167,9 @@ def process(job: Job, oss: OssClient, target: Target, entry: ObjectEntry | None,
     return result
 
 
-def _outside_size_range(job: Job, size: int) -> bool:
-    return (job.min_size is not None and size < job.min_size) or (job.max_size is not None and size > job.max_size)
-
-
-def _selected(job: Job, got: Sse) -> bool:
-    if job.select == Job.SELECT_UNENCRYPTED:
-        return got.method == NONE
-    if job.select == Job.SELECT_KEY:
-        return got.method == KMS and got.key_id == job.select_key_id
-    if job.select == Job.SELECT_ALGORITHM:
-        return got.method != NONE and got.algorithm == job.select_algorithm
-    return True
-
-
 def _process(work: ObjectWork, entry: ObjectEntry | None, key: str) -> Result:
     job, result = work.job, work.result
-    if entry is not None and _outside_size_range(job, entry.size):
+    if entry is not None and decisions.outside_size_range(job, entry.size):
         result.outcome, result.size = ObjectOutcome.FILTERED, entry.size
         return result
     for _ in range(MAX_REEVALUATIONS):
@@ -233,8 +184,10 @@ def _process(work: ObjectWork, entry: ObjectEntry | None, key: str) -> Result:
         result.head_seconds += time.monotonic() - started
         got = Sse.of_headers(head.headers)
         result.size, result.state = head.size, state_label(head)
-        decided = _decide_rewrap(work, head) if job.kind == Job.REWRAP else _decide(work, head, got)
-        if decided or job.kind == Job.SCAN or job.dry_run:
+        decision = _decision(work, head)
+        if not decision.rewrites:
+            result.outcome, result.reason = decision.outcome, decision.reason
+            result.kms_calls += decision.kms_calls
             return result
         try:
             if job.kind == Job.REWRAP:
@@ -252,27 +205,11 @@ def _process(work: ObjectWork, entry: ObjectEntry | None, key: str) -> Result:
     return result
 
 
-def _decide(work: ObjectWork, head: ObjectHead, got: Sse) -> bool:
-    """Set the outcome when nothing is to be written (True); otherwise leave it to the rewrite (False)."""
-    job, result = work.job, work.result
-    if _outside_size_range(job, head.size) or not _selected(job, got):
-        result.outcome = ObjectOutcome.FILTERED
-        return True
-    if work.target.matches(got):
-        result.outcome = ObjectOutcome.COMPLIANT
-        return True
-    reason = unsupported_reason(head)
-    if reason:
-        result.outcome, result.reason = ObjectOutcome.SKIPPED, reason
-        return True
-    if job.kind == Job.SCAN:
-        result.outcome = ObjectOutcome.NOT_MATCHING
-        return True
-    if job.dry_run:
-        result.outcome = ObjectOutcome.PLANNED
-        result.kms_calls = work.target.kms_calls_for(got)
-        return True
-    return False
+def _decision(work: ObjectWork, head: ObjectHead) -> decisions.Decision:
+    if work.job.kind != Job.REWRAP:
+        return decisions.decide(work.job, work.target, head)
+    envelope, under = master_keys.master_key_of(head.headers)
+    return decisions.decide_rewrap(work.job, work.target, head, envelope is not None, under)
 
 
 def _rewrite(work: ObjectWork, head: ObjectHead, got: Sse) -> None:
@@ -321,43 +258,10 @@ def _verification_problems(before: ObjectHead, after: ObjectHead, target: Target
         target = Target(target.sse, got.key_id)
     if not target.matches(got):
         problems.append(f"the encryption is {got.label()}, not {target.sse.label()}")
-    for name, was, now in (
-        ("size", before.size, after.size),
-        ("CRC64", before.header(CRC64_HEADER), after.header(CRC64_HEADER)),
-        ("storage class", before.storage_class, after.storage_class),
-        ("user metadata", before.user_metadata, after.user_metadata),
-        ("content headers", before.content_headers, after.content_headers),
-        ("tag count", before.header("x-oss-tagging-count"), after.header("x-oss-tagging-count")),
-    ):
-        if was != now:
-            problems.append(f"the {name} changed")
-    return problems
+    return problems + changed_aspects(ObjectState(before, "", {}), ObjectState(after, "", {}), JOB_ASPECTS)
 
 
 # Rewrap: a client-side encrypted object changes master key; only its envelope metadata is rewritten.
-
-
-def _decide_rewrap(work: ObjectWork, head: ObjectHead) -> bool:
-    result, rewrap = work.result, work.target.rewrap
-    envelope = Envelope.from_headers(head.headers)
-    if envelope is None:
-        result.outcome = ObjectOutcome.FILTERED
-        return True
-    under = master_keys.match_envelope(envelope)
-    if under is not None and under.pk == rewrap.target.pk:
-        result.outcome = ObjectOutcome.COMPLIANT
-        return True
-    if under is None or under.pk != rewrap.source.pk:
-        result.outcome = ObjectOutcome.FILTERED
-        return True
-    reason = unsupported_reason(head)
-    if reason:
-        result.outcome, result.reason = ObjectOutcome.SKIPPED, reason
-        return True
-    if work.job.dry_run:
-        result.outcome, result.kms_calls = ObjectOutcome.PLANNED, rewrap.kms_calls()
-        return True
-    return False
 
 
 def rewrapped_metadata(head: ObjectHead, envelope: Envelope, wrapper: Wrapper, data_key: bytes, iv: bytes) -> dict:
@@ -372,7 +276,7 @@ def rewrapped_metadata(head: ObjectHead, envelope: Envelope, wrapper: Wrapper, d
         matdesc=wrapper.matdesc_json,
         older_names=False,
     )
-    envelope_names = {name.removeprefix(USER_META_PREFIX) for name in (*CURRENT_NAMES.values(), *OLDER_NAMES.values())}
+    envelope_names = {name.removeprefix(USER_META_PREFIX) for name in ENVELOPE_HEADERS}
     kept = {name: value for name, value in head.user_metadata.items() if name not in envelope_names}
     envelope_metadata = new_envelope.to_metadata()
     return {**kept, **{name.removeprefix(USER_META_PREFIX): value for name, value in envelope_metadata.items()}}
@@ -397,19 +301,8 @@ def _rewrap(work: ObjectWork, head: ObjectHead, got: Sse) -> None:
     after = work.call(oss.head_object, job.bucket, head.key)
     if written.etag and after.etag != written.etag.strip('"'):
         raise ObjectReplaced()
-    problems = [
-        f"the {name} changed"
-        for name, was, now in (
-            ("size", head.size, after.size),
-            ("CRC64", head.header(CRC64_HEADER), after.header(CRC64_HEADER)),
-            ("server-side encryption", got, Sse.of_headers(after.headers)),
-            ("content headers", head.content_headers, after.content_headers),
-            ("tag count", head.header("x-oss-tagging-count"), after.header("x-oss-tagging-count")),
-        )
-        if was != now
-    ]
-    if after.user_metadata != metadata:
-        problems.append("the metadata is not the rewrapped envelope")
+    # `rewritten` is what the object must now be: its user metadata is the rewrapped envelope.
+    problems = changed_aspects(ObjectState(rewritten, "", {}), ObjectState(after, "", {}), REWRAP_ASPECTS)
     if problems:
         result.outcome, result.reason = ObjectOutcome.FAILED, "check after the copy: " + "; ".join(problems)
         result.code = "VerificationFailed"

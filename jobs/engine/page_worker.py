@@ -22,7 +22,7 @@ from django.utils import timezone
 from cloud.errors import ServiceError
 from cloud.oss import ObjectEntry, OssClient
 from cloud.sse import Sse
-from jobs.engine import control, limits, object_worker
+from jobs.engine import control, decisions, limits, object_worker
 from jobs.models import Job, JobPage, ObjectOutcome
 
 STATE_CHECK_SECONDS = 0.2
@@ -138,7 +138,7 @@ def _process_all(page: JobPage, entries: list[ObjectEntry], done: ObjectProgress
     oss = OssClient(job.connection, pool_size=max(10, job.concurrency))
     rewrap = _rewrap_keys(job) if job.kind == Job.REWRAP else None
     sse = Sse(job.resolved_method, job.resolved_algorithm, job.resolved_key_id)
-    target = object_worker.Target(sse, job.default_key_id, rewrap)
+    target = decisions.Target(sse, job.default_key_id, rewrap)
     stop = {"state": ""}
     renewed = {"at": time.monotonic()}
 

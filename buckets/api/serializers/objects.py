@@ -4,6 +4,7 @@ Inputs are checked for shape only (with the same checks as the forms); the rules
 services'.
 """
 
+from django.urls import reverse
 from rest_framework import serializers
 
 from buckets.services import objects as services
@@ -213,6 +214,26 @@ class UploadSerializer(serializers.Serializer):
     cse_master_key = serializers.CharField(
         source="master_key", default="", help_text="The master key the content was encrypted with; blank: none."
     )
+
+
+class BackgroundUploadSerializer(serializers.Serializer):
+    """A client-side encrypted upload handed to a background task (202): where to follow it."""
+
+    transfer_id = serializers.IntegerField(source="pk")
+    key = serializers.CharField()
+    size = serializers.IntegerField()
+    state = serializers.CharField(help_text="queued, running, done or failed")
+    status_url = serializers.SerializerMethodField(
+        help_text="The transfer's status as JSON (state, bytes_done, percent, error), for a logged-in session; "
+        "also in the Location header."
+    )
+    page_url = serializers.SerializerMethodField(help_text="The console page that follows the transfer.")
+
+    def get_status_url(self, transfer) -> str:
+        return reverse("encryption:cse_transfer_status", args=[transfer.pk])
+
+    def get_page_url(self, transfer) -> str:
+        return reverse("encryption:cse_transfer", args=[transfer.pk])
 
 
 class EncryptionChangeSerializer(serializers.Serializer):

@@ -15,6 +15,7 @@ from rest_framework.views import APIView
 
 from buckets.api import schema
 from buckets.api.serializers.objects import (
+    BackgroundUploadSerializer,
     CloudErrorSerializer,
     EncryptionChangeRequestSerializer,
     EncryptionChangeSerializer,
@@ -31,6 +32,7 @@ from buckets.models import Bucket
 from buckets.services import cse_transfer
 from buckets.services import objects as services
 from console.api.validation import validated
+from encryption.models import CseTransfer
 
 VIEW, UPLOAD, CHANGE = "buckets.view_bucket", "buckets.upload_object", "buckets.change_object"
 TAGS = ["objects"]
@@ -73,10 +75,17 @@ class ObjectListView(ObjectAPIView):
         description='method "default" sends no encryption headers, so the bucket default applies; "oss" or '
         '"kms" set the object\'s own encryption, which wins over the bucket default. The answer says which one '
         "decided. An existing key is refused (409) unless overwrite is true. With cse_master_key the console "
-        "encrypts the file client-side first (as oss2's CryptoBucket), in one PutObject or, above "
-        "CSE_MULTIPART_THRESHOLD_BYTES, in parts.",
+        "encrypts the file client-side first (as oss2's CryptoBucket) and answers 201 when done; above "
+        "CSE_MULTIPART_THRESHOLD_BYTES a background task encrypts and uploads it in parts, as the upload page "
+        "does, and the answer is 202 with the transfer to follow: status_url (also the Location header) gives "
+        "its state and progress as JSON, page_url the console page.",
         request={"multipart/form-data": ObjectUploadSerializer},
-        responses={201: UploadSerializer, 400: CloudErrorSerializer, 409: CloudErrorSerializer},
+        responses={
+            201: UploadSerializer,
+            202: BackgroundUploadSerializer,
+            400: CloudErrorSerializer,
+            409: CloudErrorSerializer,
+        },
         examples=[schema.OBJECT_UPLOAD_REQUEST_EXAMPLE, schema.OBJECT_UPLOAD_EXAMPLE],
     )
     def post(self, request, bucket_id):
@@ -87,14 +96,12 @@ class ObjectListView(ObjectAPIView):
             "metadata": data["metadata"],
             "overwrite": data["overwrite"],
         }
-        if data["cse_master_key"] is not None:
-            upload = cse_transfer.upload_client_side(
-                self.bucket(), data["key"], data["file"], data["cse_master_key"], request.user, **options
-            )
-        else:
-            upload = services.upload_object(
-                self.bucket(), key=data["key"], content=data["file"], actor=request.user, **options
-            )
+        upload = cse_transfer.upload(
+            self.bucket(), data["key"], data["file"], data["cse_master_key"], request.user, **options
+        )
+        if isinstance(upload, CseTransfer):
+            answer = BackgroundUploadSerializer(upload).data
+            return Response(answer, status=status.HTTP_202_ACCEPTED, headers={"Location": answer["status_url"]})
         return Response(UploadSerializer(upload).data, status=status.HTTP_201_CREATED)
 
 
