@@ -298,7 +298,9 @@ def _hmac_query(req: SignedRequest, v2: bool, lookup_secret, now: float) -> Iden
         raise _invalid(f"Presigned URL needs {', '.join(names)}.")
     if now > int(expires):
         raise AuthError(403, "AccessDenied", "Request has expired.")
-    date = expires if v2 else req.headers.get("x-oss-date") or expires  # oss2 V1 lets x-oss-date win
+    # Expires is signed in the Date slot, as OSS does: were an x-oss-date header to take the slot (oss2's V1
+    # signer lets it), Expires would be outside the signature and a replay could extend the URL at will.
+    date = expires
     additional = _header_list(p.get("x-oss-additional-headers", "")) if v2 else []
     _verify_hmac(req, v2, ak, signature, date, additional, lookup_secret, skip="x-oss-signature")
     return Identity(ak, "OSS2" if v2 else "OSS", presigned=True, security_token=p.get("security-token"))

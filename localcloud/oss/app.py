@@ -12,6 +12,7 @@ from localcloud import accesskeys, crypto, errors
 from localcloud.auth import AuthError, authenticate_oss
 from localcloud.faults import Fault
 from localcloud.oss import routes
+from localcloud.oss.common import CONTROL_CHARACTERS
 from localcloud.oss.http import Request, Response, http_date
 
 log = logging.getLogger("localcloud.oss")
@@ -43,6 +44,15 @@ def _error_response(error: errors.OssError, request_id: str, host: str, method: 
     return Response(error.status, headers, body)
 
 
+def _refuse_unsafe_headers(headers: dict) -> None:
+    """The last guard against header injection: no answer goes out with a control character in a header,
+    whatever stored value or parameter put it there."""
+    for name, value in headers.items():
+        if CONTROL_CHARACTERS.search(str(value)):
+            log.error("localcloud refused to send a control character in the %s header", name)
+            raise errors.OssError(500, "InternalError", "We encountered an internal error. Please try again.")
+
+
 def _first_chunk_checked(body):
     """Pull the first chunk before the status line goes out, so a key or integrity failure is still
     a clean error response; a failure further in aborts the connection rather than send wrong bytes."""
@@ -72,6 +82,7 @@ def handle(environ, fault: Fault | None = None) -> tuple[Response, str]:
         request = Request(environ)
         _authenticate(request)
         response = routes.resolve(request)(request)
+        _refuse_unsafe_headers(response.headers)
         if not isinstance(response.body, bytes):
             response.body = _first_chunk_checked(response.body)
     except errors.OssError as error:

@@ -17,7 +17,7 @@ _POSITION = re.compile(r"^[0-9]+$")
 
 
 def append_object(request: Request) -> Response:
-    stored.refuse_nul_headers(request)
+    stored.refuse_control_characters(request)
     # A blob that vanished under a concurrent append is noticed before the body is read, so retrying is safe.
     return stored.retry_once(_append_object, request)
 

@@ -15,6 +15,8 @@ CONTENT_HEADERS = ("Content-Encoding", "Content-Disposition", "Cache-Control", "
 MAX_USER_META_BYTES = 8 * 1024
 MAX_KEY_BYTES = 1023
 READ_METHODS = ("GET", "HEAD")
+# Tab is the one control character a header value may hold (RFC 9110 §5.5).
+CONTROL_CHARACTERS = re.compile(r"[\x00-\x08\x0a-\x1f\x7f]")
 
 
 def validate_bucket_name(name: str) -> None:
@@ -52,7 +54,8 @@ def effective_acl(bucket: Bucket, obj: StoredObject | None) -> str:
 
 
 def authorize(request: Request, bucket: Bucket, obj: StoredObject | None = None) -> None:
-    """Anonymous callers get what the effective ACL grants (oss-api.md §2.8); signed callers own everything."""
+    """Anonymous callers get what the effective ACL grants (oss-api.md §2.8); signed callers own everything.
+    Every path that writes an object passes the object now at its key, so that its own ACL decides."""
     if not request.anonymous:
         return
     acl = effective_acl(bucket, obj)

@@ -32,10 +32,10 @@ _COPY_RANGE = re.compile(r"^bytes=([0-9]+)-([0-9]*)$")
 
 
 def initiate_multipart_upload(request: Request) -> Response:
-    stored.refuse_nul_headers(request)
+    stored.refuse_control_characters(request)
     bucket = common.get_bucket(request)
     stored.check_key(request.key)
-    common.authorize(request, bucket)
+    common.authorize(request, bucket, stored.find_object(bucket, request.key))
     forbid_overwrite = stored.forbids_overwrite(request)
     if forbid_overwrite and stored.find_object(bucket, request.key):
         raise stored.file_exists()
@@ -112,7 +112,7 @@ def _part_target(request: Request) -> tuple[Bucket, MultipartUpload, int]:
     number = _part_number(request)
     sse.reject_headers(request.headers)
     bucket = common.get_bucket(request)
-    common.authorize(request, bucket)
+    common.authorize(request, bucket, stored.find_object(bucket, request.key))
     return bucket, _get_upload(bucket, request), number
 
 
@@ -185,7 +185,7 @@ def _copy_range(request: Request, size: int) -> tuple[int, int]:
 def complete_multipart_upload(request: Request) -> Response:
     sse.reject_headers(request.headers)
     bucket = common.get_bucket(request)
-    common.authorize(request, bucket)
+    common.authorize(request, bucket, stored.find_object(bucket, request.key))
     upload = _get_upload(bucket, request)
     parts = _parts_to_complete(request, upload)
     # Initiate's x-oss-forbid-overwrite still holds at Complete, which may also ask for it itself.
@@ -365,7 +365,7 @@ def _object_fields(upload: MultipartUpload, parts: list[UploadPart], written: bl
 
 def abort_multipart_upload(request: Request) -> Response:
     bucket = common.get_bucket(request)
-    common.authorize(request, bucket)
+    common.authorize(request, bucket, stored.find_object(bucket, request.key))
     upload = _get_upload(bucket, request)
     with transaction.atomic():
         _lock_upload(upload)

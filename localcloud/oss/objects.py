@@ -15,7 +15,8 @@ from localcloud.oss.copy import copy_object
 from localcloud.oss.http import Request, Response, http_date, now_seconds, xml_response
 from localcloud.storage import blob_store
 
-# Query parameters of GetObject that override a response header (they are signed sub-resources).
+# Query parameters of GetObject that override a response header (they are signed sub-resources):
+# honoured on signed requests only, as OSS does, so a public link cannot be made to say anything else.
 RESPONSE_OVERRIDES = {
     "response-content-type": "Content-Type",
     "response-content-language": "Content-Language",
@@ -30,7 +31,7 @@ _RANGE = re.compile(r"^bytes=(\d*)-(\d*)$")
 
 def put_or_copy_object(request: Request) -> Response:
     """PUT /B/K: CopyObject (and update_object_meta) when x-oss-copy-source is present, else PutObject."""
-    stored.refuse_nul_headers(request)
+    stored.refuse_control_characters(request)
     if "x-oss-copy-source" in request.headers:
         return copy_object(request)
     return _put_object(request)
@@ -84,7 +85,17 @@ def _get_object(request: Request) -> Response:
 
 
 def _overrides(request: Request) -> dict[str, str]:
-    return {header: request.params[name] for name, header in RESPONSE_OVERRIDES.items() if name in request.params}
+    if request.anonymous:
+        return {}
+    overrides = {}
+    for name, header in RESPONSE_OVERRIDES.items():
+        value = request.params.get(name)
+        if value is None:
+            continue
+        if common.CONTROL_CHARACTERS.search(value):
+            raise errors.invalid_argument(f"The {name} parameter holds a control character.", name)
+        overrides[header] = value
+    return overrides
 
 
 def _requested_range(request: Request, size: int) -> tuple[int, int] | None:
@@ -195,6 +206,7 @@ def _delete_keys(bucket: Bucket, keys: list[str]) -> None:
 
 
 def put_object_tagging(request: Request) -> Response:
+    common.require_signed(request)
     _, obj = stored.readable_object(request)
     _update(obj, tags=_tagging_document(stored.small_body(request)))
     return Response(200)
@@ -220,12 +232,14 @@ def get_object_tagging(request: Request) -> Response:
 
 
 def delete_object_tagging(request: Request) -> Response:
+    common.require_signed(request)
     _, obj = stored.readable_object(request)
     _update(obj, tags=[])
     return Response(204)
 
 
 def put_object_acl(request: Request) -> Response:
+    common.require_signed(request)
     _, obj = stored.readable_object(request)
     acl = common.acl_header(request, "x-oss-object-acl", common.OBJECT_ACLS, "")
     if not acl:

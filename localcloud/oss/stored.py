@@ -29,12 +29,12 @@ def check_key(key: str) -> None:
         raise errors.OssError(400, "InvalidObjectName", "The specified object is not valid.")
 
 
-def refuse_nul_headers(request: Request) -> None:
-    """Writes store header values (content headers, metadata, key ids, names) in PostgreSQL text and JSON columns,
-    which take no NUL character: refuse it up front instead of failing on the way to the database."""
+def refuse_control_characters(request: Request) -> None:
+    """Stored headers are written back in answers (and PostgreSQL text takes no NUL): a CR, LF or other
+    control character in one would split or corrupt a later response, so it is refused up front."""
     for name, value in request.headers.items():
-        if "\0" in value:
-            raise errors.invalid_argument(f"The {name} header holds a NUL character.", name)
+        if common.CONTROL_CHARACTERS.search(value):
+            raise errors.invalid_argument(f"The {name} header holds a control character.", name)
 
 
 def find_object(bucket: Bucket, key: str) -> StoredObject | None:
