@@ -17,6 +17,7 @@ from alibabacloud_tea_openapi.utils_models import Config
 from darabonba.exceptions import RetryError
 from Tea.exceptions import TeaException, UnretryableException
 
+from cloud.endpoints import check_endpoint
 from cloud.errors import CloudError
 
 DEFAULT_OSS_ALIAS = "alias/acs/oss"
@@ -148,6 +149,7 @@ class KmsClient:
 
     def __init__(self, connection, region: str | None = None):
         self.region = region or connection.region
+        check_endpoint(endpoint_for(connection, self.region))
         endpoint = urlsplit(endpoint_for(connection, self.region))
         # Alibaba Cloud has an endpoint per region; one endpoint serving several regions (localcloud) learns
         # the region from the ACS4 signing scope.

@@ -16,6 +16,7 @@ import oss2
 from oss2 import exceptions as oss_errors
 from oss2 import models as oss_models
 
+from cloud.endpoints import check_endpoint
 from cloud.errors import CloudError
 
 CONNECT_TIMEOUT_SECONDS = 10
@@ -185,6 +186,7 @@ class OssClient:
     """OSS as one connection sees it."""
 
     def __init__(self, connection, pool_size: int = 10):
+        check_endpoint(connection.oss_endpoint)
         self.connection = connection
         # One session per client: its calls reuse connections (threads of a job page share one client).
         self.session = oss2.Session(pool_size=pool_size)

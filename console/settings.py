@@ -28,6 +28,8 @@ CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS", [])
 PORT = env_int("PORT", 8000, minimum=1, maximum=65535)
 LOCALCLOUD_PORT = env_int("LOCALCLOUD_PORT", 9900, minimum=1, maximum=65535)
 LOCALCLOUD_HOST = env_str("LOCALCLOUD_HOST", "127.0.0.1")
+# Hosts a connection's endpoints may name (cloud/endpoints.py): Alibaba Cloud and this machine by default.
+CONSOLE_ENDPOINT_ALLOW = env_list("CONSOLE_ENDPOINT_ALLOW", ["*.aliyuncs.com", "loopback"])
 # Off where the console manages only real OSS: then localcloud is neither started nor health-checked.
 LOCALCLOUD_ENABLED = env_bool("LOCALCLOUD_ENABLED", True)
 LOCALCLOUD_DATA_DIR = Path(env_str("LOCALCLOUD_DATA_DIR", str(VAR_DIR / "localcloud")))

@@ -50,10 +50,10 @@ class ConnectionEditForm(ConnectionForm):
         super().__init__(*args, initial=initial, **kwargs)
         secret = self.fields["access_key_secret"]
         secret.required = False
-        secret.help_text = "Leave blank to keep the current secret."
+        secret.help_text = "Leave blank to keep the current secret (a new endpoint needs it again)."
         token = self.fields["sts_token"]
         if connection.sealed_sts_token:
-            token.help_text = "Leave blank to keep the current STS token."
+            token.help_text = "Leave blank to keep the current STS token (a new endpoint needs it again, or clear it)."
             self.fields["clear_sts_token"] = forms.BooleanField(
                 label="Remove the STS token", required=False, help_text="Sign with the AccessKey pair alone."
             )

@@ -15,6 +15,7 @@ from django.db.models import ProtectedError
 from audit.models import AuditEvent
 from audit.services import record, recording
 from buckets.models import Connection
+from cloud.endpoints import EndpointNotAllowed, check_endpoint
 from cloud.errors import CloudError, Conflict, ServiceError
 from cloud.kms import KmsClient
 from cloud.oss import OssClient
@@ -101,7 +102,10 @@ def update_connection(
     before = _audit_snapshot(connection)
     with recording("connection.update", actor=actor, connection=connection, before=before) as pending:
         try:
+            hosts_before = _hosts_called(connection)
             _apply_fields(connection, name, oss_endpoint, region, kms_endpoint)
+            if _hosts_called(connection) != hosts_before:
+                _require_credentials_again(connection, access_key_secret, sts_token, clear_sts_token)
             secret_changed = _apply_credentials(
                 connection, access_key_id, access_key_secret or "", sts_token or "", clear_sts_token
             )
@@ -123,6 +127,27 @@ def _apply_fields(connection: Connection, name, oss_endpoint, region, kms_endpoi
         connection.region = _checked_region(region)
     if kms_endpoint is not None:
         connection.kms_endpoint = _checked_url("kms_endpoint", "The KMS endpoint", kms_endpoint, required=False)
+
+
+def _hosts_called(connection: Connection) -> tuple[str, str]:
+    """Where the credentials go. Alibaba Cloud's KMS endpoint follows the region, within the same cloud and
+    account, so a region change alone does not move a connection; spelling out the endpoint it already used
+    does not either."""
+    kms = connection.kms_endpoint
+    if not kms:
+        on_alibaba_cloud = (urlsplit(connection.oss_endpoint).hostname or "").endswith(".aliyuncs.com")
+        kms = "kms.<region>.aliyuncs.com" if on_alibaba_cloud else connection.oss_endpoint
+    return connection.oss_endpoint, kms
+
+
+def _require_credentials_again(connection: Connection, secret: str, sts_token: str, clear_sts_token: bool) -> None:
+    """A stored secret is never sent to a host it was not entered for: whoever moves a connection re-enters it."""
+    if not secret:
+        raise InvalidConnectionField(
+            "access_key_secret", "A new endpoint needs the AccessKey secret again: the stored one is not sent there."
+        )
+    if connection.sealed_sts_token and not (sts_token or clear_sts_token):
+        raise InvalidConnectionField("sts_token", "A new endpoint needs the STS token again, or clear it.")
 
 
 def _apply_credentials(
@@ -193,6 +218,10 @@ def _checked_url(field_name: str, label: str, value: str, *, required: bool = Tr
         raise InvalidConnectionField(field_name, f"{label} is a scheme, host and optional port only ({example}).")
     if len(value) > 255:
         raise InvalidConnectionField(field_name, f"{label} is longer than 255 characters.")
+    try:
+        check_endpoint(value)
+    except EndpointNotAllowed as refused:
+        raise InvalidConnectionField(field_name, refused.message) from None
     return f"{parts.scheme}://{parts.netloc}"
 
 

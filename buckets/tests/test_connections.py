@@ -201,7 +201,9 @@ def test_testing_an_unknown_access_key_reports_invalid_access_key_id(cloud_conne
 
 
 def test_testing_an_unreachable_endpoint_reports_a_request_error(connection):
-    services.update_connection(actor=None, connection=connection, oss_endpoint="http://127.0.0.1:9")
+    services.update_connection(
+        actor=None, connection=connection, oss_endpoint="http://127.0.0.1:9", access_key_secret=SECRET
+    )
 
     result = services.test_connection(connection, None)
 
@@ -316,7 +318,7 @@ def test_the_edit_form_never_fills_in_the_secret(client_as, admin):
     page = client_as(admin).get(reverse("buckets:connection_edit", args=[connection.pk])).content.decode()
 
     assert 'type="password" name="access_key_secret"' in page
-    assert "Leave blank to keep the current secret." in page
+    assert "Leave blank to keep the current secret (a new endpoint needs it again)." in page
     assert 'name="clear_sts_token"' in page
     assert SECRET not in page and STS_TOKEN not in page
 
@@ -346,7 +348,10 @@ def test_an_admin_edits_a_connection_keeping_the_secret(client_as, admin, connec
     [
         ({}, "nothing changed"),
         ({"region": "cn-shanghai"}, "region cn-hangzhou → cn-shanghai"),
-        ({"kms_endpoint": "https://kms.example.com"}, "KMS endpoint none → https://kms.example.com"),
+        (
+            {"kms_endpoint": "https://kms-vpc.cn-hangzhou.aliyuncs.com", "access_key_secret": "another-secret-99"},
+            "KMS endpoint none → https://kms-vpc.cn-hangzhou.aliyuncs.com; AccessKey secret replaced",
+        ),
         (
             {"access_key_id": "LTAInew", "access_key_secret": "another-secret-99"},
             "AccessKey ID LTAI5tTestKeyId → LTAInew; AccessKey secret replaced",
@@ -411,7 +416,9 @@ def test_a_failed_test_shows_the_cloud_code_and_request_id_without_the_secret(cl
 
 
 def test_testing_an_unreachable_endpoint_is_a_page_not_a_server_error(client_as, viewer, connection):
-    services.update_connection(actor=None, connection=connection, oss_endpoint="http://127.0.0.1:9")
+    services.update_connection(
+        actor=None, connection=connection, oss_endpoint="http://127.0.0.1:9", access_key_secret=SECRET
+    )
 
     response = client_as(viewer).post(reverse("buckets:connection_test", args=[connection.pk]))
 

@@ -206,7 +206,13 @@ def test_a_failed_test_answers_200_with_each_cloud_error(api_as, viewer, cloud_c
 
 
 def test_testing_an_unreachable_endpoint_is_not_a_server_error(api_as, viewer, connection):
-    services.update_connection(actor=None, connection=connection, oss_endpoint="http://127.0.0.1:9")
+    services.update_connection(
+        actor=None,
+        connection=connection,
+        oss_endpoint="http://127.0.0.1:9",
+        access_key_secret=SECRET,
+        clear_sts_token=True,
+    )
 
     response = api_as(viewer).post(f"{detail_url(connection)}test/")
 
