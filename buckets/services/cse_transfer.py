@@ -184,14 +184,25 @@ class DecryptedDownload:
     content_range: str = ""
 
 
-def download_client_side(bucket, key: str, master_key: MasterKey | None = None, byte_range=None) -> DecryptedDownload:
+def download_client_side(
+    bucket, key: str, *, actor, master_key: MasterKey | None = None, byte_range=None
+) -> DecryptedDownload:
     """The plaintext of a client-side encrypted object, or of `byte_range` (start, end) of it, streamed.
 
     Without `master_key` the console's key whose wrap algorithm and material description the envelope names is
-    used; when none does, a CseError says "unknown master key" with the material description.
+    used; when none does, a CseError says "unknown master key" with the material description. Every read of
+    plaintext is audited, refused or not: who read which object under which master key.
     """
     services.check_object_key(key)
-    oss = OssClient(bucket.connection)
+    where = {"actor": actor, "connection": bucket.connection, "bucket": bucket.name, "object_key": key}
+    with recording("object.download.decrypted", **where) as pending:
+        download = _open_decrypted(OssClient(bucket.connection), bucket, key, master_key, byte_range)
+        pending.after = {"master_key": download.master_key.name, "range": download.content_range or "whole"}
+        pending.request_id = download.stream.head.request_id
+    return download
+
+
+def _open_decrypted(oss: OssClient, bucket, key: str, master_key: MasterKey | None, byte_range) -> DecryptedDownload:
     if master_key is None:
         envelope, master_key = master_keys.master_key_of(oss.head_object(bucket.name, key).headers)
         if envelope is None:

@@ -153,7 +153,8 @@ def object_download(request, pk):
     try:
         if request.GET.get("decrypt", "") in ("1", "true"):
             byte_range = cse_transfer.parse_range(request.GET.get("range", ""))
-            return decrypted_download(cse_transfer.download_client_side(bucket, key, byte_range=byte_range))
+            download = cse_transfer.download_client_side(bucket, key, actor=request.user, byte_range=byte_range)
+            return decrypted_download(download)
         download = services.open_download(bucket, key)
     except ServiceError as error:
         return _error_page(request, bucket, key, error)

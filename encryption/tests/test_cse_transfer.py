@@ -123,7 +123,7 @@ def test_an_object_written_by_oss2_crypto_bucket_downloads_decrypted(cloud_conne
     crypto.put_object("sdk.bin", PLAIN)
 
     answer = api_as(viewer).get(api_content(bucket), {"key": "sdk.bin", "decrypt": "true"})
-    ranged = cse_transfer.download_client_side(bucket, "sdk.bin", byte_range=(100, 199))
+    ranged = cse_transfer.download_client_side(bucket, "sdk.bin", actor=None, byte_range=(100, 199))
 
     assert answer.status_code == 200 and body(answer) == PLAIN
     assert b"".join(ranged.stream) == PLAIN[100:200] and ranged.master_key == master_key
@@ -145,7 +145,7 @@ def test_unknown_master_key_is_a_clear_4xx(cloud_connection, client_as, api_as, 
     assert "team" in answer.json()["detail"]
     OssClient(cloud_connection).put_object(bucket.name, "plain.txt", b"plain", {})
     with pytest.raises(CseError, match="not client-side encrypted"):
-        cse_transfer.download_client_side(bucket, "plain.txt")
+        cse_transfer.download_client_side(bucket, "plain.txt", actor=None)
 
 
 def test_viewer_cannot_upload(cloud_connection, client_as, api_as, viewer, master_key):
@@ -172,8 +172,9 @@ def test_multipart_upload_above_the_threshold_round_trips(cloud_connection, oper
         bucket, "big.bin", SimpleUploadedFile("big.bin", data), master_key, operator
     )
     ciphertext, head = stored(bucket, "big.bin")
-    decrypted = cse_transfer.download_client_side(bucket, "big.bin")
-    ranged = cse_transfer.download_client_side(bucket, "big.bin", byte_range=(MIN_PART_SIZE - 5, MIN_PART_SIZE + 5))
+    decrypted = cse_transfer.download_client_side(bucket, "big.bin", actor=None)
+    middle = (MIN_PART_SIZE - 5, MIN_PART_SIZE + 5)
+    ranged = cse_transfer.download_client_side(bucket, "big.bin", actor=None, byte_range=middle)
 
     assert uploaded.multipart
     assert head.header(f"{META}part-size") == str(MIN_PART_SIZE) and head.header(f"{META}data-size") == str(len(data))
@@ -227,3 +228,36 @@ def test_part_size_is_a_multiple_of_16_and_keeps_to_10000_parts():
     assert cse_transfer.parse_range("bytes=-5") == (None, 5) and cse_transfer.parse_range("") is None
     with pytest.raises(CseError):
         cse_transfer.parse_range("bytes=a-b")
+
+
+def test_every_decrypted_download_is_audited_with_who_read_what_under_which_master_key(
+    cloud_connection, client_as, api_as, operator, viewer, master_key
+):
+    bucket = new_bucket(cloud_connection, "cse-transfer-audited")
+    page_upload(client_as(operator), bucket, "in/payroll.bin", PLAIN, master_key)
+
+    client_as(viewer).get(object_url("buckets:object_download", bucket, key="in/payroll.bin", decrypt=1))
+    api_as(viewer).get(api_content(bucket), {"key": "in/payroll.bin", "decrypt": "true", "range": "bytes=0-9"})
+
+    reads = AuditEvent.objects.filter(action="object.download.decrypted").order_by("pk")
+    assert [(event.actor_name, event.channel, event.object_key, event.outcome) for event in reads] == [
+        (viewer.username, "ui", "in/payroll.bin", AuditEvent.SUCCESS),
+        (viewer.username, "api", "in/payroll.bin", AuditEvent.SUCCESS),
+    ]
+    assert [event.after for event in reads] == [
+        {"master_key": "finance", "range": "whole"},
+        {"master_key": "finance", "range": f"bytes 0-9/{len(PLAIN)}"},
+    ]
+    assert all(event.request_id for event in reads)
+
+
+def test_a_refused_decrypted_download_is_audited_too(cloud_connection, api_as, viewer):
+    bucket = new_bucket(cloud_connection, "cse-transfer-refused-read")
+    OssClient(cloud_connection).put_object(bucket.name, "plain.txt", b"plain", {})
+
+    answer = api_as(viewer).get(api_content(bucket), {"key": "plain.txt", "decrypt": "true"})
+
+    refused = AuditEvent.objects.get(action="object.download.decrypted")
+    assert answer.status_code == 400
+    assert (refused.actor_name, refused.outcome) == (viewer.username, AuditEvent.FAILURE)
+    assert "not client-side encrypted" in refused.error

@@ -175,9 +175,10 @@ class ObjectContentView(ObjectAPIView):
         query = validated(ObjectContentQuerySerializer, request.query_params)
         if query["decrypt"]:
             byte_range = cse_transfer.parse_range(query["range"])
-            return decrypted_download(
-                cse_transfer.download_client_side(self.bucket(), query["key"], byte_range=byte_range)
+            download = cse_transfer.download_client_side(
+                self.bucket(), query["key"], actor=request.user, byte_range=byte_range
             )
+            return decrypted_download(download)
         return streaming_download(services.open_download(self.bucket(), query["key"]), query["key"])
 
     def perform_content_negotiation(self, request, force=False):
