@@ -1,7 +1,7 @@
 """/api/v1/: one router over every app's viewsets, plus each app's other routes, the schema and its docs."""
 
 from django.urls import path
-from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 from rest_framework.routers import APIRootView, DefaultRouter
 
 from accounts.api import urls as accounts_api
@@ -28,7 +28,7 @@ for app in APPS:
 
 urlpatterns = [
     path("schema/", SpectacularAPIView.as_view(), name="api-schema"),
-    path("docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
+    path("docs/", SpectacularSwaggerSplitView.as_view(url_name="api-schema"), name="api-docs"),
     *(pattern for app in APPS for pattern in app.urlpatterns),
     *router.urls,
 ]

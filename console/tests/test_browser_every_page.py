@@ -449,6 +449,13 @@ def check_page(page, role: str, problems: list[str]) -> None:
         page.set_viewport_size(WIDE)
 
 
+def report_policy_violation(message, role: str, page, problems: list[str]) -> None:
+    """Chromium reports what the Content-Security-Policy blocked on the console: each is a page that lost a
+    script or a style."""
+    if "Content Security Policy" in message.text:
+        problems.append(f"{role} {page.url}: {message.text}")
+
+
 def sign_in(context, base_url: str, user) -> None:
     """A session for `user` as the login form would open it, without hashing the password again (the login form
     itself has its own browser tests)."""
@@ -463,6 +470,7 @@ def walk(browser, base_url: str, role: str, data: Data, problems: list[str]) -> 
     context = browser.new_context(viewport=WIDE, base_url=base_url)
     context.set_default_timeout(ACTION_TIMEOUT_MS)
     page = context.new_page()
+    page.on("console", lambda message: report_policy_violation(message, role, page, problems))
     opened = []
     try:
         if role != ANONYMOUS:
