@@ -15,4 +15,5 @@ class ConsoleConfig(AppConfig):
 
     def ready(self):
         from console import checks  # noqa: F401 - registers the start checks
+
         connection_created.connect(use_write_ahead_log, dispatch_uid="console-sqlite-wal")

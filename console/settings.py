@@ -5,7 +5,6 @@ from pathlib import Path
 import dj_database_url
 
 from console import embedded_redis
-
 from console.env import (
     decode_key_b64,
     env_bool,
@@ -221,9 +220,13 @@ JOBS_RECOVERY_INTERVAL_SECONDS = env_int("JOBS_RECOVERY_INTERVAL_SECONDS", 30, m
 CSE_MULTIPART_THRESHOLD = env_int(
     "CSE_MULTIPART_THRESHOLD_BYTES", 64 * 1024**2, minimum=100 * 1024, maximum=5 * 1024**3
 )
+# A background upload still unfinished after this long is taken as lost: its plaintext file in var/uploads is
+# deleted by the hourly sweep (buckets/services/upload_sweep.py). Keep it above the longest upload.
+CSE_UPLOAD_MAX_AGE_SECONDS = env_int("CSE_UPLOAD_MAX_AGE_SECONDS", 6 * 3600, minimum=600)
 CELERY_BEAT_SCHEDULE = {
     "heartbeat": {"task": "console.tasks.heartbeat", "schedule": float(HEARTBEAT_INTERVAL_SECONDS)},
     "recover-stalled-jobs": {"task": "jobs.recover_stalled", "schedule": float(JOBS_RECOVERY_INTERVAL_SECONDS)},
+    "sweep-uploads": {"task": "encryption.sweep_uploads", "schedule": 3600.0},
 }
 
 LOG_LEVEL = env_str("LOG_LEVEL", "INFO").upper()
