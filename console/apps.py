@@ -14,4 +14,6 @@ class ConsoleConfig(AppConfig):
     verbose_name = "Console"
 
     def ready(self):
+        from console import checks  # noqa: F401 - registers the start checks
+
         connection_created.connect(use_write_ahead_log, dispatch_uid="console-sqlite-wal")

@@ -249,7 +249,9 @@ def _kms_replay_cache(say: Say) -> Iterator[None]:
     if not settings.REDIS_IS_EMBEDDED or health.check_redis() == "ok":
         yield
         return
-    redis = EmbeddedRedis(settings.VAR_DIR / "redis", port=settings.EMBEDDED_REDIS_PORT)
+    redis = EmbeddedRedis(
+        settings.VAR_DIR / "redis", port=settings.EMBEDDED_REDIS_PORT, password=settings.EMBEDDED_REDIS_PASSWORD
+    )
     try:
         redis.start()
     except (OSError, RuntimeError) as error:

@@ -6,6 +6,7 @@ import dj_database_url
 from csp.constants import NONE, SELF
 from django.core.exceptions import ImproperlyConfigured
 
+from console import embedded_redis
 from console.env import (
     decode_key_b64,
     env_bool,
@@ -16,9 +17,14 @@ from console.env import (
     generate_key_b64,
     persistent_secret,
 )
+from console.private_files import make_private_dir, restrict_new_files
+
+# Every process (web, worker, beat, localcloud, commands) reads these settings before it writes to var/, so the
+# umask set here makes all it creates there the console user's alone (docs/security.md).
+restrict_new_files()
 
 BASE_DIR = Path(__file__).resolve().parent.parent
-VAR_DIR = Path(env_str("CONSOLE_VAR_DIR", str(BASE_DIR / "var")))
+VAR_DIR = make_private_dir(Path(env_str("CONSOLE_VAR_DIR", str(BASE_DIR / "var"))))
 
 SECRET_KEY = persistent_secret("SECRET_KEY", VAR_DIR / "secret-key", generate_key_b64)
 CONSOLE_ROOT_KEY = decode_key_b64(
@@ -52,8 +58,14 @@ LOCALCLOUD_FAULTS = env_probabilities("LOCALCLOUD_FAULTS", kinds=("503", "500", 
 LOCALCLOUD_FAULTS_SEED = env_int("LOCALCLOUD_FAULTS_SEED", None, maximum=2**63)
 
 EMBEDDED_REDIS_PORT = env_int("EMBEDDED_REDIS_PORT", 6390, minimum=1, maximum=65535)
-REDIS_URL = env_str("REDIS_URL") or f"redis://127.0.0.1:{EMBEDDED_REDIS_PORT}/0"
 REDIS_IS_EMBEDDED = not env_str("REDIS_URL")
+# The embedded Redis asks every client for this password; a configured REDIS_URL is used as given.
+EMBEDDED_REDIS_PASSWORD = (
+    persistent_secret("EMBEDDED_REDIS_PASSWORD", VAR_DIR / "redis-password", generate_key_b64)
+    if REDIS_IS_EMBEDDED
+    else ""
+)
+REDIS_URL = env_str("REDIS_URL") or embedded_redis.url(EMBEDDED_REDIS_PORT, EMBEDDED_REDIS_PASSWORD)
 
 INSTALLED_APPS = [
     "django.contrib.auth",
@@ -129,6 +141,8 @@ CACHES = {
         "BACKEND": "django.core.cache.backends.redis.RedisCache",
         "LOCATION": REDIS_URL,
         "KEY_PREFIX": "console",
+        # Anyone who can write to Redis could plant a pickle that the default serializer would run.
+        "OPTIONS": {"serializer": "console.cache_serializer.JsonSerializer"},
     }
 }
 
@@ -232,9 +246,13 @@ JOBS_RECOVERY_INTERVAL_SECONDS = env_int("JOBS_RECOVERY_INTERVAL_SECONDS", 30, m
 CSE_MULTIPART_THRESHOLD = env_int(
     "CSE_MULTIPART_THRESHOLD_BYTES", 64 * 1024**2, minimum=100 * 1024, maximum=5 * 1024**3
 )
+# A background upload still unfinished after this long is taken as lost: its plaintext file in var/uploads is
+# deleted by the hourly sweep (buckets/services/upload_sweep.py). Keep it above the longest upload.
+CSE_UPLOAD_MAX_AGE_SECONDS = env_int("CSE_UPLOAD_MAX_AGE_SECONDS", 6 * 3600, minimum=600)
 CELERY_BEAT_SCHEDULE = {
     "heartbeat": {"task": "console.tasks.heartbeat", "schedule": float(HEARTBEAT_INTERVAL_SECONDS)},
     "recover-stalled-jobs": {"task": "jobs.recover_stalled", "schedule": float(JOBS_RECOVERY_INTERVAL_SECONDS)},
+    "sweep-uploads": {"task": "encryption.sweep_uploads", "schedule": 3600.0},
 }
 
 LOG_LEVEL = env_str("LOG_LEVEL", "INFO").upper()

@@ -1,10 +1,15 @@
-"""Celery tasks of client-side encryption: thin wrappers around encryption.cse_transfer."""
+"""Celery tasks of client-side encryption: thin wrappers around buckets.services.cse_transfer and upload_sweep."""
 
 from celery import shared_task
 
-from buckets.services import cse_transfer
+from buckets.services import cse_transfer, upload_sweep
 
 
 @shared_task(name="encryption.upload_client_side", acks_late=True)
 def upload_client_side_task(transfer_id: int) -> str | None:
     return cse_transfer.run_background_upload(transfer_id)
+
+
+@shared_task(name="encryption.sweep_uploads")
+def sweep_uploads_task() -> int:
+    return upload_sweep.sweep_uploads().removed_files
