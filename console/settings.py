@@ -80,6 +80,7 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "console.middleware.SessionExpiryMiddleware",
     "console.middleware.LoginRequiredMiddleware",
     "audit.channel.ChannelMiddleware",
     "console.middleware.ServiceErrorPageMiddleware",
