@@ -166,10 +166,12 @@ def test_an_admin_unlocks_a_user_through_the_api(api_client, operator, admin):
     guess_from_many_addresses(ask_token, api_client, operator.username, guesses=5)
 
     api_client.force_authenticate(admin)
+    assert api_client.get(f"/api/v1/users/{operator.pk}/").json()["locked_until"]
     unlocked = api_client.post(f"/api/v1/users/{operator.pk}/unlock/")
     api_client.force_authenticate(None)
 
     assert unlocked.status_code == 200
+    assert unlocked.json()["locked_until"] is None
     assert ask_token(api_client, operator.username, PASSWORD).status_code == 200
     assert AuditEvent.objects.get(action="user.unlock").channel == "api"
 
