@@ -10,6 +10,7 @@ from console.env import (
     env_int,
     env_list,
     env_probabilities,
+    env_rate,
     env_str,
     generate_key_b64,
     persistent_secret,
@@ -173,8 +174,8 @@ REST_FRAMEWORK = {
     "EXCEPTION_HANDLER": "console.api.exception_handler.exception_handler",
     "DEFAULT_THROTTLE_CLASSES": ["rest_framework.throttling.AnonRateThrottle"],
     "DEFAULT_THROTTLE_RATES": {
-        "anon": env_str("API_ANON_THROTTLE_RATE", "60/minute"),
-        "token": env_str("API_TOKEN_THROTTLE_RATE", "10/minute"),
+        "anon": env_rate("API_ANON_THROTTLE_RATE", "60/minute"),
+        "token": env_rate("API_TOKEN_THROTTLE_RATE", "10/minute"),
     },
     # Callers are told apart by the address of the connection unless proxies in front of the console are declared:
     # an X-Forwarded-For header is anyone's to forge. The sign-in lockouts use the same rule.
