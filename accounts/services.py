@@ -1,4 +1,4 @@
-"""User and role operations shared by the Users page, the API and the createuser command."""
+"""Users, roles and sign-in, shared by the login page, the Users page, the API and the commands."""
 
 import secrets
 import unicodedata
@@ -201,7 +201,7 @@ def _count_failure(kind: str, key: str, now: datetime) -> SignInFailures | None:
 
 
 @sensitive_variables("password")
-def sign_in(request, *, username: str, password: str):
+def sign_in(request, *, username: str, password: str) -> User | None:
     """The one gate of the login page and the token endpoint: the user, or None for wrong credentials.
 
     Raises SignInLocked while the name or the client address is locked out, then without checking the password,
@@ -217,17 +217,18 @@ def sign_in(request, *, username: str, password: str):
     if user is not None:
         SignInFailures.objects.filter(kind=SignInFailures.ACCOUNT, key=account_key).delete()
         return user
-    new_locks = [
-        lock
-        for kind, key in ((SignInFailures.ACCOUNT, account_key), (SignInFailures.CLIENT, address))
-        if (lock := _count_failure(kind, key, now)) is not None
-    ]
-    for lock in new_locks:
-        action = "user.lockout" if lock.kind == SignInFailures.ACCOUNT else "client.lockout"
-        after = {"failures": lock.failures, "locked_until": lock.locked_until.isoformat(), "client": address}
-        record(action, target=username[:150] if lock.kind == SignInFailures.ACCOUNT else address, after=after)
-    if new_locks:
-        raise _refusal(new_locks[0])
+    lockouts_started = []
+    for kind, key, action, target in (
+        (SignInFailures.ACCOUNT, account_key, "user.lockout", username[:150]),
+        (SignInFailures.CLIENT, address, "client.lockout", address),
+    ):
+        started = _count_failure(kind, key, now)
+        if started is not None:
+            after = {"failures": started.failures, "locked_until": started.locked_until.isoformat(), "client": address}
+            record(action, target=target, after=after)
+            lockouts_started.append(started)
+    if lockouts_started:
+        raise _refusal(lockouts_started[0])
     return None
 
 
