@@ -22,8 +22,9 @@ class LoginRequiredMiddleware(middleware.LoginRequiredMiddleware):
 class SessionExpiryMiddleware:
     """Signs out a session idle for SESSION_IDLE_MINUTES, and any session SESSION_MAX_HOURS after it began.
 
-    SESSION_COOKIE_AGE alone would let a session live on through a stolen cookie as long as it is used. The
-    stamps are seconds since the epoch in the session; a session without them (signed in before this check
+    SESSION_COOKIE_AGE alone ends a session a fixed time after it was last saved, idle or not, and a session saved
+    now and then (a message, a wizard step) would outlive any cap. The stamps are seconds since the epoch in the
+    session; a session without them (signed in before this check
     existed, or just now) starts its clock at its first request. The last-activity stamp is written at most once
     a minute, so pages that poll do not save the session on every request.
     """
