@@ -227,9 +227,19 @@ def sign_in(request, *, username: str, password: str) -> User | None:
             after = {"failures": started.failures, "locked_until": started.locked_until.isoformat(), "client": address}
             record(action, target=target, after=after)
             lockouts_started.append(started)
+    _forget_stale_counts(now)
     if lockouts_started:
         raise _refusal(lockouts_started[0])
     return None
+
+
+def _forget_stale_counts(now: datetime) -> None:
+    # Every name and address ever tried gets a row; those whose window and lockout are over would only restart
+    # from zero, so dropping them keeps the table to the last LOCKOUT_MINUTES of guessing.
+    window_start = now - timedelta(minutes=settings.LOCKOUT_MINUTES)
+    SignInFailures.objects.filter(
+        Q(locked_until__isnull=True) | Q(locked_until__lte=now), first_failure_at__lte=window_start
+    ).delete()
 
 
 def account_lockouts(users) -> dict[int, datetime]:

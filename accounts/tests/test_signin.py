@@ -9,6 +9,7 @@ from django.core.cache import cache
 from django.urls import reverse
 from django.utils import timezone
 
+from accounts.models import SignInFailures
 from audit.models import AuditEvent
 
 PASSWORD = "Correct-Horse-42"
@@ -209,3 +210,11 @@ def test_the_token_answer_is_not_stored_by_caches(api_client, operator):
 
     assert response.status_code == 200
     assert "no-store" in response["Cache-Control"]
+
+
+def test_counts_whose_window_is_over_are_forgotten_at_the_next_failure(client, db):
+    guess_from_many_addresses(sign_in_page, client, "someone-once", guesses=3)
+    with later(minutes=16):
+        sign_in_page(client, "someone-else-later", "wrong", address=ATTACKER)
+
+    assert set(SignInFailures.objects.values_list("key", flat=True)) == {"someone-else-later", ATTACKER}
