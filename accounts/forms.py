@@ -1,5 +1,9 @@
 from django import forms
+from django.contrib.auth.forms import AuthenticationForm
+from django.core.exceptions import ValidationError
+from django.views.decorators.debug import sensitive_variables
 
+from accounts import services
 from accounts.roles import ROLE_CHOICES
 
 
@@ -16,3 +20,20 @@ class UserCreateForm(forms.Form):
 
 class UserRoleForm(forms.Form):
     role = forms.ChoiceField(choices=ROLE_CHOICES, widget=forms.RadioSelect)
+
+
+class SignInForm(AuthenticationForm):
+    """Django's login form with the lockouts of accounts.services.sign_in in front of the password check."""
+
+    @sensitive_variables("password")
+    def clean(self):
+        username, password = self.cleaned_data.get("username"), self.cleaned_data.get("password")
+        if username is not None and password:
+            try:
+                self.user_cache = services.sign_in(self.request, username=username, password=password)
+            except services.SignInLocked as locked:
+                raise ValidationError(locked.message, code="locked") from None
+            if self.user_cache is None:
+                raise self.get_invalid_login_error()
+            self.confirm_login_allowed(self.user_cache)
+        return self.cleaned_data

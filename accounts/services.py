@@ -1,14 +1,22 @@
-"""User and role operations shared by the Users page, the API and the createuser command."""
+"""Users, roles and sign-in, shared by the login page, the Users page, the API and the commands."""
 
 import secrets
+import unicodedata
 from dataclasses import dataclass
+from datetime import datetime, timedelta
 
-from django.contrib.auth import get_user_model, password_validation
+from django.conf import settings
+from django.contrib.auth import authenticate, get_user_model, password_validation
 from django.contrib.auth.models import Group
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.db.models import Q
+from django.utils import timezone
+from django.views.decorators.debug import sensitive_variables
 from rest_framework.authtoken.models import Token
+from rest_framework.throttling import BaseThrottle
 
+from accounts.models import SignInFailures
 from accounts.roles import ADMIN, ROLES
 from audit.services import record
 from cloud.errors import Conflict, ServiceError
@@ -44,11 +52,21 @@ def _validate_password(password: str, user) -> None:
         raise ServiceError(" ".join(error.messages)) from None
 
 
+def _validate_username(username: str) -> None:
+    """Django's own rules (letters, digits and @.+-_, at most 150 characters): a name shows up in pages, logs
+    and audit events, so nothing that could pass for markup or a control character gets in."""
+    if not username:
+        raise ServiceError("A username is required.")
+    try:
+        User._meta.get_field(User.USERNAME_FIELD).run_validators(username)
+    except ValidationError as error:
+        raise ServiceError(" ".join(error.messages)) from None
+
+
 def create_user(*, actor, username: str, role: str, password: str | None = None, email: str = "") -> CreatedUser:
     """Create an active user holding one role; a password is generated when none is given."""
     username = username.strip()
-    if not username:
-        raise ServiceError("A username is required.")
+    _validate_username(username)
     if User.objects.filter(username__iexact=username).exists():
         raise Conflict(f"A user named {username!r} already exists.")
     group = _role_group(role)
@@ -124,3 +142,125 @@ def ensure_admin(*, username: str, password: str | None) -> CreatedUser | None:
         user.set_password(password)
         user.save(update_fields=["password"])
     return None
+
+
+class SignInLocked(ServiceError):
+    """Sign-in refused without looking at the password: too many recent failures for the name or the address."""
+
+    status_code = 403
+
+
+def client_address(request) -> str:
+    """Who is asking, by the rule the API throttles use (settings TRUSTED_PROXY_COUNT)."""
+    return BaseThrottle().get_ident(request) or ""
+
+
+def _account_key(username: str) -> str:
+    # Names are unique whatever their case (create_user), so "Ada" and "ada" share one count.
+    return unicodedata.normalize("NFKC", username).casefold()[:150]
+
+
+def _until(moment: datetime) -> str:
+    local = timezone.localtime(moment)
+    return f"{local:%H:%M} ({local.tzname()})"
+
+
+def _refusal(lock: SignInFailures) -> SignInLocked:
+    if lock.kind == SignInFailures.ACCOUNT:
+        return SignInLocked(
+            f"This account is locked after {settings.LOGIN_FAILURE_LIMIT} failed sign-ins until "
+            f"{_until(lock.locked_until)}. Try again then, or ask an Admin to unlock it."
+        )
+    return SignInLocked(
+        f"Too many failed sign-ins from your address: signing in from it is locked until {_until(lock.locked_until)}."
+    )
+
+
+def _locks_of(account_key: str, address: str):
+    return SignInFailures.objects.filter(
+        Q(kind=SignInFailures.ACCOUNT, key=account_key) | Q(kind=SignInFailures.CLIENT, key=address)
+    )
+
+
+def _count_failure(kind: str, key: str, now: datetime) -> SignInFailures | None:
+    """Add one failure; the row when this one starts a lockout."""
+    limit = settings.LOGIN_FAILURE_LIMIT if kind == SignInFailures.ACCOUNT else settings.LOGIN_CLIENT_FAILURE_LIMIT
+    window = timedelta(minutes=settings.LOCKOUT_MINUTES)
+    with transaction.atomic():
+        count, _ = SignInFailures.objects.select_for_update().get_or_create(
+            kind=kind, key=key, defaults={"first_failure_at": now}
+        )
+        if count.first_failure_at <= now - window or (count.locked_until and count.locked_until <= now):
+            count.failures, count.first_failure_at, count.locked_until = 0, now, None
+        count.failures += 1
+        starts_lockout = count.locked_until is None and count.failures >= limit
+        if starts_lockout:
+            count.locked_until = now + window
+        count.save()
+    return count if starts_lockout else None
+
+
+@sensitive_variables("password")
+def sign_in(request, *, username: str, password: str) -> User | None:
+    """The one gate of the login page and the token endpoint: the user, or None for wrong credentials.
+
+    Raises SignInLocked while the name or the client address is locked out, then without checking the password,
+    so guesses during a lockout learn nothing. The failure that reaches a limit starts the lockout, is audited
+    as user.lockout or client.lockout, and is answered as locked already.
+    """
+    now = timezone.now()
+    account_key, address = _account_key(username), client_address(request)
+    lock = _locks_of(account_key, address).filter(locked_until__gt=now).order_by("-locked_until").first()
+    if lock is not None:
+        raise _refusal(lock)
+    user = authenticate(request, username=username, password=password)
+    if user is not None:
+        SignInFailures.objects.filter(kind=SignInFailures.ACCOUNT, key=account_key).delete()
+        return user
+    lockouts_started = []
+    for kind, key, action, target in (
+        (SignInFailures.ACCOUNT, account_key, "user.lockout", username[:150]),
+        (SignInFailures.CLIENT, address, "client.lockout", address),
+    ):
+        started = _count_failure(kind, key, now)
+        if started is not None:
+            after = {"failures": started.failures, "locked_until": started.locked_until.isoformat(), "client": address}
+            record(action, target=target, after=after)
+            lockouts_started.append(started)
+    _forget_stale_counts(now)
+    if lockouts_started:
+        raise _refusal(lockouts_started[0])
+    return None
+
+
+def _forget_stale_counts(now: datetime) -> None:
+    # Every name and address ever tried gets a row; those whose window and lockout are over would only restart
+    # from zero, so dropping them keeps the table to the last LOCKOUT_MINUTES of guessing.
+    window_start = now - timedelta(minutes=settings.LOCKOUT_MINUTES)
+    SignInFailures.objects.filter(
+        Q(locked_until__isnull=True) | Q(locked_until__lte=now), first_failure_at__lte=window_start
+    ).delete()
+
+
+def account_lockouts(users) -> dict[int, datetime]:
+    """User id -> end of the account lockout, for those of `users` locked now."""
+    ids_by_key = {_account_key(user.get_username()): user.pk for user in users}
+    locked = SignInFailures.objects.filter(
+        kind=SignInFailures.ACCOUNT, key__in=ids_by_key, locked_until__gt=timezone.now()
+    ).values_list("key", "locked_until")
+    return {ids_by_key[key]: until for key, until in locked}
+
+
+def unlock_user(*, actor, user):
+    """End the user's account lockout and forget their failed sign-ins; a locked client address stays locked."""
+    until = account_lockouts([user]).get(user.pk)
+    with transaction.atomic():
+        SignInFailures.objects.filter(kind=SignInFailures.ACCOUNT, key=_account_key(user.get_username())).delete()
+        record(
+            "user.unlock",
+            actor=actor,
+            target=user.username,
+            before={"locked_until": until.isoformat() if until else None},
+            after={"locked_until": None},
+        )
+    return user

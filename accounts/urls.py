@@ -10,4 +10,5 @@ urlpatterns = [
     path("<int:pk>/role/", views.user_role, name="user_role"),
     path("<int:pk>/deactivate/", views.user_deactivate, name="user_deactivate"),
     path("<int:pk>/activate/", views.user_activate, name="user_activate"),
+    path("<int:pk>/unlock/", views.user_unlock, name="user_unlock"),
 ]

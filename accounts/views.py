@@ -1,23 +1,36 @@
 from django.contrib import messages
 from django.contrib.auth import get_user_model
 from django.contrib.auth.decorators import permission_required
+from django.contrib.auth.views import LoginView
 from django.shortcuts import get_object_or_404, redirect, render
+from django.views.decorators.cache import never_cache
+from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_POST
 
 from accounts import services
-from accounts.forms import UserCreateForm, UserRoleForm
+from accounts.forms import SignInForm, UserCreateForm, UserRoleForm
 from cloud.errors import ServiceError
 
 User = get_user_model()
 
 
+class SignInView(LoginView):
+    """Django's login page (it already hides the password from error reports and is never cached)."""
+
+    form_class = SignInForm
+    redirect_authenticated_user = True
+
+
 @permission_required("auth.view_user", raise_exception=True)
 def user_list(request):
     users = User.objects.prefetch_related("groups").order_by("username")
-    rows = [{"user": user, "role": services.role_of(user)} for user in users]
+    lockouts = services.account_lockouts(users)
+    rows = [{"user": user, "role": services.role_of(user), "locked_until": lockouts.get(user.pk)} for user in users]
     return render(request, "accounts/user_list.html", {"rows": rows})
 
 
+@sensitive_post_parameters("password")
+@never_cache  # the answer may show the generated password
 @permission_required("auth.add_user", raise_exception=True)
 def user_create(request):
     form = UserCreateForm(request.POST or None)
@@ -86,4 +99,13 @@ def _change_activation(request, pk, operation):
         after = _state(user)
         change = f"{before} → {after}" if after != before else f"already {after}"
         messages.success(request, f"{user.username}: {change}.")
+    return redirect("accounts:user_list")
+
+
+@require_POST
+@permission_required("auth.change_user", raise_exception=True)
+def user_unlock(request, pk):
+    user = get_object_or_404(User, pk=pk)
+    services.unlock_user(actor=request.user, user=user)
+    messages.success(request, f"{user.username}: unlocked; failed sign-ins forgotten.")
     return redirect("accounts:user_list")

@@ -318,6 +318,7 @@ _POST_ONLY = (
     "logout",
     "accounts:user_deactivate",
     "accounts:user_activate",
+    "accounts:user_unlock",
     "buckets:bucket_refresh",
     "buckets:connection_test",
     "encryption:key_alias_add",

@@ -43,6 +43,18 @@ def env_int(name: str, default: int | None, *, minimum: int = 0, maximum: int = 
     return value
 
 
+RATE_PERIODS = ("second", "minute", "hour", "day")
+
+
+def env_rate(name: str, default: str) -> str:
+    """A request rate as DRF's throttles read it, e.g. "10/minute": checked here, else it would fail per request."""
+    raw = os.environ.get(name, "").strip() or default
+    count, _, period = raw.partition("/")
+    if not count.isdigit() or period not in RATE_PERIODS:
+        raise ImproperlyConfigured(f"{name} must be a count per {'|'.join(RATE_PERIODS)}, e.g. 10/minute; got {raw!r}")
+    return raw
+
+
 def env_list(name: str, default: list[str]) -> list[str]:
     raw = os.environ.get(name)
     if raw is None:

@@ -1,7 +1,9 @@
 import logging
 
-from django.contrib.auth import middleware
+from django.conf import settings
+from django.contrib.auth import logout, middleware
 from django.shortcuts import render
+from django.utils import timezone
 
 from cloud.errors import CloudError, ServiceError
 
@@ -15,6 +17,39 @@ class LoginRequiredMiddleware(middleware.LoginRequiredMiddleware):
         if request.path_info.startswith("/api/"):
             return None
         return super().process_view(request, view_func, view_args, view_kwargs)
+
+
+class SessionExpiryMiddleware:
+    """Signs out a session idle for SESSION_IDLE_MINUTES, and any session SESSION_MAX_HOURS after it began.
+
+    SESSION_COOKIE_AGE alone ends a session a fixed time after it was last saved, idle or not, and a session saved
+    now and then (a message, a wizard step) would outlive any cap. The stamps are seconds since the epoch in the
+    session; a session without them (signed in before this check
+    existed, or just now) starts its clock at its first request. The last-activity stamp is written at most once
+    a minute, so pages that poll do not save the session on every request.
+    """
+
+    SIGNED_IN_AT = "signed_in_at"
+    LAST_ACTIVITY_AT = "last_activity_at"
+    STAMP_EVERY_SECONDS = 60
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        if request.user.is_authenticated:
+            self._expire_or_stamp(request)
+        return self.get_response(request)
+
+    def _expire_or_stamp(self, request):
+        now = timezone.now().timestamp()
+        session = request.session
+        idle_seconds = now - session.get(self.LAST_ACTIVITY_AT, now)
+        age_seconds = now - session.setdefault(self.SIGNED_IN_AT, now)
+        if idle_seconds > settings.SESSION_IDLE_MINUTES * 60 or age_seconds > settings.SESSION_MAX_HOURS * 3600:
+            logout(request)
+        elif idle_seconds >= self.STAMP_EVERY_SECONDS or self.LAST_ACTIVITY_AT not in session:
+            session[self.LAST_ACTIVITY_AT] = now
 
 
 class ServiceErrorPageMiddleware:

@@ -13,6 +13,7 @@ from console.env import (
     env_int,
     env_list,
     env_probabilities,
+    env_rate,
     env_str,
     generate_key_b64,
     persistent_secret,
@@ -98,6 +99,7 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "console.middleware.SessionExpiryMiddleware",
     "console.middleware.LoginRequiredMiddleware",
     "audit.channel.ChannelMiddleware",
     "console.middleware.ServiceErrorPageMiddleware",
@@ -156,6 +158,13 @@ LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "overview"
 LOGOUT_REDIRECT_URL = "login"
 SESSION_COOKIE_HTTPONLY = True
+# Sign-in defences (docs/security.md, "Sign-in"): lockouts by account and by client address, session expiry.
+LOGIN_FAILURE_LIMIT = env_int("LOGIN_FAILURE_LIMIT", 5, minimum=1)
+LOGIN_CLIENT_FAILURE_LIMIT = env_int("LOGIN_CLIENT_FAILURE_LIMIT", 20, minimum=1)
+LOCKOUT_MINUTES = env_int("LOCKOUT_MINUTES", 15, minimum=1)
+SESSION_IDLE_MINUTES = env_int("SESSION_IDLE_MINUTES", 60, minimum=1)
+SESSION_MAX_HOURS = env_int("SESSION_MAX_HOURS", 12, minimum=1, maximum=24 * 30)
+SESSION_COOKIE_AGE = SESSION_MAX_HOURS * 3600
 SESSION_COOKIE_SECURE = env_bool("SECURE_COOKIES", False)
 CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
 # Served over TLS (SECURE_COOKIES): browsers are told to use nothing else for a year.
@@ -203,6 +212,14 @@ REST_FRAMEWORK = {
     "DEFAULT_PAGINATION_CLASS": "console.api.pagination.Pagination",
     "PAGE_SIZE": 100,
     "EXCEPTION_HANDLER": "console.api.exception_handler.exception_handler",
+    "DEFAULT_THROTTLE_CLASSES": ["rest_framework.throttling.AnonRateThrottle"],
+    "DEFAULT_THROTTLE_RATES": {
+        "anon": env_rate("API_ANON_THROTTLE_RATE", "60/minute"),
+        "token": env_rate("API_TOKEN_THROTTLE_RATE", "10/minute"),
+    },
+    # Callers are told apart by the address of the connection unless proxies in front of the console are declared:
+    # an X-Forwarded-For header is anyone's to forge. The sign-in lockouts use the same rule.
+    "NUM_PROXIES": env_int("TRUSTED_PROXY_COUNT", 0, maximum=10),
 }
 SPECTACULAR_SETTINGS = {
     "TITLE": "Bucket encryption console API",

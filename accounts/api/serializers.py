@@ -1,21 +1,29 @@
+from datetime import datetime
+
 from django.contrib.auth import get_user_model
 from rest_framework import serializers
 
 from accounts.roles import ROLE_CHOICES
-from accounts.services import role_of
+from accounts.services import account_lockouts, role_of
 
 
 class UserSerializer(serializers.ModelSerializer):
     role = serializers.SerializerMethodField()
+    locked_until = serializers.SerializerMethodField(
+        help_text="When the lockout after failed sign-ins ends; null when the user is not locked out."
+    )
 
     class Meta:
         model = get_user_model()
-        fields = ["id", "username", "email", "role", "is_active", "last_login", "date_joined"]
+        fields = ["id", "username", "email", "role", "is_active", "locked_until", "last_login", "date_joined"]
         read_only_fields = fields
 
     def get_role(self, user) -> str | None:
         role = role_of(user)
         return role.lower() if role else None
+
+    def get_locked_until(self, user) -> datetime | None:
+        return account_lockouts([user]).get(user.pk)
 
 
 class UserCreateSerializer(serializers.Serializer):

@@ -1,9 +1,12 @@
-from django.contrib.auth import authenticate, get_user_model
+from django.contrib.auth import get_user_model
+from django.utils.decorators import method_decorator
+from django.views.decorators.debug import sensitive_post_parameters
 from drf_spectacular.utils import extend_schema
 from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.exceptions import AuthenticationFailed
 from rest_framework.response import Response
+from rest_framework.throttling import ScopedRateThrottle
 from rest_framework.views import APIView
 
 from accounts import services
@@ -17,7 +20,11 @@ from accounts.api.serializers import (
 )
 from console.api.permissions import PUBLIC, SIGNED_IN
 
+# Answers carrying a password or token once: no browser or proxy cache may keep them.
+NOT_STORED = {"Cache-Control": "no-store"}
 
+
+@method_decorator(sensitive_post_parameters("password"), name="dispatch")
 class UserViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
     """Console users and their roles (Admin)."""
 
@@ -30,6 +37,7 @@ class UserViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Gen
         "partial_update": ["auth.change_user"],
         "deactivate": ["auth.change_user"],
         "activate": ["auth.change_user"],
+        "unlock": ["auth.change_user"],
     }
 
     @extend_schema(request=UserCreateSerializer, responses={201: UserCreatedSerializer})
@@ -38,7 +46,7 @@ class UserViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Gen
         payload.is_valid(raise_exception=True)
         created = services.create_user(actor=request.user, **payload.validated_data)
         data = UserSerializer(created.user).data | {"generated_password": created.generated_password}
-        return Response(data, status=status.HTTP_201_CREATED)
+        return Response(data, status=status.HTTP_201_CREATED, headers=NOT_STORED)
 
     @extend_schema(request=UserRoleSerializer, responses=UserSerializer)
     def partial_update(self, request, pk=None):
@@ -59,6 +67,13 @@ class UserViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Gen
         user = services.activate_user(actor=request.user, user=self.get_object())
         return Response(UserSerializer(user).data)
 
+    @extend_schema(request=None, responses=UserSerializer)
+    @action(detail=True, methods=["post"])
+    def unlock(self, request, pk=None):
+        """End the user's sign-in lockout (after too many failed sign-ins) before its time."""
+        user = services.unlock_user(actor=request.user, user=self.get_object())
+        return Response(UserSerializer(user).data)
+
 
 class CurrentUserView(APIView):
     """The authenticated user, with role."""
@@ -70,16 +85,22 @@ class CurrentUserView(APIView):
         return Response(UserSerializer(request.user).data)
 
 
+@method_decorator(sensitive_post_parameters("password"), name="dispatch")
 class ObtainTokenView(APIView):
-    """Exchange a username and password for the user's API token (send it as `Authorization: Token <key>`)."""
+    """Exchange a username and password for the user's API token (send it as `Authorization: Token <key>`).
+
+    Throttled per client address (API_TOKEN_THROTTLE_RATE: 429 with Retry-After), and refused with 403 while the
+    account or the address is locked after failed sign-ins, as the login page is."""
 
     action_permissions = {"post": PUBLIC}
+    throttle_classes = [ScopedRateThrottle]
+    throttle_scope = "token"
 
     @extend_schema(request=TokenRequestSerializer, responses=TokenSerializer)
     def post(self, request):
         payload = TokenRequestSerializer(data=request.data)
         payload.is_valid(raise_exception=True)
-        user = authenticate(request, **payload.validated_data)
+        user = services.sign_in(request, **payload.validated_data)
         if user is None:
             raise AuthenticationFailed("Unable to log in with these credentials.")
-        return Response({"token": services.api_token(user=user)})
+        return Response({"token": services.api_token(user=user)}, headers=NOT_STORED)

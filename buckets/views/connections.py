@@ -4,6 +4,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import permission_required
 from django.db.models import Count
 from django.shortcuts import get_object_or_404, redirect, render
+from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_POST
 
 from buckets.forms.connections import ConnectionEditForm, ConnectionForm
@@ -36,6 +37,7 @@ def connection_test(request, pk):
     return render(request, "buckets/connection_detail.html", {"connection": connection, "test": result})
 
 
+@sensitive_post_parameters("access_key_secret", "sts_token")
 @permission_required("buckets.add_connection", raise_exception=True)
 def connection_create(request):
     form = ConnectionForm(request.POST or None)
@@ -54,6 +56,7 @@ def connection_create(request):
     return render(request, "buckets/connection_form.html", {"form": form})
 
 
+@sensitive_post_parameters("access_key_secret", "sts_token")
 @permission_required("buckets.change_connection", raise_exception=True)
 def connection_edit(request, pk):
     connection = get_object_or_404(Connection, pk=pk)

@@ -195,6 +195,7 @@ NOT_PAGES: dict[str, str] = {
     "overview_buckets": "an HTML fragment the Overview swaps in; swept as part of the Overview",
     "accounts:user_deactivate": POST_ONLY,
     "accounts:user_activate": POST_ONLY,
+    "accounts:user_unlock": POST_ONLY,
     "buckets:bucket_refresh": POST_ONLY,
     "buckets:object_download": DOWNLOAD,
     "encryption:key_alias_add": POST_ONLY,

@@ -4,7 +4,7 @@ import stat
 import pytest
 from django.core.exceptions import ImproperlyConfigured
 
-from console.env import decode_key_b64, env_bool, env_int, generate_key_b64, persistent_secret
+from console.env import decode_key_b64, env_bool, env_int, env_rate, generate_key_b64, persistent_secret
 
 
 def test_generated_secret_is_written_with_mode_0600_and_reused(tmp_path, monkeypatch):
@@ -54,3 +54,17 @@ def test_env_int_refuses_out_of_range_port(monkeypatch):
     monkeypatch.setenv("TEST_PORT", "70000")
     with pytest.raises(ImproperlyConfigured, match="between 1 and 65535"):
         env_int("TEST_PORT", 8000, minimum=1, maximum=65535)
+
+
+@pytest.mark.parametrize("raw", ["10 per minute", "ten/minute", "10/fortnight", "10"])
+def test_env_rate_refuses_what_drf_could_not_read(monkeypatch, raw):
+    monkeypatch.setenv("API_TOKEN_THROTTLE_RATE", raw)
+
+    with pytest.raises(ImproperlyConfigured, match="API_TOKEN_THROTTLE_RATE must be a count per"):
+        env_rate("API_TOKEN_THROTTLE_RATE", "10/minute")
+
+
+def test_env_rate_takes_a_count_per_period(monkeypatch):
+    monkeypatch.setenv("API_TOKEN_THROTTLE_RATE", "3/hour")
+
+    assert env_rate("API_TOKEN_THROTTLE_RATE", "10/minute") == "3/hour"

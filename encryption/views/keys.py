@@ -4,6 +4,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import permission_required
 from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_POST
 
 from buckets.models import Bucket, Connection
@@ -294,6 +295,7 @@ def _wizard_with_token(request):
     return state, connection
 
 
+@sensitive_post_parameters("encrypted_key_material")
 @permission_required(MANAGE_KEY, raise_exception=True)
 def byok_import(request):
     state, connection = _wizard_with_token(request)

@@ -6,6 +6,7 @@ from django.contrib.auth.decorators import permission_required
 from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
+from django.views.decorators.debug import sensitive_post_parameters
 
 from cloud.errors import ServiceError
 from encryption.forms.master_keys import GenerateForm, ImportForm, KmsForm
@@ -80,6 +81,7 @@ def cse_key_new(request):
     return _create(request, GenerateForm(request.POST or None), GENERATE_PAGE, master_keys.generate_rsa)
 
 
+@sensitive_post_parameters("pem", "passphrase")
 @permission_required(ADD, raise_exception=True)
 def cse_key_import(request):
     return _create(request, ImportForm(request.POST or None), IMPORT_PAGE, master_keys.import_rsa)

@@ -5,6 +5,8 @@ accept the stored credentials, with the cloud's error code and request id when t
 """
 
 from django.db.models import Count
+from django.utils.decorators import method_decorator
+from django.views.decorators.debug import sensitive_post_parameters
 from django_filters.rest_framework import DjangoFilterBackend
 from drf_spectacular.utils import extend_schema, extend_schema_view
 from rest_framework import status, viewsets
@@ -22,6 +24,7 @@ from buckets.models import Connection
 from buckets.services import connections as services
 
 
+@method_decorator(sensitive_post_parameters("access_key_secret", "sts_token"), name="dispatch")
 @extend_schema_view(
     list=extend_schema(examples=[schema.CONNECTION_EXAMPLE]),
     retrieve=extend_schema(examples=[schema.CONNECTION_EXAMPLE]),

@@ -29,7 +29,7 @@ class Command(BaseCommand):
         try:
             created = services.ensure_admin(username=username, password=password)
         except ServiceError as error:
-            raise CommandError(f"CONSOLE_ADMIN_PASSWORD refused: {error.message}") from None
+            raise CommandError(f"CONSOLE_ADMIN_USER or CONSOLE_ADMIN_PASSWORD refused: {error.message}") from None
         password_file = settings.VAR_DIR / "admin-password"
         if created and created.generated_password:
             descriptor = os.open(password_file, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)

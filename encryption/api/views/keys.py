@@ -6,6 +6,8 @@ parameters, and the services of the Keys pages do the work (and write the audit 
 
 from dataclasses import asdict
 
+from django.utils.decorators import method_decorator
+from django.views.decorators.debug import sensitive_post_parameters
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiExample, OpenApiParameter, extend_schema
 from rest_framework import status, viewsets
@@ -84,6 +86,7 @@ def _key_change_schema(summary: str, response_example: OpenApiExample, request=N
     )
 
 
+@method_decorator(sensitive_post_parameters("encrypted_key_material"), name="dispatch")
 class KeyViewSet(viewsets.GenericViewSet):
     """KMS keys of a connection in a region: Viewers read them, Admins create and change them.
 

@@ -2,6 +2,8 @@
 (generate or import an RSA key pair, or add a KMS key) and delete. Private key fields are write-only: no answer
 ever holds the private key."""
 
+from django.utils.decorators import method_decorator
+from django.views.decorators.debug import sensitive_post_parameters
 from drf_spectacular.utils import extend_schema
 from rest_framework import mixins, status, viewsets
 from rest_framework.response import Response
@@ -13,6 +15,7 @@ from encryption.models import MasterKey
 from encryption.services import master_keys
 
 
+@method_decorator(sensitive_post_parameters("private_key_pem", "passphrase"), name="dispatch")
 class MasterKeyViewSet(
     mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.DestroyModelMixin, viewsets.GenericViewSet
 ):
