@@ -267,7 +267,7 @@ def test_routes_excused_as_post_only_refuse_get(client_as, admin):
 
 @pytest.fixture
 def worker(transactional_db, settings):
-    """A real Celery worker on the test's broker, in threads, as in jobs/tests/conftest.py."""
+    """A real Celery worker on the test's broker in two threads (the shared `worker` fixture has four)."""
     settings.JOBS_PAGE_SIZE = 10
     with start_worker(app, pool="threads", concurrency=2, perform_ping_check=False, shutdown_timeout=30) as running:
         yield running

@@ -14,7 +14,6 @@ from cloud.oss import OssClient
 from console.testing.cloud import new_bucket
 from encryption.models import CseTransfer
 from encryption.services import master_keys
-from jobs.tests.conftest import worker  # noqa: F401
 
 pytestmark = pytest.mark.slow
 

@@ -9,9 +9,9 @@ import pytest
 
 from buckets.models import Connection
 from console.testing.cloud import new_bucket
+from console.testing.jobs import fill
 from jobs.models import Job, ObjectOutcome, Schedule
 from jobs.services import jobs as services
-from jobs.tests.conftest import fill
 
 JOBS, SCHEDULES = "/api/v1/jobs/", "/api/v1/schedules/"
 SECRET = "Jobs-api-secret-that-must-never-show-5521"

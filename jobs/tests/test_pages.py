@@ -19,12 +19,12 @@ from buckets.models import Bucket, Connection
 from cloud.kms import KmsClient
 from cloud.oss import EncryptionRule
 from console.testing.cloud import new_bucket
+from console.testing.jobs import fill, named_key
 from jobs import tasks
 from jobs.engine import page_worker
 from jobs.models import Job, ObjectOutcome, Schedule
 from jobs.services import jobs as services
 from jobs.services import schedules
-from jobs.tests.conftest import fill, named_key
 
 OBJECTS = 10  # fill() cycles through 5 states: 2 objects each (none, AES256, SM4, KMS, KMS SM4)
 

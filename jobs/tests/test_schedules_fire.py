@@ -13,10 +13,10 @@ from django.utils import timezone
 from django_celery_beat.models import PeriodicTask
 
 from console.testing.cloud import new_bucket
+from console.testing.jobs import fill, subprocess_env, wait_for
 from jobs.models import Job, ScheduleRun
 from jobs.services import jobs as services
 from jobs.services import schedules
-from jobs.tests.conftest import fill, subprocess_env, wait_for
 
 pytestmark = pytest.mark.slow
 

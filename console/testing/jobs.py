@@ -1,13 +1,9 @@
-"""Fixtures for jobs: a real Celery worker on the real broker, a bucket of objects in mixed states, a named key."""
+"""Test helpers for jobs: a bucket of objects in mixed states, a named key, waits on a job, worker processes."""
 
 import time
 
-import pytest
-from celery.contrib.testing.worker import start_worker
-
 from buckets.models import Bucket
 from cloud.oss import OssClient
-from console.celery import app
 from console.testing import cloud
 from jobs.models import Job
 
@@ -26,14 +22,6 @@ MIXED_STATES = [
     {"x-oss-server-side-encryption": "KMS"},
     {"x-oss-server-side-encryption": "KMS", "x-oss-server-side-data-encryption": "SM4"},
 ]
-
-
-@pytest.fixture
-def worker(transactional_db, settings):
-    """A Celery worker consuming the test's broker in threads, as `make up` runs one (acks late, no eager mode)."""
-    settings.JOBS_PAGE_SIZE = 10
-    with start_worker(app, pool="threads", concurrency=4, perform_ping_check=False, shutdown_timeout=30) as running:
-        yield running
 
 
 def named_key(connection, alias: str = "alias/jobs") -> str:
