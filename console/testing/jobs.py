@@ -1,4 +1,4 @@
-"""Test helpers for jobs: a bucket of objects in mixed states, a named key, waits on a job, worker processes."""
+"""Test helpers for jobs: a bucket of objects in mixed states, a named key, waits on a job."""
 
 import time
 
@@ -55,70 +55,8 @@ def wait_for(job: Job, states=Job.FINISHED_STATES, timeout: float = 60.0) -> Job
     raise AssertionError(f"job {job.pk} is still {job.state} after {timeout} s")
 
 
-def wait_until(condition, what: str, timeout: float = 60.0):
-    """Wait for `condition()` to hold (a state to be reached, not a duration to be met); its value."""
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = condition()
-        if value:
-            return value
-        time.sleep(0.1)
-    raise AssertionError(f"still not {what} after {timeout} s")
-
-
 def settled(job: Job) -> bool:
     """No page of the job is being worked on (after a pause: every object started is done and noted)."""
     from jobs.models import JobPage
 
     return not job.pages.filter(state=JobPage.RUNNING).exists()
-
-
-def subprocess_env(settings, **extra) -> dict[str, str]:
-    """The environment a worker or beat process needs to share this test's database, Redis and settings."""
-    import os
-
-    from django.db import connection
-
-    database = connection.settings_dict
-    if database["ENGINE"].endswith("sqlite3"):
-        url = f"sqlite:///{database['NAME']}"
-    else:
-        url = f"postgres://{database['USER']}@{database['HOST']}:{database['PORT'] or 5432}/{database['NAME']}"
-    return {
-        **os.environ,
-        "DATABASE_URL": url,
-        "REDIS_URL": settings.REDIS_URL,
-        "JOBS_PAGE_SIZE": str(settings.JOBS_PAGE_SIZE),
-        "LOG_LEVEL": "WARNING",
-        **{name: str(value) for name, value in extra.items()},
-    }
-
-
-def start_worker_process(settings, **extra):
-    """A real `celery worker` process (prefork, one child), so it can be killed like in production."""
-    import subprocess
-    import sys
-    from pathlib import Path
-
-    root = Path(__file__).resolve().parents[2]
-    celery = Path(sys.executable).with_name("celery")
-    return subprocess.Popen(
-        [
-            str(celery),
-            "-A",
-            "console",
-            "worker",
-            "--pool",
-            "prefork",
-            "--concurrency",
-            "1",
-            "--loglevel",
-            "WARNING",
-            "--without-gossip",
-            "--without-mingle",
-            "--without-heartbeat",
-        ],
-        cwd=root,
-        env=subprocess_env(settings, **extra),
-        start_new_session=True,
-    )

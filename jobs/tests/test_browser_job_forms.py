@@ -18,7 +18,8 @@ from cloud.kms import KmsClient
 from cloud.oss import OssClient
 from console.testing.browser import assert_accessible, log_in
 from console.testing.cloud import named_key, new_bucket
-from console.testing.jobs import fill, settled, wait_until
+from console.testing.jobs import fill, settled
+from console.testing.waits import wait_until
 from encryption.services import master_keys
 from jobs.models import Job, Schedule
 from jobs.services import jobs as services

@@ -10,7 +10,9 @@ import pytest
 from cloud.kms import KmsClient
 from cloud.oss import OssClient
 from console.testing.cloud import new_bucket
-from console.testing.jobs import fill, named_key, settled, start_worker_process, wait_for, wait_until
+from console.testing.jobs import fill, named_key, settled, wait_for
+from console.testing.waits import wait_until
+from console.testing.workers import start_worker_process
 from jobs.engine import object_worker, page_worker
 from jobs.models import Job, JobPage, ObjectOutcome
 from jobs.services import jobs as services

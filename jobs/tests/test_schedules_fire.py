@@ -13,7 +13,8 @@ from django.utils import timezone
 from django_celery_beat.models import PeriodicTask
 
 from console.testing.cloud import new_bucket
-from console.testing.jobs import fill, subprocess_env, wait_for
+from console.testing.jobs import fill, wait_for
+from console.testing.workers import subprocess_env
 from jobs.models import Job, ScheduleRun
 from jobs.services import jobs as services
 from jobs.services import schedules
