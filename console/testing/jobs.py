@@ -1,10 +1,9 @@
 """Test helpers for jobs: a bucket of objects in mixed states, a named key, waits on a job."""
 
-import time
-
 from buckets.models import Bucket
 from cloud.oss import OssClient
 from console.testing import cloud
+from console.testing.waits import wait_until
 from jobs.models import Job
 
 # What every object of the mixed bucket carries, and must still carry after any job.
@@ -46,13 +45,14 @@ def fill(bucket: Bucket, count: int, prefix: str = "data/", acl: str = "public-r
 
 
 def wait_for(job: Job, states=Job.FINISHED_STATES, timeout: float = 60.0) -> Job:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
+    """The job, refreshed, once it reached one of `states` (by default: once it finished)."""
+
+    def reached() -> bool:
         job.refresh_from_db()
-        if job.state in states:
-            return job
-        time.sleep(0.1)
-    raise AssertionError(f"job {job.pk} is still {job.state} after {timeout} s")
+        return job.state in states
+
+    wait_until(reached, timeout=timeout, message=f"job {job.pk} to be {' or '.join(states)}", observe=lambda: job.state)
+    return job
 
 
 def settled(job: Job) -> bool:

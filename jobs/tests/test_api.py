@@ -3,13 +3,13 @@ and (marked slow, with a real worker) jobs followed to their end through the API
 
 import csv
 import io
-import time
 
 import pytest
 
 from buckets.models import Connection
 from console.testing.cloud import new_bucket
 from console.testing.jobs import fill
+from console.testing.waits import wait_until
 from jobs.models import Job, ObjectOutcome, Schedule
 from jobs.services import jobs as services
 
@@ -331,13 +331,14 @@ def test_a_crontab_celery_cannot_parse_is_refused_too(cloud_connection, api_as, 
 
 
 def follow(client, job_id: int, timeout: float = 60.0) -> dict:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        job = client.get(f"{JOBS}{job_id}/").json()
-        if job["state"] in Job.FINISHED_STATES:
-            return job
-        time.sleep(0.1)
-    raise AssertionError(f"job {job_id} is still {job['state']} after {timeout} s")
+    """The job as the API shows it once it finished, polled the way an API client would."""
+    seen = []
+
+    def finished() -> dict | None:
+        seen.append(client.get(f"{JOBS}{job_id}/").json())
+        return seen[-1] if seen[-1]["state"] in Job.FINISHED_STATES else None
+
+    return wait_until(finished, timeout=timeout, message=f"job {job_id} to finish", observe=lambda: seen[-1]["state"])
 
 
 @pytest.mark.slow

@@ -183,7 +183,7 @@ def test_a_scan_then_a_slow_job_from_its_result_is_paused_resumed_and_cancelled(
     page.get_by_role("button", name="Pause").click()
     expect(page.get_by_text(f"Job #{job.pk} paused: Running → Paused.")).to_be_visible()
     assert Job.objects.get(pk=job.pk).state == Job.PAUSED
-    wait_until(lambda: settled(job), "settled after the pause")
+    wait_until(lambda: settled(job), message=f"job {job.pk} to settle after the pause")
     done = services.progress(job).counts()["reencrypted"]
     aes256 = [method for _, method, _ in heads(cloud_connection, "census", keys).values()].count("AES256")
     assert aes256 == 4 + done  # 4 were AES256 already

@@ -9,7 +9,6 @@ import csv
 import io
 import json
 import re
-import time
 
 import pytest
 from django.urls import reverse
@@ -20,6 +19,7 @@ from cloud.kms import KmsClient
 from cloud.oss import EncryptionRule
 from console.testing.cloud import new_bucket
 from console.testing.jobs import fill, named_key
+from console.testing.waits import wait_until
 from jobs import tasks
 from jobs.engine import page_worker
 from jobs.models import Job, ObjectOutcome, Schedule
@@ -641,12 +641,13 @@ def test_a_job_started_from_the_form_is_followed_to_the_end(client_as, operator,
 
     response = client.post("/jobs/new/", job_form(bucket))
     url = reverse("jobs:job_progress", args=[int(response.url.strip("/").split("/")[-1])])
-    deadline = time.monotonic() + 60
-    while True:
-        data = json.loads(client.get(url).content)
-        if data["finished"] or time.monotonic() > deadline:
-            break
-        time.sleep(0.3)
+    seen = []
+
+    def finished() -> dict | None:
+        seen.append(json.loads(client.get(url).content))
+        return seen[-1] if seen[-1]["finished"] else None
+
+    data = wait_until(finished, message="the job's progress to say finished", observe=lambda: seen[-1])
 
     assert data["state"] == "completed" and data["objects_done"] == OBJECTS and data["counts"]["reencrypted"] == 8
 

@@ -5,7 +5,6 @@ import os
 import signal
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import pytest
@@ -14,6 +13,7 @@ from django_celery_beat.models import PeriodicTask
 
 from console.testing.cloud import new_bucket
 from console.testing.jobs import fill, wait_for
+from console.testing.waits import wait_until
 from console.testing.workers import subprocess_env
 from jobs.models import Job, ScheduleRun
 from jobs.services import jobs as services
@@ -64,9 +64,7 @@ def test_beat_fires_a_due_schedule_and_its_job_encrypts_new_unencrypted_objects(
         start_new_session=True,
     )
     try:
-        deadline = time.monotonic() + 30
-        while not schedule.runs.exists() and time.monotonic() < deadline:
-            time.sleep(0.3)
+        wait_until(schedule.runs.exists, timeout=30, message=f"beat to start a run of the due schedule {schedule.pk}")
     finally:
         os.killpg(beat.pid, signal.SIGTERM)
         beat.wait(10)
