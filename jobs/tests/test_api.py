@@ -308,46 +308,97 @@ def test_bad_job_requests_are_refused_with_reasons(cloud_connection, api_as, ope
     assert not Job.objects.exists()
 
 
-def test_schedules_are_created_changed_run_and_deleted(cloud_connection, api_as, operator):
+@pytest.fixture
+def ledger_schedule(cloud_connection, api_as, operator) -> dict:
+    """A schedule an operator created through the API (nightly at 2:00), as the API answered it."""
     new_bucket(cloud_connection, "ledger")
-    client = api_as(operator)
-    answers = []
-
-    def call(method, url, payload=None):
-        response = getattr(client, method)(url, payload or {}, format="json")
-        answers.append(body(response))
-        return response
-
-    created = call("post", SCHEDULES, schedule_payload(cloud_connection))
+    created = api_as(operator).post(SCHEDULES, schedule_payload(cloud_connection), format="json")
     assert created.status_code == 201, created.content
-    schedule = created.json()
-    url = f"{SCHEDULES}{schedule['id']}/"
-    assert schedule["crontab"] == "0 2 * * *" and schedule["next_run"] and schedule["last_runs"] == []
-    assert schedule["connection_name"] == "local" and schedule["created_by"] == operator.username
+    return created.json()
 
-    switched = call("patch", url, {"interval_minutes": 30})
+
+def schedule_url(schedule: dict) -> str:
+    return f"{SCHEDULES}{schedule['id']}/"
+
+
+def test_a_created_schedule_shows_its_crontab_next_run_connection_and_creator(ledger_schedule, operator):
+    assert ledger_schedule["crontab"] == "0 2 * * *" and ledger_schedule["interval_minutes"] is None
+    assert ledger_schedule["next_run"] and ledger_schedule["last_runs"] == []
+    assert ledger_schedule["connection_name"] == "local" and ledger_schedule["created_by"] == operator.username
+
+
+def test_switching_a_schedule_to_an_interval_drops_its_crontab(ledger_schedule, api_as, operator):
+    switched = api_as(operator).patch(schedule_url(ledger_schedule), {"interval_minutes": 30}, format="json")
+
     assert switched.status_code == 200, switched.content
     assert switched.json()["crontab"] == "" and switched.json()["interval_minutes"] == 30
-    disabled = call("patch", url, {"enabled": False})
-    assert disabled.json()["enabled"] is False and disabled.json()["next_run"] is None
-    renamed = call("put", url, schedule_payload(cloud_connection, name="weekly ledger", crontab="0 3 * * 0"))
-    assert renamed.status_code == 200 and renamed.json()["name"] == "weekly ledger"
-    assert renamed.json()["enabled"] is True and renamed.json()["interval_minutes"] is None
 
-    started = call("post", f"{url}run-now/")
-    skipped = call("post", f"{url}run-now/")
-    assert started.status_code == skipped.status_code == 201
+
+def test_a_disabled_schedule_has_no_next_run(ledger_schedule, api_as, operator):
+    disabled = api_as(operator).patch(schedule_url(ledger_schedule), {"enabled": False}, format="json")
+
+    assert disabled.json()["enabled"] is False and disabled.json()["next_run"] is None
+
+
+def test_put_replaces_the_whole_schedule_enabled_unless_it_says_otherwise(
+    ledger_schedule, cloud_connection, api_as, operator
+):
+    client = api_as(operator)
+    client.patch(schedule_url(ledger_schedule), {"enabled": False, "interval_minutes": 30}, format="json")
+
+    weekly = schedule_payload(cloud_connection, name="weekly ledger", crontab="0 3 * * 0")
+    replaced = client.put(schedule_url(ledger_schedule), weekly, format="json")
+
+    assert replaced.status_code == 200, replaced.content
+    assert replaced.json()["name"] == "weekly ledger" and replaced.json()["crontab"] == "0 3 * * 0"
+    assert replaced.json()["enabled"] is True and replaced.json()["interval_minutes"] is None
+
+
+def test_run_now_starts_a_job_of_the_schedule(ledger_schedule, api_as, operator):
+    client = api_as(operator)
+
+    started = client.post(f"{schedule_url(ledger_schedule)}run-now/")
+
+    assert started.status_code == 201
     assert started.json()["outcome"] == "started" and started.json()["job"]
-    assert skipped.json()["outcome"] == "skipped" and "still running" in skipped.json()["reason"]
-    runs = call("get", url).json()["last_runs"]
-    assert [run["outcome"] for run in runs] == ["skipped", "started"]
-    jobs = call("get", JOBS, {"schedule": schedule["id"]}).json()
+    jobs = client.get(JOBS, {"schedule": ledger_schedule["id"]}).json()
     assert [job["id"] for job in jobs["results"]] == [started.json()["job"]]
 
-    assert call("delete", url).status_code == 204
-    assert call("get", url).status_code == 404
+
+def test_run_now_while_the_schedules_job_still_runs_is_recorded_as_skipped(ledger_schedule, api_as, operator):
+    client = api_as(operator)
+    client.post(f"{schedule_url(ledger_schedule)}run-now/")
+
+    skipped = client.post(f"{schedule_url(ledger_schedule)}run-now/")
+
+    assert skipped.status_code == 201
+    assert skipped.json()["outcome"] == "skipped" and "still running" in skipped.json()["reason"]
+    runs = client.get(schedule_url(ledger_schedule)).json()["last_runs"]
+    assert [run["outcome"] for run in runs] == ["skipped", "started"]
+
+
+def test_a_deleted_schedule_is_gone(ledger_schedule, api_as, operator):
+    client = api_as(operator)
+
+    assert client.delete(schedule_url(ledger_schedule)).status_code == 204
+    assert client.get(schedule_url(ledger_schedule)).status_code == 404
+
+
+def test_no_schedule_answer_carries_the_connection_secret(ledger_schedule, cloud_connection, api_as, operator):
+    client = api_as(operator)
+    url = schedule_url(ledger_schedule)
+
+    answers = [
+        client.get(SCHEDULES),
+        client.get(url),
+        client.patch(url, {"interval_minutes": 30}, format="json"),
+        client.post(f"{url}run-now/"),
+        client.get(JOBS, {"schedule": ledger_schedule["id"]}),
+    ]
+
+    assert [answer.status_code for answer in answers] == [200, 200, 200, 201, 200]
     for answer in answers:
-        assert cloud_connection.access_key_secret not in answer
+        assert cloud_connection.access_key_secret not in body(answer)
 
 
 def test_bad_schedules_are_refused_with_clear_messages(cloud_connection, api_as, operator):
