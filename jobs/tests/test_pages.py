@@ -367,14 +367,19 @@ def test_a_dry_run_shows_the_plan_and_runs_for_real(client_as, operator, mixed, 
 # Following a job
 
 
-def test_the_detail_page_and_the_progress_json_tell_the_same(client_as, viewer, operator, mixed, queued):
-    job = start(mixed, operator)
-    client = client_as(viewer)
+def test_a_running_jobs_page_polls_its_progress_and_refreshes_without_javascript(client_as, viewer, operator, ledger):
+    job = start(ledger, operator)
 
-    running = html(client.get(f"/jobs/{job.pk}/"))
+    running = html(client_as(viewer).get(f"/jobs/{job.pk}/"))
+
     assert f'data-job-progress data-url="/jobs/{job.pk}/progress/"' in running
     assert 'role="status" aria-live="polite"' in running and "js/job-progress.js" in running
     assert '<noscript><meta http-equiv="refresh" content="5"></noscript>' in running
+
+
+def test_a_finished_jobs_page_and_its_progress_json_tell_the_same(client_as, viewer, operator, mixed, queued):
+    job = start(mixed, operator)
+    client = client_as(viewer)
     queued()
 
     response = client.get(f"/jobs/{job.pk}/progress/")
@@ -467,37 +472,51 @@ def test_a_state_change_the_job_does_not_allow_is_refused_with_a_message(client_
     assert "it cannot be resumed now" in " ".join(messages_of(refused))
 
 
-def test_failures_are_listed_reported_and_retried(client_as, operator, mixed, queued):
+@pytest.fixture
+def failed_job(operator, mixed, queued) -> Job:
+    """A job to a KMS key disabled before it ran: completed with errors, every KMS write failed."""
     key_id = named_key(mixed.connection)
     job = start(mixed, operator, target_method="kms", target_algorithm="AES256", target_key_id=key_id)
     KmsClient(mixed.connection).disable_key(key_id)
     queued()
     job.refresh_from_db()
     assert job.state == Job.COMPLETED_WITH_ERRORS
-    client = client_as(operator)
+    return job
 
-    page = html(client.get(f"/jobs/{job.pk}/?outcome=failed"))
-    failed = job.outcomes.filter(outcome=ObjectOutcome.FAILED).first()
+
+def test_failed_objects_are_listed_with_their_reason_and_request_id(client_as, operator, failed_job):
+    page = html(client_as(operator).get(f"/jobs/{failed_job.pk}/?outcome=failed"))
+
+    failed = failed_job.outcomes.filter(outcome=ObjectOutcome.FAILED).first()
     assert f"<code>{failed.key}</code>" in page and failed.reason in page
     assert failed.request_id and f"<code>{failed.request_id}</code>" in page
     assert "Retry failed objects" in page
 
-    report = client.get(f"/jobs/{job.pk}/report.csv")
+
+def test_the_report_is_a_csv_of_every_outcome_named_after_the_job(client_as, operator, failed_job):
+    report = client_as(operator).get(f"/jobs/{failed_job.pk}/report.csv")
+
     assert report.status_code == 200 and report["Content-Type"] == "text/csv; charset=utf-8"
-    assert report["Content-Disposition"] == f'attachment; filename="reencrypt-{job.pk}-mixed.csv"'
+    assert report["Content-Disposition"] == f'attachment; filename="reencrypt-{failed_job.pk}-mixed.csv"'
     rows = list(csv.reader(io.StringIO(b"".join(report.streaming_content).decode())))
     assert rows[0] == ["key", "size", "outcome", "encryption_before", "reason", "code", "request_id", "at"]
+    failed = failed_job.outcomes.filter(outcome=ObjectOutcome.FAILED).first()
     assert [failed.key, str(failed.size), "failed"] == rows[1][:3]
 
-    KmsClient(mixed.connection).enable_key(key_id)
-    response = client.post(f"/jobs/{job.pk}/retry/")
-    follow_up = Job.objects.get(retry_of=job)
+
+def test_retrying_failures_starts_a_follow_up_job_linked_both_ways(client_as, operator, mixed, queued, failed_job):
+    client = client_as(operator)
+    KmsClient(mixed.connection).enable_key(failed_job.target_key_id)
+
+    response = client.post(f"/jobs/{failed_job.pk}/retry/")
+
+    follow_up = Job.objects.get(retry_of=failed_job)
     assert response.url == f"/jobs/{follow_up.pk}/"
     queued()
     page = html(client.get(response.url))
-    assert f'the failed objects of <a href="/jobs/{job.pk}/">job #{job.pk}</a>' in page
+    assert f'the failed objects of <a href="/jobs/{failed_job.pk}/">job #{failed_job.pk}</a>' in page
     assert Job.objects.get(pk=follow_up.pk).state == Job.COMPLETED
-    assert f'<a href="/jobs/{follow_up.pk}/">#{follow_up.pk}</a>' in html(client.get(f"/jobs/{job.pk}/"))
+    assert f'<a href="/jobs/{follow_up.pk}/">#{follow_up.pk}</a>' in html(client.get(f"/jobs/{failed_job.pk}/"))
 
 
 def test_the_list_filters_by_state_kind_and_bucket(client_as, viewer, operator, mixed, queued):
