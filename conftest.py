@@ -1,4 +1,6 @@
-"""Shared fixtures: the embedded Redis for the run, one user per role plus an outsider, API clients."""
+"""Shared fixtures: the embedded Redis for the run, one user per role plus an outsider, API clients, a worker.
+
+Fixtures live in conftest.py files and are found by pytest, never imported; plain helpers live in console/testing."""
 
 import os
 import shutil
@@ -144,3 +146,15 @@ def cloud_connection(localcloud, settings):
     connection.set_credentials(access_key_id, secret)
     connection.save()
     return connection
+
+
+@pytest.fixture
+def worker(transactional_db, settings):
+    """A Celery worker consuming the test's broker in threads, as `make up` runs one (acks late, no eager mode)."""
+    from celery.contrib.testing.worker import start_worker
+
+    from console.celery import app
+
+    settings.JOBS_PAGE_SIZE = 10
+    with start_worker(app, pool="threads", concurrency=4, perform_ping_check=False, shutdown_timeout=30) as running:
+        yield running

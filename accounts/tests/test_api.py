@@ -26,19 +26,28 @@ def test_operator_cannot_list_users(api_as, operator):
     assert api_as(operator).get("/api/v1/users/").status_code == 403
 
 
-def test_admin_creates_changes_and_deactivates_a_user(api_as, admin):
-    client = api_as(admin)
+def test_admin_creates_a_user_with_a_role_and_gets_a_generated_password(api_as, admin):
+    created = api_as(admin).post("/api/v1/users/", {"username": "nina", "role": "viewer"}, format="json")
 
-    created = client.post("/api/v1/users/", {"username": "nina", "role": "viewer"}, format="json")
     assert created.status_code == 201
     assert created.json()["role"] == "viewer"
     assert created.json()["generated_password"]
-    user_id = created.json()["id"]
 
-    changed = client.patch(f"/api/v1/users/{user_id}/", {"role": "operator"}, format="json")
+
+@pytest.fixture
+def nina(make_user):
+    return make_user("nina", "viewer")
+
+
+def test_admin_changes_a_users_role(api_as, admin, nina):
+    changed = api_as(admin).patch(f"/api/v1/users/{nina.pk}/", {"role": "operator"}, format="json")
+
     assert changed.json()["role"] == "operator"
 
-    deactivated = client.post(f"/api/v1/users/{user_id}/deactivate/")
+
+def test_admin_deactivates_a_user(api_as, admin, nina):
+    deactivated = api_as(admin).post(f"/api/v1/users/{nina.pk}/deactivate/")
+
     assert deactivated.status_code == 200
     assert deactivated.json()["is_active"] is False
 

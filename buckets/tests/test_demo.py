@@ -4,11 +4,20 @@ import pytest
 
 from audit.models import AuditEvent
 from buckets.models import Connection
+from buckets.services import objects
 from cloud.errors import ServiceError
 from cloud.kms import KmsClient
 from cloud.oss import EncryptionRule, OssClient
 from console import demo
 from localcloud.models import AccessKey
+
+
+@pytest.fixture(autouse=True)
+def few_log_objects(monkeypatch):
+    """demo-logs gets 3 access logs instead of DEMO_LOG_OBJECTS (300): the same code path, without 297 uploads
+    that took most of each test's seconds; test_the_logs_bucket_is_planned_with_objects_for_a_job_to_watch keeps
+    the real number's purpose."""
+    monkeypatch.setattr(demo, "DEMO_LOG_OBJECTS", 3)
 
 
 @pytest.fixture
@@ -17,6 +26,13 @@ def seeded(localcloud):
     lines = []
     connection = demo.ensure_demo_connection(say=lines.append)
     return connection, lines
+
+
+def test_the_logs_bucket_is_planned_with_objects_for_a_job_to_watch(monkeypatch):
+    monkeypatch.undo()  # the real plan, not the few objects the seeding tests use
+    logs = next(bucket for bucket in demo.demo_buckets() if bucket.name == "demo-logs")
+
+    assert len(logs.before_default) == demo.DEMO_LOG_OBJECTS >= 3 * objects.PAGE_SIZE
 
 
 def test_demo_connection_points_at_localcloud_with_working_credentials(seeded, localcloud, settings):

@@ -6,10 +6,11 @@ import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 
 from audit.models import AuditEvent
-from buckets.tests.test_objects_services import KEEP_HEADERS, content_of, named_key, new_bucket, put
 from cloud.kms import KmsClient
 from cloud.oss import EncryptionRule
 from cloud.sse import Sse
+from console.testing.cloud import new_bucket
+from console.testing.objects import KEEP_HEADERS, content_of, named_key, put
 
 
 def api(bucket, path: str = "") -> str:

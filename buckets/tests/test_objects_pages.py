@@ -9,11 +9,12 @@ from django.utils import timezone
 
 from audit.models import AuditEvent
 from buckets.models import Bucket
-from buckets.tests.test_objects_services import KEEP_HEADERS, content_of, named_key, new_bucket, put
 from buckets.views.objects import object_url
 from cloud.kms import KmsClient
 from cloud.oss import EncryptionRule, OssClient
 from cloud.sse import Sse
+from console.testing.cloud import new_bucket
+from console.testing.objects import KEEP_HEADERS, content_of, named_key, put
 
 
 def url(name: str, bucket, **query) -> str:

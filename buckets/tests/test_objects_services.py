@@ -16,28 +16,8 @@ from cloud.errors import CloudError, Conflict, ServiceError
 from cloud.kms import KmsClient
 from cloud.oss import EncryptionRule, ObjectHead, OssClient
 from cloud.sse import Sse
-from console.testing import cloud
 from console.testing.cloud import new_bucket
-
-KEEP_HEADERS = {
-    "Content-Type": "text/csv",
-    "Content-Disposition": 'attachment; filename="q1.csv"',
-    "Cache-Control": "no-cache",
-    "x-oss-meta-owner": "finance",
-    "x-oss-meta-review": "2024-q1",
-}
-
-
-def named_key(connection, alias: str = "alias/reports") -> str:
-    return cloud.named_key(connection, alias)
-
-
-def put(bucket: Bucket, key: str, content: bytes = b"hello", headers: dict | None = None):
-    return OssClient(bucket.connection).put_object(bucket.name, key, content, headers or {})
-
-
-def content_of(bucket: Bucket, key: str) -> bytes:
-    return b"".join(OssClient(bucket.connection).open_object(bucket.name, key))
+from console.testing.objects import KEEP_HEADERS, content_of, named_key, put
 
 
 def upload_file(content: bytes = b"uploaded content", name: str = "file.txt") -> SimpleUploadedFile:

@@ -13,12 +13,10 @@ browser context per role walks every page it may open; problems are collected an
 
 from __future__ import annotations
 
-import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import pytest
-from celery.contrib.testing.worker import start_worker
 from django.conf import settings
 from django.test import Client
 from django.urls import URLPattern, URLResolver, get_resolver
@@ -29,7 +27,6 @@ from accounts.services import create_user
 from buckets.services.buckets import refresh_buckets
 from cloud.oss import EncryptionRule, OssClient
 from cloud.sse import AES256, OSS
-from console.celery import app
 from console.testing.browser import (
     ACTION_TIMEOUT_MS,
     BLOCKING_IMPACTS,
@@ -38,6 +35,7 @@ from console.testing.browser import (
     describe_violations,
 )
 from console.testing.cloud import named_key, new_bucket
+from console.testing.jobs import wait_for
 from encryption.models import CseTransfer
 from encryption.services import master_keys
 from jobs.models import Job
@@ -266,24 +264,11 @@ def test_routes_excused_as_post_only_refuse_get(client_as, admin):
 # The sweep
 
 
-@pytest.fixture
-def worker(transactional_db, settings):
-    """A real Celery worker on the test's broker, in threads, as in jobs/tests/conftest.py."""
-    settings.JOBS_PAGE_SIZE = 10
-    with start_worker(app, pool="threads", concurrency=2, perform_ping_check=False, shutdown_timeout=30) as running:
-        yield running
-
-
 def finished(job: Job) -> Job:
-    """The job once the worker completed it (waiting at most a minute for it)."""
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        job.refresh_from_db()
-        if job.state in Job.FINISHED_STATES:
-            assert job.state == Job.COMPLETED, f"job {job.pk} ended {job.state}"
-            return job
-        time.sleep(0.1)
-    raise AssertionError(f"job {job.pk} is still {job.state}")
+    """The job once the worker (the shared `worker` fixture) completed it."""
+    job = wait_for(job)
+    assert job.state == Job.COMPLETED, f"job {job.pk} ended {job.state}"
+    return job
 
 
 @pytest.fixture

@@ -11,7 +11,6 @@ from console.testing.browser import log_in
 from console.testing.cloud import new_bucket
 from encryption.services import master_keys
 from jobs.models import Job
-from jobs.tests.conftest import worker  # noqa: F401 - the fixture, for the rewrap job
 
 PASSWORD = "Browser-Passw0rd-9"
 CONTENT = b"quarterly figures, for the board only\n" * 40

@@ -1,7 +1,6 @@
 """Large client-side encrypted uploads run as a Celery task with progress (a real worker, localcloud)."""
 
 import os
-import time
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
@@ -12,9 +11,9 @@ from buckets.services import cse_transfer
 from buckets.views.objects import object_url
 from cloud.oss import OssClient
 from console.testing.cloud import new_bucket
+from console.testing.waits import wait_until
 from encryption.models import CseTransfer
 from encryption.services import master_keys
-from jobs.tests.conftest import worker  # noqa: F401
 
 pytestmark = pytest.mark.slow
 
@@ -46,15 +45,16 @@ def page_upload(client, bucket, key: str, data: bytes, master_key):
 def follow(client, transfer: CseTransfer, timeout: float = 30.0) -> list[dict]:
     """The status JSON polled until the upload ends: every answer seen."""
     url = reverse("encryption:cse_transfer_status", args=[transfer.pk])
-    seen, deadline = [], time.monotonic() + timeout
-    while time.monotonic() < deadline:
+    seen = []
+
+    def finished() -> bool:
         answer = client.get(url)
         assert answer.status_code == 200
         seen.append(answer.json())
-        if seen[-1]["finished"]:
-            return seen
-        time.sleep(0.1)
-    raise AssertionError(f"upload {transfer.pk} is still {seen[-1]['state']} after {timeout} s")
+        return seen[-1]["finished"]
+
+    wait_until(finished, timeout=timeout, message=f"upload {transfer.pk} to finish", observe=lambda: seen[-1]["state"])
+    return seen
 
 
 def uploads(var_dir) -> list[str]:

@@ -323,40 +323,85 @@ def test_a_wrong_private_key_is_refused(oss, rsa_pair):
     assert get_decrypted(oss, BUCKET, "mine.bin", rsa_pair) == SMALL
 
 
-def test_tampered_envelopes_and_truncated_content_are_refused(oss, rsa_pair, kms_wrapper):
+# Tampered envelopes and content: each refused with a message saying what is wrong, never a traceback.
+
+
+def refused_read(oss, key: str, body: bytes, metadata: dict, reader, changes: dict | None = None) -> str:
+    """Store `body` under `key` with the envelope metadata changed; the CseError's message when reading it."""
+    changed = {META + name: value for name, value in (changes or {}).items()}
+    oss.put_object(BUCKET, key, body, {**metadata, **changed})
+    with pytest.raises(CseError) as error:
+        get_decrypted(oss, BUCKET, key, reader)
+    return error.value.message
+
+
+@pytest.fixture
+def rsa_stored(oss, rsa_pair) -> tuple[bytes, dict[str, str]]:
+    """rsa.bin, encrypted with the RSA pair: its ciphertext and envelope headers as stored."""
     put_encrypted(oss, BUCKET, "rsa.bin", SMALL, rsa_pair)
-    put_encrypted(oss, BUCKET, "kms.bin", SMALL, kms_wrapper)
-    rsa_body, rsa_meta = stored(oss, "rsa.bin")
-    kms_body, kms_meta = stored(oss, "kms.bin")
+    return stored(oss, "rsa.bin")
 
-    def refused(key: str, body: bytes, metadata: dict, changes: dict | None = None) -> str:
-        """Store `body` under `key` with the metadata changed, and the CseError's message when decrypting it."""
-        changed = {META + name: value for name, value in (changes or {}).items()}
-        oss.put_object(BUCKET, key, body, {**metadata, **changed})
-        with pytest.raises(CseError) as error:
-            get_decrypted(oss, BUCKET, key, KmsWrapper(kms_wrapper.kms) if "kms" in key else rsa_pair)
-        return error.value.message
 
-    wrapped = base64.b64decode(rsa_meta[META + "key"])
+def test_an_rsa_wrapped_key_with_a_flipped_bit_does_not_decrypt(oss, rsa_pair, rsa_stored):
+    body, meta = rsa_stored
+    wrapped = base64.b64decode(meta[META + "key"])
     flipped = base64.b64encode(wrapped[:100] + bytes([wrapped[100] ^ 1]) + wrapped[101:]).decode()
-    assert "does not decrypt with this private key" in refused("t1.bin", rsa_body, rsa_meta, {"key": flipped})
-    short = base64.b64encode(wrapped[:-8]).decode()
-    assert "is 248 bytes, but a 2048-bit RSA key wraps into 256" in refused(
-        "t2.bin", rsa_body, rsa_meta, {"key": short}
-    )
-    blob = base64.b64decode(kms_meta[META + "key"]).decode()
+
+    message = refused_read(oss, "t1.bin", body, meta, rsa_pair, {"key": flipped})
+
+    assert "does not decrypt with this private key" in message
+
+
+def test_a_short_rsa_wrapped_key_is_refused_with_its_length(oss, rsa_pair, rsa_stored):
+    body, meta = rsa_stored
+    short = base64.b64encode(base64.b64decode(meta[META + "key"])[:-8]).decode()
+
+    message = refused_read(oss, "t2.bin", body, meta, rsa_pair, {"key": short})
+
+    assert "is 248 bytes, but a 2048-bit RSA key wraps into 256" in message
+
+
+def test_a_tampered_kms_wrapped_key_is_refused_as_kms_cannot_unwrap_it(oss, kms_wrapper):
+    put_encrypted(oss, BUCKET, "kms.bin", SMALL, kms_wrapper)
+    body, meta = stored(oss, "kms.bin")
+    blob = base64.b64decode(meta[META + "key"]).decode()
     tampered = base64.b64encode((blob[:20] + ("A" if blob[20] != "A" else "B") + blob[21:]).encode()).decode()
-    assert "KMS could not unwrap the wrapped data key" in refused("t3-kms.bin", kms_body, kms_meta, {"key": tampered})
-    message = refused("t4.bin", rsa_body[:-10], rsa_meta)
+
+    message = refused_read(oss, "t3-kms.bin", body, meta, KmsWrapper(kms_wrapper.kms), {"key": tampered})
+
+    assert "KMS could not unwrap the wrapped data key" in message
+
+
+def test_truncated_content_is_refused_with_both_lengths(oss, rsa_pair, rsa_stored):
+    body, meta = rsa_stored
+
+    message = refused_read(oss, "t4.bin", body[:-10], meta, rsa_pair)
+
     assert message == (
         f"The stored object is {len(SMALL) - 10} bytes but its envelope records {len(SMALL)} bytes of plaintext "
         "(the ciphertext is exactly as long): the object was truncated or altered."
     )
-    assert "not supported" in refused("t5.bin", rsa_body, rsa_meta, {"wrap-alg": "RSA/ECB/OAEPWithSHA-256"})
-    altered = bytes([rsa_body[0] ^ 1]) + rsa_body[1:]
-    assert "does not match the MD5" in refused("t6.bin", altered, rsa_meta)
 
-    assert get_decrypted(oss, BUCKET, "rsa.bin", rsa_pair) == SMALL  # reads never touch the original
+
+def test_an_unsupported_wrap_algorithm_is_refused(oss, rsa_pair, rsa_stored):
+    body, meta = rsa_stored
+
+    message = refused_read(oss, "t5.bin", body, meta, rsa_pair, {"wrap-alg": "RSA/ECB/OAEPWithSHA-256"})
+
+    assert "not supported" in message
+
+
+def test_altered_content_fails_the_md5_check_and_the_original_still_reads(oss, rsa_pair, rsa_stored):
+    body, meta = rsa_stored
+
+    message = refused_read(oss, "t6.bin", bytes([body[0] ^ 1]) + body[1:], meta, rsa_pair)
+
+    assert "does not match the MD5" in message
+    assert get_decrypted(oss, BUCKET, "rsa.bin", rsa_pair) == SMALL
+
+
+def test_a_plain_object_is_refused_as_not_client_side_encrypted(oss, rsa_pair):
     oss.put_object(BUCKET, "plain.txt", b"not encrypted", {})
+
     with pytest.raises(CseError, match="not client-side encrypted"):
         get_decrypted(oss, BUCKET, "plain.txt", rsa_pair)

@@ -3,16 +3,16 @@ and (marked slow, with a real worker) jobs followed to their end through the API
 
 import csv
 import io
-import time
 
 import pytest
 
 from buckets.models import Connection
 from console.testing.cloud import new_bucket
+from console.testing.jobs import fill
+from console.testing.waits import wait_until
 from jobs import selectors
 from jobs.models import Job, ObjectOutcome, Schedule
 from jobs.services import jobs as services
-from jobs.tests.conftest import fill
 
 JOBS, SCHEDULES = "/api/v1/jobs/", "/api/v1/schedules/"
 SECRET = "Jobs-api-secret-that-must-never-show-5521"
@@ -188,38 +188,88 @@ def test_the_openapi_schema_describes_jobs_and_schedules(api_as, viewer):
 # Against localcloud, no worker: jobs stay where the API puts them.
 
 
-def test_an_operator_steers_a_job_and_wrong_states_are_409(cloud_connection, api_as, operator):
+def test_a_job_posted_by_an_operator_runs_with_its_target_and_cleaned_prefixes(cloud_connection, api_as, operator):
     new_bucket(cloud_connection, "ledger")
-    client = api_as(operator)
 
-    created = client.post(JOBS, job_payload(cloud_connection, prefixes=["data/", "data/2026/", " "]), format="json")
+    created = api_as(operator).post(
+        JOBS, job_payload(cloud_connection, prefixes=["data/", "data/2026/", " "]), format="json"
+    )
+
     assert created.status_code == 201, created.content
     job = created.json()
-    url = f"{JOBS}{job['id']}/"
     assert job["state"] == "running" and job["kind"] == "reencrypt" and job["dry_run"] is False
     assert job["prefixes"] == ["data/"]
     assert job["target"]["method"] == "oss" and job["target"]["algorithm"] == "AES256"
     assert job["created_by"] == operator.username
     assert set(job["progress"]) >= {"objects_total", "total_known", "percent", "eta_seconds", "outcomes"}
 
-    def post(action):
-        return client.post(f"{url}{action}/")
 
-    assert post("pause").json()["state"] == "paused"
-    again = post("pause")
-    assert again.status_code == 409 and "paused" in again.json()["detail"]
-    assert post("resume").json()["state"] == "running"
-    assert post("resume").status_code == 409
-    still_running = post("retry-failed")
-    assert still_running.status_code == 409 and "once it ends" in still_running.json()["detail"]
-    cancelled = post("cancel")
-    assert cancelled.status_code == 200 and cancelled.json()["state"] == "cancelled"
-    assert post("cancel").status_code == 409
-    assert post("pause").status_code == 409
-    nothing_failed = post("retry-failed")
-    assert nothing_failed.status_code == 409 and "no failed objects" in nothing_failed.json()["detail"]
-    assert client.get(JOBS, {"state": "cancelled"}).json()["count"] == 1
-    assert client.get(JOBS, {"active": "true"}).json()["count"] == 0
+# Steering a job: state changes are database work (no cloud, no worker), so a job is made in the state needed.
+
+
+@pytest.fixture
+def job_in(offline):
+    """A factory of jobs in a given state, on the offline connection."""
+    connection, _, _ = offline
+
+    def make(state: str) -> Job:
+        return Job.objects.create(connection=connection, bucket="ledger", state=state, copy_threshold=1 << 30)
+
+    return make
+
+
+@pytest.mark.parametrize(
+    "state, action, now",
+    [
+        (Job.RUNNING, "pause", "paused"),
+        (Job.PAUSED, "resume", "running"),
+        (Job.RUNNING, "cancel", "cancelled"),
+        (Job.PAUSED, "cancel", "cancelled"),
+    ],
+)
+def test_an_operator_pauses_resumes_and_cancels_a_job_in_a_state_that_allows_it(
+    api_as, operator, job_in, state, action, now
+):
+    job = job_in(state)
+
+    changed = api_as(operator).post(f"{JOBS}{job.pk}/{action}/")
+
+    assert changed.status_code == 200, changed.content
+    assert changed.json()["state"] == now
+
+
+@pytest.mark.parametrize(
+    "state, action, reason",
+    [
+        (Job.PAUSED, "pause", "paused"),
+        (Job.RUNNING, "resume", "running"),
+        (Job.RUNNING, "retry-failed", "once it ends"),
+        (Job.CANCELLED, "cancel", "cancelled"),
+        (Job.CANCELLED, "pause", "cancelled"),
+        (Job.CANCELLED, "retry-failed", "no failed objects"),
+    ],
+)
+def test_a_state_change_the_jobs_state_does_not_allow_is_a_409_saying_why(
+    api_as, operator, job_in, state, action, reason
+):
+    job = job_in(state)
+
+    refused = api_as(operator).post(f"{JOBS}{job.pk}/{action}/")
+
+    assert refused.status_code == 409
+    assert reason in refused.json()["detail"].lower()
+    assert Job.objects.get(pk=job.pk).state == state
+
+
+def test_the_job_list_filters_by_state_and_by_being_active(api_as, operator, job_in):
+    running, paused, cancelled = job_in(Job.RUNNING), job_in(Job.PAUSED), job_in(Job.CANCELLED)
+    client = api_as(operator)
+
+    def ids(**query) -> set[int]:
+        return {job["id"] for job in client.get(JOBS, query).json()["results"]}
+
+    assert ids(state="cancelled") == {cancelled.pk}
+    assert ids(active="true") == {running.pk, paused.pk}
 
 
 def test_retry_failed_starts_a_job_over_the_failed_objects(cloud_connection, api_as, operator):
@@ -259,46 +309,97 @@ def test_bad_job_requests_are_refused_with_reasons(cloud_connection, api_as, ope
     assert not Job.objects.exists()
 
 
-def test_schedules_are_created_changed_run_and_deleted(cloud_connection, api_as, operator):
+@pytest.fixture
+def ledger_schedule(cloud_connection, api_as, operator) -> dict:
+    """A schedule an operator created through the API (nightly at 2:00), as the API answered it."""
     new_bucket(cloud_connection, "ledger")
-    client = api_as(operator)
-    answers = []
-
-    def call(method, url, payload=None):
-        response = getattr(client, method)(url, payload or {}, format="json")
-        answers.append(body(response))
-        return response
-
-    created = call("post", SCHEDULES, schedule_payload(cloud_connection))
+    created = api_as(operator).post(SCHEDULES, schedule_payload(cloud_connection), format="json")
     assert created.status_code == 201, created.content
-    schedule = created.json()
-    url = f"{SCHEDULES}{schedule['id']}/"
-    assert schedule["crontab"] == "0 2 * * *" and schedule["next_run"] and schedule["last_runs"] == []
-    assert schedule["connection_name"] == "local" and schedule["created_by"] == operator.username
+    return created.json()
 
-    switched = call("patch", url, {"interval_minutes": 30})
+
+def schedule_url(schedule: dict) -> str:
+    return f"{SCHEDULES}{schedule['id']}/"
+
+
+def test_a_created_schedule_shows_its_crontab_next_run_connection_and_creator(ledger_schedule, operator):
+    assert ledger_schedule["crontab"] == "0 2 * * *" and ledger_schedule["interval_minutes"] is None
+    assert ledger_schedule["next_run"] and ledger_schedule["last_runs"] == []
+    assert ledger_schedule["connection_name"] == "local" and ledger_schedule["created_by"] == operator.username
+
+
+def test_switching_a_schedule_to_an_interval_drops_its_crontab(ledger_schedule, api_as, operator):
+    switched = api_as(operator).patch(schedule_url(ledger_schedule), {"interval_minutes": 30}, format="json")
+
     assert switched.status_code == 200, switched.content
     assert switched.json()["crontab"] == "" and switched.json()["interval_minutes"] == 30
-    disabled = call("patch", url, {"enabled": False})
-    assert disabled.json()["enabled"] is False and disabled.json()["next_run"] is None
-    renamed = call("put", url, schedule_payload(cloud_connection, name="weekly ledger", crontab="0 3 * * 0"))
-    assert renamed.status_code == 200 and renamed.json()["name"] == "weekly ledger"
-    assert renamed.json()["enabled"] is True and renamed.json()["interval_minutes"] is None
 
-    started = call("post", f"{url}run-now/")
-    skipped = call("post", f"{url}run-now/")
-    assert started.status_code == skipped.status_code == 201
+
+def test_a_disabled_schedule_has_no_next_run(ledger_schedule, api_as, operator):
+    disabled = api_as(operator).patch(schedule_url(ledger_schedule), {"enabled": False}, format="json")
+
+    assert disabled.json()["enabled"] is False and disabled.json()["next_run"] is None
+
+
+def test_put_replaces_the_whole_schedule_enabled_unless_it_says_otherwise(
+    ledger_schedule, cloud_connection, api_as, operator
+):
+    client = api_as(operator)
+    client.patch(schedule_url(ledger_schedule), {"enabled": False, "interval_minutes": 30}, format="json")
+
+    weekly = schedule_payload(cloud_connection, name="weekly ledger", crontab="0 3 * * 0")
+    replaced = client.put(schedule_url(ledger_schedule), weekly, format="json")
+
+    assert replaced.status_code == 200, replaced.content
+    assert replaced.json()["name"] == "weekly ledger" and replaced.json()["crontab"] == "0 3 * * 0"
+    assert replaced.json()["enabled"] is True and replaced.json()["interval_minutes"] is None
+
+
+def test_run_now_starts_a_job_of_the_schedule(ledger_schedule, api_as, operator):
+    client = api_as(operator)
+
+    started = client.post(f"{schedule_url(ledger_schedule)}run-now/")
+
+    assert started.status_code == 201
     assert started.json()["outcome"] == "started" and started.json()["job"]
-    assert skipped.json()["outcome"] == "skipped" and "still running" in skipped.json()["reason"]
-    runs = call("get", url).json()["last_runs"]
-    assert [run["outcome"] for run in runs] == ["skipped", "started"]
-    jobs = call("get", JOBS, {"schedule": schedule["id"]}).json()
+    jobs = client.get(JOBS, {"schedule": ledger_schedule["id"]}).json()
     assert [job["id"] for job in jobs["results"]] == [started.json()["job"]]
 
-    assert call("delete", url).status_code == 204
-    assert call("get", url).status_code == 404
+
+def test_run_now_while_the_schedules_job_still_runs_is_recorded_as_skipped(ledger_schedule, api_as, operator):
+    client = api_as(operator)
+    client.post(f"{schedule_url(ledger_schedule)}run-now/")
+
+    skipped = client.post(f"{schedule_url(ledger_schedule)}run-now/")
+
+    assert skipped.status_code == 201
+    assert skipped.json()["outcome"] == "skipped" and "still running" in skipped.json()["reason"]
+    runs = client.get(schedule_url(ledger_schedule)).json()["last_runs"]
+    assert [run["outcome"] for run in runs] == ["skipped", "started"]
+
+
+def test_a_deleted_schedule_is_gone(ledger_schedule, api_as, operator):
+    client = api_as(operator)
+
+    assert client.delete(schedule_url(ledger_schedule)).status_code == 204
+    assert client.get(schedule_url(ledger_schedule)).status_code == 404
+
+
+def test_no_schedule_answer_carries_the_connection_secret(ledger_schedule, cloud_connection, api_as, operator):
+    client = api_as(operator)
+    url = schedule_url(ledger_schedule)
+
+    answers = [
+        client.get(SCHEDULES),
+        client.get(url),
+        client.patch(url, {"interval_minutes": 30}, format="json"),
+        client.post(f"{url}run-now/"),
+        client.get(JOBS, {"schedule": ledger_schedule["id"]}),
+    ]
+
+    assert [answer.status_code for answer in answers] == [200, 200, 200, 201, 200]
     for answer in answers:
-        assert cloud_connection.access_key_secret not in answer
+        assert cloud_connection.access_key_secret not in body(answer)
 
 
 def test_bad_schedules_are_refused_with_clear_messages(cloud_connection, api_as, operator):
@@ -332,13 +433,14 @@ def test_a_crontab_celery_cannot_parse_is_refused_too(cloud_connection, api_as, 
 
 
 def follow(client, job_id: int, timeout: float = 60.0) -> dict:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        job = client.get(f"{JOBS}{job_id}/").json()
-        if job["state"] in Job.FINISHED_STATES:
-            return job
-        time.sleep(0.1)
-    raise AssertionError(f"job {job_id} is still {job['state']} after {timeout} s")
+    """The job as the API shows it once it finished, polled the way an API client would."""
+    seen = []
+
+    def finished() -> dict | None:
+        seen.append(client.get(f"{JOBS}{job_id}/").json())
+        return seen[-1] if seen[-1]["state"] in Job.FINISHED_STATES else None
+
+    return wait_until(finished, timeout=timeout, message=f"job {job_id} to finish", observe=lambda: seen[-1]["state"])
 
 
 @pytest.mark.slow

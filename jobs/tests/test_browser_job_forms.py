@@ -18,10 +18,11 @@ from cloud.kms import KmsClient
 from cloud.oss import OssClient
 from console.testing.browser import assert_accessible, log_in
 from console.testing.cloud import named_key, new_bucket
+from console.testing.jobs import fill, settled
+from console.testing.waits import wait_until
 from encryption.services import master_keys
 from jobs import selectors
 from jobs.models import Job, Schedule
-from jobs.tests.conftest import fill, settled, wait_until
 
 PASSWORD = "Browser-Passw0rd-12"
 SSE = "x-oss-server-side-encryption"
@@ -182,7 +183,7 @@ def test_a_scan_then_a_slow_job_from_its_result_is_paused_resumed_and_cancelled(
     page.get_by_role("button", name="Pause").click()
     expect(page.get_by_text(f"Job #{job.pk} paused: Running → Paused.")).to_be_visible()
     assert Job.objects.get(pk=job.pk).state == Job.PAUSED
-    wait_until(lambda: settled(job), "settled after the pause")
+    wait_until(lambda: settled(job), message=f"job {job.pk} to settle after the pause")
     done = selectors.progress(job).counts()["reencrypted"]
     aes256 = [method for _, method, _ in heads(cloud_connection, "census", keys).values()].count("AES256")
     assert aes256 == 4 + done  # 4 were AES256 already

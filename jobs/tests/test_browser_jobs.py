@@ -8,8 +8,8 @@ from accounts.services import create_user
 from cloud.oss import EncryptionRule, OssClient
 from console.testing.browser import log_in
 from console.testing.cloud import new_bucket
+from console.testing.jobs import fill
 from jobs.models import Job, Schedule
-from jobs.tests.conftest import fill
 
 PASSWORD = "Browser-Passw0rd-8"
 pytestmark = pytest.mark.slow

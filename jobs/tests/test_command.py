@@ -9,9 +9,9 @@ from django.core.management import CommandError, call_command
 from audit.models import AuditEvent
 from buckets.models import Connection
 from console.testing.cloud import new_bucket
+from console.testing.jobs import fill
 from jobs.management.commands.reencrypt import Command
 from jobs.models import Job
-from jobs.tests.conftest import fill
 
 
 def run(*args) -> tuple[str, str]:

@@ -3,18 +3,19 @@
 import os
 import signal
 import threading
-import time
 
 import pytest
 
 from cloud.kms import KmsClient
 from cloud.oss import OssClient
 from console.testing.cloud import new_bucket
+from console.testing.jobs import fill, named_key, settled, wait_for
+from console.testing.waits import wait_until
+from console.testing.workers import start_worker_process
 from jobs import selectors
 from jobs.engine import object_worker, page_worker
 from jobs.models import Job, JobPage, ObjectOutcome
 from jobs.services import jobs as services
-from jobs.tests.conftest import fill, named_key, settled, start_worker_process, wait_for, wait_until
 
 pytestmark = pytest.mark.slow
 
@@ -146,10 +147,12 @@ def test_pause_stops_the_work_resume_finishes_it_and_cancel_leaves_the_rest(clou
     fill(new_bucket(cloud_connection, "steered"), 40)
     slow = services.Spec(**{**TO_KMS.fields(), "requests_per_second": 40, "concurrency": 2})
     job = services.create_job(actor=operator, connection=cloud_connection, bucket="steered", spec=slow)
-    wait_until(lambda: selectors.progress(job).objects_done, "started")
+    wait_until(lambda: selectors.progress(job).objects_done, message=f"job {job.pk} to start")
 
     services.pause_job(job, operator)
-    wait_until(lambda: settled(job), "settled after the pause")  # the objects in flight are finished
+    wait_until(
+        lambda: settled(job), message=f"job {job.pk} to settle after the pause"
+    )  # the objects in flight are finished
     paused_at = selectors.progress(job).objects_done
     for number in job.pages.filter(state=JobPage.PENDING).values_list("number", flat=True):
         page_worker.run_page(job.pk, number)  # a worker handed a page of the paused job gives it back untouched
@@ -166,7 +169,7 @@ def test_pause_stops_the_work_resume_finishes_it_and_cancel_leaves_the_rest(clou
         bucket="steered",
         spec=services.Spec(**{**slow.fields(), "target_algorithm": "SM4"}),
     )
-    wait_until(lambda: selectors.progress(second).objects_done, "started")
+    wait_until(lambda: selectors.progress(second).objects_done, message=f"job {second.pk} to start")
     services.cancel_job(second, operator)
     second = wait_for(second, timeout=15)
     assert second.state == Job.CANCELLED
@@ -189,9 +192,13 @@ def test_a_job_cancelled_while_paused_counts_the_objects_done_before_the_pause(c
         concurrency=1,
     )
     job = services.create_job(actor=operator, connection=cloud_connection, bucket="halted", spec=slow)
-    wait_until(lambda: selectors.progress(job).counts()["reencrypted"] >= 2, "two objects re-encrypted")
+    wait_until(
+        lambda: selectors.progress(job).counts()["reencrypted"] >= 2,
+        message=f"job {job.pk} to re-encrypt two objects",
+        observe=lambda: selectors.progress(job).counts(),
+    )
     services.pause_job(job, operator)
-    wait_until(lambda: settled(job), "settled after the pause")
+    wait_until(lambda: settled(job), message=f"job {job.pk} to settle after the pause")
     done = selectors.progress(job).counts()["reencrypted"]
 
     services.cancel_job(Job.objects.get(pk=job.pk), operator)
@@ -250,9 +257,12 @@ def test_a_worker_killed_mid_job_is_replaced_and_the_job_completes_losing_nothin
     first = start_worker_process(settings, JOBS_PAGE_LEASE_SECONDS=5)
     try:
         job = services.create_job(actor=operator, connection=cloud_connection, bucket="survivor", spec=slow)
-        deadline = time.monotonic() + 30
-        while selectors.progress(job).objects_done < 8 and time.monotonic() < deadline:
-            time.sleep(0.2)
+        wait_until(
+            lambda: selectors.progress(job).objects_done >= 8,
+            timeout=30,
+            message=f"the first worker to do 8 objects of job {job.pk}",
+            observe=lambda: selectors.progress(job).objects_done,
+        )
         os.killpg(first.pid, signal.SIGKILL)
         first.wait(10)
         done_at_kill = selectors.progress(job).objects_done
@@ -261,11 +271,20 @@ def test_a_worker_killed_mid_job_is_replaced_and_the_job_completes_losing_nothin
 
         second = start_worker_process(settings, JOBS_PAGE_LEASE_SECONDS=5)
         try:
-            deadline = time.monotonic() + 90
-            while time.monotonic() < deadline and Job.objects.get(pk=job.pk).state == Job.RUNNING:
+
+            def recovered_and_finished() -> bool:
                 page_worker.recover_stalled()  # what beat runs every JOBS_RECOVERY_INTERVAL_SECONDS
-                time.sleep(1.0)
-            job.refresh_from_db()
+                job.refresh_from_db()
+                return job.state != Job.RUNNING
+
+            # Polled once a second, as beat would (not faster: each poll is a recovery pass).
+            wait_until(
+                recovered_and_finished,
+                timeout=90,
+                interval=1.0,
+                message=f"job {job.pk} to finish on the second worker",
+                observe=lambda: selectors.progress(job).counts(),
+            )
         finally:
             os.killpg(second.pid, signal.SIGKILL)
             second.wait(10)

@@ -9,7 +9,6 @@ import csv
 import io
 import json
 import re
-import time
 
 import pytest
 from django.urls import reverse
@@ -19,12 +18,13 @@ from buckets.models import Bucket, Connection
 from cloud.kms import KmsClient
 from cloud.oss import EncryptionRule
 from console.testing.cloud import new_bucket
+from console.testing.jobs import fill, named_key
+from console.testing.waits import wait_until
 from jobs import tasks
 from jobs.engine import page_worker
 from jobs.models import Job, ObjectOutcome, Schedule
 from jobs.services import jobs as services
 from jobs.services import schedules
-from jobs.tests.conftest import fill, named_key
 
 OBJECTS = 10  # fill() cycles through 5 states: 2 objects each (none, AES256, SM4, KMS, KMS SM4)
 
@@ -367,14 +367,19 @@ def test_a_dry_run_shows_the_plan_and_runs_for_real(client_as, operator, mixed, 
 # Following a job
 
 
-def test_the_detail_page_and_the_progress_json_tell_the_same(client_as, viewer, operator, mixed, queued):
-    job = start(mixed, operator)
-    client = client_as(viewer)
+def test_a_running_jobs_page_polls_its_progress_and_refreshes_without_javascript(client_as, viewer, operator, ledger):
+    job = start(ledger, operator)
 
-    running = html(client.get(f"/jobs/{job.pk}/"))
+    running = html(client_as(viewer).get(f"/jobs/{job.pk}/"))
+
     assert f'data-job-progress data-url="/jobs/{job.pk}/progress/"' in running
     assert 'role="status" aria-live="polite"' in running and "js/job-progress.js" in running
     assert '<noscript><meta http-equiv="refresh" content="5"></noscript>' in running
+
+
+def test_a_finished_jobs_page_and_its_progress_json_tell_the_same(client_as, viewer, operator, mixed, queued):
+    job = start(mixed, operator)
+    client = client_as(viewer)
     queued()
 
     response = client.get(f"/jobs/{job.pk}/progress/")
@@ -419,61 +424,99 @@ def test_a_dry_run_counts_what_a_real_run_would_do_and_skips_by_reason(client_as
     assert "What a real run would do" in page and "<li>1 × Archive object not restored</li>" in page
 
 
-def test_pause_resume_and_cancel_follow_the_state(client_as, operator, mixed):
-    job = start(mixed, operator)
-    client = client_as(operator)
+@pytest.fixture
+def ledger(cloud_connection, queued):
+    """An empty bucket: enough for jobs and schedules whose objects are never worked on."""
+    return new_bucket(cloud_connection, "ledger")
 
-    response = client.post(f"/jobs/{job.pk}/pause/", follow=True)
+
+def test_pausing_a_job_says_what_workers_do_and_offers_resume(client_as, operator, ledger):
+    job = start(ledger, operator)
+
+    response = client_as(operator).post(f"/jobs/{job.pk}/pause/", follow=True)
+
     assert messages_of(response) == [
         f"Job #{job.pk} paused: Running → Paused. Workers stop after the object they are on."
     ]
     page = html(response)
     assert ">Resume<" in page and ">Pause<" not in page and Job.objects.get().state == Job.PAUSED
 
-    response = client.post(f"/jobs/{job.pk}/resume/", follow=True)
+
+def test_resuming_a_paused_job_runs_it_again(client_as, operator, ledger):
+    job = start(ledger, operator)
+    services.pause_job(job, operator)
+
+    response = client_as(operator).post(f"/jobs/{job.pk}/resume/", follow=True)
+
     assert messages_of(response) == [f"Job #{job.pk} resumed: Paused → Running."]
     assert Job.objects.get().state == Job.RUNNING
-    response = client.post(f"/jobs/{job.pk}/cancel/", follow=True)
+
+
+def test_cancelling_a_job_says_that_objects_already_done_stay_done(client_as, operator, ledger):
+    job = start(ledger, operator)
+
+    response = client_as(operator).post(f"/jobs/{job.pk}/cancel/", follow=True)
+
     state = Job.objects.get().get_state_display()
     assert messages_of(response) == [f"Job #{job.pk} cancelled: Running → {state}. Objects already done stay done."]
     assert state in ("Cancelling", "Cancelled")
 
-    refused = client.post(f"/jobs/{job.pk}/resume/", follow=True)
+
+def test_a_state_change_the_job_does_not_allow_is_refused_with_a_message(client_as, operator, ledger):
+    job = start(ledger, operator)
+    services.cancel_job(job, operator)
+
+    refused = client_as(operator).post(f"/jobs/{job.pk}/resume/", follow=True)
+
     assert refused.status_code == 200
     assert "it cannot be resumed now" in " ".join(messages_of(refused))
 
 
-def test_failures_are_listed_reported_and_retried(client_as, operator, mixed, queued):
+@pytest.fixture
+def failed_job(operator, mixed, queued) -> Job:
+    """A job to a KMS key disabled before it ran: completed with errors, every KMS write failed."""
     key_id = named_key(mixed.connection)
     job = start(mixed, operator, target_method="kms", target_algorithm="AES256", target_key_id=key_id)
     KmsClient(mixed.connection).disable_key(key_id)
     queued()
     job.refresh_from_db()
     assert job.state == Job.COMPLETED_WITH_ERRORS
-    client = client_as(operator)
+    return job
 
-    page = html(client.get(f"/jobs/{job.pk}/?outcome=failed"))
-    failed = job.outcomes.filter(outcome=ObjectOutcome.FAILED).first()
+
+def test_failed_objects_are_listed_with_their_reason_and_request_id(client_as, operator, failed_job):
+    page = html(client_as(operator).get(f"/jobs/{failed_job.pk}/?outcome=failed"))
+
+    failed = failed_job.outcomes.filter(outcome=ObjectOutcome.FAILED).first()
     assert f"<code>{failed.key}</code>" in page and failed.reason in page
     assert failed.request_id and f"<code>{failed.request_id}</code>" in page
     assert "Retry failed objects" in page
 
-    report = client.get(f"/jobs/{job.pk}/report.csv")
+
+def test_the_report_is_a_csv_of_every_outcome_named_after_the_job(client_as, operator, failed_job):
+    report = client_as(operator).get(f"/jobs/{failed_job.pk}/report.csv")
+
     assert report.status_code == 200 and report["Content-Type"] == "text/csv; charset=utf-8"
-    assert report["Content-Disposition"] == f'attachment; filename="reencrypt-{job.pk}-mixed.csv"'
+    assert report["Content-Disposition"] == f'attachment; filename="reencrypt-{failed_job.pk}-mixed.csv"'
     rows = list(csv.reader(io.StringIO(b"".join(report.streaming_content).decode())))
     assert rows[0] == ["key", "size", "outcome", "encryption_before", "reason", "code", "request_id", "at"]
+    failed = failed_job.outcomes.filter(outcome=ObjectOutcome.FAILED).first()
     assert [failed.key, str(failed.size), "failed"] == rows[1][:3]
 
-    KmsClient(mixed.connection).enable_key(key_id)
-    response = client.post(f"/jobs/{job.pk}/retry/")
-    follow_up = Job.objects.get(retry_of=job)
+
+def test_retrying_failures_starts_a_follow_up_job_linked_both_ways(client_as, operator, mixed, queued, failed_job):
+    client = client_as(operator)
+    KmsClient(mixed.connection).enable_key(failed_job.target_key_id)
+
+    response = client.post(f"/jobs/{failed_job.pk}/retry/")
+
+    follow_up = Job.objects.get(retry_of=failed_job)
     assert response.url == f"/jobs/{follow_up.pk}/"
     queued()
     page = html(client.get(response.url))
-    assert f'the failed objects of <a href="/jobs/{job.pk}/">job #{job.pk}</a>' in page
+    assert f'the failed objects of <a href="/jobs/{failed_job.pk}/">job #{failed_job.pk}</a>' in page
     assert Job.objects.get(pk=follow_up.pk).state == Job.COMPLETED
-    assert f'<a href="/jobs/{follow_up.pk}/">#{follow_up.pk}</a>' in html(client.get(f"/jobs/{job.pk}/"))
+    assert f'<a href="/jobs/{follow_up.pk}/">#{follow_up.pk}</a>' in html(client.get(f"/jobs/{failed_job.pk}/"))
 
 
 def test_the_list_filters_by_state_kind_and_bucket(client_as, viewer, operator, mixed, queued):
@@ -569,10 +612,8 @@ def test_saving_a_default_offers_to_re_encrypt_existing_objects(client_as, opera
 # Schedules
 
 
-def test_schedules_are_created_listed_edited_and_deleted(client_as, viewer, operator, mixed):
-    client = client_as(operator)
-
-    response = client.post("/jobs/schedules/new/", schedule_form(mixed), follow=True)
+def test_an_operator_creates_a_schedule_from_the_form_and_is_told_what_it_will_do(client_as, operator, ledger):
+    response = client_as(operator).post("/jobs/schedules/new/", schedule_form(ledger), follow=True)
 
     assert response.redirect_chain == [("/jobs/schedules/", 302)]
     assert messages_of(response) == [
@@ -587,34 +628,78 @@ def test_schedules_are_created_listed_edited_and_deleted(client_as, viewer, oper
         True,
     )
     assert schedule.periodic_task.crontab.hour == "2"
+
+
+@pytest.fixture
+def nightly(client_as, operator, ledger) -> Schedule:
+    """The Nightly logs schedule, created through the form by an operator (who read the message it left)."""
+    client_as(operator).post("/jobs/schedules/new/", schedule_form(ledger), follow=True)
+    return Schedule.objects.get()
+
+
+def test_viewers_see_each_schedules_timing_and_work_but_no_edit_link(client_as, viewer, nightly):
     listing = html(client_as(viewer).get("/jobs/schedules/"))
+
     assert "Nightly logs" in listing and "<code>crontab 0 2 * * *</code>" in listing
     assert "Re-encrypt unencrypted objects under logs/ to OSS-managed SM4" in listing
     assert "Not run yet." in listing and "Edit" not in listing
 
-    client = client_as(operator)
-    edit = f"/jobs/schedules/{schedule.pk}/"
-    assert 'value="Nightly logs"' in html(client.get(edit))
-    refused = html(client.post(edit, schedule_form(mixed, crontab="61 2 * * *")))
+
+def test_the_edit_form_shows_the_schedule(client_as, operator, nightly):
+    assert 'value="Nightly logs"' in html(client_as(operator).get(f"/jobs/schedules/{nightly.pk}/"))
+
+
+def test_an_invalid_crontab_is_refused_showing_what_was_typed(client_as, operator, ledger, nightly):
+    refused = html(
+        client_as(operator).post(f"/jobs/schedules/{nightly.pk}/", schedule_form(ledger, crontab="61 2 * * *"))
+    )
+
     assert "Crontab &#x27;61 2 * * *&#x27; is not valid" in refused and 'value="61 2 * * *"' in refused
-    both = html(client.post(edit, schedule_form(mixed, interval_minutes="60")))
+    assert Schedule.objects.get().crontab == "0 2 * * *"
+
+
+def test_a_crontab_and_an_interval_together_are_refused(client_as, operator, ledger, nightly):
+    both = html(
+        client_as(operator).post(f"/jobs/schedules/{nightly.pk}/", schedule_form(ledger, interval_minutes="60"))
+    )
+
     assert "Give either a crontab or an interval in minutes, not both and not neither." in both
     assert Schedule.objects.get().crontab == "0 2 * * *"
 
-    response = client.post(edit, schedule_form(mixed, crontab="", interval_minutes="60", enabled=""), follow=True)
+
+def test_saving_an_edited_schedule_tells_each_change_and_the_list_shows_the_new_timing(
+    client_as, operator, ledger, nightly
+):
+    client = client_as(operator)
+
+    response = client.post(
+        f"/jobs/schedules/{nightly.pk}/",
+        schedule_form(ledger, crontab="", interval_minutes="60", enabled=""),
+        follow=True,
+    )
+
     assert response.redirect_chain == [("/jobs/schedules/", 302)]
     assert messages_of(response) == [
         "Schedule Nightly logs saved: timing: crontab 0 2 * * * → every 60 minutes; state: enabled → disabled."
     ]
-    schedule.refresh_from_db()
-    assert (schedule.crontab, schedule.interval_minutes, schedule.enabled) == ("", 60, False)
+    nightly.refresh_from_db()
+    assert (nightly.crontab, nightly.interval_minutes, nightly.enabled) == ("", 60, False)
     assert "every 60 minutes" in html(client.get("/jobs/schedules/"))
 
-    run = schedules.run_schedule(schedule.pk)
-    assert f'href="/jobs/{run.job_id}/">#{run.job_id}</a>' in html(client.get("/jobs/schedules/"))
 
-    assert "Delete schedule Nightly logs?" in html(client.get(f"{edit}delete/"))
-    response = client.post(f"{edit}delete/", follow=True)
+def test_the_schedule_list_links_the_job_a_run_started(client_as, operator, nightly):
+    run = schedules.run_schedule(nightly.pk)
+
+    assert f'href="/jobs/{run.job_id}/">#{run.job_id}</a>' in html(client_as(operator).get("/jobs/schedules/"))
+
+
+def test_deleting_a_schedule_asks_first_and_keeps_the_jobs_it_started(client_as, operator, nightly):
+    client = client_as(operator)
+    run = schedules.run_schedule(nightly.pk)
+
+    assert "Delete schedule Nightly logs?" in html(client.get(f"/jobs/schedules/{nightly.pk}/delete/"))
+    response = client.post(f"/jobs/schedules/{nightly.pk}/delete/", follow=True)
+
     assert "Schedule Nightly logs deleted" in " ".join(messages_of(response))
     assert not Schedule.objects.exists() and Job.objects.filter(pk=run.job_id).exists()
 
@@ -641,12 +726,13 @@ def test_a_job_started_from_the_form_is_followed_to_the_end(client_as, operator,
 
     response = client.post("/jobs/new/", job_form(bucket))
     url = reverse("jobs:job_progress", args=[int(response.url.strip("/").split("/")[-1])])
-    deadline = time.monotonic() + 60
-    while True:
-        data = json.loads(client.get(url).content)
-        if data["finished"] or time.monotonic() > deadline:
-            break
-        time.sleep(0.3)
+    seen = []
+
+    def finished() -> dict | None:
+        seen.append(json.loads(client.get(url).content))
+        return seen[-1] if seen[-1]["finished"] else None
+
+    data = wait_until(finished, message="the job's progress to say finished", observe=lambda: seen[-1])
 
     assert data["state"] == "completed" and data["objects_done"] == OBJECTS and data["counts"]["reencrypted"] == 8
 

@@ -4,10 +4,10 @@ import pytest
 
 from cloud.oss import OssClient
 from console.testing.cloud import new_bucket
+from console.testing.jobs import KEPT_HEADERS, fill, named_key, wait_for
 from jobs import selectors
 from jobs.models import Job, ObjectOutcome
 from jobs.services import jobs as services
-from jobs.tests.conftest import KEPT_HEADERS, fill, named_key, wait_for
 
 pytestmark = pytest.mark.slow
 

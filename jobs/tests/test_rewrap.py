@@ -8,11 +8,11 @@ from cloud.cse import objects as cse_objects
 from cloud.cse.errors import CseError
 from cloud.oss import OssClient
 from console.testing.cloud import new_bucket
+from console.testing.jobs import wait_for
 from encryption.services import master_keys
 from jobs import selectors
 from jobs.models import Job, ObjectOutcome
 from jobs.services import jobs as services
-from jobs.tests.conftest import wait_for
 from localcloud.models import StoredObject
 
 pytestmark = pytest.mark.slow

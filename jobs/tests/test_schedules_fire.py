@@ -5,7 +5,6 @@ import os
 import signal
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import pytest
@@ -13,11 +12,13 @@ from django.utils import timezone
 from django_celery_beat.models import PeriodicTask
 
 from console.testing.cloud import new_bucket
+from console.testing.jobs import fill, wait_for
+from console.testing.waits import wait_until
+from console.testing.workers import subprocess_env
 from jobs import selectors
 from jobs.models import Job, ScheduleRun
 from jobs.services import jobs as services
 from jobs.services import schedules
-from jobs.tests.conftest import fill, subprocess_env, wait_for
 
 pytestmark = pytest.mark.slow
 
@@ -64,9 +65,7 @@ def test_beat_fires_a_due_schedule_and_its_job_encrypts_new_unencrypted_objects(
         start_new_session=True,
     )
     try:
-        deadline = time.monotonic() + 30
-        while not schedule.runs.exists() and time.monotonic() < deadline:
-            time.sleep(0.3)
+        wait_until(schedule.runs.exists, timeout=30, message=f"beat to start a run of the due schedule {schedule.pk}")
     finally:
         os.killpg(beat.pid, signal.SIGTERM)
         beat.wait(10)

@@ -183,28 +183,61 @@ def test_disabled_key_neither_produces_nor_opens_data_keys_until_enabled(client)
     assert decrypt(client, blob).key_id == key_id
 
 
-def test_schedule_and_cancel_key_deletion(client):
+@pytest.mark.parametrize("days, code", [(6, "InvalidParameter"), (31, "InvalidParameter"), (None, "MissingParameter")])
+def test_key_deletion_needs_a_pending_window_of_7_to_30_days(client, days, code):
+    key_id = create(client).key_id
+
+    request = kms.ScheduleKeyDeletionRequest(key_id=key_id, pending_window_in_days=days)
+
+    assert refused(lambda: client.schedule_key_deletion(request)).code == code
+    assert describe(client, key_id).key_state == "Enabled"
+
+
+@pytest.fixture
+def pending_deletion(client):
+    """A key scheduled for deletion in 7 days, and a data key blob it encrypted before."""
     key_id = create(client).key_id
     blob = data_key(client, key_id).ciphertext_blob
-    for days, code in ((6, "InvalidParameter"), (31, "InvalidParameter"), (None, "MissingParameter")):
-        request = kms.ScheduleKeyDeletionRequest(key_id=key_id, pending_window_in_days=days)
-        assert refused(lambda request=request: client.schedule_key_deletion(request)).code == code
     client.schedule_key_deletion(kms.ScheduleKeyDeletionRequest(key_id=key_id, pending_window_in_days=7))
+    return key_id, blob
+
+
+def test_a_key_scheduled_for_deletion_is_pending_deletion_with_its_date(client, pending_deletion):
+    key_id, _ = pending_deletion
+
     meta = describe(client, key_id)
+
     assert meta.key_state == "PendingDeletion" and ISO.match(meta.delete_date)
+
+
+def test_a_key_pending_deletion_refuses_to_decrypt_be_enabled_rescheduled_or_changed(client, pending_deletion):
+    key_id, blob = pending_deletion
+    again = kms.ScheduleKeyDeletionRequest(key_id=key_id, pending_window_in_days=7)
+
     assert refused(lambda: decrypt(client, blob)).code == "Rejected.PendingDeletion"
     assert refused(lambda: client.enable_key(kms.EnableKeyRequest(key_id=key_id))).code == (
         "Rejected.StateModifiedFailed"
     )
-    again = kms.ScheduleKeyDeletionRequest(key_id=key_id, pending_window_in_days=7)
     assert refused(lambda: client.schedule_key_deletion(again)).code == "Rejected.StateModifiedFailed"
     assert refused(lambda: client.update_key_description(kms.UpdateKeyDescriptionRequest(key_id=key_id,
                    description="x"))).code == "Rejected.PendingDeletion"  # fmt: skip
+
+
+def test_cancelling_a_deletion_enables_the_key_and_it_decrypts_again(client, pending_deletion):
+    key_id, blob = pending_deletion
+
     client.cancel_key_deletion(kms.CancelKeyDeletionRequest(key_id=key_id))
+
     meta = describe(client, key_id)
     assert (meta.key_state, meta.delete_date) == ("Enabled", None)
     assert decrypt(client, blob).key_id == key_id
+
+
+def test_cancelling_the_deletion_of_an_enabled_key_is_a_409(client):
+    key_id = create(client).key_id
+
     error = refused(lambda: client.cancel_key_deletion(kms.CancelKeyDeletionRequest(key_id=key_id)))
+
     assert (error.code, error.status_code) == ("Rejected.Enabled", 409)
 
 

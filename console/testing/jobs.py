@@ -1,0 +1,62 @@
+"""Test helpers for jobs: a bucket of objects in mixed states, a named key, waits on a job."""
+
+from buckets.models import Bucket
+from cloud.oss import OssClient
+from console.testing import cloud
+from console.testing.waits import wait_until
+from jobs.models import Job
+
+# What every object of the mixed bucket carries, and must still carry after any job.
+KEPT_HEADERS = {
+    "Content-Type": "text/csv",
+    "Content-Disposition": 'attachment; filename="report.csv"',
+    "Cache-Control": "max-age=60",
+    "x-oss-meta-owner": "finance",
+    "x-oss-tagging": "team=data&tier=gold",
+}
+MIXED_STATES = [
+    {},
+    {"x-oss-server-side-encryption": "AES256"},
+    {"x-oss-server-side-encryption": "SM4"},
+    {"x-oss-server-side-encryption": "KMS"},
+    {"x-oss-server-side-encryption": "KMS", "x-oss-server-side-data-encryption": "SM4"},
+]
+
+
+def named_key(connection, alias: str = "alias/jobs") -> str:
+    return cloud.named_key(connection, alias)
+
+
+def fill(bucket: Bucket, count: int, prefix: str = "data/", acl: str = "public-read", storage_class: str = "IA"):
+    """`count` objects cycling through the mixed states, each with content headers, metadata, tags, ACL, class."""
+    oss = OssClient(bucket.connection)
+    keys = []
+    for index in range(count):
+        key = f"{prefix}object-{index:04d}.csv"
+        headers = {
+            **KEPT_HEADERS,
+            **MIXED_STATES[index % len(MIXED_STATES)],
+            "x-oss-object-acl": acl,
+            "x-oss-storage-class": storage_class,
+        }
+        oss.put_object(bucket.name, key, f"row,{index}\n".encode() * (index + 1), headers)
+        keys.append(key)
+    return keys
+
+
+def wait_for(job: Job, states=Job.FINISHED_STATES, timeout: float = 60.0) -> Job:
+    """The job, refreshed, once it reached one of `states` (by default: once it finished)."""
+
+    def reached() -> bool:
+        job.refresh_from_db()
+        return job.state in states
+
+    wait_until(reached, timeout=timeout, message=f"job {job.pk} to be {' or '.join(states)}", observe=lambda: job.state)
+    return job
+
+
+def settled(job: Job) -> bool:
+    """No page of the job is being worked on (after a pause: every object started is done and noted)."""
+    from jobs.models import JobPage
+
+    return not job.pages.filter(state=JobPage.RUNNING).exists()
