@@ -1,5 +1,6 @@
 from django.conf import settings
 from django.db import models
+from django.utils import timezone
 
 
 class SignInFailures(models.Model):
@@ -46,3 +47,7 @@ class ApiToken(models.Model):
 
     def __str__(self):
         return f"{self.prefix}… of {self.user}"
+
+    @property
+    def is_expired(self) -> bool:
+        return self.expires <= timezone.now()
