@@ -57,7 +57,9 @@ class TokenRequestSerializer(serializers.Serializer):
 
 
 class TokenListQuerySerializer(serializers.Serializer):
-    user = serializers.IntegerField(required=False, help_text="Only this user's tokens (Admins see anyone's).")
+    user = serializers.IntegerField(
+        required=False, min_value=1, max_value=2**63 - 1, help_text="Only this user's tokens (Admins see anyone's)."
+    )
 
 
 class ApiTokenSerializer(serializers.ModelSerializer):

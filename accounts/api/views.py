@@ -117,6 +117,7 @@ class ApiTokenViewSet(mixins.ListModelMixin, mixins.DestroyModelMixin, viewsets.
     ends it at once."""
 
     serializer_class = ApiTokenSerializer
+    lookup_value_regex = r"\d+"
     action_permissions = {"list": SIGNED_IN, "destroy": SIGNED_IN}
 
     @extend_schema(parameters=[TokenListQuerySerializer])
@@ -127,9 +128,6 @@ class ApiTokenViewSet(mixins.ListModelMixin, mixins.DestroyModelMixin, viewsets.
         query = validated(TokenListQuerySerializer, self.request.query_params)
         tokens = services.visible_api_tokens(self.request.user)
         return tokens.filter(user_id=query["user"]) if "user" in query else tokens
-
-    def get_object(self):
-        return services.visible_api_token(self.request.user, self.kwargs["pk"])
 
     def perform_destroy(self, token):
         services.revoke_api_token(actor=self.request.user, token=token)
