@@ -1,4 +1,5 @@
-"""Users, roles and sign-in, shared by the login page, the Users page, the API and the commands."""
+"""Users, roles, API tokens and sign-in, shared by the login page, the Users and API tokens pages, the API and the
+commands."""
 
 import hashlib
 import secrets
