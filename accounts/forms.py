@@ -18,6 +18,10 @@ class UserCreateForm(forms.Form):
     )
 
 
+class ApiTokenForm(forms.Form):
+    label = forms.CharField(max_length=100, required=False, help_text="What the token is for: the script using it.")
+
+
 class UserRoleForm(forms.Form):
     role = forms.ChoiceField(choices=ROLE_CHOICES, widget=forms.RadioSelect)
 

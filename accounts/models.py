@@ -1,4 +1,6 @@
+from django.conf import settings
 from django.db import models
+from django.utils import timezone
 
 
 class SignInFailures(models.Model):
@@ -21,3 +23,31 @@ class SignInFailures(models.Model):
 
     def __str__(self):
         return f"{self.kind} {self.key}: {self.failures}"
+
+
+class ApiToken(models.Model):
+    """An API token as its digest: the token itself is shown once when issued and stored nowhere.
+
+    SHA-256 is enough here, where passwords would need a slow hash: a token is 256 random bits, so no guessing
+    from a stolen digest can succeed however fast each guess is, and a fast hash lets every API request find its
+    token with one indexed lookup.
+    """
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="api_tokens")
+    prefix = models.CharField(max_length=8, help_text="The token's first characters, to tell tokens apart.")
+    digest = models.CharField(max_length=64, unique=True, help_text="SHA-256 of the token, hex.")
+    label = models.CharField(max_length=100, blank=True)
+    created = models.DateTimeField()
+    expires = models.DateTimeField()
+    last_used = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created", "-pk"]
+        verbose_name = "API token"
+
+    def __str__(self):
+        return f"{self.prefix}… of {self.user}"
+
+    @property
+    def is_expired(self) -> bool:
+        return self.expires <= timezone.now()

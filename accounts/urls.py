@@ -11,4 +11,8 @@ urlpatterns = [
     path("<int:pk>/deactivate/", views.user_deactivate, name="user_deactivate"),
     path("<int:pk>/activate/", views.user_activate, name="user_activate"),
     path("<int:pk>/unlock/", views.user_unlock, name="user_unlock"),
+    path("<int:pk>/tokens/", views.user_tokens, name="user_tokens"),
+    path("me/tokens/", views.token_list, name="token_list"),
+    path("me/tokens/new/", views.token_create, name="token_create"),
+    path("tokens/<int:pk>/revoke/", views.token_revoke, name="token_revoke"),
 ]

@@ -8,7 +8,7 @@ from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_POST
 
 from accounts import services
-from accounts.forms import SignInForm, UserCreateForm, UserRoleForm
+from accounts.forms import ApiTokenForm, SignInForm, UserCreateForm, UserRoleForm
 from cloud.errors import ServiceError
 
 User = get_user_model()
@@ -109,3 +109,40 @@ def user_unlock(request, pk):
     services.unlock_user(actor=request.user, user=user)
     messages.success(request, f"{user.username}: unlocked; failed sign-ins forgotten.")
     return redirect("accounts:user_list")
+
+
+def token_list(request):
+    """The signed-in user's API tokens, with the form that issues another."""
+    return _token_page(request, request.user, ApiTokenForm())
+
+
+@permission_required("auth.change_user", raise_exception=True)
+def user_tokens(request, pk):
+    return _token_page(request, get_object_or_404(User, pk=pk), form=None)
+
+
+def _token_page(request, owner, form):
+    tokens = services.visible_api_tokens(request.user, owner=owner)
+    context = {"owner": owner, "own": owner == request.user, "tokens": tokens, "form": form}
+    return render(request, "accounts/token_list.html", context)
+
+
+@require_POST
+@never_cache  # the answer shows the new token
+def token_create(request):
+    form = ApiTokenForm(request.POST)
+    if not form.is_valid():
+        return _token_page(request, request.user, form)
+    issued = services.issue_api_token(actor=request.user, user=request.user, label=form.cleaned_data["label"])
+    messages.success(request, f"API token {issued.token.prefix}… created; it expires {issued.token.expires:%Y-%m-%d}.")
+    return render(request, "accounts/token_created.html", {"issued": issued})
+
+
+@require_POST
+def token_revoke(request, pk):
+    token = services.visible_api_token(request.user, pk)
+    services.revoke_api_token(actor=request.user, token=token)
+    messages.success(request, f"API token {token.prefix}… of {token.user.username} revoked; it no longer works.")
+    if token.user == request.user:
+        return redirect("accounts:token_list")
+    return redirect("accounts:user_tokens", token.user.pk)

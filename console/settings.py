@@ -76,7 +76,6 @@ INSTALLED_APPS = [
     "whitenoise.runserver_nostatic",
     "django.contrib.staticfiles",
     "rest_framework",
-    "rest_framework.authtoken",
     "drf_spectacular",
     "drf_spectacular_sidecar",
     "django_filters",
@@ -165,6 +164,8 @@ LOCKOUT_MINUTES = env_int("LOCKOUT_MINUTES", 15, minimum=1)
 SESSION_IDLE_MINUTES = env_int("SESSION_IDLE_MINUTES", 60, minimum=1)
 SESSION_MAX_HOURS = env_int("SESSION_MAX_HOURS", 12, minimum=1, maximum=24 * 30)
 SESSION_COOKIE_AGE = SESSION_MAX_HOURS * 3600
+# How long an API token works after it is issued; a client then asks for a new one.
+API_TOKEN_DAYS = env_int("API_TOKEN_DAYS", 30, minimum=1, maximum=366)
 SESSION_COOKIE_SECURE = env_bool("SECURE_COOKIES", False)
 CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
 # Served over TLS (SECURE_COOKIES): browsers are told to use nothing else for a year.
@@ -204,7 +205,7 @@ WHITENOISE_USE_FINDERS = True
 
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
-        "rest_framework.authentication.TokenAuthentication",
+        "accounts.authentication.ApiTokenAuthentication",
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["console.api.permissions.ActionPermissions"],

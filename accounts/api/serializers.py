@@ -3,6 +3,7 @@ from datetime import datetime
 from django.contrib.auth import get_user_model
 from rest_framework import serializers
 
+from accounts.models import ApiToken
 from accounts.roles import ROLE_CHOICES
 from accounts.services import account_lockouts, role_of
 
@@ -50,7 +51,29 @@ class UserRoleSerializer(serializers.Serializer):
 class TokenRequestSerializer(serializers.Serializer):
     username = serializers.CharField()
     password = serializers.CharField(style={"input_type": "password"}, write_only=True)
+    label = serializers.CharField(
+        required=False, default="", max_length=100, help_text="What the token is for, shown in the token list."
+    )
 
 
-class TokenSerializer(serializers.Serializer):
-    token = serializers.CharField()
+class TokenListQuerySerializer(serializers.Serializer):
+    user = serializers.IntegerField(
+        required=False, min_value=1, max_value=2**63 - 1, help_text="Only this user's tokens (Admins see anyone's)."
+    )
+
+
+class ApiTokenSerializer(serializers.ModelSerializer):
+    user = serializers.SlugRelatedField(slug_field="username", read_only=True)
+
+    class Meta:
+        model = ApiToken
+        fields = ["id", "user", "prefix", "label", "created", "expires", "last_used"]
+        read_only_fields = fields
+
+
+class IssuedTokenSerializer(ApiTokenSerializer):
+    token = serializers.CharField(help_text="Send it as `Authorization: Token <token>`; shown this once.")
+
+    class Meta(ApiTokenSerializer.Meta):
+        fields = ["token", *ApiTokenSerializer.Meta.fields]
+        read_only_fields = fields

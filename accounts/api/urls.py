@@ -1,10 +1,11 @@
 from django.urls import path
 from rest_framework.routers import SimpleRouter
 
-from accounts.api.views import CurrentUserView, ObtainTokenView, UserViewSet
+from accounts.api.views import ApiTokenViewSet, CurrentUserView, ObtainTokenView, UserViewSet
 
 router = SimpleRouter()
 router.register("users", UserViewSet, basename="user")
+router.register("tokens", ApiTokenViewSet, basename="token")
 urlpatterns = [
     path("me/", CurrentUserView.as_view(), name="api-me"),
     path("auth/token/", ObtainTokenView.as_view(), name="api-token"),

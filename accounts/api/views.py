@@ -11,14 +11,17 @@ from rest_framework.views import APIView
 
 from accounts import services
 from accounts.api.serializers import (
+    ApiTokenSerializer,
+    IssuedTokenSerializer,
+    TokenListQuerySerializer,
     TokenRequestSerializer,
-    TokenSerializer,
     UserCreatedSerializer,
     UserCreateSerializer,
     UserRoleSerializer,
     UserSerializer,
 )
 from console.api.permissions import PUBLIC, SIGNED_IN
+from console.api.validation import validated
 
 # Answers carrying a password or token once: no browser or proxy cache may keep them.
 NOT_STORED = {"Cache-Control": "no-store"}
@@ -87,7 +90,8 @@ class CurrentUserView(APIView):
 
 @method_decorator(sensitive_post_parameters("password"), name="dispatch")
 class ObtainTokenView(APIView):
-    """Exchange a username and password for the user's API token (send it as `Authorization: Token <key>`).
+    """Exchange a username and password for a new API token (send it as `Authorization: Token <token>`), valid for
+    API_TOKEN_DAYS; each call issues another one, shown this once.
 
     Throttled per client address (API_TOKEN_THROTTLE_RATE: 429 with Retry-After), and refused with 403 while the
     account or the address is locked after failed sign-ins, as the login page is."""
@@ -96,11 +100,34 @@ class ObtainTokenView(APIView):
     throttle_classes = [ScopedRateThrottle]
     throttle_scope = "token"
 
-    @extend_schema(request=TokenRequestSerializer, responses=TokenSerializer)
+    @extend_schema(request=TokenRequestSerializer, responses=IssuedTokenSerializer)
     def post(self, request):
         payload = TokenRequestSerializer(data=request.data)
         payload.is_valid(raise_exception=True)
+        label = payload.validated_data.pop("label")
         user = services.sign_in(request, **payload.validated_data)
         if user is None:
             raise AuthenticationFailed("Unable to log in with these credentials.")
-        return Response({"token": services.api_token(user=user)}, headers=NOT_STORED)
+        issued = services.issue_api_token(actor=user, user=user, label=label)
+        return Response({"token": issued.key} | ApiTokenSerializer(issued.token).data, headers=NOT_STORED)
+
+
+class ApiTokenViewSet(mixins.ListModelMixin, mixins.DestroyModelMixin, viewsets.GenericViewSet):
+    """API tokens: your own; an Admin sees everyone's, or one user's with `?user=<id>`. Revoking a token (DELETE)
+    ends it at once."""
+
+    serializer_class = ApiTokenSerializer
+    lookup_value_regex = r"\d+"
+    action_permissions = {"list": SIGNED_IN, "destroy": SIGNED_IN}
+
+    @extend_schema(parameters=[TokenListQuerySerializer])
+    def list(self, request):
+        return super().list(request)
+
+    def get_queryset(self):
+        query = validated(TokenListQuerySerializer, self.request.query_params)
+        tokens = services.visible_api_tokens(self.request.user)
+        return tokens.filter(user_id=query["user"]) if "user" in query else tokens
+
+    def perform_destroy(self, token):
+        services.revoke_api_token(actor=self.request.user, token=token)

@@ -1,8 +1,8 @@
 import pytest
 from django.contrib.auth.models import Group
-from rest_framework.authtoken.models import Token
 
 from accounts import services
+from accounts.models import ApiToken
 from accounts.roles import ROLES
 from cloud.errors import Conflict, ServiceError
 
@@ -67,14 +67,14 @@ def test_admin_cannot_demote_or_deactivate_themselves(admin):
         services.deactivate_user(actor=admin, user=admin)
 
 
-def test_deactivation_revokes_the_api_token_and_keeps_the_account(admin, operator):
-    services.api_token(user=operator)
+def test_deactivation_revokes_the_api_tokens_and_keeps_the_account(admin, operator):
+    services.issue_api_token(actor=operator, user=operator)
 
     services.deactivate_user(actor=admin, user=operator)
 
     operator.refresh_from_db()
     assert not operator.is_active
-    assert not Token.objects.filter(user=operator).exists()
+    assert not ApiToken.objects.filter(user=operator).exists()
 
 
 def test_ensure_admin_is_idempotent_and_follows_the_given_password(db):

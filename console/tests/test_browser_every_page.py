@@ -23,7 +23,7 @@ from django.urls import URLPattern, URLResolver, get_resolver
 from django.utils.http import urlencode
 from playwright.sync_api import expect
 
-from accounts.services import create_user
+from accounts.services import create_user, issue_api_token
 from buckets.services.buckets import refresh_buckets
 from cloud.oss import EncryptionRule, OssClient
 from cloud.sse import AES256, OSS
@@ -106,6 +106,13 @@ def reach_connection_test(page, data: Data) -> None:
     expect(page.get_by_role("heading", name="Test result: all checks passed")).to_be_visible()
 
 
+def reach_token_created(page, data: Data) -> None:
+    page.goto("/users/me/tokens/")
+    page.get_by_label("Label").fill("every-page laptop")
+    page.get_by_role("button", name="Create token").click()
+    expect(page.get_by_role("heading", name="API token created")).to_be_visible()
+
+
 # The BYOK wizard's steps need the state of the one before: these run in this order in the Admin's walk.
 def reach_byok_parameters(page, data: Data) -> None:
     page.goto("/keys/byok/")
@@ -133,6 +140,9 @@ PAGES: dict[str, Page] = {
     "accounts:user_list": Page(ADMIN, one("/users/")),
     "accounts:user_create": Page(ADMIN, one("/users/new/")),
     "accounts:user_role": Page(ADMIN, lambda data, role: [f"/users/{data.users[VIEWER].pk}/role/"]),
+    "accounts:user_tokens": Page(ADMIN, lambda data, role: [f"/users/{data.users[OPERATOR].pk}/tokens/"]),
+    "accounts:token_list": Page(VIEWER, one("/users/me/tokens/")),
+    "accounts:token_create": Page(VIEWER, reach=reach_token_created),
     # Connections
     "buckets:connection_list": Page(VIEWER, one("/connections/")),
     "buckets:connection_create": Page(ADMIN, one("/connections/new/")),
@@ -194,6 +204,7 @@ NOT_PAGES: dict[str, str] = {
     "accounts:user_deactivate": POST_ONLY,
     "accounts:user_activate": POST_ONLY,
     "accounts:user_unlock": POST_ONLY,
+    "accounts:token_revoke": POST_ONLY,
     "buckets:bucket_refresh": POST_ONLY,
     "buckets:object_download": DOWNLOAD,
     "encryption:key_alias_add": POST_ONLY,
@@ -277,6 +288,8 @@ def data(cloud_connection, worker) -> Data:
     users = {
         role: create_user(actor=None, username=f"every-{role}", role=role, password=PASSWORD).user for role in SIGNED_IN
     }
+    for user in users.values():
+        issue_api_token(actor=user, user=user, label="every-page nightly report")
     key_id = named_key(connection, "alias/every-page")
     buckets = {
         "plain": new_bucket(connection, "every-plain"),

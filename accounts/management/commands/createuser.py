@@ -23,4 +23,5 @@ class Command(BaseCommand):
         if created.generated_password:
             self.stdout.write(f"password: {created.generated_password}")
         if print_token:
-            self.stdout.write(f"token: {services.api_token(user=created.user)}")
+            issued = services.issue_api_token(actor=None, user=created.user, label="createuser --print-token")
+            self.stdout.write(f"token: {issued.key}")
