@@ -11,4 +11,5 @@ urlpatterns = [
     path("<int:pk>/deactivate/", views.user_deactivate, name="user_deactivate"),
     path("<int:pk>/activate/", views.user_activate, name="user_activate"),
     path("<int:pk>/unlock/", views.user_unlock, name="user_unlock"),
+    path("<int:pk>/reset-two-factor/", views.user_reset_two_factor, name="user_reset_two_factor"),
 ]

@@ -4,7 +4,7 @@ from django.contrib.auth import get_user_model
 from rest_framework import serializers
 
 from accounts.roles import ROLE_CHOICES
-from accounts.services import account_lockouts, role_of
+from accounts.services import account_lockouts, has_two_factor, role_of
 
 
 class UserSerializer(serializers.ModelSerializer):
@@ -12,10 +12,21 @@ class UserSerializer(serializers.ModelSerializer):
     locked_until = serializers.SerializerMethodField(
         help_text="When the lockout after failed sign-ins ends; null when the user is not locked out."
     )
+    two_factor = serializers.SerializerMethodField(help_text="Whether signing in takes a code from an authenticator.")
 
     class Meta:
         model = get_user_model()
-        fields = ["id", "username", "email", "role", "is_active", "locked_until", "last_login", "date_joined"]
+        fields = [
+            "id",
+            "username",
+            "email",
+            "role",
+            "is_active",
+            "locked_until",
+            "two_factor",
+            "last_login",
+            "date_joined",
+        ]
         read_only_fields = fields
 
     def get_role(self, user) -> str | None:
@@ -24,6 +35,9 @@ class UserSerializer(serializers.ModelSerializer):
 
     def get_locked_until(self, user) -> datetime | None:
         return account_lockouts([user]).get(user.pk)
+
+    def get_two_factor(self, user) -> bool:
+        return has_two_factor(user)
 
 
 class UserCreateSerializer(serializers.Serializer):

@@ -38,6 +38,7 @@ class UserViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Gen
         "deactivate": ["auth.change_user"],
         "activate": ["auth.change_user"],
         "unlock": ["auth.change_user"],
+        "reset_two_factor": ["auth.change_user"],
     }
 
     @extend_schema(request=UserCreateSerializer, responses={201: UserCreatedSerializer})
@@ -72,6 +73,13 @@ class UserViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Gen
     def unlock(self, request, pk=None):
         """End the user's sign-in lockout (after too many failed sign-ins) before its time."""
         user = services.unlock_user(actor=request.user, user=self.get_object())
+        return Response(UserSerializer(user).data)
+
+    @extend_schema(request=None, responses=UserSerializer)
+    @action(detail=True, methods=["post"], url_path="reset-two-factor")
+    def reset_two_factor(self, request, pk=None):
+        """Remove the user's authenticator and recovery codes (a lost device); not your own."""
+        user = services.reset_two_factor(actor=request.user, user=self.get_object())
         return Response(UserSerializer(user).data)
 
 
