@@ -128,6 +128,12 @@ def reach_byok_done(page, data: Data) -> None:
     expect(page.get_by_role("heading", name="Key material imported")).to_be_visible()
 
 
+def reach_two_factor_setup(page, data: Data) -> None:
+    page.goto("/accounts/two-factor/")
+    page.get_by_role("button", name="Set up an authenticator app").click()
+    expect(page.get_by_role("heading", name="Set up an authenticator app")).to_be_visible()
+
+
 PAGES: dict[str, Page] = {
     "login": Page(ANONYMOUS, one("/accounts/login/")),
     "overview": Page(VIEWER, one("/")),
@@ -135,6 +141,9 @@ PAGES: dict[str, Page] = {
     "accounts:user_list": Page(ADMIN, one("/users/")),
     "accounts:user_create": Page(ADMIN, one("/users/new/")),
     "accounts:user_role": Page(ADMIN, lambda data, role: [f"/users/{data.users[VIEWER].pk}/role/"]),
+    # Two-factor sign-in (a set-up left unconfirmed changes nothing at sign-in)
+    "two_factor": Page(VIEWER, one("/accounts/two-factor/")),
+    "two_factor_setup": Page(VIEWER, reach=reach_two_factor_setup),
     # Connections
     "buckets:connection_list": Page(VIEWER, one("/connections/")),
     "buckets:connection_create": Page(ADMIN, one("/connections/new/")),
@@ -196,6 +205,11 @@ NOT_PAGES: dict[str, str] = {
     "accounts:user_deactivate": POST_ONLY,
     "accounts:user_activate": POST_ONLY,
     "accounts:user_unlock": POST_ONLY,
+    "accounts:user_reset_two_factor": POST_ONLY,
+    "two_factor_disable": POST_ONLY,
+    "two_factor_confirm": "POST only, and it turns two-factor sign-in on; its recovery codes page is swept in "
+    "accounts/tests/test_browser_two_factor.py",
+    "login_code": "only a session that still owes its code opens it; swept in accounts/tests/test_browser_two_factor.py",
     "buckets:bucket_refresh": POST_ONLY,
     "buckets:object_download": DOWNLOAD,
     "encryption:key_alias_add": POST_ONLY,
