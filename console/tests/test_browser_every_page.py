@@ -209,7 +209,8 @@ NOT_PAGES: dict[str, str] = {
     "two_factor_disable": POST_ONLY,
     "two_factor_confirm": "POST only, and it turns two-factor sign-in on; its recovery codes page is swept in "
     "accounts/tests/test_browser_two_factor.py",
-    "login_code": "only a session that still owes its code opens it; swept in accounts/tests/test_browser_two_factor.py",
+    "login_code": "only a session that still owes its code opens it; swept in "
+    "accounts/tests/test_browser_two_factor.py",
     "buckets:bucket_refresh": POST_ONLY,
     "buckets:object_download": DOWNLOAD,
     "encryption:key_alias_add": POST_ONLY,
