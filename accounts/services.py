@@ -212,7 +212,8 @@ def sign_in(request, *, username: str, password: str) -> User | None:
 
     Raises SignInLocked while the name or the client address is locked out, then without checking the password,
     so guesses during a lockout learn nothing. The failure that reaches a limit starts the lockout, is audited
-    as user.lockout or client.lockout, and is answered as locked already.
+    as user.lockout or client.lockout, and is answered as locked already. For a user with a second factor the
+    login page goes on to verify_sign_in_code.
     """
     now = timezone.now()
     account_key, address = _account_key(username), client_address(request)
