@@ -41,3 +41,21 @@ class SignInForm(AuthenticationForm):
                 raise self.get_invalid_login_error()
             self.confirm_login_allowed(self.user_cache)
         return self.cleaned_data
+
+
+class CodeForm(forms.Form):
+    code = forms.CharField(
+        max_length=20,
+        help_text="The 6 digits your authenticator app shows now, or one of your recovery codes.",
+        widget=forms.TextInput(
+            attrs={"autocomplete": "one-time-code", "autocapitalize": "none", "spellcheck": "false"}
+        ),
+    )
+
+
+class AuthenticatorCodeForm(CodeForm):
+    code = forms.CharField(
+        max_length=20,
+        help_text="The 6 digits the app shows now for this console.",
+        widget=forms.TextInput(attrs={"autocomplete": "one-time-code", "inputmode": "numeric"}),
+    )

@@ -1,9 +1,10 @@
-"""Users, roles, API tokens and sign-in, shared by the login page, the Users and API tokens pages, the API and the
-commands."""
+"""Users, roles, API tokens, sign-in and the second factor, shared by the login page, the Users and API tokens
+pages, the API and the commands."""
 
 import hashlib
 import secrets
 import unicodedata
+from base64 import b32encode
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -15,10 +16,14 @@ from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 from django.views.decorators.debug import sensitive_variables
+from django_otp import devices_for_user, user_has_device
+from django_otp.plugins.otp_static.models import StaticDevice, StaticToken
+from django_otp.plugins.otp_totp.models import TOTPDevice
 from rest_framework.throttling import BaseThrottle
 
 from accounts.models import ApiToken, SignInFailures
-from accounts.roles import ADMIN, ROLES
+from accounts.roles import ADMIN, OPERATOR, ROLES
+from audit.models import AuditEvent
 from audit.services import record
 from cloud.errors import Conflict, NotFound, ServiceError
 
@@ -284,17 +289,31 @@ def sign_in(request, *, username: str, password: str) -> User | None:
 
     Raises SignInLocked while the name or the client address is locked out, then without checking the password,
     so guesses during a lockout learn nothing. The failure that reaches a limit starts the lockout, is audited
-    as user.lockout or client.lockout, and is answered as locked already.
+    as user.lockout or client.lockout, and is answered as locked already. For a user with a second factor the
+    login page goes on to verify_sign_in_code.
     """
     now = timezone.now()
     account_key, address = _account_key(username), client_address(request)
+    _refuse_while_locked(account_key, address, now)
+    user = authenticate(request, username=username, password=password)
+    if user is not None:
+        # With a second factor the count is forgotten only after the code: a known password must not wipe out
+        # the wrong codes tried with it.
+        if not has_two_factor(user):
+            SignInFailures.objects.filter(kind=SignInFailures.ACCOUNT, key=account_key).delete()
+        return user
+    _count_failed_sign_in(username, account_key, address, now)
+    return None
+
+
+def _refuse_while_locked(account_key: str, address: str, now: datetime) -> None:
     lock = _locks_of(account_key, address).filter(locked_until__gt=now).order_by("-locked_until").first()
     if lock is not None:
         raise _refusal(lock)
-    user = authenticate(request, username=username, password=password)
-    if user is not None:
-        SignInFailures.objects.filter(kind=SignInFailures.ACCOUNT, key=account_key).delete()
-        return user
+
+
+def _count_failed_sign_in(username: str, account_key: str, address: str, now: datetime) -> None:
+    """One more failure for the name and the address; raises SignInLocked when it starts a lockout."""
     lockouts_started = []
     for kind, key, action, target in (
         (SignInFailures.ACCOUNT, account_key, "user.lockout", username[:150]),
@@ -308,7 +327,6 @@ def sign_in(request, *, username: str, password: str) -> User | None:
     _forget_stale_counts(now)
     if lockouts_started:
         raise _refusal(lockouts_started[0])
-    return None
 
 
 def _forget_stale_counts(now: datetime) -> None:
@@ -342,3 +360,184 @@ def unlock_user(*, actor, user):
             after={"locked_until": None},
         )
     return user
+
+
+# Roles that must sign in with a second factor, by CONSOLE_REQUIRE_2FA.
+TWO_FACTOR_ROLES = {"none": (), "admin": (ADMIN,), "operator": (OPERATOR, ADMIN), "all": ROLES}
+RECOVERY_CODE_COUNT = 10
+
+
+class WrongCode(ServiceError):
+    """The code matches none of the user's devices; the message never repeats it."""
+
+
+@dataclass(frozen=True)
+class Authenticator:
+    """What an authenticator app needs to be set up: the secret as base32 and as an otpauth:// URI."""
+
+    secret: str
+    uri: str
+
+
+def has_two_factor(user) -> bool:
+    return user_has_device(user, confirmed=True)
+
+
+def two_factor_required(user) -> bool:
+    if settings.CONSOLE_REQUIRE_2FA == "all":
+        return True
+    return role_of(user) in TWO_FACTOR_ROLES[settings.CONSOLE_REQUIRE_2FA]
+
+
+def users_with_two_factor(users) -> set[int]:
+    """Ids of those of `users` who sign in with a second factor."""
+    return set(TOTPDevice.objects.filter(user__in=users, confirmed=True).values_list("user_id", flat=True))
+
+
+def _authenticator(device: TOTPDevice) -> Authenticator:
+    return Authenticator(secret=b32encode(device.bin_key).decode(), uri=device.config_url)
+
+
+def begin_two_factor(*, user) -> Authenticator:
+    """A new authenticator secret for the user, inactive until confirm_two_factor sees a code made from it."""
+    if has_two_factor(user):
+        raise Conflict("Two-factor sign-in is already on; turn it off first to set up another authenticator.")
+    with transaction.atomic():
+        TOTPDevice.objects.filter(user=user, confirmed=False).delete()
+        device = TOTPDevice.objects.create(user=user, name="Authenticator app", confirmed=False)
+    return _authenticator(device)
+
+
+def pending_authenticator(*, user) -> Authenticator | None:
+    """The secret begin_two_factor gave, while it waits for its first code."""
+    device = TOTPDevice.objects.filter(user=user, confirmed=False).first()
+    return _authenticator(device) if device else None
+
+
+@sensitive_variables("code")
+def confirm_two_factor(*, user, code: str) -> tuple[TOTPDevice, list[str]]:
+    """Turn the pending authenticator on once a code from it is right; returns it and new recovery codes."""
+    device = TOTPDevice.objects.filter(user=user, confirmed=False).first()
+    if device is None:
+        raise ServiceError("There is no authenticator waiting for a code; start the set-up again.")
+    if not device.verify_token(_normalized(code)):
+        record(
+            "user.two_factor_enrol",
+            actor=user,
+            target=user.username,
+            outcome=AuditEvent.FAILURE,
+            error="wrong code",
+        )
+        raise WrongCode("That code is not right. Check the device's clock and type the code it shows now.")
+    with transaction.atomic():
+        device.confirmed = True
+        device.save(update_fields=["confirmed"])
+        recovery_codes = _new_recovery_codes(user)
+        record("user.two_factor_enrol", actor=user, target=user.username, after={"two_factor": True})
+    return device, recovery_codes
+
+
+def _new_recovery_codes(user) -> list[str]:
+    StaticDevice.objects.filter(user=user).delete()
+    device = StaticDevice.objects.create(user=user, name="Recovery codes", confirmed=True)
+    codes = [StaticToken.random_token() for _ in range(RECOVERY_CODE_COUNT)]
+    StaticToken.objects.bulk_create(StaticToken(device=device, token=code) for code in codes)
+    return codes
+
+
+def _normalized(code: str) -> str:
+    # Apps show codes in groups ("123 456") and recovery codes are made lower case.
+    return "".join(code.split()).lower()
+
+
+@sensitive_variables("code")
+def _matching_device(user, code: str):
+    """The confirmed device that accepts the code (a recovery code is used up by it), or None."""
+    code = _normalized(code)
+    return next((device for device in devices_for_user(user, confirmed=True) if device.verify_token(code)), None)
+
+
+@sensitive_variables("code")
+def verify_sign_in_code(request, *, user, code: str):
+    """The second step of signing in: the device that accepted the code.
+
+    A wrong code counts toward the same lockouts as a wrong password (and raises SignInLocked when it starts
+    one); while the account or the address is locked no code is checked.
+    """
+    now = timezone.now()
+    account_key, address = _account_key(user.get_username()), client_address(request)
+    _refuse_while_locked(account_key, address, now)
+    device = _matching_device(user, code)
+    if device is None:
+        record("user.two_factor_code", actor=user, target=user.username, outcome=AuditEvent.FAILURE, error="wrong code")
+        _count_failed_sign_in(user.get_username(), account_key, address, now)
+        raise WrongCode("That code is not right. Type the code your authenticator app shows now, or a recovery code.")
+    SignInFailures.objects.filter(kind=SignInFailures.ACCOUNT, key=account_key).delete()
+    if isinstance(device, StaticDevice):
+        left = device.token_set.count()
+        record("user.two_factor_recovery_code", actor=user, target=user.username, after={"recovery_codes_left": left})
+    return device
+
+
+class SecondFactorNeeded(ServiceError):
+    """The password was right, but the account signs in with a second factor that the request did not prove."""
+
+    status_code = 401
+
+
+@sensitive_variables("code")
+def check_second_factor_for_token(request, *, user, code: str) -> None:
+    """An API token is a sign-in that lasts: it asks for the same second factor as the login page, so a password
+    alone never yields one for an account that has (or whose role requires) two-factor sign-in."""
+    if has_two_factor(user):
+        if not code:
+            raise SecondFactorNeeded("This account signs in with a second factor: send its current code as `code`.")
+        try:
+            verify_sign_in_code(request, user=user, code=code)
+        except WrongCode as wrong:
+            raise SecondFactorNeeded(wrong.message) from None
+    elif two_factor_required(user):
+        raise SecondFactorNeeded("Your role signs in with a second factor: set it up in the console first.")
+
+
+@sensitive_variables("code")
+def disable_two_factor(*, user, code: str) -> None:
+    """Turn the user's own second factor off, proved by a code from it (or a recovery code)."""
+    if two_factor_required(user):
+        raise ServiceError("Your role must sign in with a second factor, so it cannot be turned off.")
+    if _matching_device(user, code) is None:
+        record(
+            "user.two_factor_disable", actor=user, target=user.username, outcome=AuditEvent.FAILURE, error="wrong code"
+        )
+        raise WrongCode("That code is not right; two-factor sign-in stays on.")
+    with transaction.atomic():
+        _delete_devices(user)
+        record(
+            "user.two_factor_disable",
+            actor=user,
+            target=user.username,
+            before={"two_factor": True},
+            after={"two_factor": False},
+        )
+
+
+def reset_two_factor(*, actor, user):
+    """Remove another user's second factor (a lost phone): they sign in with the password alone, or are asked to
+    set up a new authenticator where their role requires one."""
+    _ensure_not_self_lockout(actor, user, action="reset the second factor of")
+    before = has_two_factor(user)
+    with transaction.atomic():
+        _delete_devices(user)
+        record(
+            "user.two_factor_reset",
+            actor=actor,
+            target=user.username,
+            before={"two_factor": before},
+            after={"two_factor": False},
+        )
+    return user
+
+
+def _delete_devices(user) -> None:
+    TOTPDevice.objects.filter(user=user).delete()
+    StaticDevice.objects.filter(user=user).delete()

@@ -1,14 +1,17 @@
+from django.conf import settings
 from django.contrib import messages
-from django.contrib.auth import get_user_model
+from django.contrib.auth import get_user_model, logout
 from django.contrib.auth.decorators import permission_required
 from django.contrib.auth.views import LoginView
-from django.shortcuts import get_object_or_404, redirect, render
+from django.shortcuts import get_object_or_404, redirect, render, resolve_url
+from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.cache import never_cache
 from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_POST
+from django_otp import login as otp_login
 
 from accounts import services
-from accounts.forms import ApiTokenForm, SignInForm, UserCreateForm, UserRoleForm
+from accounts.forms import ApiTokenForm, AuthenticatorCodeForm, CodeForm, SignInForm, UserCreateForm, UserRoleForm
 from cloud.errors import ServiceError
 
 User = get_user_model()
@@ -21,11 +24,116 @@ class SignInView(LoginView):
     redirect_authenticated_user = True
 
 
+def _next_page(request) -> str:
+    target = request.POST.get("next") or request.GET.get("next", "")
+    if url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()}, require_https=request.is_secure()):
+        return target
+    return resolve_url(settings.LOGIN_REDIRECT_URL)
+
+
+@sensitive_post_parameters("code")
+@never_cache
+def login_code(request):
+    """The second step of signing in, for a user with an authenticator (console.middleware.TwoFactorMiddleware
+    keeps them here until it is done)."""
+    if request.user.is_verified() or not services.has_two_factor(request.user):
+        return redirect(_next_page(request))
+    form = CodeForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            device = services.verify_sign_in_code(request, user=request.user, code=form.cleaned_data["code"])
+        except services.SignInLocked as locked:
+            logout(request)
+            messages.error(request, locked.message)
+            return redirect("login")
+        except services.WrongCode as wrong:
+            form.add_error("code", wrong.message)
+        else:
+            otp_login(request, device)
+            return redirect(_next_page(request))
+    return render(request, "registration/login_code.html", {"form": form, "next": _next_page(request)})
+
+
+@never_cache
+def two_factor(request):
+    """The user's own second factor: whether it is on, how to set it up or turn it off."""
+    user = request.user
+    context = {
+        "enabled": services.has_two_factor(user),
+        "required": services.two_factor_required(user),
+        "form": CodeForm(),
+        "next": _next_page(request),
+    }
+    return render(request, "accounts/two_factor.html", context)
+
+
+@require_POST
+@never_cache  # the answer shows the authenticator's secret
+def two_factor_setup(request):
+    try:
+        authenticator = services.begin_two_factor(user=request.user)
+    except ServiceError as error:
+        messages.error(request, error.message)
+        return redirect("two_factor")
+    return _setup_page(request, authenticator, AuthenticatorCodeForm())
+
+
+def _setup_page(request, authenticator, form):
+    context = {"authenticator": authenticator, "form": form, "next": _next_page(request)}
+    return render(request, "accounts/two_factor_setup.html", context)
+
+
+@require_POST
+@sensitive_post_parameters("code")
+@never_cache  # the answer shows the recovery codes, or the secret again after a wrong code
+def two_factor_confirm(request):
+    form = AuthenticatorCodeForm(request.POST)
+    authenticator = services.pending_authenticator(user=request.user)
+    if authenticator is None:
+        messages.error(request, "There is no authenticator waiting for a code; start the set-up again.")
+        return redirect("two_factor")
+    if form.is_valid():
+        try:
+            device, recovery_codes = services.confirm_two_factor(user=request.user, code=form.cleaned_data["code"])
+        except services.WrongCode as wrong:
+            form.add_error("code", wrong.message)
+        else:
+            otp_login(request, device)
+            context = {"recovery_codes": recovery_codes, "next": _next_page(request)}
+            return render(request, "accounts/two_factor_recovery_codes.html", context)
+    return _setup_page(request, authenticator, form)
+
+
+@require_POST
+@sensitive_post_parameters("code")
+def two_factor_disable(request):
+    form = CodeForm(request.POST)
+    if form.is_valid():
+        try:
+            services.disable_two_factor(user=request.user, code=form.cleaned_data["code"])
+        except ServiceError as error:
+            messages.error(request, error.message)
+        else:
+            messages.success(request, "Two-factor sign-in is off: you sign in with your password alone.")
+    else:
+        messages.error(request, "Type a code to turn two-factor sign-in off.")
+    return redirect("two_factor")
+
+
 @permission_required("auth.view_user", raise_exception=True)
 def user_list(request):
     users = User.objects.prefetch_related("groups").order_by("username")
     lockouts = services.account_lockouts(users)
-    rows = [{"user": user, "role": services.role_of(user), "locked_until": lockouts.get(user.pk)} for user in users]
+    second_factor = services.users_with_two_factor(users)
+    rows = [
+        {
+            "user": user,
+            "role": services.role_of(user),
+            "locked_until": lockouts.get(user.pk),
+            "two_factor": user.pk in second_factor,
+        }
+        for user in users
+    ]
     return render(request, "accounts/user_list.html", {"rows": rows})
 
 
@@ -146,3 +254,16 @@ def token_revoke(request, pk):
     if token.user == request.user:
         return redirect("accounts:token_list")
     return redirect("accounts:user_tokens", token.user.pk)
+
+
+@require_POST
+@permission_required("auth.change_user", raise_exception=True)
+def user_reset_two_factor(request, pk):
+    user = get_object_or_404(User, pk=pk)
+    try:
+        services.reset_two_factor(actor=request.user, user=user)
+    except ServiceError as error:
+        messages.error(request, error.message)
+    else:
+        messages.success(request, f"{user.username}: authenticator and recovery codes removed.")
+    return redirect("accounts:user_list")

@@ -233,6 +233,7 @@ PAGES = (
     Page("User role form", "accounts:user_role", lambda demo: [demo.admin.pk]),
     Page("Your API tokens", "accounts:token_list"),
     Page("A user's API tokens", "accounts:user_tokens", lambda demo: [demo.admin.pk]),
+    Page("Two-factor sign-in", "two_factor"),
     # The REST API, as a script with the Admin's session reads it
     Page("API root", "api-root"),
     Page("API me", "api-me"),
@@ -324,6 +325,10 @@ _POST_ONLY = (
     "accounts:user_unlock",
     "accounts:token_create",
     "accounts:token_revoke",
+    "accounts:user_reset_two_factor",
+    "two_factor_setup",
+    "two_factor_confirm",
+    "two_factor_disable",
     "buckets:bucket_refresh",
     "buckets:connection_test",
     "encryption:key_alias_add",
@@ -342,6 +347,7 @@ _POST_ONLY = (
 # Named routes that are no page for a logged-in Admin, and why. REST framework routes that refuse GET need no entry.
 NOT_MEASURED = {name: "POST only" for name in _POST_ONLY} | {
     "login": "a logged-in user is sent on to the Overview; the bench opens it only to log in",
+    "login_code": "only a session that still owes its second factor sees it; the bench's Admin has none",
     "encryption:byok_generate": "POST only; the bench posts it as a step of the BYOK wizard",
 }
 

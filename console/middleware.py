@@ -2,9 +2,13 @@ import logging
 
 from django.conf import settings
 from django.contrib.auth import logout, middleware
-from django.shortcuts import render
+from django.contrib.auth.models import AnonymousUser
+from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils import timezone
+from django.utils.http import urlencode
 
+from accounts import services as accounts
 from cloud.errors import CloudError, ServiceError
 
 log = logging.getLogger(__name__)
@@ -17,6 +21,46 @@ class LoginRequiredMiddleware(middleware.LoginRequiredMiddleware):
         if request.path_info.startswith("/api/"):
             return None
         return super().process_view(request, view_func, view_args, view_kwargs)
+
+
+class TwoFactorMiddleware:
+    """A session past the password but owing its second factor opens only the page where it can give it: the code
+    step for a user with an authenticator, the set-up pages for one whose role requires an authenticator and who
+    has none yet. Every other page sends it there (then back with `next`); logging out stays open.
+
+    The API takes such a session for no one (its token authentication is not asked for a code): DRF's session
+    authentication reads the user this middleware leaves on the request.
+    """
+
+    CODE_STEP = ("login_code",)
+    SET_UP = ("two_factor", "two_factor_setup", "two_factor_confirm")
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        return self.get_response(request)
+
+    def process_view(self, request, view_func, view_args, view_kwargs):
+        pages = self._pages_open_to(request.user)
+        if pages is None:
+            return None
+        request.owes_second_factor = True
+        if request.path_info.startswith("/api/"):
+            request.user = AnonymousUser()
+            return None
+        if request.resolver_match.view_name in (*pages, "logout") or not getattr(view_func, "login_required", True):
+            return None
+        return redirect(f"{reverse(pages[0])}?{urlencode({'next': request.get_full_path()})}")
+
+    def _pages_open_to(self, user) -> tuple[str, ...] | None:
+        if not user.is_authenticated or user.is_verified():
+            return None
+        if accounts.has_two_factor(user):
+            return self.CODE_STEP
+        if accounts.two_factor_required(user):
+            return self.SET_UP
+        return None
 
 
 class SessionExpiryMiddleware:

@@ -43,6 +43,6 @@ def visible_items(user, path: str) -> list[dict]:
 
 def navigation(request):
     user = getattr(request, "user", None)
-    if user is None or not user.is_authenticated:
+    if user is None or not user.is_authenticated or getattr(request, "owes_second_factor", False):
         return {"navigation": []}
     return {"navigation": visible_items(user, request.path)}

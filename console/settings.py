@@ -10,6 +10,7 @@ from console import embedded_redis
 from console.env import (
     decode_key_b64,
     env_bool,
+    env_choice,
     env_int,
     env_list,
     env_probabilities,
@@ -80,6 +81,9 @@ INSTALLED_APPS = [
     "drf_spectacular_sidecar",
     "django_filters",
     "django_celery_beat",
+    "django_otp",
+    "django_otp.plugins.otp_totp",
+    "django_otp.plugins.otp_static",
     "csp",
     "console",
     "accounts",
@@ -98,8 +102,10 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django_otp.middleware.OTPMiddleware",
     "console.middleware.SessionExpiryMiddleware",
     "console.middleware.LoginRequiredMiddleware",
+    "console.middleware.TwoFactorMiddleware",
     "audit.channel.ChannelMiddleware",
     "console.middleware.ServiceErrorPageMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
@@ -161,6 +167,14 @@ SESSION_COOKIE_HTTPONLY = True
 LOGIN_FAILURE_LIMIT = env_int("LOGIN_FAILURE_LIMIT", 5, minimum=1)
 LOGIN_CLIENT_FAILURE_LIMIT = env_int("LOGIN_CLIENT_FAILURE_LIMIT", 20, minimum=1)
 LOCKOUT_MINUTES = env_int("LOCKOUT_MINUTES", 15, minimum=1)
+# Second factor (docs/security.md, "Two-factor sign-in"): which roles must use one: admin (Admins), operator
+# (Operators and Admins), all, or none.
+CONSOLE_REQUIRE_2FA = env_choice("CONSOLE_REQUIRE_2FA", "none", ("admin", "operator", "all", "none"))
+OTP_TOTP_ISSUER = "Bucket encryption console"
+# Wrong codes count toward the sign-in lockouts above, one limit for passwords and codes; django-otp's own
+# doubling delay would also refuse a right code typed just after a typo, as if it were wrong.
+OTP_TOTP_THROTTLE_FACTOR = 0
+OTP_STATIC_THROTTLE_FACTOR = 0
 SESSION_IDLE_MINUTES = env_int("SESSION_IDLE_MINUTES", 60, minimum=1)
 SESSION_MAX_HOURS = env_int("SESSION_MAX_HOURS", 12, minimum=1, maximum=24 * 30)
 SESSION_COOKIE_AGE = SESSION_MAX_HOURS * 3600

@@ -5,7 +5,7 @@ from rest_framework import serializers
 
 from accounts.models import ApiToken
 from accounts.roles import ROLE_CHOICES
-from accounts.services import account_lockouts, role_of
+from accounts.services import account_lockouts, has_two_factor, role_of
 
 
 class UserSerializer(serializers.ModelSerializer):
@@ -13,10 +13,21 @@ class UserSerializer(serializers.ModelSerializer):
     locked_until = serializers.SerializerMethodField(
         help_text="When the lockout after failed sign-ins ends; null when the user is not locked out."
     )
+    two_factor = serializers.SerializerMethodField(help_text="Whether signing in takes a code from an authenticator.")
 
     class Meta:
         model = get_user_model()
-        fields = ["id", "username", "email", "role", "is_active", "locked_until", "last_login", "date_joined"]
+        fields = [
+            "id",
+            "username",
+            "email",
+            "role",
+            "is_active",
+            "locked_until",
+            "two_factor",
+            "last_login",
+            "date_joined",
+        ]
         read_only_fields = fields
 
     def get_role(self, user) -> str | None:
@@ -25,6 +36,9 @@ class UserSerializer(serializers.ModelSerializer):
 
     def get_locked_until(self, user) -> datetime | None:
         return account_lockouts([user]).get(user.pk)
+
+    def get_two_factor(self, user) -> bool:
+        return has_two_factor(user)
 
 
 class UserCreateSerializer(serializers.Serializer):
@@ -51,6 +65,13 @@ class UserRoleSerializer(serializers.Serializer):
 class TokenRequestSerializer(serializers.Serializer):
     username = serializers.CharField()
     password = serializers.CharField(style={"input_type": "password"}, write_only=True)
+    code = serializers.CharField(
+        required=False,
+        default="",
+        max_length=32,
+        write_only=True,
+        help_text="The current code of the account's authenticator app (or a recovery code), when it has one.",
+    )
     label = serializers.CharField(
         required=False, default="", max_length=100, help_text="What the token is for, shown in the token list."
     )

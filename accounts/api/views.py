@@ -41,6 +41,7 @@ class UserViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Gen
         "deactivate": ["auth.change_user"],
         "activate": ["auth.change_user"],
         "unlock": ["auth.change_user"],
+        "reset_two_factor": ["auth.change_user"],
     }
 
     @extend_schema(request=UserCreateSerializer, responses={201: UserCreatedSerializer})
@@ -77,6 +78,13 @@ class UserViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Gen
         user = services.unlock_user(actor=request.user, user=self.get_object())
         return Response(UserSerializer(user).data)
 
+    @extend_schema(request=None, responses=UserSerializer)
+    @action(detail=True, methods=["post"], url_path="reset-two-factor")
+    def reset_two_factor(self, request, pk=None):
+        """Remove the user's authenticator and recovery codes (a lost device); not your own."""
+        user = services.reset_two_factor(actor=request.user, user=self.get_object())
+        return Response(UserSerializer(user).data)
+
 
 class CurrentUserView(APIView):
     """The authenticated user, with role."""
@@ -94,7 +102,8 @@ class ObtainTokenView(APIView):
     API_TOKEN_DAYS; each call issues another one, shown this once.
 
     Throttled per client address (API_TOKEN_THROTTLE_RATE: 429 with Retry-After), and refused with 403 while the
-    account or the address is locked after failed sign-ins, as the login page is."""
+    account or the address is locked after failed sign-ins, as the login page is. An account with two-factor
+    sign-in also sends its current `code` (401 without it or with a wrong one, which counts as a failed sign-in)."""
 
     action_permissions = {"post": PUBLIC}
     throttle_classes = [ScopedRateThrottle]
@@ -104,10 +113,11 @@ class ObtainTokenView(APIView):
     def post(self, request):
         payload = TokenRequestSerializer(data=request.data)
         payload.is_valid(raise_exception=True)
-        label = payload.validated_data.pop("label")
+        label, code = payload.validated_data.pop("label"), payload.validated_data.pop("code")
         user = services.sign_in(request, **payload.validated_data)
         if user is None:
             raise AuthenticationFailed("Unable to log in with these credentials.")
+        services.check_second_factor_for_token(request, user=user, code=code)
         issued = services.issue_api_token(actor=user, user=user, label=label)
         return Response({"token": issued.key} | ApiTokenSerializer(issued.token).data, headers=NOT_STORED)
 

@@ -133,6 +133,12 @@ def reach_byok_done(page, data: Data) -> None:
     expect(page.get_by_role("heading", name="Key material imported")).to_be_visible()
 
 
+def reach_two_factor_setup(page, data: Data) -> None:
+    page.goto("/accounts/two-factor/")
+    page.get_by_role("button", name="Set up an authenticator app").click()
+    expect(page.get_by_role("heading", name="Set up an authenticator app")).to_be_visible()
+
+
 PAGES: dict[str, Page] = {
     "login": Page(ANONYMOUS, one("/accounts/login/")),
     "overview": Page(VIEWER, one("/")),
@@ -143,6 +149,9 @@ PAGES: dict[str, Page] = {
     "accounts:user_tokens": Page(ADMIN, lambda data, role: [f"/users/{data.users[OPERATOR].pk}/tokens/"]),
     "accounts:token_list": Page(VIEWER, one("/users/me/tokens/")),
     "accounts:token_create": Page(VIEWER, reach=reach_token_created),
+    # Two-factor sign-in (a set-up left unconfirmed changes nothing at sign-in)
+    "two_factor": Page(VIEWER, one("/accounts/two-factor/")),
+    "two_factor_setup": Page(VIEWER, reach=reach_two_factor_setup),
     # Connections
     "buckets:connection_list": Page(VIEWER, one("/connections/")),
     "buckets:connection_create": Page(ADMIN, one("/connections/new/")),
@@ -205,6 +214,12 @@ NOT_PAGES: dict[str, str] = {
     "accounts:user_activate": POST_ONLY,
     "accounts:user_unlock": POST_ONLY,
     "accounts:token_revoke": POST_ONLY,
+    "accounts:user_reset_two_factor": POST_ONLY,
+    "two_factor_disable": POST_ONLY,
+    "two_factor_confirm": "POST only, and it turns two-factor sign-in on; its recovery codes page is swept in "
+    "accounts/tests/test_browser_two_factor.py",
+    "login_code": "only a session that still owes its code opens it; swept in "
+    "accounts/tests/test_browser_two_factor.py",
     "buckets:bucket_refresh": POST_ONLY,
     "buckets:object_download": DOWNLOAD,
     "encryption:key_alias_add": POST_ONLY,

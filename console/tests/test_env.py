@@ -4,7 +4,15 @@ import stat
 import pytest
 from django.core.exceptions import ImproperlyConfigured
 
-from console.env import decode_key_b64, env_bool, env_int, env_rate, generate_key_b64, persistent_secret
+from console.env import (
+    decode_key_b64,
+    env_bool,
+    env_choice,
+    env_int,
+    env_rate,
+    generate_key_b64,
+    persistent_secret,
+)
 
 
 def test_generated_secret_is_written_with_mode_0600_and_reused(tmp_path, monkeypatch):
@@ -48,6 +56,22 @@ def test_env_bool_refuses_unknown_words(monkeypatch):
     monkeypatch.setenv("TEST_FLAG", "maybe")
     with pytest.raises(ImproperlyConfigured, match="TEST_FLAG"):
         env_bool("TEST_FLAG")
+
+
+def test_env_choice_takes_one_of_its_words_whatever_the_case(monkeypatch):
+    monkeypatch.setenv("CONSOLE_REQUIRE_2FA", " Operator ")
+    assert env_choice("CONSOLE_REQUIRE_2FA", "none", ("admin", "operator", "all", "none")) == "operator"
+
+
+def test_env_choice_is_its_default_when_unset(monkeypatch):
+    monkeypatch.delenv("CONSOLE_REQUIRE_2FA", raising=False)
+    assert env_choice("CONSOLE_REQUIRE_2FA", "none", ("admin", "operator", "all", "none")) == "none"
+
+
+def test_env_choice_refuses_other_words_naming_the_choices(monkeypatch):
+    monkeypatch.setenv("CONSOLE_REQUIRE_2FA", "admins")
+    with pytest.raises(ImproperlyConfigured, match="CONSOLE_REQUIRE_2FA must be one of admin, operator, all, none"):
+        env_choice("CONSOLE_REQUIRE_2FA", "none", ("admin", "operator", "all", "none"))
 
 
 def test_env_int_refuses_out_of_range_port(monkeypatch):

@@ -11,6 +11,9 @@ KEY_ID = "key-0123456789abcdef"
 # url name, its arguments, the POST fields holding a secret
 SECRET_PAGES = [
     ("login", {}, ["password"]),
+    ("login_code", {}, ["code"]),
+    ("two_factor_confirm", {}, ["code"]),
+    ("two_factor_disable", {}, ["code"]),
     ("accounts:user_create", {}, ["password"]),
     ("buckets:connection_create", {}, ["access_key_secret", "sts_token"]),
     ("buckets:connection_edit", {"pk": "connection"}, ["access_key_secret", "sts_token"]),
