@@ -27,6 +27,10 @@ restrict_new_files()
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = make_private_dir(Path(env_str("CONSOLE_VAR_DIR", str(BASE_DIR / "var"))))
+# Django's file storage sets these modes itself after writing (collectstatic into var/static, uploads), whatever
+# the umask: its default 0644 would leave them open to group and others, and the start check would refuse them.
+FILE_UPLOAD_PERMISSIONS = 0o600
+FILE_UPLOAD_DIRECTORY_PERMISSIONS = 0o700
 
 SECRET_KEY = persistent_secret("SECRET_KEY", VAR_DIR / "secret-key", generate_key_b64)
 CONSOLE_ROOT_KEY = decode_key_b64(

@@ -56,11 +56,12 @@ def test_nothing_the_console_and_localcloud_write_under_var_is_open_to_group_or_
     var_dir = tmp_path / "var"
 
     assert manage(var_dir, "migrate", "--verbosity", "0").returncode == 0
+    assert manage(var_dir, "collectstatic", "--noinput", "--verbosity", "0").returncode == 0
     written = manage(var_dir, "shell", "--command", WRITE_A_BLOB_AN_UPLOAD_AND_A_REDIS_DUMP)
 
     assert written.returncode == 0, written.stderr
     names = {path.name for path in var_dir.rglob("*")}
-    assert {"console.sqlite3", "secret-key", "root-key", "dump.rdb", "uploads", "blobs"} <= names
+    assert {"console.sqlite3", "secret-key", "root-key", "dump.rdb", "uploads", "blobs", "console.css"} <= names
     assert readable_by_others(var_dir) == []
 
 
