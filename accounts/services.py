@@ -510,32 +510,21 @@ def disable_two_factor(*, user, code: str) -> None:
             "user.two_factor_disable", actor=user, target=user.username, outcome=AuditEvent.FAILURE, error="wrong code"
         )
         raise WrongCode("That code is not right; two-factor sign-in stays on.")
-    with transaction.atomic():
-        _delete_devices(user)
-        record(
-            "user.two_factor_disable",
-            actor=user,
-            target=user.username,
-            before={"two_factor": True},
-            after={"two_factor": False},
-        )
+    _remove_second_factor("user.two_factor_disable", actor=user, user=user, had=True)
 
 
 def reset_two_factor(*, actor, user):
     """Remove another user's second factor (a lost phone): they sign in with the password alone, or are asked to
     set up a new authenticator where their role requires one."""
     _ensure_not_self_lockout(actor, user, action="reset the second factor of")
-    before = has_two_factor(user)
+    _remove_second_factor("user.two_factor_reset", actor=actor, user=user, had=has_two_factor(user))
+    return user
+
+
+def _remove_second_factor(action: str, *, actor, user, had: bool) -> None:
     with transaction.atomic():
         _delete_devices(user)
-        record(
-            "user.two_factor_reset",
-            actor=actor,
-            target=user.username,
-            before={"two_factor": before},
-            after={"two_factor": False},
-        )
-    return user
+        record(action, actor=actor, target=user.username, before={"two_factor": had}, after={"two_factor": False})
 
 
 def _delete_devices(user) -> None:
