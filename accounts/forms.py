@@ -1,10 +1,11 @@
 from django import forms
-from django.contrib.auth.forms import AuthenticationForm
+from django.contrib.auth.forms import AuthenticationForm, UsernameField
 from django.core.exceptions import ValidationError
 from django.views.decorators.debug import sensitive_variables
 
 from accounts import services
 from accounts.roles import ROLE_CHOICES
+from console import input_limits
 
 
 class UserCreateForm(forms.Form):
@@ -12,6 +13,7 @@ class UserCreateForm(forms.Form):
     email = forms.EmailField(required=False)
     role = forms.ChoiceField(choices=ROLE_CHOICES, widget=forms.RadioSelect, initial="viewer")
     password = forms.CharField(
+        max_length=input_limits.PASSWORD,
         widget=forms.PasswordInput(render_value=False),
         required=False,
         help_text="Leave empty to generate one; it is shown once.",
@@ -28,6 +30,13 @@ class UserRoleForm(forms.Form):
 
 class SignInForm(AuthenticationForm):
     """Django's login form with the lockouts of accounts.services.sign_in in front of the password check."""
+
+    username = UsernameField(max_length=input_limits.NAME, widget=forms.TextInput(attrs={"autofocus": True}))
+    password = forms.CharField(
+        max_length=input_limits.PASSWORD,
+        strip=False,
+        widget=forms.PasswordInput(attrs={"autocomplete": "current-password"}),
+    )
 
     @sensitive_variables("password")
     def clean(self):

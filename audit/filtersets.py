@@ -7,6 +7,7 @@ from django import forms
 
 from audit import channel
 from audit.models import AuditEvent
+from console import input_limits
 
 
 class UtcDateTimeField(django_filters.fields.IsoDateTimeField):
@@ -27,12 +28,20 @@ class UtcDateTimeFilter(django_filters.IsoDateTimeFilter):
 
 
 class AuditEventFilter(django_filters.FilterSet):
-    actor = django_filters.CharFilter(field_name="actor_name", lookup_expr="iexact", label="User")
-    action = django_filters.CharFilter(lookup_expr="startswith", label="Action starts with")
-    connection = django_filters.CharFilter(field_name="connection_name", lookup_expr="iexact", label="Connection")
-    bucket = django_filters.CharFilter(lookup_expr="iexact")
-    object_key = django_filters.CharFilter(lookup_expr="icontains", label="Object key contains")
-    target = django_filters.CharFilter(lookup_expr="icontains", label="Target contains")
+    actor = django_filters.CharFilter(
+        max_length=input_limits.NAME, field_name="actor_name", lookup_expr="iexact", label="User"
+    )
+    action = django_filters.CharFilter(
+        max_length=input_limits.NAME, lookup_expr="startswith", label="Action starts with"
+    )
+    connection = django_filters.CharFilter(
+        max_length=input_limits.NAME, field_name="connection_name", lookup_expr="iexact", label="Connection"
+    )
+    bucket = django_filters.CharFilter(max_length=input_limits.BUCKET, lookup_expr="iexact")
+    object_key = django_filters.CharFilter(
+        max_length=input_limits.OBJECT_KEY, lookup_expr="icontains", label="Object key contains"
+    )
+    target = django_filters.CharFilter(max_length=input_limits.SEARCH, lookup_expr="icontains", label="Target contains")
     outcome = django_filters.ChoiceFilter(choices=AuditEvent.OUTCOMES)
     channel = django_filters.ChoiceFilter(choices=channel.CHOICES)
     since = UtcDateTimeFilter(field_name="created_at", lookup_expr="gte", label="From (ISO time)")

@@ -5,10 +5,13 @@ import django_filters
 from buckets.models import Bucket, Connection
 from buckets.services import buckets as services
 from cloud import sse
+from console import input_limits
 
 
 class BucketFilterSet(django_filters.FilterSet):
-    q = django_filters.CharFilter(field_name="name", lookup_expr="icontains", label="Name contains")
+    q = django_filters.CharFilter(
+        max_length=input_limits.SEARCH, field_name="name", lookup_expr="icontains", label="Name contains"
+    )
     connection = django_filters.ModelChoiceFilter(queryset=Connection.objects.all(), empty_label="All connections")
     encryption = django_filters.ChoiceFilter(
         choices=services.ENCRYPTION_STATES,

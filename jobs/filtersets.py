@@ -4,6 +4,7 @@ import django_filters
 from django import forms
 
 from buckets.models import Connection
+from console import input_limits
 from jobs.models import Job, ObjectOutcome, Schedule
 
 
@@ -15,7 +16,9 @@ class JobFilterSet(django_filters.FilterSet):
     active = django_filters.BooleanFilter(method="filter_active", help_text="Pending, running, paused or cancelling.")
     connection = django_filters.ModelChoiceFilter(queryset=Connection.objects.all(), empty_label="All connections")
     bucket = django_filters.CharFilter(
-        label="Bucket", widget=forms.TextInput(attrs={"list": "job-buckets", "autocomplete": "off"})
+        max_length=input_limits.BUCKET,
+        label="Bucket",
+        widget=forms.TextInput(attrs={"list": "job-buckets", "autocomplete": "off"}),
     )
     dry_run = django_filters.BooleanFilter(label="Dry run")
     schedule = django_filters.ModelChoiceFilter(queryset=Schedule.objects.all(), empty_label="Any schedule")

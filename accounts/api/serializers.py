@@ -6,6 +6,7 @@ from rest_framework import serializers
 from accounts.models import ApiToken
 from accounts.roles import ROLE_CHOICES
 from accounts.services import account_lockouts, has_two_factor, role_of
+from console import input_limits
 
 
 class UserSerializer(serializers.ModelSerializer):
@@ -45,7 +46,9 @@ class UserCreateSerializer(serializers.Serializer):
     username = serializers.CharField(max_length=150)
     email = serializers.EmailField(required=False, default="")
     role = serializers.ChoiceField(choices=ROLE_CHOICES)
-    password = serializers.CharField(write_only=True, required=False, style={"input_type": "password"})
+    password = serializers.CharField(
+        max_length=input_limits.PASSWORD, write_only=True, required=False, style={"input_type": "password"}
+    )
 
 
 class UserCreatedSerializer(UserSerializer):
@@ -63,8 +66,12 @@ class UserRoleSerializer(serializers.Serializer):
 
 
 class TokenRequestSerializer(serializers.Serializer):
-    username = serializers.CharField()
-    password = serializers.CharField(style={"input_type": "password"}, write_only=True)
+    username = serializers.CharField(
+        max_length=input_limits.NAME,
+    )
+    password = serializers.CharField(
+        max_length=input_limits.PASSWORD, style={"input_type": "password"}, write_only=True
+    )
     code = serializers.CharField(
         required=False,
         default="",

@@ -3,6 +3,7 @@
 from django import forms
 
 from buckets.models import Connection
+from console import input_limits
 
 
 def _secret_input() -> forms.PasswordInput:
@@ -19,9 +20,15 @@ class ConnectionForm(forms.Form):
     )
     region = forms.CharField(max_length=64, help_text="The region id, e.g. cn-hangzhou.")
     access_key_id = forms.CharField(label="AccessKey ID", max_length=128)
-    access_key_secret = forms.CharField(label="AccessKey secret", widget=_secret_input())
+    access_key_secret = forms.CharField(
+        max_length=input_limits.ACCESS_KEY_SECRET, label="AccessKey secret", widget=_secret_input()
+    )
     sts_token = forms.CharField(
-        label="STS token", required=False, widget=_secret_input(), help_text="Only for temporary credentials."
+        max_length=input_limits.STS_TOKEN,
+        label="STS token",
+        required=False,
+        widget=_secret_input(),
+        help_text="Only for temporary credentials.",
     )
     kms_endpoint = forms.CharField(
         label="KMS endpoint",

@@ -8,6 +8,7 @@ from django import forms
 from buckets.services import objects as services
 from cloud import sse
 from cloud.errors import ServiceError
+from console import input_limits
 from encryption.forms.sse import SseForm
 from encryption.models import MasterKey
 
@@ -34,15 +35,25 @@ class ObjectUploadForm(SseForm):
 
     file = forms.FileField(label="File")
     prefix = forms.CharField(
-        label="Folder", required=False, help_text='Where the file goes, e.g. "reports/2024/"; blank: the top.'
+        max_length=input_limits.OBJECT_KEY,
+        label="Folder",
+        required=False,
+        help_text='Where the file goes, e.g. "reports/2024/"; blank: the top.',
     )
     key = forms.CharField(
-        label="Object name", required=False, help_text="The full key; blank: the folder followed by the file's name."
+        max_length=input_limits.OBJECT_KEY,
+        label="Object name",
+        required=False,
+        help_text="The full key; blank: the folder followed by the file's name.",
     )
     content_type = forms.CharField(
-        label="Content type", required=False, help_text="Blank: guessed from the name, e.g. text/plain."
+        max_length=input_limits.CONTENT_TYPE,
+        label="Content type",
+        required=False,
+        help_text="Blank: guessed from the name, e.g. text/plain.",
     )
     metadata = forms.CharField(
+        max_length=input_limits.METADATA,
         label="User metadata",
         required=False,
         widget=forms.Textarea(attrs={"rows": 3}),
@@ -106,4 +117,4 @@ class ObjectUploadForm(SseForm):
 class ObjectEncryptionForm(SseForm):
     """The target encryption of one object, bound to the version the user saw (its ETag)."""
 
-    expected_etag = forms.CharField(widget=forms.HiddenInput, required=False)
+    expected_etag = forms.CharField(max_length=input_limits.ETAG, widget=forms.HiddenInput, required=False)

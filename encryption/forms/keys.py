@@ -9,6 +9,7 @@ from django import forms
 from buckets.models import Bucket, Connection
 from cloud import regions
 from cloud.errors import ServiceError
+from console import input_limits
 from encryption import byok, ram_policy
 from encryption.services import keys as services
 
@@ -138,6 +139,7 @@ class _MaterialExpiryForm(forms.Form):
 
 class MaterialImportForm(_MaterialExpiryForm):
     encrypted_key_material = forms.CharField(
+        max_length=input_limits.KEY_MATERIAL,
         label="Wrapped key material (base64)",
         widget=forms.Textarea(attrs={"rows": 6, "spellcheck": "false", "autocomplete": "off"}),
     )

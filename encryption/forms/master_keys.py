@@ -6,6 +6,7 @@ from django import forms
 
 from buckets.models import Connection
 from cloud.cse.wrapping import RSA_KEY_SIZES
+from console import input_limits
 
 
 class MatdescField(forms.CharField):
@@ -41,7 +42,9 @@ class SecretTextarea(forms.Textarea):
 class _KeyForm(forms.Form):
     name = forms.CharField(max_length=100)
     description = forms.CharField(max_length=500, required=False)
-    matdesc = MatdescField()
+    matdesc = MatdescField(
+        max_length=input_limits.MATERIAL_DESCRIPTION,
+    )
 
 
 class GenerateForm(_KeyForm):
@@ -50,12 +53,16 @@ class GenerateForm(_KeyForm):
 
 class ImportForm(_KeyForm):
     pem = forms.CharField(
+        max_length=input_limits.PEM,
         label="Private key (PEM)",
         widget=SecretTextarea(attrs={"rows": 10, "autocomplete": "off", "spellcheck": "false"}),
         help_text="PKCS#8 (BEGIN PRIVATE KEY) or traditional (BEGIN RSA PRIVATE KEY), at least 2048 bits.",
     )
     passphrase = forms.CharField(
-        required=False, widget=forms.PasswordInput(render_value=False), help_text="Only for an encrypted key."
+        max_length=input_limits.PASSWORD,
+        required=False,
+        widget=forms.PasswordInput(render_value=False),
+        help_text="Only for an encrypted key.",
     )
 
 

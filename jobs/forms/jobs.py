@@ -10,6 +10,7 @@ from django import forms
 
 from buckets.models import Bucket, Connection
 from cloud import sse
+from console import input_limits
 from console.form_reload import is_reload
 from jobs.models import Job, JobSpec
 from jobs.services import jobs as services
@@ -96,6 +97,7 @@ class SpecForm(ConnectionBucketMixin, forms.Form):
         help_text="The connection's buckets as the console last listed them, with their region and default encryption.",
     )
     prefixes = forms.CharField(
+        max_length=input_limits.PREFIX_LINES,
         label="Prefixes",
         required=False,
         widget=forms.Textarea(attrs={"rows": 3, "placeholder": "logs/\nexports/2024/", "spellcheck": "false"}),
@@ -179,6 +181,7 @@ class JobForm(SpecForm):
         widget=forms.RadioSelect,
     )
     select_key_id = forms.CharField(
+        max_length=input_limits.KMS_KEY,
         label="KMS key to select by",
         required=False,
         help_text=(

@@ -4,6 +4,7 @@ to, and the limits every job form has."""
 from django import forms
 
 from buckets.models import Connection
+from console import input_limits
 from encryption.models import MasterKey
 from jobs.forms.jobs import ConnectionBucketMixin, SpecForm, prefix_lines
 from jobs.models import Job
@@ -14,6 +15,7 @@ class RewrapForm(ConnectionBucketMixin, forms.Form):
     connection = SpecForm.base_fields["connection"]
     bucket = SpecForm.base_fields["bucket"]
     prefixes = forms.CharField(
+        max_length=input_limits.PREFIX_LINES,
         required=False,
         widget=forms.Textarea(attrs={"rows": 3, "placeholder": "contracts/\nhr/2024/", "spellcheck": "false"}),
         help_text="One per line; empty: the whole bucket.",

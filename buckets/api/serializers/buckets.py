@@ -7,16 +7,22 @@ from buckets.models import Bucket, Connection
 from buckets.services import buckets as services
 from cloud import regions, sse
 from cloud.errors import ServiceError
+from console import input_limits
 
 
 class DefaultEncryptionInputSerializer(serializers.Serializer):
     """A default-encryption setting as a client sends it; cloud.sse.parse checks its shape."""
 
-    method = serializers.CharField(help_text="none, oss (OSS-managed) or kms.")
+    method = serializers.CharField(max_length=input_limits.WORD, help_text="none, oss (OSS-managed) or kms.")
     algorithm = serializers.CharField(
-        required=False, allow_blank=True, default="", help_text="AES256 or SM4; empty with method none."
+        max_length=input_limits.WORD,
+        required=False,
+        allow_blank=True,
+        default="",
+        help_text="AES256 or SM4; empty with method none.",
     )
     key_id = serializers.CharField(
+        max_length=input_limits.KMS_KEY,
         required=False,
         allow_blank=True,
         default="",

@@ -3,6 +3,7 @@
 from rest_framework import serializers
 
 from buckets.models import Connection
+from console import input_limits
 
 
 class ConnectionSerializer(serializers.ModelSerializer):
@@ -36,8 +37,9 @@ class ConnectionSerializer(serializers.ModelSerializer):
         return bool(connection.sealed_sts_token)
 
 
-def _secret_field(help_text: str, *, required: bool = False) -> serializers.CharField:
+def _secret_field(help_text: str, *, max_length: int, required: bool = False) -> serializers.CharField:
     return serializers.CharField(
+        max_length=max_length,
         write_only=True,
         required=required,
         allow_blank=not required,
@@ -58,8 +60,10 @@ class _ConnectionInput(serializers.Serializer):
 
 
 class ConnectionCreateSerializer(_ConnectionInput):
-    access_key_secret = _secret_field("Write-only: stored encrypted, never returned.", required=True)
-    sts_token = _secret_field("Write-only, optional: for temporary credentials.")
+    access_key_secret = _secret_field(
+        "Write-only: stored encrypted, never returned.", max_length=input_limits.ACCESS_KEY_SECRET, required=True
+    )
+    sts_token = _secret_field("Write-only, optional: for temporary credentials.", max_length=input_limits.STS_TOKEN)
 
 
 class ConnectionUpdateSerializer(_ConnectionInput):
@@ -68,8 +72,10 @@ class ConnectionUpdateSerializer(_ConnectionInput):
     A new access_key_id needs its access_key_secret too.
     """
 
-    access_key_secret = _secret_field("Write-only. Blank or absent keeps the stored secret.")
-    sts_token = _secret_field("Write-only. Blank or absent keeps the stored token.")
+    access_key_secret = _secret_field(
+        "Write-only. Blank or absent keeps the stored secret.", max_length=input_limits.ACCESS_KEY_SECRET
+    )
+    sts_token = _secret_field("Write-only. Blank or absent keeps the stored token.", max_length=input_limits.STS_TOKEN)
     clear_sts_token = serializers.BooleanField(
         required=False, default=False, write_only=True, help_text="Remove the stored STS token."
     )

@@ -10,6 +10,7 @@ from rest_framework import serializers
 from buckets.services import objects as services
 from cloud import sse
 from cloud.errors import ServiceError
+from console import input_limits
 from encryption.models import MasterKey
 
 BUCKET_DEFAULT = "default"
@@ -34,15 +35,23 @@ def _setting(data: dict) -> sse.Sse:
 
 
 class ObjectListQuerySerializer(serializers.Serializer):
-    prefix = serializers.CharField(required=False, default="", allow_blank=True, trim_whitespace=False)
+    prefix = serializers.CharField(
+        max_length=input_limits.OBJECT_KEY, required=False, default="", allow_blank=True, trim_whitespace=False
+    )
     token = serializers.CharField(
-        required=False, default="", allow_blank=True, help_text="next_token of the previous page."
+        max_length=input_limits.CONTINUATION_TOKEN,
+        required=False,
+        default="",
+        allow_blank=True,
+        help_text="next_token of the previous page.",
     )
     max_keys = serializers.IntegerField(required=False, default=services.PAGE_SIZE, min_value=1, max_value=1000)
 
 
 class ObjectKeySerializer(serializers.Serializer):
-    key = serializers.CharField(trim_whitespace=False, help_text="The full object key, slashes included.")
+    key = serializers.CharField(
+        max_length=input_limits.OBJECT_KEY, trim_whitespace=False, help_text="The full object key, slashes included."
+    )
 
     def validate_key(self, key):
         return _shape(services.check_object_key, key)
@@ -50,7 +59,9 @@ class ObjectKeySerializer(serializers.Serializer):
 
 class ObjectUploadSerializer(serializers.Serializer):
     file = serializers.FileField()
-    key = serializers.CharField(trim_whitespace=False, help_text="The full object key, slashes included.")
+    key = serializers.CharField(
+        max_length=input_limits.OBJECT_KEY, trim_whitespace=False, help_text="The full object key, slashes included."
+    )
     method = serializers.ChoiceField(
         choices=[BUCKET_DEFAULT, sse.OSS, sse.KMS],
         default=BUCKET_DEFAULT,
@@ -59,11 +70,19 @@ class ObjectUploadSerializer(serializers.Serializer):
     )
     algorithm = serializers.ChoiceField(choices=[sse.AES256, sse.SM4], required=False, allow_blank=True)
     key_id = serializers.CharField(
-        required=False, allow_blank=True, help_text="KMS only: a CMK id, alias or ARN; blank: alias/acs/oss."
+        max_length=input_limits.KMS_KEY,
+        required=False,
+        allow_blank=True,
+        help_text="KMS only: a CMK id, alias or ARN; blank: alias/acs/oss.",
     )
-    content_type = serializers.CharField(required=False, default="", allow_blank=True)
+    content_type = serializers.CharField(
+        max_length=input_limits.CONTENT_TYPE, required=False, default="", allow_blank=True
+    )
     metadata = serializers.ListField(
-        child=serializers.CharField(), required=False, default=list, help_text="User metadata as name=value items."
+        child=serializers.CharField(max_length=input_limits.METADATA),
+        required=False,
+        default=list,
+        help_text="User metadata as name=value items.",
     )
     overwrite = serializers.BooleanField(required=False, default=False)
     cse_master_key = serializers.PrimaryKeyRelatedField(
@@ -105,7 +124,11 @@ class ObjectContentQuerySerializer(ObjectKeySerializer):
         "its envelope names; false: the stored bytes.",
     )
     range = serializers.CharField(
-        required=False, default="", allow_blank=True, help_text="With decrypt only: bytes=a-b, bytes=a- or bytes=-n."
+        max_length=input_limits.RANGE,
+        required=False,
+        default="",
+        allow_blank=True,
+        help_text="With decrypt only: bytes=a-b, bytes=a- or bytes=-n.",
     )
 
     def validate(self, data):
@@ -115,14 +138,19 @@ class ObjectContentQuerySerializer(ObjectKeySerializer):
 
 
 class EncryptionChangeRequestSerializer(serializers.Serializer):
-    key = serializers.CharField(trim_whitespace=False, help_text="The full object key, slashes included.")
+    key = serializers.CharField(
+        max_length=input_limits.OBJECT_KEY, trim_whitespace=False, help_text="The full object key, slashes included."
+    )
     method = serializers.ChoiceField(
         choices=[sse.NONE, sse.OSS, sse.KMS],
         help_text='"none" is refused while the bucket has a default: OSS would encrypt the copy with it.',
     )
     algorithm = serializers.ChoiceField(choices=[sse.AES256, sse.SM4], required=False, allow_blank=True)
-    key_id = serializers.CharField(required=False, allow_blank=True, help_text="KMS only; blank: alias/acs/oss.")
+    key_id = serializers.CharField(
+        max_length=input_limits.KMS_KEY, required=False, allow_blank=True, help_text="KMS only; blank: alias/acs/oss."
+    )
     expected_etag = serializers.CharField(
+        max_length=input_limits.ETAG,
         required=False,
         default="",
         allow_blank=True,

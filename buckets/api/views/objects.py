@@ -31,13 +31,19 @@ from buckets.downloads import decrypted_download, streaming_download
 from buckets.models import Bucket
 from buckets.services import cse_transfer
 from buckets.services import objects as services
+from console import input_limits
 from console.api.validation import validated
 from encryption.models import CseTransfer
 
 VIEW, UPLOAD, CHANGE = "buckets.view_bucket", "buckets.upload_object", "buckets.change_object"
 TAGS = ["objects"]
 
-KEY_PARAMETER = OpenApiParameter("key", str, required=True, description="The full object key, e.g. reports/2024/q1.csv")
+KEY_PARAMETER = OpenApiParameter(
+    "key",
+    {"type": "string", "maxLength": input_limits.OBJECT_KEY},
+    required=True,
+    description="The full object key, e.g. reports/2024/q1.csv",
+)
 
 
 class ObjectAPIView(APIView):

@@ -68,7 +68,7 @@ SCOPE_PARAMETERS = [
     OpenApiParameter("connection", OpenApiTypes.INT, required=True, description="The connection's id."),
     OpenApiParameter(
         "region",
-        OpenApiTypes.STR,
+        {"type": "string", "maxLength": 64},
         description="KMS region: the connection's own (the default) or one where OSS offers SSE.",
     ),
 ]
@@ -247,11 +247,18 @@ class RamPolicyView(APIView):
         summary="The RAM policy for a bucket's encryption",
         parameters=[
             OpenApiParameter("connection", OpenApiTypes.INT, required=True, description="The connection's id."),
-            OpenApiParameter("bucket", OpenApiTypes.STR, required=True, description="A bucket the console has seen."),
+            OpenApiParameter(
+                "bucket",
+                {"type": "string", "maxLength": 63},
+                required=True,
+                description="A bucket the console has seen.",
+            ),
             OpenApiParameter("method", OpenApiTypes.STR, required=True, enum=[sse_rules.OSS, sse_rules.KMS]),
             OpenApiParameter("algorithm", OpenApiTypes.STR, required=True, enum=[sse_rules.AES256, sse_rules.SM4]),
             OpenApiParameter(
-                "key_id", OpenApiTypes.STR, description="KMS only: a CMK id, alias or ARN; blank: alias/acs/oss."
+                "key_id",
+                {"type": "string", "maxLength": 256},
+                description="KMS only: a CMK id, alias or ARN; blank: alias/acs/oss.",
             ),
             OpenApiParameter(
                 "purposes",
