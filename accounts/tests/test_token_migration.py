@@ -24,7 +24,8 @@ def run_data_migration():
 def old_token_table_holding(key, user):
     with connection.cursor() as cursor:
         cursor.execute(
-            "CREATE TABLE authtoken_token (key varchar(40) PRIMARY KEY, created timestamp with time zone, user_id integer)"
+            "CREATE TABLE authtoken_token"
+            " (key varchar(40) PRIMARY KEY, created timestamp with time zone, user_id integer)"
         )
         cursor.execute("INSERT INTO authtoken_token VALUES (%s, %s, %s)", [key, timezone.now(), user.pk])
 
