@@ -38,6 +38,8 @@ def refuse_control_characters(request: Request) -> None:
 
 
 def find_object(bucket: Bucket, key: str) -> StoredObject | None:
+    if "\0" in key:  # no stored key holds one (check_key refuses them), and PostgreSQL cannot even compare with it
+        return None
     return StoredObject.objects.filter(bucket=bucket, key=key).first()
 
 
