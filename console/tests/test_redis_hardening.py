@@ -5,7 +5,6 @@ import pickle
 import socket
 import subprocess
 import sys
-import time
 
 import pytest
 import redis
@@ -14,6 +13,7 @@ from django.core.cache import cache
 
 from buckets.services import buckets
 from console.embedded_redis import free_port
+from console.testing.waits import wait_until
 
 pytestmark = pytest.mark.slow
 
@@ -27,22 +27,19 @@ def started_embedded_redis(tmp_path):
     process = subprocess.Popen(
         [sys.executable, "manage.py", "embedded_redis"], env=env, cwd=settings.BASE_DIR, stdout=subprocess.DEVNULL
     )
-    wait_for_listener(port, process)
+    wait_until(lambda: listening(port, process), message=f"embedded redis to listen on port {port}", timeout=20)
     yield port, var_dir, process
     process.terminate()
     process.wait(timeout=10)
 
 
-def wait_for_listener(port: int, process: subprocess.Popen, timeout: float = 20.0) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        assert process.poll() is None, f"embedded redis exited with code {process.returncode}"
-        try:
-            socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
-            return
-        except OSError:
-            time.sleep(0.05)
-    raise AssertionError(f"nothing listens on port {port} after {timeout} s")
+def listening(port: int, process: subprocess.Popen) -> bool:
+    assert process.poll() is None, f"embedded redis exited with code {process.returncode}"
+    try:
+        socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
+    except OSError:
+        return False
+    return True
 
 
 def test_the_embedded_redis_refuses_a_client_without_the_password(started_embedded_redis):
