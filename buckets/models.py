@@ -71,6 +71,9 @@ class Bucket(models.Model):
     sse_algorithm = models.CharField(max_length=8, blank=True, help_text="AES256 or SM4")
     sse_key_id = models.CharField(max_length=128, blank=True, help_text="Blank under KMS: the default key.")
     sse_label = models.CharField(max_length=200, blank=True, help_text="As the list shows it.")
+    encryption_changed_at = models.DateTimeField(
+        null=True, blank=True, help_text="When the console last saw the default encryption change."
+    )
     refreshed_at = models.DateTimeField()
 
     class Meta:

@@ -39,8 +39,7 @@ def overview(request):
         context["encryption_states"] = _bucket_encryption_states()
         context["refresh_buckets"] = needs_refresh(Connection.objects.all())
     if request.user.has_perm("jobs.view_job"):
-        # Least compliant first: what needs attention leads.
-        scans = sorted(latest_scans(), key=lambda summary: (summary.compliant_percent, summary.job.bucket))
+        scans = latest_scans()
         context["compliance"], context["more_compliance"] = scans[:COMPLIANCE_ROWS], len(scans) > COMPLIANCE_ROWS
     if request.user.has_perm("audit.view_auditevent"):
         context["recent_events"] = AuditEvent.objects.all()[:RECENT_EVENTS]

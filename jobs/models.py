@@ -58,6 +58,9 @@ class JobSpec(models.Model):
     concurrency = models.PositiveIntegerField(default=8)
     requests_per_second = models.PositiveIntegerField(default=200, help_text="OSS requests per second, 0: no cap.")
     kms_per_second = models.PositiveIntegerField(default=100, help_text="KMS calls per second, 0: no cap.")
+    verify = models.BooleanField(
+        default=True, help_text="Re-encryption only: end with a compliance scan of what the job touched."
+    )
 
     class Meta:
         abstract = True
@@ -157,6 +160,14 @@ class Job(JobSpec):
     schedule = models.ForeignKey(Schedule, null=True, blank=True, on_delete=models.SET_NULL, related_name="jobs")
     retry_of = models.ForeignKey("self", null=True, blank=True, on_delete=models.SET_NULL, related_name="retries")
     retry_keys = models.JSONField(default=list, blank=True, help_text="A follow-up job works on these keys only.")
+    verifies = models.ForeignKey(
+        "self",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="verifications",
+        help_text="The re-encryption this scan verifies.",
+    )
     created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL)
     created_at = models.DateTimeField(auto_now_add=True)
     started_at = models.DateTimeField(null=True, blank=True)

@@ -9,9 +9,11 @@ import posixpath
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 
-from django.db.models import Count, Max, Prefetch, QuerySet
+from django.db.models import Count, Max, Prefetch, Q, QuerySet
+from django.template.defaultfilters import pluralize
 from django.utils import timezone
 
+from audit.models import AuditEvent
 from buckets.models import Bucket
 from cloud.errors import NotFound
 from encryption.selectors import key_names
@@ -72,23 +74,23 @@ class Progress:
     head_seconds: float = 0.0
     data_bytes: int = 0
 
-    def _count(self, *names: str) -> int:
+    def count(self, *names: str) -> int:
         return sum(self.outcomes.get(name, [0, 0])[0] for name in names)
 
-    def _bytes(self, *names: str) -> int:
+    def bytes_of(self, *names: str) -> int:
         return sum(self.outcomes.get(name, [0, 0])[1] for name in names)
 
     @property
     def objects_done(self) -> int:
-        return self._count(*dict(ObjectOutcome.KINDS))
+        return self.count(*dict(ObjectOutcome.KINDS))
 
     @property
     def bytes_done(self) -> int:
-        return self._bytes(*dict(ObjectOutcome.KINDS))
+        return self.bytes_of(*dict(ObjectOutcome.KINDS))
 
     @property
     def errors(self) -> int:
-        return self._count(ObjectOutcome.FAILED)
+        return self.count(ObjectOutcome.FAILED)
 
     @property
     def percent(self) -> float:
@@ -114,7 +116,7 @@ class Progress:
             "bytes_total": self.job.total_bytes,
             "objects_done": self.objects_done,
             "bytes_done": self.bytes_done,
-            **{name.replace("-", "_"): self._count(name) for name in dict(ObjectOutcome.KINDS)},
+            **{name.replace("-", "_"): self.count(name) for name in dict(ObjectOutcome.KINDS)},
             "requests": self.requests,
             "kms_calls": self.kms_calls,
             "data_bytes": self.data_bytes,
@@ -193,8 +195,8 @@ def plan(job: Job) -> Plan:
     return Plan(
         planned[0],
         planned[1],
-        done._count(ObjectOutcome.COMPLIANT),
-        done._count(ObjectOutcome.FILTERED),
+        done.count(ObjectOutcome.COMPLIANT),
+        done.count(ObjectOutcome.FILTERED),
         reasons,
         requests,
         done.kms_calls,
@@ -242,18 +244,31 @@ class ScanSummary:
     not_matching: int
     cannot_reencrypt: int
     client_side: int
+    outdated_by: tuple[str, ...] = ()  # what changed the bucket since the scan began (outdated_scans)
+
+    @property
+    def counting(self) -> bool:
+        """Still running: its figures are a share of what it has seen so far."""
+        return self.job.is_active
 
     @property
     def fully_compliant(self) -> bool:
         return self.compliant_objects >= self.objects
 
     @property
-    def compliant_percent(self) -> float:
-        return 100.0 * self.compliant_objects / self.objects if self.objects else 100.0
+    def compliant_percent(self) -> float | None:
+        """None with no object seen: a share of nothing is no figure (counting, or nothing matched)."""
+        return 100.0 * self.compliant_objects / self.objects if self.objects else None
 
     @property
-    def compliant_bytes_percent(self) -> float:
-        return 100.0 * self.compliant_bytes / self.bytes if self.bytes else 100.0
+    def compliant_bytes_percent(self) -> float | None:
+        return 100.0 * self.compliant_bytes / self.bytes if self.bytes else None
+
+    @property
+    def attention_order(self) -> tuple:
+        """Least compliant first, outdated before current at the same share, then by bucket."""
+        share = 100.0 if self.compliant_percent is None else self.compliant_percent
+        return (share, not self.outdated_by, self.job.bucket)
 
 
 def named_state(label: str, names: dict[str, str]) -> str:
@@ -264,11 +279,17 @@ def named_state(label: str, names: dict[str, str]) -> str:
     return " ".join(parts)
 
 
-def summarise_scan(job: Job, *, reload: bool = True) -> ScanSummary:
-    """The scan's states and compliance; `reload=False` as for progress()."""
+def summarise_scan(
+    job: Job, *, reload: bool = True, outdated_by: Iterable[str] | None = None, name_keys: bool = True
+) -> ScanSummary:
+    """The scan's states and compliance; `reload=False` as for progress(). `outdated_by` when the caller has
+    found it for many scans at once (outdated_scans); `name_keys=False` leaves KMS states with key ids (no KMS
+    call: for lists that show only the share)."""
     done = progress(job, reload=reload)
+    if outdated_by is None:
+        outdated_by = outdated_scans([job]).get(job.pk, ())
     names = {}
-    if any(label.startswith("KMS ") for label in done.states):
+    if name_keys and any(label.startswith("KMS ") for label in done.states):
         bucket = Bucket.objects.filter(connection=job.connection, name=job.bucket).first()
         names = key_names(job.connection, bucket.region if bucket else job.connection.region)
     states = sorted(
@@ -283,18 +304,85 @@ def summarise_scan(job: Job, *, reload: bool = True) -> ScanSummary:
         sum(row[2] for row in states),
         compliant[0],
         compliant[1],
-        done._count(ObjectOutcome.NOT_MATCHING),
-        done._count(ObjectOutcome.SKIPPED),
+        done.count(ObjectOutcome.NOT_MATCHING),
+        done.count(ObjectOutcome.SKIPPED),
         sum(n for label, n, _ in states if CLIENT_SIDE_MARK in label),
+        tuple(outdated_by),
     )
 
 
 def latest_scans() -> list[ScanSummary]:
-    """The newest finished scan of every bucket that has one, for the Overview."""
+    """The newest finished scan of every bucket that has one, what needs attention first (attention_order)."""
     finished = Job.objects.filter(kind=Job.SCAN, state__in=Job.COMPLETED_STATES)
     newest = finished.values("connection_id", "bucket").annotate(last=Max("id")).values_list("last", flat=True)
-    jobs = _scans_listed().filter(pk__in=list(newest)).order_by("connection__name", "bucket")
-    return [summarise_scan(job, reload=False) for job in jobs]
+    jobs = list(_scans_listed().filter(pk__in=list(newest)).order_by("connection__name", "bucket"))
+    outdated = outdated_scans(jobs)
+    summaries = [summarise_scan(job, reload=False, outdated_by=outdated.get(job.pk, ())) for job in jobs]
+    return sorted(summaries, key=lambda summary: summary.attention_order)
+
+
+def outdated_scans(scans: list[Job]) -> dict[int, list[str]]:
+    """Why each scan no longer tells the truth, in words: the live re-encryptions and rewraps that changed objects
+    of its bucket after it began (or are changing them now), a change of the bucket's default encryption since,
+    and objects whose encryption someone changed by hand since. A scan absent from the answer is current."""
+    if not scans:
+        return {}
+    since = min(scan.created_at for scan in scans)
+    names = {scan.bucket for scan in scans}
+    later_jobs = _with_counted_pages(
+        Job.objects.filter(kind__in=(Job.REENCRYPT, Job.REWRAP), dry_run=False, bucket__in=names).filter(
+            Q(finished_at__gt=since) | Q(state__in=Job.ACTIVE_STATES)
+        )
+    ).order_by("pk")
+    changed_buckets = Bucket.objects.filter(name__in=names, encryption_changed_at__gt=since)
+    by_hand = AuditEvent.objects.filter(
+        action="object.encryption.change", outcome=AuditEvent.SUCCESS, bucket__in=names, created_at__gt=since
+    ).values_list("connection_id", "bucket", "created_at")
+    reasons: dict[int, list[str]] = {}
+    for scan in scans:
+        found = [
+            *(_job_since(job, scan) for job in later_jobs),
+            *(_default_change_since(bucket, scan) for bucket in changed_buckets),
+            _changes_by_hand_since(by_hand, scan),
+        ]
+        if found := [reason for reason in found if reason]:
+            reasons[scan.pk] = found
+    return reasons
+
+
+def _same_bucket(where: Job | Bucket, scan: Job) -> bool:
+    name = where.name if isinstance(where, Bucket) else where.bucket
+    return (where.connection_id, name) == (scan.connection_id, scan.bucket)
+
+
+def _job_since(job: Job, scan: Job) -> str:
+    if not _same_bucket(job, scan) or job.pk == scan.pk:
+        return ""
+    what = "re-encrypted" if job.is_reencrypt else "rewrapped"
+    if job.is_active:
+        return f"{job.get_kind_display().lower()} #{job.pk} is running on this bucket"
+    changed = progress(job, reload=False).count(ObjectOutcome.REENCRYPTED)
+    if job.finished_at <= scan.created_at or not changed:
+        return ""
+    return f"job #{job.pk} {what} {changed} object{pluralize(changed)} since"
+
+
+def _default_change_since(bucket: Bucket, scan: Job) -> str:
+    if not _same_bucket(bucket, scan) or bucket.encryption_changed_at <= scan.created_at:
+        return ""
+    return f"the default encryption changed to {bucket.sse_label or 'none'} since"
+
+
+def _changes_by_hand_since(events, scan: Job) -> str:
+    """`events`: (connection id, bucket, time) of successful object encryption changes through the console."""
+    changed = sum(
+        1
+        for connection_id, bucket, at in events
+        if (connection_id, bucket) == (scan.connection_id, scan.bucket) and at > scan.created_at
+    )
+    if not changed:
+        return ""
+    return f"{changed} object{pluralize(changed)} changed encryption by hand since"
 
 
 def scan_trend(job: Job, limit: int) -> list[ScanSummary]:

@@ -140,12 +140,14 @@ def _details_or_error(client: OssClient, name: str) -> BucketDetails | str:
 def _save_snapshot(connection: Connection, listed_regions: dict[str, str], read: list[BucketDetails]) -> None:
     now = timezone.now()
     names = _key_names_for(connection, [(listed_regions[d.summary.name] or d.summary.region, d.rule) for d in read])
+    known = {bucket.name: bucket for bucket in Bucket.objects.filter(connection=connection)}
     for details in read:
         region = listed_regions[details.summary.name] or details.summary.region
+        fields = _snapshot_fields(details, region, names.get(region, {}))
         Bucket.objects.update_or_create(
             connection=connection,
             name=details.summary.name,
-            defaults=_snapshot_fields(details, region, names.get(region, {})) | {"refreshed_at": now},
+            defaults=fields | _change_stamp(known.get(details.summary.name), fields, now) | {"refreshed_at": now},
         )
     Bucket.objects.filter(connection=connection).exclude(name__in=listed_regions).delete()
 
@@ -159,6 +161,17 @@ def _snapshot_fields(details: BucketDetails, region: str, key_names: dict[str, s
         "storage_class": summary.storage_class,
         **_encryption_fields(Sse.of_rule(details.rule), key_names),
     }
+
+
+ENCRYPTION_SETTING_FIELDS = ("sse_method", "sse_algorithm", "sse_key_id")
+
+
+def _change_stamp(known: Bucket | None, fields: dict, now) -> dict:
+    """`encryption_changed_at` when the default encryption differs from what the console saw before: scans made
+    earlier measured against the old default (jobs.selectors.outdated_scans). A bucket seen first gets none."""
+    if known is None or all(getattr(known, name) == fields[name] for name in ENCRYPTION_SETTING_FIELDS):
+        return {}
+    return {"encryption_changed_at": now}
 
 
 def _encryption_fields(setting: Sse, key_names: dict[str, str]) -> dict:
@@ -290,6 +303,7 @@ def _key_names_of(bucket: Bucket, *settings: Sse) -> dict[str, str]:
 
 def _store_encryption(bucket: Bucket, setting: Sse, key_names: dict[str, str]) -> None:
     fields = _encryption_fields(setting, key_names)
+    fields |= _change_stamp(bucket, fields, timezone.now())
     for name, value in fields.items():
         setattr(bucket, name, value)
     bucket.save(update_fields=list(fields))

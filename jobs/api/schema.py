@@ -22,6 +22,7 @@ SPEC_EXAMPLE = {
     "concurrency": 8,
     "requests_per_second": 200,
     "kms_per_second": 100,
+    "verify": True,
 }
 JOB_EXAMPLE = {
     "id": 12,
@@ -40,6 +41,7 @@ JOB_EXAMPLE = {
     "error": "",
     "schedule": None,
     "retry_of": None,
+    "verifies": None,
     "created_by": "olga",
     "created_at": "2026-11-23T10:15:00Z",
     "started_at": "2026-11-23T10:15:00Z",
@@ -139,6 +141,8 @@ SCAN_EXAMPLE = OpenApiExample(
             "not_matching": 2992,
             "cannot_reencrypt": 8,
             "client_side": 0,
+            "counting": False,
+            "outdated_by": ["job #3 re-encrypted 2992 objects since"],
         },
     },
     response_only=True,

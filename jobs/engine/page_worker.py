@@ -191,7 +191,7 @@ def fail(job_id: int, message: str) -> None:
     control.publish(job)
     from jobs.services import jobs as services
 
-    services.record_finish(job)
+    services.job_finished(job)
 
 
 def _renew(page: JobPage) -> None:
@@ -305,7 +305,7 @@ def finish_if_done(job_id: int) -> Job | None:
     control.publish(job)
     from jobs.services import jobs as services
 
-    services.record_finish(job)
+    services.job_finished(job)
     return job
 
 

@@ -198,6 +198,12 @@ class JobForm(SpecForm):
     )
     min_size = forms.IntegerField(label="Minimum size (bytes)", min_value=0, required=False)
     max_size = forms.IntegerField(label="Maximum size (bytes)", min_value=0, required=False)
+    verify = forms.BooleanField(
+        label="Verify with a compliance scan when it ends",
+        required=False,
+        initial=True,
+        help_text="Scans exactly the objects this job worked on; that scan becomes the bucket's compliance record.",
+    )
 
     kind = Job.REENCRYPT
 
@@ -239,7 +245,7 @@ class JobForm(SpecForm):
     def spec_fields(self, target: sse.Sse | None) -> dict:
         data = self.cleaned_data
         fields = super().spec_fields(target)
-        fields |= {name: data[name] for name in ("select", "min_size", "max_size")}
+        fields |= {name: data[name] for name in ("select", "min_size", "max_size", "verify")}
         # Without JavaScript every field is shown: a key or algorithm left over from another selection is dropped.
         fields["select_key_id"] = data["select_key_id"].strip() if data["select"] == JobSpec.SELECT_KEY else ""
         fields["select_algorithm"] = data["select_algorithm"] if data["select"] == JobSpec.SELECT_ALGORITHM else ""

@@ -5,7 +5,7 @@ report) is in jobs.selectors, and the workers' side in jobs.engine.page_worker.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from django.conf import settings
 from django.db import transaction
@@ -51,6 +51,7 @@ class Spec:
     kms_per_second: int = 100
     rewrap_from_id: int | None = None
     rewrap_to_id: int | None = None
+    verify: bool = True
 
     def fields(self) -> dict:
         return {**self.__dict__, "prefixes": list(self.prefixes)}
@@ -128,6 +129,8 @@ def check_spec(bucket: Bucket, spec: Spec) -> Spec:
         raise ServiceError(f"Unknown job kind {spec.kind!r}: choose scan, reencrypt or rewrap.")
     _check_numbers(spec)
     _check_selection(spec)
+    if spec.kind != Job.REENCRYPT:
+        spec = replace(spec, verify=False)  # only a re-encryption changes what a scan would find
     prefixes = normalise_prefixes(spec.prefixes)
     if spec.kind == Job.REWRAP:
         return _check_rewrap(Spec(**{**spec.fields(), "prefixes": prefixes}))
@@ -226,6 +229,7 @@ def create_job(
     schedule=None,
     retry_of: Job | None = None,
     retry_keys: list[str] | None = None,
+    verifies: Job | None = None,
 ) -> Job:
     """Check, record and start a job; workers pick up its first page at once."""
     found = find_bucket(connection, bucket)
@@ -263,6 +267,7 @@ def create_job(
             schedule=schedule,
             retry_of=retry_of,
             retry_keys=retry_keys or [],
+            verifies=verifies,
             created_by=actor if getattr(actor, "is_authenticated", False) else None,
             started_at=now,
             running_since=now,
@@ -349,8 +354,42 @@ def retry_failed(job: Job, actor) -> Job:
     )
 
 
-def record_finish(job: Job) -> None:
+def job_finished(job: Job) -> None:
+    """What follows the end of a job: its audit event, then the scan that verifies a re-encryption."""
     summary = selectors.progress(job)
+    _record_finish(job, summary)
+    if _needs_verification(job, summary):
+        start_verification(job)
+
+
+def _needs_verification(job: Job, summary: selectors.Progress) -> bool:
+    if not (job.is_reencrypt and job.verify and not job.dry_run):
+        return False
+    if job.state == Job.CANCELLED:
+        return summary.count(ObjectOutcome.REENCRYPTED) > 0
+    return job.state in Job.COMPLETED_STATES
+
+
+def start_verification(job: Job) -> Job | None:
+    """A compliance scan of exactly what `job` worked on (prefixes, sizes, retried keys) against the job's own
+    target; it becomes the bucket's compliance record. A refusal (the bucket is gone, say) is audited, not raised:
+    the job itself has ended well."""
+    spec = Spec.of(job)
+    scan = replace(spec, kind=Job.SCAN, select=Job.SELECT_ALL, select_key_id="", select_algorithm="", verify=False)
+    try:
+        return create_job(
+            actor=job.created_by,
+            connection=job.connection,
+            bucket=job.bucket,
+            spec=scan,
+            retry_keys=job.retry_keys or None,
+            verifies=job,
+        )
+    except ServiceError:
+        return None
+
+
+def _record_finish(job: Job, summary: selectors.Progress) -> None:
     record(
         "scan.finish" if job.kind == Job.SCAN else "job.finish",
         connection=job.connection,

@@ -60,6 +60,17 @@ def compliance_class(summary: selectors.ScanSummary) -> str:
     return "warn" if summary.compliant_percent >= MOSTLY_COMPLIANT_PERCENT else "bad"
 
 
+@register.inclusion_tag("jobs/compliance_badge.html")
+def compliance_badge(summary: selectors.ScanSummary, with_counts: bool = False):
+    return {"summary": summary, "with_counts": with_counts}
+
+
+@register.inclusion_tag("jobs/outdated_note.html", takes_context=True)
+def outdated_note(context, summary: selectors.ScanSummary):
+    perms = context.get("perms")
+    return {"summary": summary, "scan_link": bool(perms and perms["jobs"]["add_job"])}
+
+
 @register.filter
 def duration(seconds: float | None) -> str:
     """Whole seconds as H:MM:SS, rounded up (a job never looks done before it is); "—" when unknown."""
@@ -195,7 +206,7 @@ def compliance_trend(summaries: list[selectors.ScanSummary]):
     slot = 300 / max(count, TREND_SLOTS)
     bars = []
     for index, summary in enumerate(summaries):
-        height = summary.compliant_percent
+        height = summary.compliant_percent or 0.0
         bars.append(
             {
                 "summary": summary,

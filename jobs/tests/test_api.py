@@ -466,10 +466,14 @@ def test_a_dry_run_a_real_run_and_a_scan_followed_through_the_api(cloud_connecti
     rows = list(csv.reader(io.StringIO(body(report))))
     assert rows[0] == list(selectors.REPORT_COLUMNS)
     assert ["(total reencrypted)", "reencrypted", "8 objects"] in [[row[0], row[2], row[4]] for row in rows]
+    [verification] = client.get(JOBS, {"kind": "scan"}).json()["results"]
+    assert verification["verifies"] == real["id"] and verification["target"]["label"] == "OSS-managed SM4"
+    verification = follow(client, verification["id"])
+    assert verification["summary"]["compliant_percent"] == 100.0 and verification["summary"]["outdated_by"] == []
 
     scan = client.post(JOBS, job_payload(cloud_connection, "planned", kind="scan", **sm4), format="json").json()
     scan = follow(client, scan["id"])
     assert scan["state"] == "completed" and scan["summary"]["compliant_percent"] == 100.0
     assert scan["summary"]["objects"] == 10 and len(scan["summary"]["states"]) == 1
-    assert client.get(JOBS, {"kind": "scan"}).json()["count"] == 1
+    assert client.get(JOBS, {"kind": "scan"}).json()["count"] == 2
     assert client.get(JOBS, {"dry_run": "true"}).json()["count"] == 1

@@ -20,32 +20,11 @@ from cloud.oss import EncryptionRule
 from console.testing.cloud import new_bucket
 from console.testing.jobs import fill, named_key
 from console.testing.waits import wait_until
-from jobs import tasks
-from jobs.engine import page_worker
 from jobs.models import Job, ObjectOutcome, Schedule
 from jobs.services import jobs as services
 from jobs.services import schedules
 
 OBJECTS = 10  # fill() cycles through 5 states: 2 objects each (none, AES256, SM4, KMS, KMS SM4)
-
-
-@pytest.fixture
-def queued(monkeypatch, settings):
-    """The tasks services enqueue, kept instead of sent to a broker; `drain()` works them as a worker would."""
-    settings.JOBS_PAGE_SIZE = 4
-    calls = []
-    monkeypatch.setattr(tasks.run_page_task, "delay", lambda job_id, number: calls.append((job_id, number)))
-    monkeypatch.setattr(tasks.count_objects_task, "delay", lambda job_id: calls.append((job_id, None)))
-
-    def drain():
-        while calls:
-            job_id, number = calls.pop(0)
-            if number is None:
-                services.count_objects(job_id)
-            else:
-                page_worker.run_page(job_id, number)
-
-    return drain
 
 
 @pytest.fixture

@@ -39,7 +39,18 @@ JOBS_PER_PAGE = 25
 def job_list(request):
     filters = JobFilterSet(request.GET or None, queryset=selectors.jobs_listed())
     page = Paginator(filters.qs, JOBS_PER_PAGE).get_page(request.GET.get("page"))
-    rows = [{"job": job, "progress": selectors.progress(job, reload=False)} for job in page.object_list]
+    rows = [
+        {
+            "job": job,
+            "progress": selectors.progress(job, reload=False),
+            "scan": (
+                selectors.summarise_scan(job, reload=False, outdated_by=(), name_keys=False)
+                if job.kind == Job.SCAN
+                else None
+            ),
+        }
+        for job in page.object_list
+    ]
     return render(request, "jobs/job_list.html", {"filters": filters, "page": page, "rows": rows})
 
 

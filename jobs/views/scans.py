@@ -32,7 +32,7 @@ def scan_detail(request, job: Job):
 @permission_required(VIEW_JOB, raise_exception=True)
 def compliance(request):
     """Every bucket's latest finished scan, least compliant first, then the buckets never scanned."""
-    summaries = sorted(selectors.latest_scans(), key=lambda summary: (summary.compliant_percent, summary.job.bucket))
+    summaries = selectors.latest_scans()
     scanned = {(summary.job.connection_id, summary.job.bucket) for summary in summaries}
     context = {"summaries": summaries, "unscanned": selectors.unscanned_buckets(scanned)}
     return render(request, "jobs/compliance.html", context)

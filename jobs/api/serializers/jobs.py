@@ -85,6 +85,11 @@ class SpecInputSerializer(serializers.Serializer):
     rewrap_to_id = serializers.IntegerField(
         required=False, allow_null=True, default=None, help_text="Rewrap only: the CSE master key to move them to."
     )
+    verify = serializers.BooleanField(
+        default=DEFAULT_SPEC.verify,
+        help_text="Re-encryption only: end with a compliance scan of the objects the job worked on "
+        "(its 'verifies' names the job); ignored by other kinds.",
+    )
 
 
 class JobCreateSerializer(SpecInputSerializer):
@@ -130,6 +135,7 @@ class JobSerializer(serializers.ModelSerializer):
             "error",
             "schedule",
             "retry_of",
+            "verifies",
             "created_by",
             "created_at",
             "started_at",
@@ -211,8 +217,13 @@ class ScanSummarySerializer(serializers.Serializer):
     bytes = serializers.IntegerField()
     compliant_objects = serializers.IntegerField()
     compliant_bytes = serializers.IntegerField()
-    compliant_percent = serializers.FloatField()
-    compliant_bytes_percent = serializers.FloatField()
+    compliant_percent = serializers.FloatField(allow_null=True, help_text="Null while no object has been seen.")
+    compliant_bytes_percent = serializers.FloatField(allow_null=True, help_text="Null while no byte has been seen.")
+    counting = serializers.BooleanField(help_text="The scan is still running: the figures are so far.")
+    outdated_by = serializers.ListField(
+        child=serializers.CharField(),
+        help_text="Why the scan no longer tells the truth (jobs or changes on the bucket since); empty: current.",
+    )
     not_matching = serializers.IntegerField()
     cannot_reencrypt = serializers.IntegerField(help_text="Skipped objects: archived, symlinks...")
     client_side = serializers.IntegerField(help_text="Objects that are client-side encrypted too.")

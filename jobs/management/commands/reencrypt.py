@@ -232,10 +232,15 @@ class Command(BaseCommand):
             )
         if job.kind == Job.SCAN:
             summary = selectors.summarise_scan(job)
-            write(
-                f"Compliant with {job.resolved_label}: {summary.compliant_objects} of {summary.objects} objects "
-                f"({summary.compliant_percent:.1f}%), {summary.compliant_bytes_percent:.1f}% of the bytes."
-            )
+            if not summary.objects:
+                write(f"No objects matched the scan's prefixes and filters (target {job.resolved_label}).")
+            else:
+                write(
+                    f"Compliant with {job.resolved_label}: {summary.compliant_objects} of {summary.objects} objects "
+                    f"({summary.compliant_percent:.1f}%), {summary.compliant_bytes_percent:.1f}% of the bytes."
+                )
+            for reason in summary.outdated_by:
+                write(f"  outdated: {reason}")
             for label, objects, size in summary.states:
                 write(f"  {label}: {_objects(objects)}, {_size(size)}")
         if job.outcomes.exists():
