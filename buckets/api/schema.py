@@ -292,7 +292,7 @@ OBJECT_DETAIL_EXAMPLE = OpenApiExample(
         "sse_headers": {
             "x-oss-server-side-encryption": "KMS",
             "x-oss-server-side-data-encryption": "SM4",
-            "x-oss-server-side-encryption-key-id": REPORTS_CMK_NAME,
+            "x-oss-server-side-encryption-key-id": REPORTS_CMK_ID,
         },
         "client_side_encryption": None,
         "request_id": "6551DBCF4311A7303980C9B6",

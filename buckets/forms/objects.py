@@ -79,12 +79,12 @@ class ObjectUploadForm(SseForm):
             *[choice for choice in sse.METHOD_CHOICES if choice[0] != sse.NONE],
         ]
         self.fields["method"].initial = BUCKET_DEFAULT
+        self.match_algorithm_help()
         self.fields["method"].label = "Encryption"
         self.fields["method"].help_text = (
             "A setting on the object wins over the bucket default. Without one, OSS encrypts the object with the "
             "bucket default (or not at all when the bucket has none)."
         )
-        self.fields["algorithm"].help_text = "Ignored with the bucket default."
 
     @property
     def upload_fields(self):

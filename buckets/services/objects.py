@@ -16,7 +16,7 @@ from audit.services import recording
 from buckets.services.buckets import check_encryption_allowed
 from cloud.cse import recognition as cse
 from cloud.errors import CloudError, Conflict, ServiceError
-from cloud.oss import USER_META_PREFIX, ObjectDownload, ObjectEntry, ObjectHead, OssClient, Written
+from cloud.oss import SSE_KEY_HEADER, USER_META_PREFIX, ObjectDownload, ObjectEntry, ObjectHead, OssClient, Written
 from cloud.sse import KMS, NONE, Sse
 from encryption import selectors
 
@@ -182,15 +182,9 @@ class ObjectDetail:
 
     @property
     def sse_headers(self) -> dict[str, str]:
-        """The SSE response headers as OSS sent them, the key id shown with its alias."""
-        sse = self.encryption.sse
-        if sse.method == NONE:
-            return {}
-        headers = {"x-oss-server-side-encryption": self.head.header("x-oss-server-side-encryption")}
-        if sse.method == KMS:
-            headers["x-oss-server-side-data-encryption"] = self.head.header("x-oss-server-side-data-encryption")
-            headers["x-oss-server-side-encryption-key-id"] = self.encryption.key_name
-        return {name: value for name, value in headers.items() if value}
+        """The SSE response headers verbatim, as OSS sent them (pages show the key's alias beside its id)."""
+        names = ("x-oss-server-side-encryption", "x-oss-server-side-data-encryption", SSE_KEY_HEADER)
+        return {name: self.head.header(name) for name in names if self.head.header(name)}
 
 
 def describe_object(bucket, key: str) -> ObjectDetail:

@@ -36,7 +36,7 @@ def test_the_detail_page_reads_the_bucket_live(client_as, viewer, vault):
     assert "<dt>Versioning</dt><dd>not enabled</dd>" in html
     assert f'<span class="badge ok">KMS SM4 alias/vault({key_id})</span>' in html
     assert "<dt>Method</dt><dd>KMS</dd>" in html and "<dt>Algorithm</dt><dd>SM4</dd>" in html
-    assert f"<dt>KMS key id</dt><dd>{key_id}</dd>" in html
+    assert f"<dt>CMK ID</dt><dd>{key_id}</dd>" in html
     assert f"<dt>Key</dt><dd>alias/vault({key_id})</dd>" in html
     assert '<span class="badge ok">Enabled</span>' in html and "<dt>Key spec</dt><dd>Aliyun_SM4</dd>" in html
     bucket.refresh_from_db()
@@ -63,7 +63,7 @@ def test_the_default_kms_key_is_described_once_oss_created_it(client_as, viewer,
 
     before_first_use = client.get(f"/buckets/{bucket.pk}/").content.decode()
     assert "KMS AES256 alias/acs/oss" in before_first_use
-    assert "<dt>KMS key id</dt><dd>— (the default key alias/acs/oss)</dd>" in before_first_use
+    assert "<dt>CMK ID</dt><dd>— (the default key alias/acs/oss)</dd>" in before_first_use
     assert "alias/acs/oss: OSS creates this key in cn-hangzhou on first use." in before_first_use
     oss.put_object("defaulted", "first.txt", b"first", {})
     assert "<dt>Key</dt><dd>alias/acs/oss(" in client.get(f"/buckets/{bucket.pk}/").content.decode()

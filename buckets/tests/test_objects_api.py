@@ -66,7 +66,7 @@ def test_detail_by_key_in_the_query_string(cloud_connection, api_as, viewer):
     name = f"alias/reports({key_id})"
     assert answer.status_code == 200 and detail["key"] == "docs/q1.csv" and detail["size"] == 4
     assert detail["encryption"]["key_name"] == name and detail["encryption"]["label"] == f"KMS SM4 {name}"
-    assert detail["sse_headers"]["x-oss-server-side-encryption-key-id"] == name
+    assert detail["sse_headers"]["x-oss-server-side-encryption-key-id"] == key_id  # verbatim
     assert detail["user_metadata"] == {"owner": "finance", "review": "2024-q1"}
     assert detail["content_headers"]["Cache-Control"] == "no-cache" and detail["acl"] == "default"
     assert detail["crc64"] and detail["request_id"]

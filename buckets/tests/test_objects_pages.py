@@ -83,6 +83,7 @@ def test_detail_shows_sse_with_the_key_alias_and_client_side_encryption(cloud_co
     html = page.content.decode()
     assert page.status_code == 200
     assert f"KMS SM4 alias/reports({key_id})" in html and "x-oss-server-side-data-encryption" in html
+    assert f'<td><code>{key_id}</code> <span class="help">alias/reports({key_id})</span></td>' in html
     assert "client-side encrypted" in html and "KMS data key (AliKMSProvider)" in html and "7 bytes" in html
     assert "no-cache" in html and "x-oss-meta-owner" in html and "Download" in html
     assert "Change encryption" not in html

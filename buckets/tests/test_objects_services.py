@@ -57,7 +57,9 @@ def test_browsing_a_bucket_that_is_gone_is_a_cloud_error(cloud_connection):
 # Detail
 
 
-def test_detail_names_the_kms_key_by_alias_and_shows_everything_oss_keeps(cloud_connection):
+def test_detail_names_the_kms_key_by_alias_keeps_the_headers_verbatim_and_shows_everything_oss_keeps(
+    cloud_connection,
+):
     bucket = new_bucket(cloud_connection, "detail")
     key_id = named_key(cloud_connection)
     sse_headers = Sse("kms", "SM4", key_id).request_headers()
@@ -70,7 +72,7 @@ def test_detail_names_the_kms_key_by_alias_and_shows_everything_oss_keeps(cloud_
     assert detail.sse_headers == {
         "x-oss-server-side-encryption": "KMS",
         "x-oss-server-side-data-encryption": "SM4",
-        "x-oss-server-side-encryption-key-id": name,
+        "x-oss-server-side-encryption-key-id": key_id,
     }
     assert detail.head.size == 4 and detail.crc64 and detail.object_type == "Normal"
     assert detail.head.content_headers["Content-Disposition"] == 'attachment; filename="q1.csv"'

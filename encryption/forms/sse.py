@@ -22,6 +22,11 @@ class SseForm(forms.Form):
 
     # The fields each method uses; a method this form does not know uses none (the method field refuses it).
     FIELDS_OF_METHOD = {sse.NONE: (), sse.OSS: ("algorithm",), sse.KMS: ("algorithm", "key_id")}
+    # The algorithm's help for the method chosen (static/js/sse-form.js swaps it when the method changes).
+    ALGORITHM_HELP = {
+        sse.OSS: "OSS encrypts each object's data with AES256 or SM4 under keys OSS manages.",
+        sse.KMS: "OSS encrypts each object's data with AES256 or SM4 under a data key of the CMK below.",
+    }
     OPTIONAL_FIELDS = ("algorithm", "key_id")
 
     method = forms.ChoiceField(label="Encryption method", choices=sse.METHOD_CHOICES, widget=forms.RadioSelect)
@@ -31,7 +36,6 @@ class SseForm(forms.Form):
         widget=forms.RadioSelect,
         initial=sse.AES256,
         required=False,
-        help_text="Ignored with no encryption.",
     )
     key_id = forms.ChoiceField(
         label="CMK",
@@ -48,6 +52,16 @@ class SseForm(forms.Form):
             self.fields["method"].choices = [choice for choice in sse.METHOD_CHOICES if choice[0] in methods]
         if self.is_bound:
             self.data = self._without_unused_fields(self.data)
+        self.match_algorithm_help()
+
+    def match_algorithm_help(self) -> None:
+        """The algorithm's help for the method chosen, in the page as served (the script follows later changes)."""
+        self.fields["algorithm"].help_text = self.ALGORITHM_HELP.get(self._chosen_method(), "")
+
+    def _chosen_method(self) -> str:
+        if self.is_bound:
+            return self.data.get(self.add_prefix("method"), "")
+        return self.initial.get("method") or self.fields["method"].initial or ""
 
     def _without_unused_fields(self, data):
         """The post without the fields its method does not use, unless one holds what is no choice at all: an

@@ -70,7 +70,7 @@ def test_an_admin_creates_keys_and_walks_one_through_every_state(admin_page, con
     kms = KmsClient(cloud_connection)
     Connection.objects.create(name="private cloud", oss_endpoint="http://127.0.0.1:9", region="xx-private-1")
     page.get_by_role("navigation", name="Main").get_by_role("link", name="Keys").click()
-    expect(page.get_by_role("heading", name="KMS keys")).to_be_visible()
+    expect(page.get_by_role("heading", name="CMKs (KMS keys)")).to_be_visible()
     page.get_by_role("link", name="Create key").click()
     existing = key_ids(cloud_connection)
     page.get_by_label("Aliyun_SM4").check()
@@ -379,7 +379,7 @@ def test_an_admin_generates_imports_and_adds_cse_master_keys_that_really_encrypt
     # A KMS CMK: refused while unknown, then the data keys come from KMS.
     cmk_id = named_key(cloud_connection, "alias/browser-cse")
     page.goto(f"{console_server}/keys/cse/")
-    page.get_by_role("link", name="Add KMS key").click()
+    page.get_by_role("link", name="Add KMS-backed master key").click()
     page.get_by_label("Name").fill("browser kms")
     page.get_by_label("CMK id").fill("alias/browser-nothing")
     page.get_by_role("button", name="Add key").click()

@@ -172,7 +172,7 @@ def test_a_refused_change_is_an_error_message_on_the_key_page(cloud_connection, 
 def test_an_admin_creates_a_key_and_lands_on_it(cloud_connection, client_as, admin):
     client = client_as(admin)
     form_page = client.get(f"/keys/{cloud_connection.pk}/{REGION}/new/")
-    assert form_page.status_code == 200 and "Create a KMS key" in form_page.content.decode()
+    assert form_page.status_code == 200 and "Create a CMK" in form_page.content.decode()
     response = client.post(
         f"/keys/{cloud_connection.pk}/{REGION}/new/",
         {"spec": "Aliyun_SM4", "origin": "Aliyun_KMS", "alias": "alias/new-one", "description": "for reports"},

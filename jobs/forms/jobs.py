@@ -182,7 +182,7 @@ class JobForm(SpecForm):
     )
     select_key_id = forms.CharField(
         max_length=input_limits.KMS_KEY,
-        label="KMS key to select by",
+        label="CMK to select by",
         required=False,
         help_text=(
             "With 'Objects under a given KMS key': the key the objects are encrypted under now. Every key of the "
@@ -226,7 +226,7 @@ class JobForm(SpecForm):
             where = f" in {self.keys_region}" if self.keys_region else ""
             owner = self.connection.name if self.connection else "this connection"
             self.add_error(
-                "select_key_id", f"'{key_id}' is not a KMS key of connection {owner}{where}: choose one of its keys."
+                "select_key_id", f"'{key_id}' is not a CMK of connection {owner}{where}: choose one of its keys."
             )
         return cleaned
 

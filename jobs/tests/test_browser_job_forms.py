@@ -95,7 +95,7 @@ def test_a_job_on_objects_under_a_disabled_key_is_chosen_from_the_selects_dry_ru
 
     page.get_by_label("Bucket", exact=True).select_option("ledger")
     page.get_by_label("Objects under a given KMS key").check()
-    page.get_by_label("KMS key to select by").select_option(label=f"alias/ledger-2024({retired}), disabled")
+    page.get_by_label("CMK to select by").select_option(label=f"alias/ledger-2024({retired}), disabled")
     page.get_by_label("An explicit encryption").check()
     page.get_by_label("OSS-managed").check()
     page.get_by_label("SM4", exact=True).check()

@@ -8,7 +8,7 @@ from accounts.services import create_user
 from cloud.oss import EncryptionRule, OssClient
 from console.testing.browser import log_in
 from console.testing.cloud import new_bucket
-from console.testing.jobs import fill
+from console.testing.jobs import fill, wait_for
 from jobs.models import Job, Schedule
 
 PASSWORD = "Browser-Passw0rd-8"
@@ -42,6 +42,15 @@ def test_an_operator_scans_dry_runs_runs_to_full_compliance_downloads_the_report
     expect(page.get_by_text("Completed: 100.0% done")).to_be_visible(timeout=60_000)
     job = Job.objects.filter(kind=Job.REENCRYPT, dry_run=False).get()
     assert job.state == Job.COMPLETED
+    verification = wait_for(Job.objects.get(verifies=job))
+    page.goto(f"{console_server}/jobs/{scan.pk}/")
+    expect(page.get_by_text(f"job #{job.pk} re-encrypted 32 objects since")).to_be_visible()
+    page.get_by_role("link", name="Compliance of every bucket").click()
+    record = page.get_by_role("row", name="journey")
+    expect(record).to_contain_text("100.0%")
+    expect(record).to_contain_text(f"Scan #{verification.pk}")
+    expect(record).not_to_contain_text("outdated")
+    page.goto(f"{console_server}/jobs/{job.pk}/")
 
     with page.expect_download() as download:
         page.get_by_role("link", name="Download report (CSV)").click()

@@ -201,7 +201,7 @@ def test_the_forms_offer_the_buckets_and_keys_of_the_connection_shown(client_as,
     assert options(page, "bucket") == ["", "archive-only"] and options(page, "select_key_id") == [""]
     assert "The buckets of archive could not be listed again" in page
     assert "Connection archive has no bucket <code>mixed</code>" in page
-    assert f"<code>{key_id}</code> is not a KMS key of archive in cn-hangzhou" in page
+    assert f"<code>{key_id}</code> is not a CMK of archive in cn-hangzhou" in page
 
 
 def test_a_bucket_or_key_not_of_the_posted_connection_is_refused(client_as, operator, admin, mixed, archive):
@@ -225,7 +225,7 @@ def test_a_bucket_or_key_not_of_the_posted_connection_is_refused(client_as, oper
         assert not_archive in html(client.post(url, {**form, "connection": archive.pk})), url
     for url, form in (("/jobs/new/", job_form(mixed)), ("/jobs/schedules/new/", schedule_form(mixed))):
         page = html(client.post(url, {**form, "select": "key", "select_key_id": other_region}))
-        assert f"&#x27;{other_region}&#x27; is not a KMS key of connection local in cn-hangzhou" in page, url
+        assert f"&#x27;{other_region}&#x27; is not a CMK of connection local in cn-hangzhou" in page, url
         assert "data-error-summary" in page
 
     assert not Job.objects.exists() and not Schedule.objects.exists()

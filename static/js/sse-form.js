@@ -12,6 +12,10 @@
     var method = checked ? checked.value : "none";
     show(form.querySelector('[data-sse="algorithm"]'), method !== "none" && method !== "default");
     show(form.querySelector('[data-sse="key"]'), method === "kms");
+    var help = form.querySelector('[data-sse="algorithm"] .help');
+    if (help && help.dataset["help" + method.charAt(0).toUpperCase() + method.slice(1)]) {
+      help.textContent = help.dataset["help" + method.charAt(0).toUpperCase() + method.slice(1)];
+    }
   }
   document.querySelectorAll("[data-sse-form]").forEach(function (form) {
     form.querySelectorAll('[data-sse="method"] input').forEach(function (input) {

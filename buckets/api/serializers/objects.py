@@ -223,7 +223,9 @@ class ObjectDetailSerializer(serializers.Serializer):
     tags = serializers.DictField(child=serializers.CharField())
     acl = serializers.CharField()
     encryption = EncryptionSerializer()
-    sse_headers = serializers.DictField(child=serializers.CharField(), help_text="Key id shown with its alias.")
+    sse_headers = serializers.DictField(
+        child=serializers.CharField(), help_text="The SSE response headers verbatim; encryption.key_name names the CMK."
+    )
     client_side_encryption = ClientSideEncryptionSerializer(source="client_side", allow_null=True)
     request_id = serializers.CharField(source="head.request_id")
 
