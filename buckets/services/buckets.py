@@ -221,17 +221,15 @@ class EncryptionChange:
     request_id: str
 
 
-def offered_methods(region: str) -> tuple[list[str], list[str]]:
-    """The encryption methods a bucket in `region` may use, and why the others are not offered."""
-    offered, reasons = [], []
+def refused_methods(region: str) -> dict[str, str]:
+    """The encryption methods a bucket in `region` may not use, each with the reason (pages show them disabled)."""
+    refused = {}
     for method in (sse.NONE, sse.OSS, sse.KMS):
         try:
             sse.check_region(Sse(method, sse.AES256), region)
         except ServiceError as refusal:
-            reasons.append(refusal.message)
-        else:
-            offered.append(method)
-    return offered, reasons
+            refused[method] = refusal.message
+    return refused
 
 
 def check_encryption_allowed(bucket: Bucket, setting: Sse) -> Sse:

@@ -1,5 +1,7 @@
 """A bucket's default encryption: the form (plain POST, no JavaScript) and the API apply design.md §5 alike."""
 
+import re
+
 import pytest
 from django.urls import reverse
 from django.utils import timezone
@@ -173,18 +175,18 @@ def test_a_refused_post_leads_with_an_error_summary_that_names_the_field(client_
     assert '<a href="#id_key_id">CMK</a>: The key no-such is not one of the keys offered now' in summary
 
 
-def test_the_form_offers_no_kms_where_the_console_does_not_and_refuses_a_forged_kms_post(
+def test_the_form_shows_kms_disabled_with_the_reason_where_the_console_does_not_offer_it_and_refuses_a_forged_post(
     client_as, operator, bucket, settings
 ):
     settings.CONSOLE_KMS_REGIONS = ["cn-shanghai"]
     client = client_as(operator)
 
-    page = client.get(_form_url(bucket))
-    assert 'value="kms"' not in page.content.decode()
-    assert "KMS encryption is not available in region cn-hangzhou" in page.content.decode()
+    page = client.get(_form_url(bucket)).content.decode()
+    assert re.search(r'value="kms"[^>]* disabled', page)
+    assert "(not available: KMS encryption is not available in region cn-hangzhou: choose OSS-managed.)" in page
 
     forged = client.post(_form_url(bucket), {"method": "kms", "algorithm": "AES256"})
-    assert "Select a valid choice. kms is not one of the available choices." in forged.content.decode()
+    assert "KMS encryption is not available in region cn-hangzhou: choose OSS-managed." in forged.content.decode()
     assert _rule(bucket) is None
 
 
@@ -193,10 +195,11 @@ def test_a_bucket_without_region_gets_only_oss_managed_encryption(client_as, ope
     Bucket.objects.filter(pk=bucket.pk).update(region="")
     client = client_as(operator)
 
-    page = client.get(_form_url(bucket))
-    assert 'value="kms"' not in page.content.decode()
-    assert "This bucket has no region attribute: only OSS-managed encryption is available." in page.content.decode()
-    assert "Select a valid choice" in client.post(_form_url(bucket), {"method": "kms"}).content.decode()
+    page = client.get(_form_url(bucket)).content.decode()
+    assert re.search(r'value="kms"[^>]* disabled', page)
+    assert "(not available: This bucket has no region attribute: only OSS-managed encryption is available.)" in page
+    refused = client.post(_form_url(bucket), {"method": "kms"}).content.decode()
+    assert "This bucket has no region attribute: only OSS-managed encryption is available." in refused
 
     client.post(_form_url(bucket), {"method": "oss", "algorithm": "SM4"})
     assert _rule(bucket) == EncryptionRule("SM4")

@@ -81,13 +81,12 @@ def bucket_create(request):
         )
     submitted = request.POST if request.method == "POST" else None
     entered = request.GET if is_reload(request.GET) else {}
-    methods, not_offered = services.offered_methods(connection.region)
     form = BucketCreateForm(submitted, initial=_entered(entered, BucketCreateForm.base_fields))
     sse_form = SseForm(
         submitted,
         initial={"method": "none", **_entered(entered, SseForm.base_fields)},
         key_choices=key_choices(connection, connection.region),
-        methods=methods,
+        refused=services.refused_methods(connection.region),
     )
     if submitted is not None and form.is_valid() and sse_form.is_valid():
         try:
@@ -105,7 +104,6 @@ def bucket_create(request):
         "sse_form": sse_form,
         "connection": connection,
         "connections": Connection.objects.all(),
-        "not_offered": not_offered,
     }
     return render(request, "buckets/bucket_create.html", context)
 
@@ -157,11 +155,11 @@ def bucket_detail(request, pk):
 @permission_required("buckets.change_encryption", raise_exception=True)
 def bucket_encryption(request, pk):
     bucket = _bucket(pk)
-    methods, not_offered = services.offered_methods(bucket.region)
+    refused = services.refused_methods(bucket.region)
     choices = key_choices(bucket.connection, bucket.region)
     read_error = ""
     if request.method == "POST":
-        form = SseForm(request.POST, key_choices=choices, methods=methods)
+        form = SseForm(request.POST, key_choices=choices, refused=refused)
         if form.is_valid():
             try:
                 change = services.set_default_encryption(bucket, form.cleaned_data["sse"], request.user)
@@ -175,11 +173,10 @@ def bucket_encryption(request, pk):
         except ServiceError as error:
             read_error = error.message
         current = Sse(bucket.sse_method, bucket.sse_algorithm, bucket.sse_key_id)
-        form = SseForm(initial=SseForm.initial_for(current), key_choices=choices, methods=methods)
+        form = SseForm(initial=SseForm.initial_for(current), key_choices=choices, refused=refused)
     context = {
         "bucket": bucket,
         "form": form,
-        "not_offered": not_offered,
         "read_error": read_error,
         "region_name": regions.region_name(bucket.region),
     }

@@ -10,6 +10,19 @@ KEY_NOT_OFFERED = (
 )
 
 
+class RefusingRadioSelect(forms.RadioSelect):
+    """Radio buttons where a choice that would be refused is disabled and carries the reason (`refusal`)."""
+
+    refused: dict[str, str] = {}
+
+    def create_option(self, name, value, label, selected, index, subindex=None, attrs=None):
+        option = super().create_option(name, value, label, selected, index, subindex, attrs)
+        if value in self.refused:
+            option["attrs"]["disabled"] = True
+            option["refusal"] = self.refused[value]
+        return option
+
+
 class SseForm(forms.Form):
     """Encryption as the OSS console asks for it: method, algorithm, and for KMS the key.
 
@@ -29,7 +42,7 @@ class SseForm(forms.Form):
     }
     OPTIONAL_FIELDS = ("algorithm", "key_id")
 
-    method = forms.ChoiceField(label="Encryption method", choices=sse.METHOD_CHOICES, widget=forms.RadioSelect)
+    method = forms.ChoiceField(label="Encryption method", choices=sse.METHOD_CHOICES, widget=RefusingRadioSelect)
     algorithm = forms.ChoiceField(
         label="Encryption algorithm",
         choices=sse.ALGORITHM_CHOICES,
@@ -44,8 +57,12 @@ class SseForm(forms.Form):
         error_messages={"invalid_choice": KEY_NOT_OFFERED},
     )
 
-    def __init__(self, *args, key_choices=None, methods=None, **kwargs):
+    def __init__(self, *args, key_choices=None, methods=None, refused: dict[str, str] | None = None, **kwargs):
+        """`methods`: the choices that exist here (default: all); `refused`: method -> why it would be refused,
+        shown disabled with the reason rather than offered and then refused."""
         super().__init__(*args, **kwargs)
+        self.refused = refused or {}
+        self.fields["method"].widget.refused = self.refused
         self.fields["key_id"].choices = key_choices.choices if key_choices else [("", "alias/acs/oss")]
         self.key_choices_error = key_choices.error if key_choices else ""
         if methods is not None:
@@ -82,6 +99,12 @@ class SseForm(forms.Form):
     def _offered(self, name: str, value: str) -> bool:
         # A key id is only ever one of the keys offered or one that went away meanwhile: not the input's fault.
         return name == "key_id" or not value or self.fields[name].valid_value(value)
+
+    def clean_method(self):
+        method = self.cleaned_data["method"]
+        if method in self.refused:
+            raise forms.ValidationError(self.refused[method])
+        return method
 
     def clean(self):
         data = super().clean()

@@ -29,6 +29,10 @@ MAX_PREFIXES = 20
 MAX_CONCURRENCY = 64
 MAX_RATE = 10_000
 PAST = {"pause": "paused", "resume": "resumed", "cancel": "cancelled"}
+NO_DECRYPTION_UNDER_A_DEFAULT = (
+    "This bucket encrypts by default, and OSS encrypts a copy that asks for no encryption with the bucket default: "
+    "delete the bucket default before decrypting objects."
+)
 
 
 @dataclass(frozen=True)
@@ -202,10 +206,7 @@ def resolve_target(bucket: Bucket, spec: Spec) -> ResolvedTarget:
     else:
         target = Sse(spec.target_method, spec.target_algorithm, spec.target_key_id)
         if target.method == NONE and default.method != NONE and spec.kind == Job.REENCRYPT:
-            raise ServiceError(
-                "This bucket encrypts by default, and OSS encrypts a copy that asks for no encryption with the "
-                "bucket default: delete the bucket default before decrypting objects."
-            )
+            raise ServiceError(NO_DECRYPTION_UNDER_A_DEFAULT)
     default_key_id = ""
     names: dict[str, str] = {}
     if target.method == KMS:

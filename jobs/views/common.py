@@ -11,7 +11,7 @@ from django.template.defaultfilters import filesizeformat
 from django.utils.text import capfirst
 
 from buckets.models import Bucket, Connection
-from buckets.services.buckets import offered_methods, refresh_stale
+from buckets.services.buckets import refresh_stale, refused_methods
 from cloud import sse
 from cloud.errors import NotFound
 from console.form_reload import is_reload
@@ -20,7 +20,7 @@ from encryption.selectors import key_choices, selection_keys
 from jobs import selectors
 from jobs.forms.jobs import SpecForm, target_initial
 from jobs.models import Job, JobSpec, ObjectOutcome
-from jobs.services.jobs import Spec
+from jobs.services.jobs import NO_DECRYPTION_UNDER_A_DEFAULT, Spec
 from jobs.templatetags.jobs_extras import duration
 
 VIEW_JOB = "jobs.view_job"
@@ -64,13 +64,16 @@ def connection_buckets(connection: Connection) -> ConnectionBuckets:
     return ConnectionBuckets(connection, buckets, outcome.error)
 
 
-def target_form(data, connection: Connection, bucket: Bucket | None, initial: dict) -> tuple[SseForm, list[str]]:
-    """The explicit target's fields, offering what the bucket's region (else the connection's) allows, and why
-    the other methods are not offered."""
+def target_form(data, connection: Connection, bucket: Bucket | None, initial: dict, kind: str) -> SseForm:
+    """The explicit target's fields: what the bucket's region (else the connection's) refuses is shown disabled with
+    the reason, and so is no encryption for a re-encryption on a bucket that encrypts by default."""
     region = bucket.region if bucket else connection.region
-    methods, not_offered = offered_methods(region)
-    choices = key_choices(connection, region)
-    return SseForm(data, prefix=TARGET_PREFIX, initial=initial, key_choices=choices, methods=methods), not_offered
+    refused = refused_methods(region)
+    if kind == JobSpec.REENCRYPT and bucket is not None and bucket.sse_method != sse.NONE:
+        refused[sse.NONE] = NO_DECRYPTION_UNDER_A_DEFAULT
+    return SseForm(
+        data, prefix=TARGET_PREFIX, initial=initial, key_choices=key_choices(connection, region), refused=refused
+    )
 
 
 def posted_target(data) -> dict:
@@ -91,8 +94,8 @@ class SpecForms:
             self.form = form_class(data, **self._choices(form_class))
             explicit = self.form.wants_explicit_target()
             # With the bucket default as target the encryption fields are unused: they keep what was chosen, unchecked.
-            self.target, self.not_offered = target_form(
-                data if explicit else None, connection, self.bucket, initial=posted_target(data)
+            self.target = target_form(
+                data if explicit else None, connection, self.bucket, posted_target(data), form_class.kind
             )
         else:
             if is_reload(request.GET):
@@ -111,8 +114,12 @@ class SpecForms:
             key_id = initial.get("select_key_id", "")
             if key_id and hasattr(self.form, "select_key_ids") and key_id not in self.form.select_key_ids:
                 self.missing_key = key_id
-            self.target, self.not_offered = target_form(
-                None, connection, self.bucket, target_initial(spec=spec, query=request.GET, bucket=self.bucket)
+            self.target = target_form(
+                None,
+                connection,
+                self.bucket,
+                target_initial(spec=spec, query=request.GET, bucket=self.bucket),
+                form_class.kind,
             )
         if self.bucket is not None:
             self.form.fields[

@@ -80,7 +80,6 @@ def _spec_page(request, form_class, template: str):
         "forms": forms,
         "form": forms.form,
         "sse_form": forms.target,
-        "not_offered": forms.not_offered,
     }
     return render(request, template, context)
 

@@ -87,7 +87,6 @@ def _schedule_form(request, schedule: Schedule | None):
         "forms": forms,
         "form": forms.form,
         "sse_form": forms.target,
-        "not_offered": forms.not_offered,
         "schedule": schedule,
     }
     return render(request, "jobs/schedule_form.html", context)
