@@ -85,4 +85,4 @@ class AuditEventFilter(django_filters.FilterSet):
     @property
     def matching(self):
         """The events the filter selects; none while any of its values is invalid (its errors say which)."""
-        return self.qs if self.is_valid() else self.queryset.none()
+        return self.queryset.none() if self.is_bound and not self.is_valid() else self.qs
