@@ -167,6 +167,11 @@ def test_a_generated_password_gives_no_api_token_but_tokens_already_held_keep_wo
 
     assert exchanged.status_code == 403 and exchanged.json()["detail"] == services.PASSWORD_CHANGE_REQUIRED
     assert with_held_token.status_code == 200
+    operator.refresh_from_db()
+    services.change_own_password(user=operator, current_password=generated, new_password=NEW)
+    api_client.credentials()
+    after_change = api_client.post("/api/v1/auth/token/", {"username": operator.username, "password": NEW})
+    assert after_change.status_code == 200 and after_change.json()["token"]
 
 
 def test_the_users_page_shows_whose_password_is_to_change(client, admin, operator):
