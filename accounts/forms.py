@@ -1,4 +1,5 @@
 from django import forms
+from django.contrib.auth import password_validation
 from django.contrib.auth.forms import AuthenticationForm, UsernameField
 from django.core.exceptions import ValidationError
 from django.views.decorators.debug import sensitive_variables
@@ -18,6 +19,37 @@ class UserCreateForm(forms.Form):
         required=False,
         help_text="Leave empty to generate one; it is shown once.",
     )
+
+
+class PasswordChangeForm(forms.Form):
+    current_password = forms.CharField(
+        max_length=input_limits.PASSWORD,
+        strip=False,
+        widget=forms.PasswordInput(attrs={"autocomplete": "current-password"}),
+        help_text="The password you signed in with (the generated one, if you were given one).",
+    )
+    new_password = forms.CharField(
+        max_length=input_limits.PASSWORD,
+        strip=False,
+        widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
+    )
+    new_password_again = forms.CharField(
+        max_length=input_limits.PASSWORD,
+        strip=False,
+        label="New password again",
+        widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
+    )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        # The rules of AUTH_PASSWORD_VALIDATORS, as Django words them, so the form says what the service checks.
+        self.fields["new_password"].help_text = " ".join(password_validation.password_validators_help_texts())
+
+    def clean(self):
+        new, again = self.cleaned_data.get("new_password"), self.cleaned_data.get("new_password_again")
+        if new and again and new != again:
+            self.add_error("new_password_again", "The two new passwords differ; type the same one twice.")
+        return self.cleaned_data
 
 
 class ApiTokenForm(forms.Form):

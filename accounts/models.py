@@ -51,3 +51,23 @@ class ApiToken(models.Model):
     @property
     def is_expired(self) -> bool:
         return self.expires <= timezone.now()
+
+
+class PasswordChangeDue(models.Model):
+    """The user's password was generated (at creation or by an Admin's reset) and shown to whoever made it: until
+    the user chooses their own, every page leads to the password change and the API refuses their session.
+
+    A row rather than a column on the user: Django's user model stays the stock one, and only the few users
+    with a generated password have a row."""
+
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, primary_key=True, related_name="password_change_due"
+    )
+    since = models.DateTimeField()
+
+    class Meta:
+        verbose_name = "password change due"
+        verbose_name_plural = "password changes due"
+
+    def __str__(self):
+        return f"{self.user} since {self.since:%Y-%m-%d %H:%M}"

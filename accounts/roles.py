@@ -62,3 +62,18 @@ def sync_role_groups(group_model, permission_model) -> None:
     for role in ROLES:
         group, _ = group_model.objects.get_or_create(name=role)
         group.permissions.set(permission_model.objects.filter(role_permission_filter(role)))
+
+
+def least_role_holding(permissions) -> str | None:
+    """The first role, from Viewer up, whose rule grants every one of `permissions` ("app_label.codename");
+    None when no role does. Read from the rules themselves, so pages and API name the same role."""
+    from django.contrib.auth.models import Permission  # roles.py is read before the apps are ready
+
+    wanted = [permission.split(".", 1) for permission in permissions]
+    for role in ROLES:
+        held = set(
+            Permission.objects.filter(role_permission_filter(role)).values_list("content_type__app_label", "codename")
+        )
+        if all(tuple(pair) in held for pair in wanted):
+            return role
+    return None

@@ -15,5 +15,6 @@ urlpatterns = [
     path("me/tokens/", views.token_list, name="token_list"),
     path("me/tokens/new/", views.token_create, name="token_create"),
     path("tokens/<int:pk>/revoke/", views.token_revoke, name="token_revoke"),
+    path("<int:pk>/reset-password/", views.user_reset_password, name="user_reset_password"),
     path("<int:pk>/reset-two-factor/", views.user_reset_two_factor, name="user_reset_two_factor"),
 ]

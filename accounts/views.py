@@ -1,7 +1,6 @@
 from django.conf import settings
 from django.contrib import messages
-from django.contrib.auth import get_user_model, logout
-from django.contrib.auth.decorators import permission_required
+from django.contrib.auth import get_user_model, logout, update_session_auth_hash
 from django.contrib.auth.views import LoginView
 from django.shortcuts import get_object_or_404, redirect, render, resolve_url
 from django.utils.http import url_has_allowed_host_and_scheme
@@ -11,8 +10,17 @@ from django.views.decorators.http import require_POST
 from django_otp import login as otp_login
 
 from accounts import services
-from accounts.forms import ApiTokenForm, AuthenticatorCodeForm, CodeForm, SignInForm, UserCreateForm, UserRoleForm
+from accounts.forms import (
+    ApiTokenForm,
+    AuthenticatorCodeForm,
+    CodeForm,
+    PasswordChangeForm,
+    SignInForm,
+    UserCreateForm,
+    UserRoleForm,
+)
 from cloud.errors import ServiceError
+from console.permissions import permission_required
 
 User = get_user_model()
 
@@ -120,17 +128,44 @@ def two_factor_disable(request):
     return redirect("two_factor")
 
 
-@permission_required("auth.view_user", raise_exception=True)
+@sensitive_post_parameters("current_password", "new_password", "new_password_again")
+@never_cache
+def password_change(request):
+    """The user's own password; the only page open while a generated password is still to be changed
+    (console.middleware.PasswordChangeMiddleware)."""
+    form = PasswordChangeForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.change_own_password(
+                user=request.user,
+                current_password=form.cleaned_data["current_password"],
+                new_password=form.cleaned_data["new_password"],
+            )
+        except services.WrongPassword as wrong:
+            form.add_error("current_password", wrong.message)
+        except ServiceError as error:
+            form.add_error("new_password", error.message)
+        else:
+            update_session_auth_hash(request, request.user)
+            messages.success(request, "Password changed; your other sessions are signed out.")
+            return redirect(_next_page(request))
+    due = services.password_change_required(request.user)
+    return render(request, "accounts/password_change.html", {"form": form, "due": due, "next": _next_page(request)})
+
+
+@permission_required("auth.view_user")
 def user_list(request):
     users = User.objects.prefetch_related("groups").order_by("username")
     lockouts = services.account_lockouts(users)
     second_factor = services.users_with_two_factor(users)
+    owing_password_change = services.users_owing_password_change(users)
     rows = [
         {
             "user": user,
             "role": services.role_of(user),
             "locked_until": lockouts.get(user.pk),
             "two_factor": user.pk in second_factor,
+            "password_change_due": user.pk in owing_password_change,
         }
         for user in users
     ]
@@ -139,7 +174,7 @@ def user_list(request):
 
 @sensitive_post_parameters("password")
 @never_cache  # the answer may show the generated password
-@permission_required("auth.add_user", raise_exception=True)
+@permission_required("auth.add_user")
 def user_create(request):
     form = UserCreateForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
@@ -160,7 +195,7 @@ def _blank_password_as_none(data: dict) -> dict:
     return {**data, "password": data["password"] or None}
 
 
-@permission_required("auth.change_user", raise_exception=True)
+@permission_required("auth.change_user")
 def user_role(request, pk):
     user = get_object_or_404(User, pk=pk)
     before = services.role_of(user)
@@ -181,13 +216,13 @@ def user_role(request, pk):
 
 
 @require_POST
-@permission_required("auth.change_user", raise_exception=True)
+@permission_required("auth.change_user")
 def user_deactivate(request, pk):
     return _change_activation(request, pk, services.deactivate_user)
 
 
 @require_POST
-@permission_required("auth.change_user", raise_exception=True)
+@permission_required("auth.change_user")
 def user_activate(request, pk):
     return _change_activation(request, pk, services.activate_user)
 
@@ -211,7 +246,7 @@ def _change_activation(request, pk, operation):
 
 
 @require_POST
-@permission_required("auth.change_user", raise_exception=True)
+@permission_required("auth.change_user")
 def user_unlock(request, pk):
     user = get_object_or_404(User, pk=pk)
     services.unlock_user(actor=request.user, user=user)
@@ -224,7 +259,7 @@ def token_list(request):
     return _token_page(request, request.user, ApiTokenForm())
 
 
-@permission_required("auth.change_user", raise_exception=True)
+@permission_required("auth.change_user")
 def user_tokens(request, pk):
     return _token_page(request, get_object_or_404(User, pk=pk), form=None)
 
@@ -257,7 +292,7 @@ def token_revoke(request, pk):
 
 
 @require_POST
-@permission_required("auth.change_user", raise_exception=True)
+@permission_required("auth.change_user")
 def user_reset_two_factor(request, pk):
     user = get_object_or_404(User, pk=pk)
     try:
@@ -267,3 +302,17 @@ def user_reset_two_factor(request, pk):
     else:
         messages.success(request, f"{user.username}: authenticator and recovery codes removed.")
     return redirect("accounts:user_list")
+
+
+@require_POST
+@never_cache  # the answer shows the generated password
+@permission_required("auth.change_user")
+def user_reset_password(request, pk):
+    user = get_object_or_404(User, pk=pk)
+    try:
+        password = services.reset_password(actor=request.user, user=user)
+    except ServiceError as error:
+        messages.error(request, error.message)
+        return redirect("accounts:user_list")
+    messages.success(request, f"{user.username}: password reset; they choose a new one at their next sign-in.")
+    return render(request, "accounts/password_reset.html", {"subject": user, "password": password})

@@ -3,7 +3,7 @@ import json
 from django.conf import settings
 from django.db import models
 
-from audit import channel
+from audit import channel, descriptions
 
 
 class AppendOnly(Exception):
@@ -49,6 +49,15 @@ class AuditEvent(models.Model):
 
     def delete(self, *args, **kwargs):
         raise AppendOnly("audit events cannot be deleted")
+
+    @property
+    def action_label(self) -> str:
+        return descriptions.action_label(self.action)
+
+    @property
+    def change(self) -> str:
+        """The change in one line (audit.descriptions)."""
+        return descriptions.change_line(self)
 
     @property
     def before_text(self) -> str:

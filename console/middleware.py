@@ -63,6 +63,33 @@ class TwoFactorMiddleware:
         return None
 
 
+class PasswordChangeMiddleware:
+    """A user whose password was generated for them (at creation or by an Admin's reset) opens only the password
+    change page until they have chosen their own; every other page sends them there (then back with `next`), and
+    logging out stays open. It waits for the second factor: TwoFactorMiddleware leads first.
+
+    The API answers such a session 403 itself (console.api.permissions), naming the way out.
+    """
+
+    OPEN_PAGES = ("password_change", "logout")
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        return self.get_response(request)
+
+    def process_view(self, request, view_func, view_args, view_kwargs):
+        if getattr(request, "owes_second_factor", False) or request.path_info.startswith("/api/"):
+            return None
+        if not accounts.password_change_required(request.user):
+            return None
+        request.owes_password_change = True
+        if request.resolver_match.view_name in self.OPEN_PAGES or not getattr(view_func, "login_required", True):
+            return None
+        return redirect(f"{reverse('password_change')}?{urlencode({'next': request.get_full_path()})}")
+
+
 class SessionExpiryMiddleware:
     """Signs out a session idle for SESSION_IDLE_MINUTES, and any session SESSION_MAX_HOURS after it began.
 

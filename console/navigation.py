@@ -43,6 +43,11 @@ def visible_items(user, path: str) -> list[dict]:
 
 def navigation(request):
     user = getattr(request, "user", None)
-    if user is None or not user.is_authenticated or getattr(request, "owes_second_factor", False):
+    if user is None or not user.is_authenticated or _held_at_a_step(request):
         return {"navigation": []}
     return {"navigation": visible_items(user, request.path)}
+
+
+def _held_at_a_step(request) -> bool:
+    """A session owing its second factor or a password change sees only that step's page: no menu to elsewhere."""
+    return getattr(request, "owes_second_factor", False) or getattr(request, "owes_password_change", False)

@@ -110,6 +110,7 @@ MIDDLEWARE = [
     "console.middleware.SessionExpiryMiddleware",
     "console.middleware.LoginRequiredMiddleware",
     "console.middleware.TwoFactorMiddleware",
+    "console.middleware.PasswordChangeMiddleware",
     "audit.channel.ChannelMiddleware",
     "console.middleware.ServiceErrorPageMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",

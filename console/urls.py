@@ -11,6 +11,7 @@ urlpatterns = [
     path("accounts/login/", accounts_views.SignInView.as_view(), name="login"),
     path("accounts/login/code/", accounts_views.login_code, name="login_code"),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("accounts/password/", accounts_views.password_change, name="password_change"),
     path("accounts/two-factor/", accounts_views.two_factor, name="two_factor"),
     path("accounts/two-factor/setup/", accounts_views.two_factor_setup, name="two_factor_setup"),
     path("accounts/two-factor/confirm/", accounts_views.two_factor_confirm, name="two_factor_confirm"),
@@ -22,3 +23,5 @@ urlpatterns = [
     path("jobs/", include("jobs.urls")),
     path("api/v1/", include("console.api.urls")),
 ]
+
+handler403 = views.permission_denied

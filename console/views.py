@@ -1,16 +1,18 @@
-from django.contrib.auth.decorators import login_not_required, permission_required
+from django.contrib.auth.decorators import login_not_required
 from django.db.models import Count
 from django.http import JsonResponse
 from django.shortcuts import render
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
+from accounts.permissions import refusal
 from accounts.services import role_of
 from audit.models import AuditEvent
 from buckets.models import Bucket, Connection
 from buckets.services.buckets import needs_refresh, refresh_stale
 from cloud import sse
 from console import health
+from console.permissions import MissingPermissions, permission_required
 from jobs.selectors import latest_scans
 
 RECENT_EVENTS = 8
@@ -48,7 +50,7 @@ def overview(request):
 
 @never_cache
 @require_GET
-@permission_required("buckets.view_bucket", raise_exception=True)
+@permission_required("buckets.view_bucket")
 def overview_buckets(request):
     """The Overview's bucket card after reading every stale connection from the cloud; the page swaps it in."""
     outcomes = refresh_stale(Connection.objects.all())
@@ -63,3 +65,11 @@ def _bucket_encryption_states() -> list[dict]:
     """Buckets per default-encryption label, as the console last saw them, unencrypted first."""
     rows = Bucket.objects.values("sse_method", "sse_label").annotate(buckets=Count("id"))
     return sorted(rows, key=lambda row: (row["sse_method"] != sse.NONE, row["sse_label"]))
+
+
+def permission_denied(request, exception):
+    """The 403 page inside the layout, naming the role the page needs and the user's own."""
+    reason = ""
+    if isinstance(exception, MissingPermissions) and request.user.is_authenticated:
+        reason = refusal(request.user, exception.permissions)
+    return render(request, "403.html", {"reason": reason}, status=403)

@@ -5,7 +5,7 @@ from rest_framework import serializers
 
 from accounts.models import ApiToken
 from accounts.roles import ROLE_CHOICES
-from accounts.services import account_lockouts, has_two_factor, role_of
+from accounts.services import account_lockouts, has_two_factor, password_change_required, role_of
 from console import input_limits
 
 
@@ -15,6 +15,9 @@ class UserSerializer(serializers.ModelSerializer):
         help_text="When the lockout after failed sign-ins ends; null when the user is not locked out."
     )
     two_factor = serializers.SerializerMethodField(help_text="Whether signing in takes a code from an authenticator.")
+    password_change_required = serializers.SerializerMethodField(
+        help_text="Whether the user still has a generated password, to be changed before anything else."
+    )
 
     class Meta:
         model = get_user_model()
@@ -26,6 +29,7 @@ class UserSerializer(serializers.ModelSerializer):
             "is_active",
             "locked_until",
             "two_factor",
+            "password_change_required",
             "last_login",
             "date_joined",
         ]
@@ -40,6 +44,9 @@ class UserSerializer(serializers.ModelSerializer):
 
     def get_two_factor(self, user) -> bool:
         return has_two_factor(user)
+
+    def get_password_change_required(self, user) -> bool:
+        return password_change_required(user)
 
 
 class UserCreateSerializer(serializers.Serializer):
@@ -59,6 +66,27 @@ class UserCreatedSerializer(UserSerializer):
     class Meta(UserSerializer.Meta):
         fields = [*UserSerializer.Meta.fields, "generated_password"]
         read_only_fields = fields
+
+
+class PasswordResetSerializer(UserSerializer):
+    generated_password = serializers.CharField(help_text="The new password, shown this once; to be changed at sign-in.")
+
+    class Meta(UserSerializer.Meta):
+        fields = [*UserSerializer.Meta.fields, "generated_password"]
+        read_only_fields = fields
+
+
+class PasswordChangeSerializer(serializers.Serializer):
+    current_password = serializers.CharField(
+        max_length=input_limits.PASSWORD, write_only=True, trim_whitespace=False, style={"input_type": "password"}
+    )
+    new_password = serializers.CharField(
+        max_length=input_limits.PASSWORD,
+        write_only=True,
+        trim_whitespace=False,
+        style={"input_type": "password"},
+        help_text="Checked by the console's password rules (AUTH_PASSWORD_VALIDATORS).",
+    )
 
 
 class UserRoleSerializer(serializers.Serializer):

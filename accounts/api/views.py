@@ -1,4 +1,4 @@
-from django.contrib.auth import get_user_model
+from django.contrib.auth import get_user_model, update_session_auth_hash
 from django.utils.decorators import method_decorator
 from django.views.decorators.debug import sensitive_post_parameters
 from drf_spectacular.utils import extend_schema
@@ -13,6 +13,8 @@ from accounts import services
 from accounts.api.serializers import (
     ApiTokenSerializer,
     IssuedTokenSerializer,
+    PasswordChangeSerializer,
+    PasswordResetSerializer,
     TokenListQuerySerializer,
     TokenRequestSerializer,
     UserCreatedSerializer,
@@ -42,6 +44,7 @@ class UserViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Gen
         "activate": ["auth.change_user"],
         "unlock": ["auth.change_user"],
         "reset_two_factor": ["auth.change_user"],
+        "reset_password": ["auth.change_user"],
     }
 
     @extend_schema(request=UserCreateSerializer, responses={201: UserCreatedSerializer})
@@ -85,6 +88,16 @@ class UserViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Gen
         user = services.reset_two_factor(actor=request.user, user=self.get_object())
         return Response(UserSerializer(user).data)
 
+    @extend_schema(request=None, responses=PasswordResetSerializer)
+    @action(detail=True, methods=["post"], url_path="reset-password")
+    def reset_password(self, request, pk=None):
+        """Give the user a generated password, answered this once; they must change it at their next sign-in and
+        their sessions end. Not your own (change it at /me/password/)."""
+        user = self.get_object()
+        password = services.reset_password(actor=request.user, user=user)
+        data = UserSerializer(user).data | {"generated_password": password}
+        return Response(data, headers=NOT_STORED)
+
 
 class CurrentUserView(APIView):
     """The authenticated user, with role."""
@@ -96,6 +109,24 @@ class CurrentUserView(APIView):
         return Response(UserSerializer(request.user).data)
 
 
+@method_decorator(sensitive_post_parameters("current_password", "new_password"), name="dispatch")
+class OwnPasswordView(APIView):
+    """Change your own password: send the current one and the new one (204). Open to a session whose password was
+    generated for it, as the way out of that state; your other sessions end."""
+
+    action_permissions = {"post": SIGNED_IN}
+    open_while_password_change_due = True
+
+    @extend_schema(request=PasswordChangeSerializer, responses={204: None})
+    def post(self, request):
+        payload = PasswordChangeSerializer(data=request.data)
+        payload.is_valid(raise_exception=True)
+        services.change_own_password(user=request.user, **payload.validated_data)
+        if request.session is not None and request.user.is_authenticated:
+            update_session_auth_hash(request, request.user)
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
 @method_decorator(sensitive_post_parameters("password"), name="dispatch")
 class ObtainTokenView(APIView):
     """Exchange a username and password for a new API token (send it as `Authorization: Token <token>`), valid for
@@ -103,7 +134,8 @@ class ObtainTokenView(APIView):
 
     Throttled per client address (API_TOKEN_THROTTLE_RATE: 429 with Retry-After), and refused with 403 while the
     account or the address is locked after failed sign-ins, as the login page is. An account with two-factor
-    sign-in also sends its current `code` (401 without it or with a wrong one, which counts as a failed sign-in)."""
+    sign-in also sends its current `code` (401 without it or with a wrong one, which counts as a failed sign-in).
+    A generated password that is still to be changed gives no token (403): whoever generated it has seen it."""
 
     action_permissions = {"post": PUBLIC}
     throttle_classes = [ScopedRateThrottle]
@@ -118,6 +150,8 @@ class ObtainTokenView(APIView):
         if user is None:
             raise AuthenticationFailed("Unable to log in with these credentials.")
         services.check_second_factor_for_token(request, user=user, code=code)
+        if services.password_change_required(user):
+            raise services.PasswordChangeRequired(services.PASSWORD_CHANGE_REQUIRED)
         issued = services.issue_api_token(actor=user, user=user, label=label)
         return Response({"token": issued.key} | ApiTokenSerializer(issued.token).data, headers=NOT_STORED)
 

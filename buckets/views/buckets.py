@@ -1,7 +1,6 @@
 """Bucket pages: the list across connections, creation, detail, and the server-side-encryption form."""
 
 from django.contrib import messages
-from django.contrib.auth.decorators import permission_required
 from django.core.paginator import Paginator
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import NoReverseMatch, reverse
@@ -16,6 +15,7 @@ from cloud import regions
 from cloud.errors import ServiceError
 from cloud.sse import Sse
 from console.form_reload import is_reload, without_csrf_token
+from console.permissions import permission_required
 from encryption.forms.sse import SseForm
 from encryption.selectors import key_choices
 
@@ -37,7 +37,7 @@ def _bucket(pk: int) -> Bucket:
     return get_object_or_404(Bucket.objects.select_related("connection"), pk=pk)
 
 
-@permission_required("buckets.view_bucket", raise_exception=True)
+@permission_required("buckets.view_bucket")
 def bucket_list(request):
     outcomes = services.refresh_stale(Connection.objects.all())
     buckets = Bucket.objects.select_related("connection")
@@ -53,7 +53,7 @@ def bucket_list(request):
 
 
 @require_POST
-@permission_required("buckets.view_bucket", raise_exception=True)
+@permission_required("buckets.view_bucket")
 def bucket_refresh(request):
     services.refresh_stale(Connection.objects.all(), force=True)
     back = request.POST.get("next", "")
@@ -62,7 +62,7 @@ def bucket_refresh(request):
     return redirect(back)
 
 
-@permission_required("buckets.add_bucket", raise_exception=True)
+@permission_required("buckets.add_bucket")
 def bucket_create(request):
     """The connection select is part of the form: what is created is always on the connection shown and posted.
 
@@ -140,7 +140,7 @@ def _created(request, created: services.CreatedBucket):
     return redirect("buckets:bucket_detail", pk=created.bucket.pk)
 
 
-@permission_required("buckets.view_bucket", raise_exception=True)
+@permission_required("buckets.view_bucket")
 def bucket_detail(request, pk):
     bucket = _bucket(pk)
     context = {
@@ -152,7 +152,7 @@ def bucket_detail(request, pk):
     return render(request, "buckets/bucket_detail.html", context)
 
 
-@permission_required("buckets.change_encryption", raise_exception=True)
+@permission_required("buckets.change_encryption")
 def bucket_encryption(request, pk):
     bucket = _bucket(pk)
     refused = services.refused_methods(bucket.region)

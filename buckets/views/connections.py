@@ -1,7 +1,6 @@
 """Connection pages: everyone with a role sees and tests them; only Admins add, change or remove them."""
 
 from django.contrib import messages
-from django.contrib.auth.decorators import permission_required
 from django.db.models import Count
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.debug import sensitive_post_parameters
@@ -11,25 +10,26 @@ from buckets.forms.connections import ConnectionEditForm, ConnectionForm
 from buckets.models import Connection
 from buckets.services import connections as services
 from cloud.errors import ServiceError
+from console.permissions import permission_required
 
 
 def _connections():
     return Connection.objects.annotate(bucket_count=Count("buckets"))
 
 
-@permission_required("buckets.view_connection", raise_exception=True)
+@permission_required("buckets.view_connection")
 def connection_list(request):
     return render(request, "buckets/connection_list.html", {"connections": _connections()})
 
 
-@permission_required("buckets.view_connection", raise_exception=True)
+@permission_required("buckets.view_connection")
 def connection_detail(request, pk):
     connection = get_object_or_404(_connections(), pk=pk)
     return render(request, "buckets/connection_detail.html", {"connection": connection})
 
 
 @require_POST
-@permission_required("buckets.view_connection", raise_exception=True)
+@permission_required("buckets.view_connection")
 def connection_test(request, pk):
     """Runs the checks and shows them on the connection's page; nothing changes, so no redirect is needed."""
     connection = get_object_or_404(_connections(), pk=pk)
@@ -38,7 +38,7 @@ def connection_test(request, pk):
 
 
 @sensitive_post_parameters("access_key_secret", "sts_token")
-@permission_required("buckets.add_connection", raise_exception=True)
+@permission_required("buckets.add_connection")
 def connection_create(request):
     form = ConnectionForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
@@ -57,7 +57,7 @@ def connection_create(request):
 
 
 @sensitive_post_parameters("access_key_secret", "sts_token")
-@permission_required("buckets.change_connection", raise_exception=True)
+@permission_required("buckets.change_connection")
 def connection_edit(request, pk):
     connection = get_object_or_404(Connection, pk=pk)
     form = ConnectionEditForm(request.POST or None, connection=connection)
@@ -106,7 +106,7 @@ def _changes(before: dict, after: dict, data: dict) -> list[str]:
     return changes
 
 
-@permission_required("buckets.delete_connection", raise_exception=True)
+@permission_required("buckets.delete_connection")
 def connection_delete(request, pk):
     connection = get_object_or_404(_connections(), pk=pk)
     if request.method != "POST":

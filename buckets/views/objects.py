@@ -4,7 +4,6 @@ Object keys contain slashes, so every page takes the key as the `key` query para
 """
 
 from django.contrib import messages
-from django.contrib.auth.decorators import permission_required
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -16,6 +15,7 @@ from buckets.models import Bucket
 from buckets.services import cse_transfer
 from buckets.services import objects as services
 from cloud.errors import ServiceError
+from console.permissions import permission_required
 from encryption import selectors
 from encryption.forms.sse import SseForm
 from encryption.models import CseTransfer
@@ -38,7 +38,7 @@ def _error_page(request, bucket: Bucket, key: str, error: ServiceError):
     return render(request, "buckets/object_error.html", context, status=error.status_code)
 
 
-@permission_required("buckets.view_bucket", raise_exception=True)
+@permission_required("buckets.view_bucket")
 def object_list(request, pk):
     bucket = get_object_or_404(Bucket, pk=pk)
     prefix, token = request.GET.get("prefix", ""), request.GET.get("token", "")
@@ -50,7 +50,7 @@ def object_list(request, pk):
     return render(request, "buckets/object_list.html", context)
 
 
-@permission_required("buckets.view_bucket", raise_exception=True)
+@permission_required("buckets.view_bucket")
 def object_detail(request, pk):
     bucket = get_object_or_404(Bucket, pk=pk)
     key = _key_of(request)
@@ -65,7 +65,7 @@ def object_detail(request, pk):
     return render(request, "buckets/object_detail.html", context)
 
 
-@permission_required("buckets.upload_object", raise_exception=True)
+@permission_required("buckets.upload_object")
 def object_upload(request, pk):
     bucket = get_object_or_404(Bucket, pk=pk)
     prefix = request.GET.get("prefix", "")
@@ -106,7 +106,7 @@ def _default_label(bucket: Bucket) -> str:
         return f"{bucket.sse_label or 'unknown'}, as last seen"
 
 
-@permission_required("buckets.change_object", raise_exception=True)
+@permission_required("buckets.change_object")
 def object_encryption(request, pk):
     bucket = get_object_or_404(Bucket, pk=pk)
     key = _key_of(request)
@@ -146,7 +146,7 @@ def _changed_message(change: services.EncryptionChange) -> str:
     )
 
 
-@permission_required("buckets.view_bucket", raise_exception=True)
+@permission_required("buckets.view_bucket")
 def object_download(request, pk):
     bucket = get_object_or_404(Bucket, pk=pk)
     key = _key_of(request)

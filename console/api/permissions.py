@@ -6,10 +6,17 @@ partial_update, destroy and its @actions); a plain APIView's are its handlers (g
 the table is refused, so a new one stays closed until someone decides who may call it.
 
 Anonymous callers get 401 (except at `PUBLIC` actions), callers whose role lacks a permission 403, and a method
-the route does not serve 405 whoever asks.
+the route does not serve 405 whoever asks. A 403's detail names the role the action needs and the caller's
+("This action needs the Operator role; you are a Viewer."). A session whose password was generated for it
+(accounts.PasswordChangeDue) gets 403 everywhere but at views marked `open_while_password_change_due`; API
+tokens are not held back, since only a chosen password or the operator at the command line issues them.
 """
 
 from rest_framework import permissions
+from rest_framework.authentication import SessionAuthentication
+
+from accounts import services as accounts
+from accounts.permissions import refusal
 
 # Any signed-in user, whatever their role: no permission needed beyond being someone.
 SIGNED_IN: list[str] = []
@@ -37,6 +44,9 @@ class ActionPermissions(permissions.BasePermission):
     """The one permission check of the API (DEFAULT_PERMISSION_CLASSES): the view's `action_permissions` table."""
 
     def has_permission(self, request, view):
+        if _session_owes_password_change(request) and not getattr(view, "open_while_password_change_due", False):
+            self.message = accounts.PASSWORD_CHANGE_REQUIRED
+            return False
         table = getattr(view, "action_permissions", {})
         if request.method == "OPTIONS":
             # A route is described to whoever may call one of its actions.
@@ -45,7 +55,17 @@ class ActionPermissions(permissions.BasePermission):
         if action is None:
             # The view answers 405; a route closed to anonymous callers tells them 401 first.
             return _signed_in(request) or PUBLIC in table.values()
-        return _allows(request, table.get(action))
+        needed = table.get(action)
+        allowed = _allows(request, needed)
+        if not allowed and needed not in (None, PUBLIC) and _signed_in(request):
+            self.message = refusal(request.user, needed, what="action")
+        return allowed
+
+
+def _session_owes_password_change(request) -> bool:
+    return isinstance(request.successful_authenticator, SessionAuthentication) and (
+        accounts.password_change_required(request.user)
+    )
 
 
 def _signed_in(request) -> bool:

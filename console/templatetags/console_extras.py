@@ -1,6 +1,8 @@
-"""Template tags every page may use: the error summary at the top of a form."""
+"""Template tags every page may use: the error summary at the top of a form, and moments with their zone."""
 
 from django import template
+
+from console import moments
 
 register = template.Library()
 
@@ -25,3 +27,9 @@ def error_summary(*forms):
             anchor = bound.id_for_label if bound is not None and not bound.is_hidden else ""
             problems += [{"message": message, "anchor": anchor, "label": label} for message in errors]
     return {"problems": problems}
+
+
+@register.filter
+def moment(value):
+    """`{{ event.created_at|moment }}`: "2026-12-03 15:04:05 UTC" (console.moments)."""
+    return moments.moment(value)

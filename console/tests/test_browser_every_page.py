@@ -149,6 +149,7 @@ PAGES: dict[str, Page] = {
     "accounts:user_tokens": Page(ADMIN, lambda data, role: [f"/users/{data.users[OPERATOR].pk}/tokens/"]),
     "accounts:token_list": Page(VIEWER, one("/users/me/tokens/")),
     "accounts:token_create": Page(VIEWER, reach=reach_token_created),
+    "password_change": Page(VIEWER, one("/accounts/password/")),
     # Two-factor sign-in (a set-up left unconfirmed changes nothing at sign-in)
     "two_factor": Page(VIEWER, one("/accounts/two-factor/")),
     "two_factor_setup": Page(VIEWER, reach=reach_two_factor_setup),
@@ -215,6 +216,8 @@ NOT_PAGES: dict[str, str] = {
     "accounts:user_unlock": POST_ONLY,
     "accounts:token_revoke": POST_ONLY,
     "accounts:user_reset_two_factor": POST_ONLY,
+    "accounts:user_reset_password": "POST only, and it replaces a password; its answer (the password shown once) "
+    "is swept in accounts/tests/test_browser_passwords.py",
     "two_factor_disable": POST_ONLY,
     "two_factor_confirm": "POST only, and it turns two-factor sign-in on; its recovery codes page is swept in "
     "accounts/tests/test_browser_two_factor.py",

@@ -1,11 +1,11 @@
 """The status page of a background client-side encrypted upload, and the small JSON it polls."""
 
-from django.contrib.auth.decorators import permission_required
 from django.http import Http404, JsonResponse
 from django.shortcuts import get_object_or_404, render
 from django.urls import reverse
 from django.utils.http import urlencode
 
+from console.permissions import permission_required
 from encryption.models import CseTransfer
 
 
@@ -33,13 +33,13 @@ def status_of(transfer: CseTransfer) -> dict:
     }
 
 
-@permission_required("buckets.upload_object", raise_exception=True)
+@permission_required("buckets.upload_object")
 def cse_transfer(request, pk):
     transfer = _transfer_of(request, pk)
     return render(request, "encryption/cse_transfer.html", {"transfer": transfer, "status": status_of(transfer)})
 
 
-@permission_required("buckets.upload_object", raise_exception=True)
+@permission_required("buckets.upload_object")
 def cse_transfer_status(request, pk):
     response = JsonResponse(status_of(_transfer_of(request, pk)))
     response["Cache-Control"] = "no-store"

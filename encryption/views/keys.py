@@ -1,7 +1,6 @@
 """Keys pages (KMS keys of a connection and region), the BYOK wizard and the RAM policy helper."""
 
 from django.contrib import messages
-from django.contrib.auth.decorators import permission_required
 from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.debug import sensitive_post_parameters
@@ -10,6 +9,7 @@ from django.views.decorators.http import require_POST
 from buckets.models import Bucket, Connection
 from cloud import sse as sse_rules
 from cloud.errors import CloudError, ServiceError
+from console.permissions import permission_required
 from encryption import byok, selectors
 from encryption.forms.keys import (
     AliasForm,
@@ -47,7 +47,7 @@ def _to_key(connection: Connection, region: str, key_id: str):
 # Keys
 
 
-@permission_required(VIEW_KEY, raise_exception=True)
+@permission_required(VIEW_KEY)
 def key_list(request):
     first = Connection.objects.first()
     if first is None:
@@ -70,7 +70,7 @@ def key_list(request):
     return render(request, "encryption/key_list.html", context)
 
 
-@permission_required(VIEW_KEY, raise_exception=True)
+@permission_required(VIEW_KEY)
 def key_detail(request, connection_id: int, region: str, key_id: str):
     connection = _scoped_connection(connection_id, region)
     context = {"connection": connection, "region": region, "key_id": key_id, "alias_form": AliasForm()}
@@ -84,7 +84,7 @@ def key_detail(request, connection_id: int, region: str, key_id: str):
     return render(request, "encryption/key_detail.html", context)
 
 
-@permission_required(MANAGE_KEY, raise_exception=True)
+@permission_required(MANAGE_KEY)
 def key_create(request, connection_id: int, region: str):
     connection = _scoped_connection(connection_id, region)
     form = KeyCreateForm(request.POST or None)
@@ -113,13 +113,13 @@ def _change_key(request, connection_id: int, region: str, key_id: str, change, d
 
 
 @require_POST
-@permission_required(MANAGE_KEY, raise_exception=True)
+@permission_required(MANAGE_KEY)
 def key_alias_add(request, connection_id: int, region: str, key_id: str):
     return _change_alias(request, connection_id, region, key_id, services.add_alias)
 
 
 @require_POST
-@permission_required(MANAGE_KEY, raise_exception=True)
+@permission_required(MANAGE_KEY)
 def key_alias_remove(request, connection_id: int, region: str, key_id: str):
     return _change_alias(request, connection_id, region, key_id, services.remove_alias)
 
@@ -133,30 +133,30 @@ def _change_alias(request, connection_id: int, region: str, key_id: str, change)
 
 
 @require_POST
-@permission_required(MANAGE_KEY, raise_exception=True)
+@permission_required(MANAGE_KEY)
 def key_enable(request, connection_id: int, region: str, key_id: str):
     return _change_key(request, connection_id, region, key_id, services.enable_key)
 
 
 @require_POST
-@permission_required(MANAGE_KEY, raise_exception=True)
+@permission_required(MANAGE_KEY)
 def key_disable(request, connection_id: int, region: str, key_id: str):
     return _change_key(request, connection_id, region, key_id, services.disable_key)
 
 
 @require_POST
-@permission_required(MANAGE_KEY, raise_exception=True)
+@permission_required(MANAGE_KEY)
 def key_cancel_deletion(request, connection_id: int, region: str, key_id: str):
     return _change_key(request, connection_id, region, key_id, services.cancel_deletion)
 
 
 @require_POST
-@permission_required(MANAGE_KEY, raise_exception=True)
+@permission_required(MANAGE_KEY)
 def key_rotate(request, connection_id: int, region: str, key_id: str):
     return _change_key(request, connection_id, region, key_id, services.rotate_key, "has a new key version")
 
 
-@permission_required(MANAGE_KEY, raise_exception=True)
+@permission_required(MANAGE_KEY)
 def key_schedule_deletion(request, connection_id: int, region: str, key_id: str):
     connection = _scoped_connection(connection_id, region)
     form = ScheduleDeletionForm(request.POST or None)
@@ -194,7 +194,7 @@ def _wizard(request, *needed: str):
     return (state, connection) if connection else (None, None)
 
 
-@permission_required(MANAGE_KEY, raise_exception=True)
+@permission_required(MANAGE_KEY)
 def byok_start(request):
     first = Connection.objects.first()
     form = ByokStartForm(request.POST or None, initial={"connection": first.pk if first else None})
@@ -223,14 +223,14 @@ def byok_start(request):
 
 
 @require_POST
-@permission_required(MANAGE_KEY, raise_exception=True)
+@permission_required(MANAGE_KEY)
 def key_import(request, connection_id: int, region: str, key_id: str):
     """Into the wizard at step 2 for an existing EXTERNAL key (a first import, or again after the material expired)."""
     _begin_wizard(request, _scoped_connection(connection_id, region), region, key_id)
     return redirect("encryption:byok_parameters")
 
 
-@permission_required(MANAGE_KEY, raise_exception=True)
+@permission_required(MANAGE_KEY)
 def byok_parameters(request):
     state, connection = _wizard(request, "key_id")
     if state is None:
@@ -260,7 +260,7 @@ def byok_parameters(request):
     return render(request, "encryption/byok_parameters.html", context)
 
 
-@permission_required(MANAGE_KEY, raise_exception=True)
+@permission_required(MANAGE_KEY)
 def byok_public_key(request):
     state, _ = _wizard(request, "public_key")
     if state is None:
@@ -296,7 +296,7 @@ def _wizard_with_token(request):
 
 
 @sensitive_post_parameters("encrypted_key_material")
-@permission_required(MANAGE_KEY, raise_exception=True)
+@permission_required(MANAGE_KEY)
 def byok_import(request):
     state, connection = _wizard_with_token(request)
     if state is None:
@@ -321,7 +321,7 @@ def byok_import(request):
 
 
 @require_POST
-@permission_required(MANAGE_KEY, raise_exception=True)
+@permission_required(MANAGE_KEY)
 def byok_generate(request):
     state, connection = _wizard_with_token(request)
     if state is None:
@@ -346,7 +346,7 @@ def byok_generate(request):
     return _import_page(request, state, connection, MaterialImportForm(), form)
 
 
-@permission_required(MANAGE_KEY, raise_exception=True)
+@permission_required(MANAGE_KEY)
 def byok_done(request):
     state, connection = _wizard(request, "imported")
     if state is None:
@@ -367,7 +367,7 @@ def _chosen(options, wanted, name: str):
     return next((option for option in options if str(getattr(option, name)) == wanted), options[0] if options else None)
 
 
-@permission_required(VIEW_KEY, raise_exception=True)
+@permission_required(VIEW_KEY)
 def ram_policy(request):
     """GET only: the form's query string is the API's (connection, bucket, method, algorithm, key_id, purposes)."""
     connection = _chosen(list(Connection.objects.all()), request.GET.get("connection", ""), "pk")

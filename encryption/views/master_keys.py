@@ -2,13 +2,13 @@
 key and deleting for Admins. The RSA private key never reaches a page: only the public key is shown or downloaded."""
 
 from django.contrib import messages
-from django.contrib.auth.decorators import permission_required
 from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.views.decorators.debug import sensitive_post_parameters
 
 from cloud.errors import ServiceError
+from console.permissions import permission_required
 from encryption.forms.master_keys import GenerateForm, ImportForm, KmsForm
 from encryption.models import MasterKey
 from encryption.services import master_keys
@@ -18,19 +18,19 @@ ADD = "encryption.add_masterkey"
 DELETE = "encryption.delete_masterkey"
 
 
-@permission_required(VIEW, raise_exception=True)
+@permission_required(VIEW)
 def cse_key_list(request):
     return render(request, "encryption/cse_key_list.html", {"keys": master_keys.list_master_keys()})
 
 
-@permission_required(VIEW, raise_exception=True)
+@permission_required(VIEW)
 def cse_key_detail(request, pk: int):
     key = get_object_or_404(master_keys.list_master_keys(), pk=pk)
     context = {"key": key, "generated": request.GET.get("new") == "1" and key.kind == MasterKey.RSA}
     return render(request, "encryption/cse_key_detail.html", context)
 
 
-@permission_required(VIEW, raise_exception=True)
+@permission_required(VIEW)
 def cse_public_key(request, pk: int):
     key = get_object_or_404(MasterKey, pk=pk, kind=MasterKey.RSA)
     response = HttpResponse(key.public_key_pem, content_type="application/x-pem-file")
@@ -73,7 +73,7 @@ def key_url(key: MasterKey) -> str:
     return reverse("encryption:cse_key_detail", args=[key.pk])
 
 
-@permission_required(ADD, raise_exception=True)
+@permission_required(ADD)
 def cse_key_new(request):
     """Generate an RSA key pair, or (?kind=kms) add a KMS key."""
     if request.GET.get("kind") == MasterKey.KMS:
@@ -82,12 +82,12 @@ def cse_key_new(request):
 
 
 @sensitive_post_parameters("pem", "passphrase")
-@permission_required(ADD, raise_exception=True)
+@permission_required(ADD)
 def cse_key_import(request):
     return _create(request, ImportForm(request.POST or None), IMPORT_PAGE, master_keys.import_rsa)
 
 
-@permission_required(DELETE, raise_exception=True)
+@permission_required(DELETE)
 def cse_key_delete(request, pk: int):
     key = get_object_or_404(MasterKey, pk=pk)
     if request.method == "POST":

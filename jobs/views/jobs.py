@@ -4,7 +4,6 @@ pause/resume/cancel/retry, the CSV report. Every change goes through jobs.servic
 from __future__ import annotations
 
 from django.contrib import messages
-from django.contrib.auth.decorators import permission_required
 from django.core.paginator import Paginator
 from django.http import JsonResponse
 from django.shortcuts import redirect, render
@@ -14,6 +13,7 @@ from django.views.decorators.http import require_GET, require_POST
 from cloud.errors import ServiceError
 from console.csv_export import csv_download
 from console.form_reload import without_csrf_token
+from console.permissions import permission_required
 from jobs import selectors
 from jobs.filtersets import JobFilterSet
 from jobs.forms.jobs import JobForm, ScanForm
@@ -35,7 +35,7 @@ ADD_JOB, CHANGE_JOB = "jobs.add_job", "jobs.change_job"
 JOBS_PER_PAGE = 25
 
 
-@permission_required(VIEW_JOB, raise_exception=True)
+@permission_required(VIEW_JOB)
 def job_list(request):
     filters = JobFilterSet(request.GET or None, queryset=selectors.jobs_listed())
     page = Paginator(filters.qs, JOBS_PER_PAGE).get_page(request.GET.get("page"))
@@ -90,17 +90,17 @@ def _name(job: Job) -> str:
     return f"Dry run #{job.pk}" if job.dry_run else f"Job #{job.pk}"
 
 
-@permission_required(ADD_JOB, raise_exception=True)
+@permission_required(ADD_JOB)
 def job_new(request):
     return _spec_page(request, JobForm, "jobs/job_form.html")
 
 
-@permission_required(ADD_JOB, raise_exception=True)
+@permission_required(ADD_JOB)
 def scan_new(request):
     return _spec_page(request, ScanForm, "jobs/scan_form.html")
 
 
-@permission_required(VIEW_JOB, raise_exception=True)
+@permission_required(VIEW_JOB)
 def job_detail(request, pk: int):
     job = get_job_or_404(pk)
     if job.kind == Job.SCAN:
@@ -123,7 +123,7 @@ def job_detail(request, pk: int):
 
 @never_cache
 @require_GET
-@permission_required(VIEW_JOB, raise_exception=True)
+@permission_required(VIEW_JOB)
 def job_progress(request, pk: int):
     job = get_job_or_404(pk)
     return JsonResponse(live_numbers(job, selectors.progress(job)))
@@ -143,25 +143,25 @@ def _steer(request, pk: int, change, done: str, note: str = ""):
 
 
 @require_POST
-@permission_required(CHANGE_JOB, raise_exception=True)
+@permission_required(CHANGE_JOB)
 def job_pause(request, pk: int):
     return _steer(request, pk, services.pause_job, "paused", " Workers stop after the object they are on.")
 
 
 @require_POST
-@permission_required(CHANGE_JOB, raise_exception=True)
+@permission_required(CHANGE_JOB)
 def job_resume(request, pk: int):
     return _steer(request, pk, services.resume_job, "resumed")
 
 
 @require_POST
-@permission_required(CHANGE_JOB, raise_exception=True)
+@permission_required(CHANGE_JOB)
 def job_cancel(request, pk: int):
     return _steer(request, pk, services.cancel_job, "cancelled", " Objects already done stay done.")
 
 
 @require_POST
-@permission_required(CHANGE_JOB, raise_exception=True)
+@permission_required(CHANGE_JOB)
 def job_retry(request, pk: int):
     job = get_job_or_404(pk)
     try:
@@ -174,7 +174,7 @@ def job_retry(request, pk: int):
 
 
 @require_POST
-@permission_required(ADD_JOB, raise_exception=True)
+@permission_required(ADD_JOB)
 def job_run(request, pk: int):
     """A dry run's 'Run it for real': the same spec, on the bucket as it is now, without dry run."""
     planned = get_job_or_404(pk)
@@ -193,7 +193,7 @@ def job_run(request, pk: int):
 
 
 @require_GET
-@permission_required(VIEW_JOB, raise_exception=True)
+@permission_required(VIEW_JOB)
 def job_report(request, pk: int):
     job = get_job_or_404(pk)
     return csv_download(selectors.report_rows(job), selectors.report_filename(job))

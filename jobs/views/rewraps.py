@@ -1,11 +1,11 @@
 """The rewrap page: move a folder's client-side encrypted objects from one master key to another in one job."""
 
 from django.contrib import messages
-from django.contrib.auth.decorators import permission_required
 from django.shortcuts import redirect, render
 
 from cloud.errors import ServiceError
 from console.form_reload import without_csrf_token
+from console.permissions import permission_required
 from jobs.forms.jobs import initial_from_query
 from jobs.forms.rewraps import RewrapForm
 from jobs.services import jobs as services
@@ -14,7 +14,7 @@ from jobs.views.common import connection_buckets, pick_connection
 ADD_JOB = "jobs.add_job"
 
 
-@permission_required(ADD_JOB, raise_exception=True)
+@permission_required(ADD_JOB)
 def rewrap_new(request):
     if cleaned := without_csrf_token(request):
         return cleaned

@@ -3,9 +3,9 @@ and the dashboard of every bucket's latest scan."""
 
 from __future__ import annotations
 
-from django.contrib.auth.decorators import permission_required
 from django.shortcuts import render
 
+from console.permissions import permission_required
 from jobs import selectors
 from jobs.models import Job, ObjectOutcome
 from jobs.views.common import VIEW_JOB, actions, live_numbers, outcome_page
@@ -29,7 +29,7 @@ def scan_detail(request, job: Job):
     return render(request, "jobs/scan_detail.html", context)
 
 
-@permission_required(VIEW_JOB, raise_exception=True)
+@permission_required(VIEW_JOB)
 def compliance(request):
     """Every bucket's latest finished scan, least compliant first, then the buckets never scanned."""
     summaries = selectors.latest_scans()

@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 from django.contrib import messages
-from django.contrib.auth.decorators import permission_required
 from django.core.paginator import Paginator
 from django.http import Http404
 from django.shortcuts import redirect, render
 
 from cloud.errors import NotFound, ServiceError
 from console.form_reload import is_reload, without_csrf_token
+from console.permissions import permission_required
 from jobs import selectors
 from jobs.forms.schedules import ScheduleForm
 from jobs.models import Schedule
@@ -28,7 +28,7 @@ def _schedule_or_404(pk: int) -> Schedule:
         raise Http404(missing.message) from None
 
 
-@permission_required("jobs.view_schedule", raise_exception=True)
+@permission_required("jobs.view_schedule")
 def schedule_list(request):
     page = Paginator(selectors.schedules_listed(RUNS_SHOWN), SCHEDULES_PER_PAGE).get_page(request.GET.get("page"))
     rows = [{"schedule": schedule, "next_run": selectors.next_run(schedule)} for schedule in page.object_list]
@@ -92,17 +92,17 @@ def _schedule_form(request, schedule: Schedule | None):
     return render(request, "jobs/schedule_form.html", context)
 
 
-@permission_required("jobs.add_schedule", raise_exception=True)
+@permission_required("jobs.add_schedule")
 def schedule_new(request):
     return _schedule_form(request, None)
 
 
-@permission_required("jobs.change_schedule", raise_exception=True)
+@permission_required("jobs.change_schedule")
 def schedule_edit(request, pk: int):
     return _schedule_form(request, _schedule_or_404(pk))
 
 
-@permission_required("jobs.delete_schedule", raise_exception=True)
+@permission_required("jobs.delete_schedule")
 def schedule_delete(request, pk: int):
     schedule = _schedule_or_404(pk)
     if request.method == "POST":

@@ -5,12 +5,17 @@ from cloud.errors import ServiceError
 
 
 class Command(BaseCommand):
-    help = "Create a console user with a role; prints a generated password when none is given."
+    help = (
+        "Create a console user with a role; prints a generated password when none is given, which the user must "
+        "change at their first sign-in."
+    )
 
     def add_arguments(self, parser):
         parser.add_argument("username")
         parser.add_argument("--role", required=True, choices=["viewer", "operator", "admin"])
-        parser.add_argument("--password", help="the password; generated and printed once when omitted")
+        parser.add_argument(
+            "--password", help="the password; generated and printed once when omitted (then changed at first sign-in)"
+        )
         parser.add_argument("--email", default="")
         parser.add_argument("--print-token", action="store_true", help="print an API token for the new user")
 
