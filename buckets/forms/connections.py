@@ -62,7 +62,8 @@ class ConnectionForm(forms.Form):
 
     def say_secrets_are_kept(self, kept: list[str]) -> None:
         for name in kept:
-            self.fields[name].help_text = KEPT_HELP
+            # The bound field copied the help text when the form was validated.
+            self.fields[name].help_text = self[name].help_text = KEPT_HELP
 
 
 class ConnectionEditForm(ConnectionForm):

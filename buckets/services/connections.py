@@ -66,18 +66,19 @@ def create_connection(
     The event names the new connection, so the audit log finds it under that connection.
     """
     try:
+        connection = Connection(
+            name=_checked_name(name),
+            oss_endpoint=_checked_url("oss_endpoint", "The OSS endpoint", oss_endpoint),
+            region=_checked_region(region),
+            kms_endpoint=_checked_url("kms_endpoint", "The KMS endpoint", kms_endpoint, required=False),
+        )
+        if not access_key_secret:
+            raise InvalidConnectionField("access_key_secret", "Enter the AccessKey secret.")
+        connection.set_credentials(_checked_access_key_id(access_key_id), access_key_secret, sts_token or "")
+        _check_unique_name(connection)
+        # Outside the transaction: a transaction holds SQLite's write lock, and the cloud (localcloud) may write.
+        _tested_before_saving(connection, save_anyway)
         with transaction.atomic():
-            connection = Connection(
-                name=_checked_name(name),
-                oss_endpoint=_checked_url("oss_endpoint", "The OSS endpoint", oss_endpoint),
-                region=_checked_region(region),
-                kms_endpoint=_checked_url("kms_endpoint", "The KMS endpoint", kms_endpoint, required=False),
-            )
-            if not access_key_secret:
-                raise InvalidConnectionField("access_key_secret", "Enter the AccessKey secret.")
-            connection.set_credentials(_checked_access_key_id(access_key_id), access_key_secret, sts_token or "")
-            _check_unique_name(connection)
-            _tested_before_saving(connection, save_anyway)
             _save_with_unique_name(connection)
             record("connection.create", actor=actor, connection=connection, after=_audit_snapshot(connection))
     except ServiceError as error:
