@@ -54,6 +54,11 @@ class ConnectionForm(forms.Form):
         """A refusal of the service, next to the field it names when the form has that field; a failed test
         is kept whole, so the page shows each check and offers to save anyway."""
         self.failed_test = getattr(error, "test", None)
+        if self.failed_test is not None:
+            codes = ", ".join(check.code for check in self.failed_test.failures)
+            message = f"The connection was not saved: its test failed ({codes}). Correct it, or save it anyway."
+            self.add_error(None, message)  # each check and its advice are listed below the summary
+            return
         field = getattr(error, "field", None)
         self.add_error(field if field in self.fields else None, error.message)
 

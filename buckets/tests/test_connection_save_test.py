@@ -82,7 +82,7 @@ def test_a_wrong_secret_is_refused_with_the_advice_and_nothing_is_saved(client_a
 
     page = response.content.decode()
     assert response.status_code == 200 and not Connection.objects.exists()
-    assert "The connection was not saved: its test failed." in page
+    assert "The connection was not saved: its test failed (SignatureDoesNotMatch, SignatureDoesNotMatch)." in page
     assert "<code>SignatureDoesNotMatch</code>: " + advice.WRONG_SECRET in page
     assert 'name="save_anyway"' in page
     assert_no_secret(response, WRONG_SECRET, form["access_key_secret"])
