@@ -20,6 +20,11 @@ class Connection(models.Model):
     sealed_sts_token = models.TextField(blank=True, editable=False)
     kms_endpoint = models.URLField(max_length=255, blank=True, help_text="Blank: derived from the OSS endpoint.")
     is_demo = models.BooleanField(default=False, editable=False)
+    # The last test (on save or with the Test button): when, whether every check passed, and each check as
+    # buckets.services.connections.CheckResult.as_dict() gives it (advice, never the cloud's raw message).
+    last_tested_at = models.DateTimeField(null=True, blank=True, editable=False)
+    last_test_ok = models.BooleanField(null=True, editable=False)
+    last_test_checks = models.JSONField(default=list, blank=True, editable=False)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -46,6 +51,11 @@ class Connection(models.Model):
         self.access_key_id = access_key_id
         self.sealed_secret = secrets.seal(_SECRET, secret, self._context())
         self.sealed_sts_token = secrets.seal(_STS_TOKEN, sts_token, self._context()) if sts_token else ""
+
+    @property
+    def last_test_failure(self) -> dict | None:
+        """The first check the last test failed, with its code and advice; None when it passed or never ran."""
+        return next((check for check in self.last_test_checks if not check.get("ok")), None)
 
     @property
     def effective_kms_endpoint(self) -> str:

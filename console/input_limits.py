@@ -21,4 +21,5 @@ PEM = 16 * 1024  # an RSA private key of 4096 bits, encrypted, with room to spar
 KEY_MATERIAL = 8 * 1024  # base64 of key material wrapped by a 4096-bit RSA public key
 MATERIAL_DESCRIPTION = 2048
 CODE = 32  # an authenticator code or a recovery code
+FORM_TOKEN = 64  # a form's own token, naming what the server keeps for its next submit
 PREFIX_LINES = 20 * (OBJECT_KEY + 1)  # a job's prefixes, one per line, at most jobs.services.jobs.MAX_PREFIXES (20)

@@ -3,6 +3,7 @@
 from drf_spectacular.utils import OpenApiExample
 
 from buckets.services.buckets import NEW_OBJECTS_ONLY
+from buckets.services.connection_advice import NO_PERMISSION, WRONG_SECRET
 from buckets.services.objects import OBJECT_CHANGED
 
 # Connections
@@ -19,6 +20,32 @@ CONNECTION_EXAMPLE = OpenApiExample(
         "effective_kms_endpoint": "https://kms.cn-hangzhou.aliyuncs.com",
         "has_sts_token": False,
         "is_demo": False,
+        "last_test": {
+            "ok": True,
+            "tested_at": "2026-11-23T10:15:00Z",
+            "checks": [
+                {
+                    "name": "OSS ListBuckets",
+                    "service": "oss",
+                    "ok": True,
+                    "summary": "12 bucket(s) visible at https://oss-cn-hangzhou.aliyuncs.com",
+                    "code": "",
+                    "advice": "",
+                    "ram_policy_url": "",
+                    "request_id": "",
+                },
+                {
+                    "name": "KMS ListKeys",
+                    "service": "kms",
+                    "ok": True,
+                    "summary": "KMS answered at https://kms.cn-hangzhou.aliyuncs.com in cn-hangzhou",
+                    "code": "",
+                    "advice": "",
+                    "ram_policy_url": "",
+                    "request_id": "7F6A8E4B-1C2D-4E5F-8A9B-0C1D2E3F4A5B",
+                },
+            ],
+        },
         "bucket_count": 12,
         "created_at": "2026-11-23T10:15:00Z",
         "updated_at": "2026-11-23T10:15:00Z",
@@ -52,7 +79,8 @@ CONNECTION_TEST_PASSED_EXAMPLE = OpenApiExample(
                 "ok": True,
                 "summary": "12 bucket(s) visible at https://oss-cn-hangzhou.aliyuncs.com",
                 "code": "",
-                "message": "",
+                "advice": "",
+                "ram_policy_url": "",
                 "request_id": "",
             },
             {
@@ -61,7 +89,8 @@ CONNECTION_TEST_PASSED_EXAMPLE = OpenApiExample(
                 "ok": True,
                 "summary": "KMS answered at https://kms.cn-hangzhou.aliyuncs.com in cn-hangzhou",
                 "code": "",
-                "message": "",
+                "advice": "",
+                "ram_policy_url": "",
                 "request_id": "7F6A8E4B-1C2D-4E5F-8A9B-0C1D2E3F4A5B",
             },
         ],
@@ -79,7 +108,8 @@ CONNECTION_TEST_FAILED_EXAMPLE = OpenApiExample(
                 "ok": False,
                 "summary": "",
                 "code": "SignatureDoesNotMatch",
-                "message": "The request signature we calculated does not match the signature you provided.",
+                "advice": WRONG_SECRET,
+                "ram_policy_url": "",
                 "request_id": "6551DBCF4311A7303980C9B6",
             },
             {
@@ -88,12 +118,48 @@ CONNECTION_TEST_FAILED_EXAMPLE = OpenApiExample(
                 "ok": False,
                 "summary": "",
                 "code": "IncompleteSignature",
-                "message": "The request signature does not conform to Aliyun standards.",
+                "advice": WRONG_SECRET,
+                "ram_policy_url": "",
                 "request_id": "2C5F1E7A-3B4D-4C6E-9F0A-1B2C3D4E5F6A",
             },
         ],
     },
     response_only=True,
+)
+
+
+CONNECTION_SAVE_REFUSED_EXAMPLE = OpenApiExample(
+    "Not saved: the key lacks KMS permissions",
+    value={
+        "detail": f"The connection was not saved: its test failed. KMS ListKeys: Forbidden.RAM. {NO_PERMISSION}",
+        "test": {
+            "ok": False,
+            "checks": [
+                {
+                    "name": "OSS ListBuckets",
+                    "service": "oss",
+                    "ok": True,
+                    "summary": "12 bucket(s) visible at https://oss-cn-hangzhou.aliyuncs.com",
+                    "code": "",
+                    "advice": "",
+                    "ram_policy_url": "",
+                    "request_id": "",
+                },
+                {
+                    "name": "KMS ListKeys",
+                    "service": "kms",
+                    "ok": False,
+                    "summary": "",
+                    "code": "Forbidden.RAM",
+                    "advice": NO_PERMISSION,
+                    "ram_policy_url": "/keys/ram-policy/",
+                    "request_id": "2C5F1E7A-3B4D-4C6E-9F0A-1B2C3D4E5F6A",
+                },
+            ],
+        },
+    },
+    response_only=True,
+    status_codes=["400"],
 )
 
 

@@ -11,10 +11,12 @@ from urllib.parse import urlsplit
 
 from django.db import IntegrityError, transaction
 from django.db.models import ProtectedError
+from django.utils import timezone
 
 from audit.models import AuditEvent
 from audit.services import record, recording
 from buckets.models import Connection
+from buckets.services import connection_advice as advice
 from cloud.endpoints import EndpointNotAllowed, check_endpoint
 from cloud.errors import CloudError, Conflict, ServiceError
 from cloud.kms import KmsClient
@@ -24,7 +26,6 @@ from console.secrets import SecretUnreadable
 # Alibaba Cloud region ids: cn-hangzhou, us-west-1, ap-southeast-1, cn-shanghai-finance-1, ...
 _REGION_ID = re.compile(r"^[a-z]{2,}(-[a-z0-9]+)+$")
 _ACCESS_KEY_ID = re.compile(r"^[A-Za-z0-9._-]+$")
-UNREADABLE_SECRET = "The stored secret does not open under the current CONSOLE_ROOT_KEY: enter the secret again."
 
 
 class InvalidConnectionField(ServiceError):
@@ -57,22 +58,27 @@ def create_connection(
     access_key_secret: str,
     sts_token: str = "",
     kms_endpoint: str = "",
+    save_anyway: bool = False,
 ) -> Connection:
-    """Add a connection; its secret and optional STS token are sealed before the row is written.
+    """Add a connection once a test with it passes (or `save_anyway`); its secrets are sealed before the row is
+    written and the test's outcome is kept on it.
 
     The event names the new connection, so the audit log finds it under that connection.
     """
     try:
+        connection = Connection(
+            name=_checked_name(name),
+            oss_endpoint=_checked_url("oss_endpoint", "The OSS endpoint", oss_endpoint),
+            region=_checked_region(region),
+            kms_endpoint=_checked_url("kms_endpoint", "The KMS endpoint", kms_endpoint, required=False),
+        )
+        if not access_key_secret:
+            raise InvalidConnectionField("access_key_secret", "Enter the AccessKey secret.")
+        connection.set_credentials(_checked_access_key_id(access_key_id), access_key_secret, sts_token or "")
+        _check_unique_name(connection)
+        # Outside the transaction: a transaction holds SQLite's write lock, and the cloud (localcloud) may write.
+        _tested_before_saving(connection, save_anyway)
         with transaction.atomic():
-            connection = Connection(
-                name=_checked_name(name),
-                oss_endpoint=_checked_url("oss_endpoint", "The OSS endpoint", oss_endpoint),
-                region=_checked_region(region),
-                kms_endpoint=_checked_url("kms_endpoint", "The KMS endpoint", kms_endpoint, required=False),
-            )
-            if not access_key_secret:
-                raise InvalidConnectionField("access_key_secret", "Enter the AccessKey secret.")
-            connection.set_credentials(_checked_access_key_id(access_key_id), access_key_secret, sts_token or "")
             _save_with_unique_name(connection)
             record("connection.create", actor=actor, connection=connection, after=_audit_snapshot(connection))
     except ServiceError as error:
@@ -94,8 +100,10 @@ def update_connection(
     access_key_secret: str = "",
     sts_token: str = "",
     clear_sts_token: bool = False,
+    save_anyway: bool = False,
 ) -> Connection:
-    """Change a connection. None leaves a field as it is; a blank secret or STS token keeps the stored one.
+    """Change a connection once a test with its new values passes (or `save_anyway`). None leaves a field as it
+    is; a blank secret or STS token keeps the stored one.
 
     `clear_sts_token` removes the STS token (the connection then signs with the AccessKey pair alone).
     """
@@ -109,6 +117,8 @@ def update_connection(
             secret_changed = _apply_credentials(
                 connection, access_key_id, access_key_secret or "", sts_token or "", clear_sts_token
             )
+            _check_unique_name(connection)
+            _tested_before_saving(connection, save_anyway)
             _save_with_unique_name(connection)
         except ServiceError:
             # The caller's instance shows the stored connection again, not the refused input.
@@ -166,7 +176,7 @@ def _apply_credentials(
         kept_token = "" if clear_sts_token else connection.sts_token
         connection.set_credentials(new_id, secret or connection.access_key_secret, sts_token or kept_token)
     except SecretUnreadable:
-        raise InvalidConnectionField("access_key_secret", UNREADABLE_SECRET) from None
+        raise InvalidConnectionField("access_key_secret", advice.UNREADABLE_SECRET) from None
     return bool(secret)
 
 
@@ -206,6 +216,9 @@ def _checked_url(field_name: str, label: str, value: str, *, required: bool = Tr
     value = (value or "").strip()
     if not value and not required:
         return ""
+    if value and "://" not in value:
+        # Alibaba Cloud's endpoint tables list hosts alone (oss-cn-hangzhou.aliyuncs.com); they all serve HTTPS.
+        value = f"https://{value}"
     example = "e.g. https://oss-cn-hangzhou.aliyuncs.com"
     try:
         parts = urlsplit(value)
@@ -245,10 +258,15 @@ def _checked_access_key_id(access_key_id: str) -> str:
     return access_key_id
 
 
-def _save_with_unique_name(connection: Connection) -> None:
+def _check_unique_name(connection: Connection) -> None:
+    """Checked before the test too, so that a taken name is refused without calling the cloud."""
     duplicate = Connection.objects.filter(name=connection.name).exclude(pk=connection.pk)
     if duplicate.exists():
         raise Conflict(f"A connection named {connection.name!r} already exists.")
+
+
+def _save_with_unique_name(connection: Connection) -> None:
+    _check_unique_name(connection)
     try:
         with transaction.atomic():
             connection.save()
@@ -262,15 +280,32 @@ def _save_with_unique_name(connection: Connection) -> None:
 
 @dataclass(frozen=True)
 class CheckResult:
-    """One call made with the connection's credentials: passed, or the cloud's code, message and request id."""
+    """One call made with the connection's credentials: passed, or the cloud's code, the advice for it and the
+    request id. The cloud's own message is not kept: a signature refusal quotes the string the server signed."""
 
     name: str
     service: str
     ok: bool
     summary: str = ""
     code: str = ""
-    message: str = ""
+    advice: str = ""
     request_id: str = ""
+
+    @property
+    def needs_permissions(self) -> bool:
+        return advice.needs_permissions(self.advice)
+
+    def as_dict(self) -> dict:
+        return {
+            "name": self.name,
+            "service": self.service,
+            "ok": self.ok,
+            "summary": self.summary,
+            "code": self.code,
+            "advice": self.advice,
+            "needs_permissions": self.needs_permissions,
+            "request_id": self.request_id,
+        }
 
 
 @dataclass(frozen=True)
@@ -282,12 +317,49 @@ class ConnectionTest:
     def ok(self) -> bool:
         return all(check.ok for check in self.checks)
 
+    @property
+    def failures(self) -> list[CheckResult]:
+        return [check for check in self.checks if not check.ok]
+
+
+class ConnectionTestFailed(ServiceError):
+    """A connection was not saved because its test failed; `test` holds each check and its advice."""
+
+    def __init__(self, test: ConnectionTest):
+        details = " ".join(f"{check.name}: {check.code}. {check.advice}" for check in test.failures)
+        super().__init__(f"The connection was not saved: its test failed. {details}")
+        self.test = test
+
 
 def test_connection(connection: Connection, actor=None) -> ConnectionTest:
-    """Call OSS ListBuckets and KMS ListKeys with the connection; each check reports on its own.
+    """Call OSS ListBuckets and KMS ListKeys with the connection; each check reports on its own. The outcome is
+    kept on the connection (the list shows it); nothing else changes.
 
-    `actor` is who asked; a test changes nothing, so it is not audited.
+    `actor` is who asked; a test changes nothing the console acts on, so it is not audited.
     """
+    result = _run_checks(connection)
+    _note_outcome(connection, result)
+    Connection.objects.filter(pk=connection.pk).update(
+        last_tested_at=connection.last_tested_at,
+        last_test_ok=connection.last_test_ok,
+        last_test_checks=connection.last_test_checks,
+    )
+    return result
+
+
+# The name starts with "test", and pytest would otherwise collect it wherever a test module imports it.
+test_connection.__test__ = False
+
+
+def _tested_before_saving(connection: Connection, save_anyway: bool) -> None:
+    """Test the connection as it is about to be saved; refuse to save it after a failure unless told to."""
+    result = _run_checks(connection)
+    if not result.ok and not save_anyway:
+        raise ConnectionTestFailed(result)
+    _note_outcome(connection, result)
+
+
+def _run_checks(connection: Connection) -> ConnectionTest:
     return ConnectionTest(
         connection,
         [
@@ -297,8 +369,10 @@ def test_connection(connection: Connection, actor=None) -> ConnectionTest:
     )
 
 
-# The name starts with "test", and pytest would otherwise collect it wherever a test module imports it.
-test_connection.__test__ = False
+def _note_outcome(connection: Connection, result: ConnectionTest) -> None:
+    connection.last_tested_at = timezone.now()
+    connection.last_test_ok = result.ok
+    connection.last_test_checks = [check.as_dict() for check in result.checks]
 
 
 def _oss_summary(connection: Connection) -> tuple[str, str]:
@@ -311,33 +385,15 @@ def _kms_summary(connection: Connection) -> tuple[str, str]:
     return f"KMS answered at {connection.effective_kms_endpoint} in {connection.region}", request_id
 
 
-# The cloud's codes for credentials it does not accept, and what the person testing should do about them.
-_WRONG_SECRET_CODES = ("SignatureDoesNotMatch", "IncompleteSignature")
-_UNKNOWN_KEY_CODES = ("InvalidAccessKeyId",)  # also InvalidAccessKeyId.NotFound and .Inactive
-
-
-def _explained(error: CloudError) -> str:
-    """The cloud's message, led by what it means for the connection when the credentials were refused."""
-    if error.code in _WRONG_SECRET_CODES:
-        return (
-            "The AccessKey secret does not match the AccessKey ID: the cloud refused the signature. "
-            f"Edit the connection and enter the secret again. ({error.cloud_message})"
-        )
-    if error.code.startswith(_UNKNOWN_KEY_CODES):
-        return (
-            "The AccessKey ID is unknown or disabled in the cloud: check it, or create a new AccessKey pair. "
-            f"({error.cloud_message})"
-        )
-    return error.cloud_message
-
-
 def _check(name: str, service: str, call) -> CheckResult:
     try:
         summary, request_id = call()
     except CloudError as error:
         return CheckResult(
-            name, service, False, code=error.code, message=_explained(error), request_id=error.request_id
+            name, service, False, code=error.code, advice=advice.advice_for(error), request_id=error.request_id
         )
     except SecretUnreadable:
-        return CheckResult(name, service, False, code="SecretUnreadable", message=UNREADABLE_SECRET)
+        return CheckResult(name, service, False, code="SecretUnreadable", advice=advice.UNREADABLE_SECRET)
+    except EndpointNotAllowed as refused:
+        return CheckResult(name, service, False, code="EndpointNotAllowed", advice=refused.message)
     return CheckResult(name, service, True, summary=summary, request_id=request_id)

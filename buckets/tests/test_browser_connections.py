@@ -9,7 +9,9 @@ from django.conf import settings
 from playwright.sync_api import expect
 
 from accounts.services import create_user
+from buckets.forms.connections import KEPT_HELP
 from buckets.models import Connection
+from buckets.services import connection_advice as advice
 from cloud.oss import OssClient
 from console.testing.browser import assert_accessible, expect_error_summary, log_in
 from localcloud.accesskeys import create_access_key
@@ -99,36 +101,88 @@ def test_an_admin_adds_a_localcloud_connection_that_tests_green_and_really_works
     ]
 
 
-def test_a_wrong_secret_is_reported_clearly_and_the_right_one_makes_the_test_pass(
+def list_row(page, name: str):
+    return page.get_by_role("row").filter(has=page.get_by_role("link", name=name, exact=True))
+
+
+def test_a_wrong_secret_is_refused_saved_anyway_shown_failed_in_the_list_and_a_fixed_one_shows_ok(
+    admin_page, console_server, localcloud
+):
+    page = admin_page
+    access_key_id, right_secret = create_access_key("browser connections")
+    page.goto(f"{console_server}/connections/new/")
+    fill_connection_form(
+        page,
+        name="prod",
+        oss_endpoint=localcloud,
+        region=settings.LOCALCLOUD_REGION,
+        access_key_id=access_key_id,
+        access_key_secret=WRONG_SECRET,
+    )
+    page.get_by_role("button", name="Add", exact=True).click()
+
+    expect_error_summary(
+        page, "The connection was not saved: its test failed (SignatureDoesNotMatch, SignatureDoesNotMatch)."
+    )
+    for check in ("OSS ListBuckets", "KMS ListKeys"):
+        checks = page.get_by_role("region", name="Test result: failed")
+        expect(checks.get_by_role("listitem").filter(has_text=check)).to_contain_text(
+            f"failed SignatureDoesNotMatch: {advice.WRONG_SECRET}"
+        )
+    expect(field(page, "AccessKey secret")).to_have_value("")
+    expect(page.get_by_text(KEPT_HELP)).to_have_count(1)
+    assert_accessible(page)
+    assert_no_secret_in(page, WRONG_SECRET, right_secret)
+    assert not Connection.objects.filter(name="prod").exists()
+
+    page.get_by_role("button", name="Save anyway").click()
+
+    expect(page.get_by_role("status")).to_contain_text(
+        "Saved although its test failed (OSS ListBuckets: SignatureDoesNotMatch)."
+    )
+    stored = Connection.objects.get(name="prod")
+    assert stored.access_key_secret == WRONG_SECRET and stored.last_test_ok is False
+    assert [check["code"] for check in stored.last_test_checks] == ["SignatureDoesNotMatch", "SignatureDoesNotMatch"]
+    assert_no_secret_in(page, WRONG_SECRET, right_secret)
+    page.reload()  # Post/Redirect/Get: a reload shows the page again and saves nothing twice
+    assert Connection.objects.filter(name="prod").count() == 1
+    page.get_by_role("navigation", name="Main").get_by_role("link", name="Connections").click()
+    row = list_row(page, "prod")
+    expect(row.get_by_text("failed", exact=True)).to_be_visible()
+    expect(row).to_contain_text(f"SignatureDoesNotMatch: {advice.WRONG_SECRET}")
+    assert_accessible(page)
+
+    row.get_by_role("link", name="Edit").click()
+    field(page, "AccessKey secret").fill(right_secret)
+    page.get_by_role("button", name="Save", exact=True).click()
+
+    expect(page.get_by_role("status")).to_contain_text("AccessKey secret replaced. Its test passed.")
+    expect(page.get_by_role("heading", name="Test result: all checks passed")).to_be_visible()
+    stored = Connection.objects.get(pk=stored.pk)
+    assert stored.access_key_secret == right_secret and stored.last_test_ok is True
+    page.get_by_role("navigation", name="Main").get_by_role("link", name="Connections").click()
+    expect(list_row(page, "prod").get_by_text("OK", exact=True)).to_be_visible()
+    assert_no_secret_in(page, WRONG_SECRET, right_secret)
+
+
+def test_a_failing_stored_connection_tests_red_with_advice_after_a_redirect(
     admin_page, console_server, cloud_connection
 ):
     page = admin_page
-    right_secret = cloud_connection.access_key_secret
-    page.goto(f"{console_server}/connections/{cloud_connection.pk}/edit/")
-    field(page, "AccessKey secret").fill(WRONG_SECRET)
-    page.get_by_role("button", name="Save", exact=True).click()
-
-    expect(page.get_by_role("status")).to_contain_text("Connection local saved: AccessKey secret replaced.")
-    assert Connection.objects.get(pk=cloud_connection.pk).access_key_secret == WRONG_SECRET
+    cloud_connection.set_credentials(cloud_connection.access_key_id, WRONG_SECRET)
+    cloud_connection.save()
+    page.goto(f"{console_server}/connections/{cloud_connection.pk}/")
     page.get_by_role("button", name="Test connection").click()
 
     expect(page.get_by_role("heading", name="Test result: failed")).to_be_visible()
+    expect(page).to_have_url(f"{console_server}/connections/{cloud_connection.pk}/")
     for check in ("OSS ListBuckets", "KMS ListKeys"):
         row = check_row(page, check)
         expect(row.get_by_text("failed", exact=True)).to_be_visible()
-        expect(row).to_contain_text("SignatureDoesNotMatch")
-        expect(row).to_contain_text("The AccessKey secret does not match the AccessKey ID")
+        expect(row).to_contain_text(f"SignatureDoesNotMatch: {advice.WRONG_SECRET}")
         expect(row.locator("td").last.locator("code")).not_to_be_empty()  # the cloud's request id
     assert_accessible(page)
-    assert_no_secret_in(page, WRONG_SECRET, right_secret)
-
-    page.get_by_role("link", name="Edit").click()
-    field(page, "AccessKey secret").fill(right_secret)
-    page.get_by_role("button", name="Save", exact=True).click()
-    page.get_by_role("button", name="Test connection").click()
-
-    expect(page.get_by_role("heading", name="Test result: all checks passed")).to_be_visible()
-    assert_no_secret_in(page, WRONG_SECRET, right_secret)
+    assert_no_secret_in(page, WRONG_SECRET)
 
 
 def test_an_edit_says_before_and_after_keeps_the_unshown_secret_and_the_connection_works(

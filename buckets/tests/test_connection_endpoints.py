@@ -23,6 +23,7 @@ def connection(db):
         region="cn-hangzhou",
         access_key_id="LTAI5tTestKeyId",
         access_key_secret=SECRET,
+        save_anyway=True,  # out of this machine's reach; these rules need no cloud
     )
 
 
@@ -47,7 +48,9 @@ def test_the_default_allow_list_is_alibaba_cloud_and_this_machine(host, allowed_
     assert allowed(host, DEFAULT_PATTERNS) is allowed_by_default
 
 
-@pytest.mark.parametrize("endpoint", ["http://100.100.100.200", "http://169.254.169.254:80", "https://10.0.0.5"])
+@pytest.mark.parametrize(
+    "endpoint", ["http://100.100.100.200", "http://169.254.169.254:80", "https://10.0.0.5", "100.100.100.200"]
+)
 def test_an_admin_cannot_point_a_new_connection_at_a_metadata_address_or_private_range(db, endpoint):
     with pytest.raises(services.InvalidConnectionField) as refused:
         services.create_connection(
@@ -88,6 +91,7 @@ def test_the_allow_list_can_name_a_private_endpoint(db, settings):
         region="cn-hangzhou",
         access_key_id="LTAI5tTestKeyId",
         access_key_secret=SECRET,
+        save_anyway=True,
     )
 
     assert created.oss_endpoint == "https://oss.internal.example"
@@ -105,7 +109,7 @@ def test_moving_a_connection_needs_the_secret_again(connection, field):
 
 
 def test_moving_a_connection_with_an_sts_token_needs_the_token_again_or_cleared(connection):
-    services.update_connection(actor=None, connection=connection, sts_token="sts-token-for-hangzhou")
+    services.update_connection(actor=None, connection=connection, sts_token="sts-token-for-hangzhou", save_anyway=True)
 
     with pytest.raises(services.InvalidConnectionField) as refused:
         services.update_connection(
@@ -117,6 +121,7 @@ def test_moving_a_connection_with_an_sts_token_needs_the_token_again_or_cleared(
         oss_endpoint="http://127.0.0.1:9",
         access_key_secret=SECRET,
         clear_sts_token=True,
+        save_anyway=True,
     )
 
     assert refused.value.field == "sts_token"
@@ -124,6 +129,26 @@ def test_moving_a_connection_with_an_sts_token_needs_the_token_again_or_cleared(
 
 
 def test_an_edit_that_keeps_the_endpoints_keeps_the_stored_secret(connection):
-    services.update_connection(actor=None, connection=connection, name="hangzhou-prod", region="cn-shanghai")
+    services.update_connection(
+        actor=None, connection=connection, name="hangzhou-prod", region="cn-shanghai", save_anyway=True
+    )
 
     assert Connection.objects.get(pk=connection.pk).access_key_secret == SECRET
+
+
+def test_an_endpoint_written_as_alibaba_cloud_lists_it_gets_https(db):
+    created = services.create_connection(
+        actor=None,
+        name="hangzhou",
+        oss_endpoint="oss-cn-hangzhou.aliyuncs.com",
+        region="cn-hangzhou",
+        access_key_id="LTAI5tTestKeyId",
+        access_key_secret=SECRET,
+        kms_endpoint="kms.cn-hangzhou.aliyuncs.com",
+        save_anyway=True,
+    )
+
+    assert (created.oss_endpoint, created.kms_endpoint) == (
+        "https://oss-cn-hangzhou.aliyuncs.com",
+        "https://kms.cn-hangzhou.aliyuncs.com",
+    )

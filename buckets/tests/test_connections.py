@@ -7,6 +7,7 @@ from django.urls import reverse
 
 from audit.models import AuditEvent
 from buckets.models import Bucket, Connection
+from buckets.services import connection_advice as advice
 from buckets.services import connections as services
 from cloud.errors import Conflict
 
@@ -15,7 +16,10 @@ STS_TOKEN = "sts-token-that-must-never-show-0815"
 
 
 def add_connection(actor=None, **changes) -> Connection:
+    """A connection to Alibaba Cloud that this machine cannot reach: the rules below need no cloud, so its
+    failed test is saved anyway."""
     fields = {
+        "save_anyway": True,
         "name": "hangzhou",
         "oss_endpoint": "https://oss-cn-hangzhou.aliyuncs.com",
         "region": "cn-hangzhou",
@@ -74,14 +78,12 @@ def test_create_is_audited_without_secrets(admin):
     "changes, field, message",
     [
         ({"name": "  "}, "name", "Enter a name"),
-        ({"oss_endpoint": "oss-cn-hangzhou.aliyuncs.com"}, "oss_endpoint", "must be an http:// or https:// URL"),
         ({"oss_endpoint": "ftp://example.com"}, "oss_endpoint", "must be an http:// or https:// URL"),
         ({"oss_endpoint": "https://oss.example.com/bucket"}, "oss_endpoint", "scheme, host and optional port only"),
         ({"oss_endpoint": "http://127.0.0.1:99999"}, "oss_endpoint", "not a valid URL"),
         ({"region": ""}, "region", "Enter the region id"),
         ({"region": "Hangzhou"}, "region", "is not a region id"),
         ({"region": "oss-cn-hangzhou"}, "region", "Use the region id (cn-hangzhou)"),
-        ({"kms_endpoint": "kms.cn-hangzhou.aliyuncs.com"}, "kms_endpoint", "must be an http:// or https:// URL"),
         ({"access_key_id": "LTAI with space"}, "access_key_id", "letters, digits"),
         ({"access_key_secret": ""}, "access_key_secret", "Enter the AccessKey secret"),
     ],
@@ -102,7 +104,9 @@ def test_create_refuses_a_duplicate_name(connection):
 
 
 def test_update_with_a_blank_secret_keeps_the_stored_one(admin, connection):
-    services.update_connection(actor=admin, connection=connection, region="cn-shanghai", access_key_secret="")
+    services.update_connection(
+        actor=admin, connection=connection, save_anyway=True, region="cn-shanghai", access_key_secret=""
+    )
 
     stored = Connection.objects.get(pk=connection.pk)
     assert stored.region == "cn-shanghai" and stored.access_key_secret == SECRET
@@ -113,7 +117,11 @@ def test_update_with_a_blank_secret_keeps_the_stored_one(admin, connection):
 
 def test_update_replaces_the_key_pair_and_audits_it_without_secrets(admin, connection):
     services.update_connection(
-        actor=admin, connection=connection, access_key_id="LTAInewKey", access_key_secret="brand-new-secret-77"
+        actor=admin,
+        connection=connection,
+        access_key_id="LTAInewKey",
+        access_key_secret="brand-new-secret-77",
+        save_anyway=True,
     )
 
     stored = Connection.objects.get(pk=connection.pk)
@@ -125,18 +133,18 @@ def test_update_replaces_the_key_pair_and_audits_it_without_secrets(admin, conne
 
 def test_a_new_access_key_id_needs_its_secret(admin, connection):
     with pytest.raises(services.InvalidConnectionField, match="needs its secret"):
-        services.update_connection(actor=admin, connection=connection, access_key_id="LTAInewKey")
+        services.update_connection(actor=admin, connection=connection, save_anyway=True, access_key_id="LTAInewKey")
 
     assert connection.access_key_id == "LTAI5tTestKeyId"
     assert AuditEvent.objects.get(action="connection.update").outcome == AuditEvent.FAILURE
 
 
 def test_sts_token_is_kept_when_blank_replaced_when_given_and_removed_on_request(admin, connection):
-    services.update_connection(actor=admin, connection=connection, sts_token=STS_TOKEN)
-    services.update_connection(actor=admin, connection=connection, sts_token="")
+    services.update_connection(actor=admin, connection=connection, save_anyway=True, sts_token=STS_TOKEN)
+    services.update_connection(actor=admin, connection=connection, save_anyway=True, sts_token="")
     assert Connection.objects.get(pk=connection.pk).sts_token == STS_TOKEN
 
-    services.update_connection(actor=admin, connection=connection, clear_sts_token=True)
+    services.update_connection(actor=admin, connection=connection, save_anyway=True, clear_sts_token=True)
 
     stored = Connection.objects.get(pk=connection.pk)
     assert stored.sts_token == "" and stored.access_key_secret == SECRET
@@ -151,7 +159,9 @@ def test_a_refused_update_leaves_the_connection_as_stored(admin, connection):
     add_connection(name="taken", access_key_id="LTAIother")
 
     with pytest.raises(Conflict):
-        services.update_connection(actor=admin, connection=connection, name="taken", region="cn-beijing")
+        services.update_connection(
+            actor=admin, connection=connection, save_anyway=True, name="taken", region="cn-beijing"
+        )
 
     assert connection.name == "hangzhou" and connection.region == "cn-hangzhou"
     assert Connection.objects.get(pk=connection.pk).name == "hangzhou"
@@ -188,34 +198,42 @@ def test_testing_with_a_wrong_secret_reports_each_cloud_refusal(cloud_connection
 
     oss, kms = result.checks
     assert not result.ok and not oss.ok and not kms.ok
-    assert oss.code == "SignatureDoesNotMatch" and oss.request_id
-    assert kms.code and kms.request_id
+    assert oss.code == "SignatureDoesNotMatch" and oss.request_id and oss.advice == advice.WRONG_SECRET
+    assert kms.code and kms.request_id and kms.advice == advice.WRONG_SECRET
 
 
 def test_testing_an_unknown_access_key_reports_invalid_access_key_id(cloud_connection):
     cloud_connection.set_credentials("LTAInoSuchKey", "whatever")
 
-    oss, _ = services.test_connection(cloud_connection, None).checks
+    oss, kms = services.test_connection(cloud_connection, None).checks
 
-    assert oss.code == "InvalidAccessKeyId" and oss.request_id
+    assert oss.code == "InvalidAccessKeyId" and oss.request_id and oss.advice == advice.UNKNOWN_KEY
+    assert kms.code.startswith("InvalidAccessKeyId") and kms.advice == advice.UNKNOWN_KEY
 
 
 def test_testing_an_unreachable_endpoint_reports_a_request_error(connection):
     services.update_connection(
-        actor=None, connection=connection, oss_endpoint="http://127.0.0.1:9", access_key_secret=SECRET
+        actor=None, connection=connection, oss_endpoint="http://127.0.0.1:9", access_key_secret=SECRET, save_anyway=True
     )
 
     result = services.test_connection(connection, None)
 
-    assert [(check.ok, check.code) for check in result.checks] == [(False, "RequestError"), (False, "RequestError")]
+    assert [(check.ok, check.code, check.advice) for check in result.checks] == [
+        (False, "RequestError", advice.UNREACHABLE),
+        (False, "RequestError", advice.UNREACHABLE),
+    ]
 
 
-def test_testing_changes_nothing_and_is_not_audited(cloud_connection):
+def test_testing_is_not_audited_and_only_keeps_its_outcome_on_the_connection(cloud_connection):
     events = AuditEvent.objects.count()
+    updated_at = cloud_connection.updated_at
 
     services.test_connection(cloud_connection, None)
 
-    assert AuditEvent.objects.count() == events
+    stored = Connection.objects.get(pk=cloud_connection.pk)
+    assert AuditEvent.objects.count() == events and stored.updated_at == updated_at
+    assert stored.last_test_ok is True and stored.last_tested_at is not None
+    assert [check["ok"] for check in stored.last_test_checks] == [True, True]
 
 
 # Pages
@@ -279,6 +297,7 @@ def test_an_admin_adds_a_connection(client_as, admin):
             "region": "cn-shanghai",
             "access_key_id": "LTAIshanghai",
             "access_key_secret": SECRET,
+            "save_anyway": "on",
         },
     )
 
@@ -287,7 +306,8 @@ def test_an_admin_adds_a_connection(client_as, admin):
     assert created.access_key_secret == SECRET
     page = client_as(admin).get(response.url).content.decode()
     said = (
-        "Connection shanghai added: https://oss-cn-shanghai.aliyuncs.com, region cn-shanghai, AccessKey ID LTAIshanghai"
+        "Connection shanghai added: https://oss-cn-shanghai.aliyuncs.com, region cn-shanghai, "
+        "AccessKey ID LTAIshanghai. Saved although its test failed (OSS ListBuckets: RequestError)."
     )
     assert said in page
 
@@ -333,6 +353,7 @@ def test_an_admin_edits_a_connection_keeping_the_secret(client_as, admin, connec
             "access_key_id": connection.access_key_id,
             "access_key_secret": "",
             "kms_endpoint": "",
+            "save_anyway": "on",
         },
     )
 
@@ -367,6 +388,7 @@ def test_a_saved_edit_says_what_changed_before_and_after_without_secrets(client_
         "access_key_id": connection.access_key_id,
         "access_key_secret": "",
         "kms_endpoint": "",
+        "save_anyway": "on",
     }
 
     response = client_as(admin).post(
@@ -392,11 +414,13 @@ def test_an_admin_deletes_after_confirming(client_as, admin, connection):
     assert not Connection.objects.exists()
 
 
-def test_a_viewer_tests_a_connection_and_sees_each_check(client_as, viewer, cloud_connection):
-    response = client_as(viewer).post(reverse("buckets:connection_test", args=[cloud_connection.pk]))
+def test_a_viewer_tests_a_connection_and_sees_each_check_after_a_redirect(client_as, viewer, cloud_connection):
+    client = client_as(viewer)
+    response = client.post(reverse("buckets:connection_test", args=[cloud_connection.pk]))
 
-    page = response.content.decode()
-    assert response.status_code == 200
+    detail = reverse("buckets:connection_detail", args=[cloud_connection.pk])
+    assert response.status_code == 302 and response.url == detail
+    page = client.get(detail).content.decode()
     assert "OSS ListBuckets" in page and "KMS ListKeys" in page and "all checks passed" in page
     assert cloud_connection.access_key_secret not in page
 
@@ -405,22 +429,22 @@ def test_a_failed_test_shows_the_cloud_code_and_request_id_without_the_secret(cl
     cloud_connection.set_credentials(cloud_connection.access_key_id, SECRET)
     cloud_connection.save()
 
-    response = client_as(admin).post(reverse("buckets:connection_test", args=[cloud_connection.pk]))
+    response = client_as(admin).post(reverse("buckets:connection_test", args=[cloud_connection.pk]), follow=True)
 
-    oss = response.context["test"].checks[0]
+    oss = Connection.objects.get(pk=cloud_connection.pk).last_test_failure
     page = response.content.decode()
     assert response.status_code == 200
-    assert "<code>SignatureDoesNotMatch</code>" in page and f"<code>{oss.request_id}</code>" in page
-    assert "The AccessKey secret does not match the AccessKey ID" in page
+    assert "<code>SignatureDoesNotMatch</code>" in page and f"<code>{oss['request_id']}</code>" in page
+    assert advice.WRONG_SECRET in page
     assert SECRET not in page and "string to sign" not in page.lower()
 
 
 def test_testing_an_unreachable_endpoint_is_a_page_not_a_server_error(client_as, viewer, connection):
     services.update_connection(
-        actor=None, connection=connection, oss_endpoint="http://127.0.0.1:9", access_key_secret=SECRET
+        actor=None, connection=connection, oss_endpoint="http://127.0.0.1:9", access_key_secret=SECRET, save_anyway=True
     )
 
-    response = client_as(viewer).post(reverse("buckets:connection_test", args=[connection.pk]))
+    response = client_as(viewer).post(reverse("buckets:connection_test", args=[connection.pk]), follow=True)
 
     assert response.status_code == 200 and "<code>RequestError</code>" in response.content.decode()
 

@@ -6,7 +6,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_POST
 
-from buckets.forms.connections import ConnectionEditForm, ConnectionForm
+from buckets.forms.connections import ConnectionEditForm, ConnectionForm, KeptSecrets
 from buckets.models import Connection
 from buckets.services import connections as services
 from cloud.errors import ServiceError
@@ -31,47 +31,83 @@ def connection_detail(request, pk):
 @require_POST
 @permission_required("buckets.view_connection")
 def connection_test(request, pk):
-    """Runs the checks and shows them on the connection's page; nothing changes, so no redirect is needed."""
-    connection = get_object_or_404(_connections(), pk=pk)
+    """Runs the checks, keeps their outcome on the connection and shows it on the connection's page after a
+    redirect, so that a reload shows the result again instead of testing again."""
+    connection = get_object_or_404(Connection, pk=pk)
     result = services.test_connection(connection, request.user)
-    return render(request, "buckets/connection_detail.html", {"connection": connection, "test": result})
+    outcome = "all checks passed" if result.ok else f"failed: {result.failures[0].code}"
+    messages.info(request, f"Connection {connection.name} tested: {outcome}.")
+    return redirect("buckets:connection_detail", pk=connection.pk)
 
 
 @sensitive_post_parameters("access_key_secret", "sts_token")
 @permission_required("buckets.add_connection")
 def connection_create(request):
-    form = ConnectionForm(request.POST or None)
+    kept = KeptSecrets(request)
+    form = ConnectionForm(_submitted(request, kept))
     if request.method == "POST" and form.is_valid():
         try:
-            connection = services.create_connection(actor=request.user, **form.cleaned_data)
+            connection = services.create_connection(actor=request.user, **form.service_arguments())
         except ServiceError as error:
             form.add_service_error(error)
         else:
+            kept.forget()
             messages.success(
                 request,
                 f"Connection {connection.name} added: {connection.oss_endpoint}, region {connection.region}, "
-                f"AccessKey ID {connection.access_key_id}. Test it to check its credentials.",
+                f"AccessKey ID {connection.access_key_id}. {_test_said(connection)}",
             )
             return redirect("buckets:connection_detail", pk=connection.pk)
-    return render(request, "buckets/connection_form.html", {"form": form})
+    return _form_again(request, form, kept)
 
 
 @sensitive_post_parameters("access_key_secret", "sts_token")
 @permission_required("buckets.change_connection")
 def connection_edit(request, pk):
     connection = get_object_or_404(Connection, pk=pk)
-    form = ConnectionEditForm(request.POST or None, connection=connection)
+    kept = KeptSecrets(request)
+    form = ConnectionEditForm(_submitted(request, kept), connection=connection)
     if request.method == "POST" and form.is_valid():
         before = _shown_fields(connection)
         try:
-            services.update_connection(actor=request.user, connection=connection, **form.cleaned_data)
+            services.update_connection(actor=request.user, connection=connection, **form.service_arguments())
         except ServiceError as error:
             form.add_service_error(error)
         else:
+            kept.forget()
             changes = _changes(before, _shown_fields(connection), form.cleaned_data)
-            messages.success(request, f"Connection {connection.name} saved: {'; '.join(changes) or 'nothing changed'}.")
+            messages.success(
+                request,
+                f"Connection {connection.name} saved: {'; '.join(changes) or 'nothing changed'}. "
+                f"{_test_said(connection)}",
+            )
             return redirect("buckets:connection_detail", pk=connection.pk)
-    return render(request, "buckets/connection_form.html", {"form": form, "connection": connection})
+    return _form_again(request, form, kept, connection)
+
+
+def _submitted(request, kept: KeptSecrets):
+    """The POST with the secrets kept from a refused submit filled into its blank secret fields."""
+    if request.method != "POST":
+        return None
+    data = request.POST.copy()
+    kept.fill_in(data)
+    return data
+
+
+def _form_again(request, form, kept: KeptSecrets, connection=None):
+    """The form, new or refused; a refused one keeps its typed secrets server-side and offers "Save anyway"
+    when the refusal was a failed test."""
+    if form.is_bound:
+        form.say_secrets_are_kept(kept.keep(form.data))
+    context = {"form": form, "connection": connection, "failed_test": form.failed_test}
+    return render(request, "buckets/connection_form.html", context)
+
+
+def _test_said(connection: Connection) -> str:
+    failure = connection.last_test_failure
+    if failure is None:
+        return "Its test passed."
+    return f"Saved although its test failed ({failure['name']}: {failure['code']})."
 
 
 # What the success message of an edit names, in the form's order; secrets are only said to be replaced.

@@ -17,11 +17,18 @@ from buckets.api import schema
 from buckets.api.serializers.connections import (
     ConnectionCreateSerializer,
     ConnectionSerializer,
+    ConnectionTestFailedSerializer,
     ConnectionTestSerializer,
     ConnectionUpdateSerializer,
 )
 from buckets.models import Connection
 from buckets.services import connections as services
+
+_SAVING = (
+    "Saving tests the connection first, as POST .../test/ does. When a check fails nothing is saved: the answer is "
+    "400 with `test` (each check, its code and plain advice). Send `save_anyway: true` to save it regardless; "
+    "`last_test` then shows the failed test. An OSS endpoint without a scheme gets https://."
+)
 
 
 @method_decorator(sensitive_post_parameters("access_key_secret", "sts_token"), name="dispatch")
@@ -48,30 +55,41 @@ class ConnectionViewSet(viewsets.ModelViewSet):
 
     @extend_schema(
         request=ConnectionCreateSerializer,
-        responses={201: ConnectionSerializer},
-        examples=[schema.CONNECTION_CREATE_EXAMPLE, schema.CONNECTION_EXAMPLE],
+        responses={201: ConnectionSerializer, 400: ConnectionTestFailedSerializer},
+        examples=[schema.CONNECTION_CREATE_EXAMPLE, schema.CONNECTION_EXAMPLE, schema.CONNECTION_SAVE_REFUSED_EXAMPLE],
+        description=_SAVING,
     )
     def create(self, request):
         payload = ConnectionCreateSerializer(data=request.data)
         payload.is_valid(raise_exception=True)
-        connection = services.create_connection(actor=request.user, **payload.validated_data)
+        try:
+            connection = services.create_connection(actor=request.user, **payload.validated_data)
+        except services.ConnectionTestFailed as failed:
+            return _test_failed(failed)
         return Response(self._shown(connection), status=status.HTTP_201_CREATED)
 
     @extend_schema(
-        request=ConnectionUpdateSerializer, responses=ConnectionSerializer, examples=[schema.CONNECTION_EXAMPLE]
+        request=ConnectionUpdateSerializer,
+        responses={200: ConnectionSerializer, 400: ConnectionTestFailedSerializer},
+        examples=[schema.CONNECTION_EXAMPLE, schema.CONNECTION_SAVE_REFUSED_EXAMPLE],
+        description=_SAVING,
     )
     def update(self, request, pk=None, partial=False):
         payload = ConnectionUpdateSerializer(data=request.data, partial=partial)
         payload.is_valid(raise_exception=True)
-        connection = services.update_connection(
-            actor=request.user, connection=self.get_object(), **payload.validated_data
-        )
+        try:
+            connection = services.update_connection(
+                actor=request.user, connection=self.get_object(), **payload.validated_data
+            )
+        except services.ConnectionTestFailed as failed:
+            return _test_failed(failed)
         return Response(self._shown(connection))
 
     @extend_schema(
         request=ConnectionUpdateSerializer,
-        responses=ConnectionSerializer,
-        examples=[schema.CONNECTION_ROTATE_EXAMPLE, schema.CONNECTION_EXAMPLE],
+        responses={200: ConnectionSerializer, 400: ConnectionTestFailedSerializer},
+        examples=[schema.CONNECTION_ROTATE_EXAMPLE, schema.CONNECTION_EXAMPLE, schema.CONNECTION_SAVE_REFUSED_EXAMPLE],
+        description=_SAVING,
     )
     def partial_update(self, request, pk=None):
         return self.update(request, pk, partial=True)
@@ -84,13 +102,20 @@ class ConnectionViewSet(viewsets.ModelViewSet):
         request=None,
         responses=ConnectionTestSerializer,
         examples=[schema.CONNECTION_TEST_PASSED_EXAMPLE, schema.CONNECTION_TEST_FAILED_EXAMPLE],
-        description="Call OSS ListBuckets and KMS ListKeys with the stored credentials (any role; changes nothing). "
-        "Answers 200 whether or not the checks pass: `ok` and each check say how it went.",
+        description="Call OSS ListBuckets and KMS ListKeys with the stored credentials (any role). Answers 200 "
+        "whether or not the checks pass: `ok` and each check say how it went; the connection's `last_test` keeps it.",
     )
     @action(detail=True, methods=["post"])
     def test(self, request, pk=None):
-        result = services.test_connection(self.get_object(), request.user)
-        return Response(ConnectionTestSerializer(result).data)
+        connection = self.get_object()
+        result = services.test_connection(connection, request.user)
+        return Response(ConnectionTestSerializer(result, context={"connection": connection}).data)
 
     def _shown(self, connection):
         return self.get_serializer(self.get_queryset().get(pk=connection.pk)).data
+
+
+def _test_failed(failed: services.ConnectionTestFailed) -> Response:
+    """400: nothing was saved; `test` says which check failed and what to do (`save_anyway` saves regardless)."""
+    test = ConnectionTestSerializer(failed.test, context={"connection": failed.test.connection}).data
+    return Response({"detail": failed.message, "test": test}, status=status.HTTP_400_BAD_REQUEST)
