@@ -105,7 +105,8 @@ def _checked_key(t: Targets) -> list[Grant]:
     if not (t.kms and t.sse.key_id):
         return []
     why = "The console checks the chosen CMK (Enabled, symmetric, in the bucket's region) before OSS uses it."
-    return [Grant("kms:DescribeKey", t.key_arn, why)]
+    names = "…and names it by its aliases in what it shows and audits."
+    return [Grant("kms:DescribeKey", t.key_arn, why), Grant("kms:ListAliasesByKeyId", t.key_arn, names)]
 
 
 def _sse_kms_write(t: Targets) -> list[Grant]:
@@ -129,7 +130,8 @@ def _default_key_lookup(t: Targets) -> list[Grant]:
         "A job with an SSE-KMS target describes alias/acs/oss when it starts, to recognise objects under the "
         "default key by its id."
     )
-    return [Grant("kms:DescribeKey", t.default_key_arn, why)]
+    names = "…with its aliases."
+    return [Grant("kms:DescribeKey", t.default_key_arn, why), Grant("kms:ListAliasesByKeyId", t.default_key_arn, names)]
 
 
 def _set_encryption(t: Targets) -> list[Grant]:
@@ -173,7 +175,8 @@ def _browse(t: Targets) -> list[Grant]:
         Grant(
             "oss:GetBucketInfo",
             t.bucket_arn,
-            "Region, storage class and default encryption of the bucket, for the list and the bucket page.",
+            "Region, storage class and default encryption of the bucket, for the list and the bucket page; the "
+            "account's other buckets are listed with a problem each unless they are granted too.",
         ),  # fmt: skip
         Grant("oss:ListObjects", t.bucket_arn, "The object browser lists a folder (ListObjectsV2 is oss:ListObjects)."),
         Grant("oss:GetObject", t.objects_arn, "HEAD of each listed object tells its encryption."),
@@ -195,6 +198,7 @@ def _reencrypt(t: Targets) -> list[Grant]:
     region_keys = any_key_of_region(t.region)
     return [
         *_scan(t),
+        *_checked_key(t),
         Grant("oss:GetObjectAcl", t.objects_arn, "The copy sends the object's own ACL again, so it is read first."),
         Grant(
             "oss:PutObject",

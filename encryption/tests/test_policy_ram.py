@@ -88,7 +88,7 @@ def test_every_statement_is_annotated_action_by_action_in_the_document_s_order()
 
 def test_sse_kms_asks_kms_only_for_what_oss_and_the_console_call():
     upload = pure(Sse("kms", "SM4", "k1"), ["upload"], ARN).document()
-    assert kms_actions_on(upload, ARN) == ["kms:DescribeKey", "kms:GenerateDataKey"]
+    assert kms_actions_on(upload, ARN) == ["kms:DescribeKey", "kms:ListAliasesByKeyId", "kms:GenerateDataKey"]
     download = pure(Sse("kms", "SM4", "k1"), ["download"], ARN).document()
     assert kms_actions_on(download, ARN) == ["kms:Decrypt"]
     with_the_default_key = pure(Sse("kms", "SM4"), ["upload"], ARN).document()
@@ -97,7 +97,8 @@ def test_sse_kms_asks_kms_only_for_what_oss_and_the_console_call():
 
 def test_jobs_with_an_sse_kms_target_describe_the_default_key_and_re_encryption_opens_any_key():
     scan = pure(Sse("kms", "AES256", "k1"), ["scan"], ARN, DEFAULT_ARN).document()
-    assert kms_actions_on(scan, DEFAULT_ARN) == ["kms:DescribeKey"] and kms_actions_on(scan, ARN) == []
+    assert kms_actions_on(scan, DEFAULT_ARN) == ["kms:DescribeKey", "kms:ListAliasesByKeyId"]
+    assert kms_actions_on(scan, ARN) == []
     job = pure(Sse("oss", "AES256"), ["reencrypt"]).document()
     assert kms_actions_on(job, f"acs:kms:{REGION}:*:key/*") == ["kms:Decrypt"]
 
@@ -130,7 +131,8 @@ def test_an_incomplete_request_is_refused(sse, key_arn, purposes, complaint):
 def test_a_named_key_is_named_by_its_arn(cloud_connection, bucket, key):
     result = policy_for(cloud_connection, Sse("kms", "AES256", key.key_id), ["upload", "download"])
     assert result.key_arn == key.arn and key.arn.startswith(f"acs:kms:{REGION}:")
-    assert kms_actions_on(result.document, key.arn) == ["kms:DescribeKey", "kms:GenerateDataKey", "kms:Decrypt"]
+    checked = ["kms:DescribeKey", "kms:ListAliasesByKeyId"]
+    assert kms_actions_on(result.document, key.arn) == [*checked, "kms:GenerateDataKey", "kms:Decrypt"]
     assert result.notes == ()
     assert policy_for(cloud_connection, Sse("kms", "AES256", "alias/reports")).key_arn == key.arn
 
@@ -147,7 +149,7 @@ def test_the_default_key_is_every_key_of_the_region_until_oss_creates_it(cloud_c
     assert kms_actions_on(after.document, default.arn) == ["kms:GenerateDataKey", "kms:Decrypt"]
     assert after.notes == (f"The default key alias/acs/oss of {REGION} is {default.key_id}.",)
     job = policy_for(cloud_connection, Sse("kms", "AES256", "alias/reports"), ["reencrypt"])
-    assert kms_actions_on(job.document, default.arn) == ["kms:DescribeKey"]
+    assert kms_actions_on(job.document, default.arn) == ["kms:DescribeKey", "kms:ListAliasesByKeyId"]
 
 
 def test_a_policy_the_bucket_could_not_use_is_refused(cloud_connection, bucket, key, admin):
