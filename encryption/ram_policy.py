@@ -27,6 +27,8 @@ PURPOSE_CHOICES = [
     (CLIENT_SIDE, "Client-side encryption"),
     (EVERYTHING, "Everything this console does"),
 ]
+# What the page offers ticked: the bucket's own encryption work; jobs, browsing and everything are asked for.
+FORM_PURPOSES = [SET_ENCRYPTION, UPLOAD, DOWNLOAD]
 ALL_BUCKETS = "acs:oss:*:*:*"
 
 
@@ -252,6 +254,7 @@ def _everything(t: Targets) -> list[Grant]:
     region_kms = f"acs:kms:{t.region}:*:*"
     management = [
         ("oss:PutBucket", ALL_BUCKETS, "The Create bucket page (the new bucket's name is not known in advance)."),
+        ("oss:GetBucketInfo", ALL_BUCKETS, "The bucket list describes every bucket, and a new bucket is read back."),
         ("oss:DeleteBucketEncryption", t.bucket_arn, "Removing a bucket's default encryption."),
         ("kms:ListKeys", "*", "The Keys page and the key choosers list the region's keys."),
         ("kms:ListAliases", "*", "Keys are named by their aliases everywhere in the console."),
