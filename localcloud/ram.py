@@ -11,7 +11,6 @@ from __future__ import annotations
 import json
 import re
 from dataclasses import dataclass
-from functools import lru_cache
 
 ALLOW, DENY = "Allow", "Deny"
 VERSION = "1"
@@ -31,10 +30,13 @@ class Statement:
     actions: tuple[str, ...]
     resources: tuple[str, ...]
 
+    def __post_init__(self):
+        # Compiled once per parse (a key's policy is parsed once and cached): a check is two regex matches.
+        object.__setattr__(self, "_actions", _alternatives(self.actions, ignore_case=True))
+        object.__setattr__(self, "_resources", _alternatives(self.resources, ignore_case=False))
+
     def matches(self, action: str, resource: str) -> bool:
-        return any(_pattern(a, True).fullmatch(action) for a in self.actions) and any(
-            _pattern(r, False).fullmatch(resource) for r in self.resources
-        )
+        return bool(self._actions.fullmatch(action)) and bool(self._resources.fullmatch(resource))
 
 
 @dataclass(frozen=True)
@@ -52,9 +54,12 @@ class Policy:
         return self.decide(action, resource) == ALLOWED
 
 
-@lru_cache(maxsize=4096)
-def _pattern(text: str, ignore_case: bool) -> re.Pattern:
-    body = "".join(".*" if c == "*" else "." if c == "?" else re.escape(c) for c in text)
+def _wildcards(text: str) -> str:
+    return "".join(".*" if c == "*" else "." if c == "?" else re.escape(c) for c in text)
+
+
+def _alternatives(patterns: tuple[str, ...], *, ignore_case: bool) -> re.Pattern:
+    body = "|".join(f"(?:{_wildcards(pattern)})" for pattern in patterns)
     return re.compile(body, re.IGNORECASE | re.DOTALL if ignore_case else re.DOTALL)
 
 
