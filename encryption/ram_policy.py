@@ -295,11 +295,9 @@ def chosen_purposes(purposes: Iterable[str]) -> list[str]:
     return [value for value, _ in PURPOSE_CHOICES if value in wanted]
 
 
-def needs_default_key(targets_sse: sse_rules.Sse, purposes: Iterable[str]) -> bool:
-    """Whether the policy names alias/acs/oss: for the chosen SSE-KMS without a key id, or for a job's target."""
-    if targets_sse.method != sse_rules.KMS:
-        return False
-    return not targets_sse.key_id or bool({SCAN, REENCRYPT, EVERYTHING} & set(purposes))
+def runs_jobs(purposes: Iterable[str]) -> bool:
+    """Whether a job may run: one with an SSE-KMS target describes alias/acs/oss, whatever key it targets."""
+    return bool({SCAN, REENCRYPT, EVERYTHING} & set(purposes))
 
 
 def ram_policy(targets: Targets, purposes: Iterable[str]) -> Policy:

@@ -455,9 +455,11 @@ def ram_policy_for(*, connection, bucket_name: str, sse: sse_rules.Sse, purposes
     key_arn, default_arn, notes = "", "", ()
     if sse.method == sse_rules.KMS:
         key_arn, notes = _policy_key(connection, bucket.region, sse.key_id)
-        default_arn = key_arn if not sse.key_id else ""
-        if not default_arn and ram_policy.needs_default_key(sse, purposes):
-            default_arn, notes = _default_key(KmsClient(connection, bucket.region), bucket.region)
+        if not sse.key_id:
+            default_arn = key_arn
+        elif ram_policy.runs_jobs(purposes):
+            default_arn, default_notes = _default_key(KmsClient(connection, bucket.region), bucket.region)
+            notes += default_notes
     targets = ram_policy.Targets(bucket.name, bucket.region, sse, key_arn, default_arn)
     if ram_policy.CLIENT_SIDE in purposes and ram_policy.EVERYTHING not in purposes:
         notes += (CSE_KMS_NOTE,)
