@@ -1,25 +1,97 @@
-"""The RAM policy a user needs for a bucket's encryption (design.md §5): OSS actions per purpose, plus the KMS
-actions on the CMK when the encryption is SSE-KMS."""
+"""The RAM policy a user needs for what they do with a bucket through the console (design.md §5), and why.
+
+Each purpose is a list of grants: one RAM action on one resource, with the reason the console (or OSS on its
+behalf) needs it, read from the services and the jobs engine. Grants on the same resource become one statement;
+RAM policy JSON has no comments, so the reasons travel beside the document, statement by statement.
+encryption/tests/test_ram_policy_proof.py runs every purpose against localcloud with exactly this policy and again
+without each statement, so a grant that is not needed, or a call that is not granted, fails a test.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Iterable
+from dataclasses import dataclass
 
 from cloud import sse as sse_rules
 from cloud.errors import ServiceError
 
 SET_ENCRYPTION, UPLOAD, DOWNLOAD = "set_encryption", "upload", "download"
+BROWSE, SCAN, REENCRYPT, CLIENT_SIDE, EVERYTHING = "browse", "scan", "reencrypt", "client_side", "everything"
 PURPOSE_CHOICES = [
     (SET_ENCRYPTION, "Set bucket encryption"),
     (UPLOAD, "Upload objects"),
     (DOWNLOAD, "Download objects"),
+    (BROWSE, "List buckets and objects"),
+    (SCAN, "Compliance scans"),
+    (REENCRYPT, "Re-encryption jobs"),
+    (CLIENT_SIDE, "Client-side encryption"),
+    (EVERYTHING, "Everything this console does"),
 ]
-BUCKET_ACTIONS = ["oss:PutBucketEncryption", "oss:GetBucketEncryption"]
-OBJECT_ACTIONS = {UPLOAD: "oss:PutObject", DOWNLOAD: "oss:GetObject"}
-# With a CMK, OSS asks KMS for all four whatever the request: listing and describing to find and check the key,
-# GenerateDataKey to seal an object's data key, Decrypt to open it.
-KMS_LIST_ACTION = "kms:List*"
-KMS_KEY_ACTIONS = ["kms:DescribeKey", "kms:GenerateDataKey", "kms:Decrypt"]
+# What the page offers ticked: the bucket's own encryption work; jobs, browsing and everything are asked for.
+FORM_PURPOSES = [SET_ENCRYPTION, UPLOAD, DOWNLOAD]
+ALL_BUCKETS = "acs:oss:*:*:*"
+
+
+@dataclass(frozen=True)
+class Targets:
+    """What the resources are: the bucket, its region, the CMK of the chosen SSE-KMS (blank without) and the ARN
+    of the region's default key alias/acs/oss (or of every key of the region while it does not exist)."""
+
+    bucket: str
+    region: str
+    sse: sse_rules.Sse
+    key_arn: str = ""
+    default_key_arn: str = ""
+
+    @property
+    def bucket_arn(self) -> str:
+        return f"acs:oss:*:*:{self.bucket}"
+
+    @property
+    def objects_arn(self) -> str:
+        return f"acs:oss:*:*:{self.bucket}/*"
+
+    @property
+    def kms(self) -> bool:
+        return self.sse.method == sse_rules.KMS
+
+
+@dataclass(frozen=True)
+class Grant:
+    action: str
+    resource: str
+    why: str
+
+
+@dataclass(frozen=True)
+class Statement:
+    resource: str
+    grants: tuple[Grant, ...]
+
+    @property
+    def actions(self) -> list[str]:
+        return [grant.action for grant in self.grants]
+
+    def document(self) -> dict:
+        return {"Effect": "Allow", "Action": self.actions, "Resource": [self.resource]}
+
+
+@dataclass(frozen=True)
+class Policy:
+    statements: tuple[Statement, ...]
+
+    def document(self) -> dict:
+        return {"Version": "1", "Statement": [statement.document() for statement in self.statements]}
+
+    def annotations(self) -> list[dict]:
+        """Beside each statement of document(), in order: its resource and why each of its actions is there."""
+        return [
+            {"resource": s.resource, "actions": [{"action": g.action, "why": g.why} for g in s.grants]}
+            for s in self.statements
+        ]
+
+    def without(self, index: int) -> Policy:
+        return Policy(self.statements[:index] + self.statements[index + 1 :])
 
 
 def any_key_of_region(region: str) -> str:
@@ -27,36 +99,215 @@ def any_key_of_region(region: str) -> str:
     return f"acs:kms:{region}:*:key/*"
 
 
-def _allow(actions: list[str], resources: list[str]) -> dict:
-    return {"Effect": "Allow", "Action": actions, "Resource": resources}
+# What each purpose calls, and why (the services and engine functions named are where the calls are made)
+
+
+def _checked_key(t: Targets) -> list[Grant]:
+    """A chosen CMK is described before use (check_encryption_allowed): Enabled, symmetric, in the bucket's region."""
+    if not (t.kms and t.sse.key_id):
+        return []
+    why = "The console checks the chosen CMK (Enabled, symmetric, in the bucket's region) before OSS uses it."
+    names = "…and names it by its aliases in what it shows and audits."
+    return [Grant("kms:DescribeKey", t.key_arn, why), Grant("kms:ListAliasesByKeyId", t.key_arn, names)]
+
+
+def _sse_kms_write(t: Targets) -> list[Grant]:
+    if not t.kms:
+        return []
+    why = "OSS asks KMS for a data key under the CMK on the caller's behalf for every SSE-KMS write."
+    return [Grant("kms:GenerateDataKey", t.key_arn, why)]
+
+
+def _sse_kms_read(t: Targets) -> list[Grant]:
+    if not t.kms:
+        return []
+    return [Grant("kms:Decrypt", t.key_arn, "OSS asks KMS to open the object's data key on the caller's behalf.")]
+
+
+def _default_key_lookup(t: Targets) -> list[Grant]:
+    """A job resolving an SSE-KMS target asks for alias/acs/oss, to recognise objects under the default key."""
+    if not t.kms:
+        return []
+    why = (
+        "A job with an SSE-KMS target describes alias/acs/oss when it starts, to recognise objects under the "
+        "default key by its id."
+    )
+    names = "…with its aliases."
+    return [Grant("kms:DescribeKey", t.default_key_arn, why), Grant("kms:ListAliasesByKeyId", t.default_key_arn, names)]
+
+
+def _set_encryption(t: Targets) -> list[Grant]:
+    return [
+        Grant(
+            "oss:GetBucketEncryption",
+            t.bucket_arn,
+            "Reads the default before and after the change, to show and audit what OSS holds.",
+        ),  # fmt: skip
+        *_checked_key(t),
+        Grant("oss:PutBucketEncryption", t.bucket_arn, "Sets the bucket's default encryption."),
+    ]
+
+
+def _upload(t: Targets) -> list[Grant]:
+    return [
+        *_checked_key(t),
+        Grant(
+            "oss:GetObject",
+            t.objects_arn,
+            "HEAD before the upload: an existing object is replaced only when "
+            "asked, and the encryption it had is shown.",
+        ),  # fmt: skip
+        Grant("oss:GetBucketEncryption", t.bucket_arn, "Shows the encryption the bucket default would have given."),
+        Grant("oss:PutObject", t.objects_arn, "PutObject (multipart uploads are oss:PutObject too)."),
+        *_sse_kms_write(t),
+    ]
+
+
+def _download(t: Targets) -> list[Grant]:
+    return [Grant("oss:GetObject", t.objects_arn, "GetObject streams the object."), *_sse_kms_read(t)]
+
+
+def _browse(t: Targets) -> list[Grant]:
+    return [
+        Grant(
+            "oss:ListBuckets",
+            ALL_BUCKETS,
+            "The bucket list reads the connection's buckets; ListBuckets acts on the account, not on a bucket.",
+        ),  # fmt: skip
+        Grant(
+            "oss:GetBucketInfo",
+            t.bucket_arn,
+            "Region, storage class and default encryption of the bucket, for the list and the bucket page; the "
+            "account's other buckets are listed with a problem each unless they are granted too.",
+        ),  # fmt: skip
+        Grant("oss:ListObjects", t.bucket_arn, "The object browser lists a folder (ListObjectsV2 is oss:ListObjects)."),
+        Grant("oss:GetObject", t.objects_arn, "HEAD of each listed object tells its encryption."),
+        Grant("oss:GetObjectTagging", t.objects_arn, "The object page shows the object's tags."),
+        Grant("oss:GetObjectAcl", t.objects_arn, "The object page shows the object's ACL."),
+    ]
+
+
+def _scan(t: Targets) -> list[Grant]:
+    return [
+        Grant("oss:GetBucketEncryption", t.bucket_arn, "The job's target (the bucket default) is read when it starts."),
+        *_default_key_lookup(t),
+        Grant("oss:ListObjects", t.bucket_arn, "The engine lists the bucket page by page, and counts it for progress."),
+        Grant("oss:GetObject", t.objects_arn, "HEAD of every object tells its encryption."),
+    ]
+
+
+def _reencrypt(t: Targets) -> list[Grant]:
+    region_keys = any_key_of_region(t.region)
+    return [
+        *_scan(t),
+        *_checked_key(t),
+        Grant("oss:GetObjectAcl", t.objects_arn, "The copy sends the object's own ACL again, so it is read first."),
+        Grant(
+            "oss:PutObject",
+            t.objects_arn,
+            "CopyObject onto itself writes the object under the target encryption "
+            "(a multipart copy above the copy threshold is oss:PutObject too).",
+        ),  # fmt: skip
+        Grant(
+            "oss:PutObjectAcl",
+            t.objects_arn,
+            "The copy sends an ACL other than default again, which OSS counts as setting it.",
+        ),  # fmt: skip
+        Grant(
+            "oss:GetObjectTagging",
+            t.objects_arn,
+            "Above the copy threshold the object is copied part by part, and its tags are read to be sent again.",
+        ),  # fmt: skip
+        Grant("oss:PutObjectTagging", t.objects_arn, "…and sending them with the upload sets them."),
+        Grant(
+            "oss:AbortMultipartUpload",
+            t.objects_arn,
+            "A multipart copy that fails, or finds the object changed, is aborted, so no parts are left behind.",
+        ),  # fmt: skip
+        Grant(
+            "kms:Decrypt",
+            region_keys,
+            "Objects under SSE-KMS today are opened by OSS to be copied; they may be under any CMK of the region.",
+        ),  # fmt: skip
+        *_sse_kms_write(t),
+    ]
+
+
+def _client_side(t: Targets) -> list[Grant]:
+    return [
+        *_checked_key(t),
+        Grant(
+            "oss:GetObject",
+            t.objects_arn,
+            "HEAD before the upload (an existing object is replaced only when asked) "
+            "and after it; HEAD finds the master key of a download; GetObject reads the ciphertext.",
+        ),  # fmt: skip
+        Grant("oss:GetBucketEncryption", t.bucket_arn, "Shows the encryption the bucket default would have given."),
+        Grant("oss:PutObject", t.objects_arn, "PutObject, or a multipart upload above the CSE multipart threshold."),
+        Grant("oss:AbortMultipartUpload", t.objects_arn, "A multipart upload that fails is aborted."),
+        *_sse_kms_write(t),
+        *_sse_kms_read(t),
+    ]
+
+
+def _everything(t: Targets) -> list[Grant]:
+    region_kms = f"acs:kms:{t.region}:*:*"
+    management = [
+        ("oss:PutBucket", ALL_BUCKETS, "The Create bucket page (the new bucket's name is not known in advance)."),
+        ("oss:GetBucketInfo", ALL_BUCKETS, "The bucket list describes every bucket, and a new bucket is read back."),
+        ("oss:DeleteBucketEncryption", t.bucket_arn, "Removing a bucket's default encryption."),
+        ("kms:ListKeys", "*", "The Keys page and the key choosers list the region's keys."),
+        ("kms:ListAliases", "*", "Keys are named by their aliases everywhere in the console."),
+    ]
+    key_actions = (
+        "DescribeKey ListAliasesByKeyId CreateKey CreateAlias DeleteAlias EnableKey DisableKey ScheduleKeyDeletion "
+        "CancelKeyDeletion CreateKeyVersion UpdateRotationPolicy GetParametersForImport ImportKeyMaterial "
+        "GenerateDataKey Encrypt Decrypt"
+    ).split()
+    why = "The Keys pages manage the region's keys (create, alias, enable, disable, delete, rotate, BYOK import), and "
+    why += "client-side master keys held in KMS wrap and unwrap data keys."
+    grants = [grant for purpose in PURPOSES.values() if purpose is not _everything for grant in purpose(t)]
+    grants += [Grant(action, resource, reason) for action, resource, reason in management]
+    return grants + [Grant(f"kms:{action}", region_kms, why) for action in key_actions]
+
+
+PURPOSES = {
+    SET_ENCRYPTION: _set_encryption,
+    UPLOAD: _upload,
+    DOWNLOAD: _download,
+    BROWSE: _browse,
+    SCAN: _scan,
+    REENCRYPT: _reencrypt,
+    CLIENT_SIDE: _client_side,
+    EVERYTHING: _everything,
+}
+PURPOSES_TEXT = ", ".join(label.lower() for _, label in PURPOSE_CHOICES)
 
 
 def chosen_purposes(purposes: Iterable[str]) -> list[str]:
     """The purposes in canonical order, refused when empty or unknown."""
     wanted = set(purposes)
-    unknown = wanted - {value for value, _ in PURPOSE_CHOICES}
+    unknown = wanted - set(PURPOSES)
     if unknown:
-        known = ", ".join(value for value, _ in PURPOSE_CHOICES)
-        raise ServiceError(f"Unknown purpose {sorted(unknown)[0]!r}: choose from {known}.")
+        raise ServiceError(f"Unknown purpose {sorted(unknown)[0]!r}: choose from {', '.join(PURPOSES)}.")
     if not wanted:
-        raise ServiceError("Choose at least one purpose: set bucket encryption, upload or download.")
+        raise ServiceError(f"Choose at least one purpose: {PURPOSES_TEXT}.")
     return [value for value, _ in PURPOSE_CHOICES if value in wanted]
 
 
-def ram_policy(bucket_name: str, sse: sse_rules.Sse, key_arn: str, purposes: Iterable[str]) -> dict:
-    """The policy document, statements in a fixed order: bucket, objects, KMS listing, the CMK."""
+def runs_jobs(purposes: Iterable[str]) -> bool:
+    """Whether a job may run: one with an SSE-KMS target describes alias/acs/oss, whatever key it targets."""
+    return bool({SCAN, REENCRYPT, EVERYTHING} & set(purposes))
+
+
+def ram_policy(targets: Targets, purposes: Iterable[str]) -> Policy:
+    """The policy: every grant of the chosen purposes, one statement per resource in order of first need, each
+    action once."""
     chosen = chosen_purposes(purposes)
-    statements = []
-    if SET_ENCRYPTION in chosen:
-        statements.append(
-            _allow(["oss:PutBucketEncryption", "oss:GetBucketEncryption"], [f"acs:oss:*:*:{bucket_name}"])
-        )
-    object_actions = [OBJECT_ACTIONS[purpose] for purpose in chosen if purpose in OBJECT_ACTIONS]
-    if object_actions:
-        statements.append(_allow(object_actions, [f"acs:oss:*:*:{bucket_name}/*"]))
-    if sse.method == sse_rules.KMS:
-        if not key_arn:
-            raise ServiceError("SSE-KMS needs the ARN of the CMK (or of every key of the region).")
-        statements.append(_allow([KMS_LIST_ACTION], ["*"]))
-        statements.append(_allow(list(KMS_KEY_ACTIONS), [key_arn]))
-    return {"Version": "1", "Statement": statements}
+    if targets.kms and not targets.key_arn:
+        raise ServiceError("SSE-KMS needs the ARN of the CMK (or of every key of the region).")
+    by_resource: dict[str, dict[str, Grant]] = {}
+    for purpose in chosen:
+        for grant in PURPOSES[purpose](targets):
+            by_resource.setdefault(grant.resource, {}).setdefault(grant.action, grant)
+    return Policy(tuple(Statement(resource, tuple(grants.values())) for resource, grants in by_resource.items()))

@@ -10,7 +10,9 @@ class OssError(Exception):
         super().__init__(f"{status} {code}: {message}")
         self.status, self.code, self.message, self.ec = status, code, message, ec
         self.headers = dict(headers or {})
-        self.details = {name: str(value) for name, value in details.items() if value is not None}
+        # A list value is a nested element of (tag, text) children, as AccessDeniedDetail is.
+        present = {name: value for name, value in details.items() if value is not None}
+        self.details = {name: value if isinstance(value, list) else str(value) for name, value in present.items()}
 
     def body(self, request_id: str, host: str) -> bytes:
         children = [("Code", self.code), ("Message", self.message), ("RequestId", request_id), ("HostId", host)]
@@ -60,8 +62,54 @@ def invalid_encryption_algorithm(value: str) -> OssError:
     )
 
 
+KMS_FORBIDDEN, KMS_FORBIDDEN_EC = "This request is forbidden by kms.", "0026-00000010"
+
+
 def kms_forbidden() -> OssError:
-    return OssError(403, "AccessDenied", "This request is forbidden by kms.", ec="0026-00000010")
+    return OssError(403, "AccessDenied", KMS_FORBIDDEN, ec=KMS_FORBIDDEN_EC)
+
+
+RAM_DENIED = "You are not authorized to do this action. You should be authorized by RAM."
+# OSS's EC for a RAM refusal: an explicit Deny statement matched, or no statement allows the action.
+RAM_DENIED_EC = {"ExplicitDeny": "0003-00000201", "ImplicitDeny": "0003-00000202"}
+
+
+def _denial_detail(action: str, resource: str, decision: str) -> list:
+    return [
+        ("PolicyType", "AccountLevelIdentityBasedPolicy"),
+        ("AuthPrincipalType", "SubUser"),
+        ("NoPermissionType", decision),
+        ("AuthAction", action),
+        ("AuthResource", resource),
+    ]
+
+
+def _why(action: str, resource: str, decision: str) -> str:
+    """The readable tail localcloud adds to OSS's wording, so the console's message names what is missing."""
+    reason = "an explicit Deny statement refuses it" if decision == "ExplicitDeny" else "no statement allows it"
+    return f"(RAM policy of the access key: {action} on {resource}: {reason}.)"
+
+
+def ram_denied(action: str, resource: str, decision: str) -> OssError:
+    """403 AccessDenied as OSS answers a caller whose RAM policy does not allow the action on the resource."""
+    return OssError(
+        403,
+        "AccessDenied",
+        f"{RAM_DENIED} {_why(action, resource, decision)}",
+        ec=RAM_DENIED_EC[decision],
+        AccessDeniedDetail=_denial_detail(action, resource, decision),
+    )
+
+
+def kms_ram_denied(action: str, resource: str, decision: str) -> OssError:
+    """403 as OSS answers when the KMS call it makes for the caller (SSE-KMS) is refused by the caller's policy."""
+    return OssError(
+        403,
+        "AccessDenied",
+        f"{KMS_FORBIDDEN} {_why(action, resource, decision)}",
+        ec=KMS_FORBIDDEN_EC,
+        AccessDeniedDetail=_denial_detail(action, resource, decision),
+    )
 
 
 def access_denied(message: str = "You have no right to access this object because of bucket acl.") -> OssError:

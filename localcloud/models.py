@@ -11,6 +11,8 @@ class AccessKey(models.Model):
     description = models.CharField(max_length=200, blank=True)
     is_active = models.BooleanField(default=True)
     created_at = models.DateTimeField(auto_now_add=True)
+    # A RAM policy document (localcloud/ram.py) limiting what the key may do; null: the account owner, allowed all.
+    policy = models.JSONField(null=True, blank=True)
 
     def __str__(self):
         return self.access_key_id

@@ -2,6 +2,9 @@
 
 from drf_spectacular.utils import OpenApiExample
 
+from cloud.sse import Sse
+from encryption import ram_policy
+
 # KMS keys
 
 KEY_ID = "0987dcba-09fe-87dc-65ba-ab0987654321"
@@ -94,25 +97,15 @@ MATERIAL_IMPORTED_EXAMPLE = _key_changed(
 
 # The RAM policy helper
 
+_EXAMPLE_POLICY = ram_policy.ram_policy(
+    ram_policy.Targets("finance-reports", "cn-hangzhou", Sse("kms", "AES256", KEY_ID), KEY_ARN),
+    [ram_policy.UPLOAD, ram_policy.DOWNLOAD],
+)
 RAM_POLICY_EXAMPLE = OpenApiExample(
     "Upload and download with a named CMK",
     value={
-        "document": {
-            "Version": "1",
-            "Statement": [
-                {
-                    "Effect": "Allow",
-                    "Action": ["oss:PutObject", "oss:GetObject"],
-                    "Resource": ["acs:oss:*:*:finance-reports/*"],
-                },
-                {"Effect": "Allow", "Action": ["kms:List*"], "Resource": ["*"]},
-                {
-                    "Effect": "Allow",
-                    "Action": ["kms:DescribeKey", "kms:GenerateDataKey", "kms:Decrypt"],
-                    "Resource": [KEY_ARN],
-                },
-            ],
-        },
+        "document": _EXAMPLE_POLICY.document(),
+        "annotations": _EXAMPLE_POLICY.annotations(),
         "key_arn": KEY_ARN,
         "notes": [],
     },

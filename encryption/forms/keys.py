@@ -169,9 +169,9 @@ class RamPolicyForm(forms.Form):
     bucket = forms.ChoiceField()
     purposes = forms.MultipleChoiceField(
         choices=ram_policy.PURPOSE_CHOICES,
-        initial=[value for value, _ in ram_policy.PURPOSE_CHOICES],
+        initial=ram_policy.FORM_PURPOSES,
         widget=forms.CheckboxSelectMultiple,
-        error_messages={"required": "Choose at least one purpose: set bucket encryption, upload or download."},
+        error_messages={"required": f"Choose at least one purpose: {ram_policy.PURPOSES_TEXT}."},
     )
 
     def __init__(self, *args, buckets: list[Bucket], **kwargs):

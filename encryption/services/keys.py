@@ -85,13 +85,31 @@ def _shown_value(value) -> str:
 
 @dataclass(frozen=True)
 class RamPolicy:
-    document: dict
+    """The document, why each statement is there (`annotations`, in the document's order), the CMK its SSE-KMS
+    statements name, and notes on what the policy could not name exactly."""
+
+    policy: ram_policy.Policy
     key_arn: str = ""
     notes: tuple[str, ...] = ()
 
     @property
+    def document(self) -> dict:
+        return self.policy.document()
+
+    @property
+    def annotations(self) -> list[dict]:
+        return self.policy.annotations()
+
+    @property
     def text(self) -> str:
         return json.dumps(self.document, indent=2)
+
+    def statements(self) -> list[tuple[str, dict]]:
+        """Each statement as JSON text beside its annotation, for the page."""
+        return [
+            (json.dumps(statement, indent=2), annotation)
+            for statement, annotation in zip(self.document["Statement"], self.annotations, strict=True)
+        ]
 
 
 # Where keys live
@@ -412,6 +430,11 @@ def _policy_key(connection, region: str, key_id: str) -> tuple[str, tuple[str, .
         key = client.describe_key(key_id)
         sse_rules.check_key(key, region)
         return key.arn, ()
+    return _default_key(client, region)
+
+
+def _default_key(client: KmsClient, region: str) -> tuple[str, tuple[str, ...]]:
+    """The ARN of alias/acs/oss, or of every key of the region (and why) while OSS has not created it."""
     default = client.default_oss_key()
     if default is not None:
         return default.arn, (f"The default key {DEFAULT_OSS_ALIAS} of {region} is {default.key_id}.",)
@@ -426,11 +449,24 @@ def _policy_key(connection, region: str, key_id: str) -> tuple[str, tuple[str, .
 
 def ram_policy_for(*, connection, bucket_name: str, sse: sse_rules.Sse, purposes: Iterable[str]) -> RamPolicy:
     """The RAM policy for a bucket of the console's snapshot, its encryption and what the user will do."""
-    purposes = list(purposes)
+    purposes = ram_policy.chosen_purposes(purposes)  # refused before KMS is asked anything
     bucket = _bucket(connection, bucket_name)
     sse_rules.check_region(sse, bucket.region)
-    ram_policy.chosen_purposes(purposes)  # refused before KMS is asked anything
-    key_arn, notes = ("", ())
+    key_arn, default_arn, notes = "", "", ()
     if sse.method == sse_rules.KMS:
         key_arn, notes = _policy_key(connection, bucket.region, sse.key_id)
-    return RamPolicy(ram_policy.ram_policy(bucket.name, sse, key_arn, purposes), key_arn, notes)
+        if not sse.key_id:
+            default_arn = key_arn
+        elif ram_policy.runs_jobs(purposes):
+            default_arn, default_notes = _default_key(KmsClient(connection, bucket.region), bucket.region)
+            notes += default_notes
+    targets = ram_policy.Targets(bucket.name, bucket.region, sse, key_arn, default_arn)
+    if ram_policy.CLIENT_SIDE in purposes and ram_policy.EVERYTHING not in purposes:
+        notes += (CSE_KMS_NOTE,)
+    return RamPolicy(ram_policy.ram_policy(targets, purposes), key_arn, notes)
+
+
+CSE_KMS_NOTE = (
+    "Client-side encryption under a master key held in KMS also needs kms:GenerateDataKey, kms:Encrypt and "
+    "kms:Decrypt on that master key's CMK."
+)

@@ -441,3 +441,5 @@ def test_the_ram_policy_helper_names_the_chosen_bucket_and_key(admin_page, conso
     assert "acs:oss:*:*:policy-bucket/*" in resources and arn in resources
     assert {"oss:PutObject", "oss:GetObject", "kms:GenerateDataKey", "kms:Decrypt"} <= set(actions)
     assert "oss:PutBucketEncryption" not in actions
+    reasons = page.get_by_role("list").filter(has_text="oss:PutObject")
+    expect(reasons).to_contain_text("OSS asks KMS for a data key under the CMK on the caller's behalf")

@@ -19,7 +19,7 @@ from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 
-from cloud.errors import ServiceError
+from cloud.errors import CloudError, ServiceError
 from cloud.oss import ObjectEntry, OssClient
 from cloud.sse import Sse
 from jobs.engine import control, decisions, limits, object_worker
@@ -51,7 +51,13 @@ def run_page(job_id: int, number: int) -> None:
     if state != Job.RUNNING:
         _stop(page, state)
         return
-    entries = _list(page)
+    try:
+        entries = _list(page)
+    except CloudError as error:
+        # Not transient (call_with_retries retried those): a refused listing, e.g. a RAM policy without
+        # oss:ListObjects, would fail again on every worker; the job fails saying why instead of staying Running.
+        fail(job_id, f"Listing {job.bucket} failed: {error.message}")
+        return
     done = ObjectProgress(page)
     remaining = [entry for entry in entries if not done.has(entry.key)]
     try:

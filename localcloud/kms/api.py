@@ -24,7 +24,7 @@ from django.db import close_old_connections
 from localcloud import accesskeys, keystore
 from localcloud.auth import MAX_SKEW_SECONDS, Headers, Identity, KmsAuthError, authenticate_kms
 from localcloud.faults import Fault
-from localcloud.kms import actions, byok, errors, lifecycle
+from localcloud.kms import actions, byok, errors, lifecycle, permissions
 from localcloud.kms.errors import KmsError
 from localcloud.kms.params import Params
 
@@ -178,8 +178,10 @@ def _dispatch(incoming: Incoming) -> dict:
         raise KmsError(404, "InvalidAction.NotFound", "Specified api is not found, please check your url and method.")
     region = _region(incoming, identity)
     lifecycle.sweep_if_due()
+    call = actions.Call(Params(incoming.params), region)
+    permissions.authorize(identity, identity.action, call)
     # No request-wide transaction: `lifecycle.refresh` must persist even when the action then refuses.
-    return action(actions.Call(Params(incoming.params), region))
+    return action(call)
 
 
 def handle(environ, fault: Fault | None = None) -> tuple[int, dict]:

@@ -11,7 +11,7 @@ from django.db import close_old_connections
 from localcloud import accesskeys, crypto, errors
 from localcloud.auth import AuthError, authenticate_oss
 from localcloud.faults import Fault
-from localcloud.oss import routes
+from localcloud.oss import permissions, routes
 from localcloud.oss.common import CONTROL_CHARACTERS
 from localcloud.oss.http import Request, Response, http_date
 
@@ -32,6 +32,8 @@ def _authenticate(request: Request) -> None:
         )
     except AuthError as error:
         raise errors.OssError(error.status, error.code, error.message, **error.details) from None
+    if request.identity is not None:
+        request.policy = accesskeys.lookup_policy(request.identity.access_key_id)
 
 
 def _error_response(error: errors.OssError, request_id: str, host: str, method: str) -> Response:
@@ -81,7 +83,9 @@ def handle(environ, fault: Fault | None = None) -> tuple[Response, str]:
             raise errors.OssError(fault.status, fault.oss_code, fault.oss_message)
         request = Request(environ)
         _authenticate(request)
-        response = routes.resolve(request)(request)
+        name = routes.resolve_name(request)
+        permissions.authorize(request, name)
+        response = routes.handler(name)(request)
         _refuse_unsafe_headers(response.headers)
         if not isinstance(response.body, bytes):
             response.body = _first_chunk_checked(response.body)

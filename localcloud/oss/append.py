@@ -9,7 +9,7 @@ import re
 
 from localcloud import blobs, errors, sse
 from localcloud.models import Bucket, StoredObject
-from localcloud.oss import common, stored
+from localcloud.oss import common, permissions, stored
 from localcloud.oss.http import Request, Response, now_seconds
 from localcloud.sse import SseChoice
 
@@ -62,6 +62,7 @@ def _create(request: Request, bucket: Bucket) -> StoredObject:
     """The first append fixes the object's SSE, metadata, tags and ACL."""
     attributes = stored.new_object_attributes(request, bucket)
     choice = sse.for_new_object(request.headers, bucket)
+    permissions.require_data_key(request, bucket, choice)
     written = blobs.write(stored.checked(request, request.body_chunks()), choice=choice, bucket=bucket, key=request.key)
     fields = {**written.fields(), **attributes, "object_type": "Appendable", "last_modified": now_seconds()}
     return stored.commit_new_blob(bucket, request.key, fields, _still_at(None, 0))
@@ -70,6 +71,7 @@ def _create(request: Request, bucket: Bucket) -> StoredObject:
 def _extend(request: Request, bucket: Bucket, obj: StoredObject) -> StoredObject:
     """Later appends take only the body from the request; everything else stays as the first append set it."""
     choice = SseChoice(obj.sse_algorithm, obj.sse_kms_key_id, obj.sse_data_encryption)
+    permissions.require_data_key(request, bucket, choice)
     chunks = itertools.chain(stored.plaintext(bucket, obj), stored.checked(request, request.body_chunks()))
     written = blobs.write(chunks, choice=choice, bucket=bucket, key=obj.key)
     fields = {**written.fields(), "last_modified": now_seconds()}

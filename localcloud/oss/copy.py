@@ -10,7 +10,7 @@ from urllib.parse import unquote_to_bytes
 
 from localcloud import blobs, errors, keystore, sse, xml
 from localcloud.models import Bucket, StoredObject
-from localcloud.oss import common, stored
+from localcloud.oss import common, permissions, stored
 from localcloud.oss.http import Request, Response, iso_time, now_seconds, xml_response
 from localcloud.sse import SseChoice
 
@@ -33,6 +33,8 @@ def _copy_object(request: Request) -> Response:
     onto_itself = source_bucket.pk == bucket.pk and source.key == request.key
     attributes = _attributes(request, bucket, source, onto_itself)
     choice = sse.for_new_object(request.headers, bucket)
+    permissions.require_decrypt(request, source_bucket, source)
+    permissions.require_data_key(request, bucket, choice)
     if onto_itself:
         obj = _copy_onto_itself(bucket, source, choice, attributes)
     else:

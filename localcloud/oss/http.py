@@ -45,6 +45,8 @@ class Request:
         self.bucket_name, raw_key = self.signed.bucket_and_key()
         self.key = self._decode_key(raw_key)
         self.identity: Identity | None = None
+        # The signer's RAM policy (localcloud.ram.Policy); None for the account owner and anonymous callers.
+        self.policy = None
         self.host = self.headers.get("host", "")
 
     @staticmethod

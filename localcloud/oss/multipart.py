@@ -16,7 +16,7 @@ from django.db import transaction
 
 from localcloud import blobs, crypto, errors, keystore, sse, xml
 from localcloud.models import Bucket, MultipartUpload, UploadPart
-from localcloud.oss import common, copy, listing, stored
+from localcloud.oss import common, copy, listing, permissions, stored
 from localcloud.oss.http import Request, Response, iso_time, now_seconds, xml_response
 from localcloud.sse import SseChoice
 from localcloud.storage import blob_store
@@ -39,6 +39,8 @@ def initiate_multipart_upload(request: Request) -> Response:
     forbid_overwrite = stored.forbids_overwrite(request)
     if forbid_overwrite and stored.find_object(bucket, request.key):
         raise stored.file_exists()
+    choice = _resolved_sse(request, bucket)
+    permissions.require_data_key(request, bucket, choice)
     upload = MultipartUpload.objects.create(
         bucket=bucket,
         key=request.key,
@@ -46,7 +48,7 @@ def initiate_multipart_upload(request: Request) -> Response:
         initiated=now_seconds(),
         forbid_overwrite=forbid_overwrite,
         **stored.new_object_attributes(request, bucket),
-        **_sse_fields(_resolved_sse(request, bucket)),
+        **_sse_fields(choice),
     )
     encoded, key = _key_text(request, upload.key)
     body = xml.document(
@@ -102,6 +104,7 @@ def _upload_part_copy(request: Request) -> Response:
     bucket, upload, number = _part_target(request)
     source_bucket, source = copy.copy_source(request)
     common.check_conditions(request, source, prefix="x-oss-copy-source-")
+    permissions.require_decrypt(request, source_bucket, source)
     start, end = _copy_range(request, source.size)
     part = _store_part(bucket, upload, number, stored.plaintext(source_bucket, source, start=start, end=end))
     body = xml.document("CopyPartResult", [("LastModified", iso_time(part.last_modified)), ("ETag", f'"{part.etag}"')])
@@ -113,7 +116,9 @@ def _part_target(request: Request) -> tuple[Bucket, MultipartUpload, int]:
     sse.reject_headers(request.headers)
     bucket = common.get_bucket(request)
     common.authorize(request, bucket, stored.find_object(bucket, request.key))
-    return bucket, _get_upload(bucket, request), number
+    upload = _get_upload(bucket, request)
+    permissions.require_data_key(request, bucket, _upload_sse(upload))
+    return bucket, upload, number
 
 
 def _part_number(request: Request) -> int:
@@ -187,6 +192,7 @@ def complete_multipart_upload(request: Request) -> Response:
     bucket = common.get_bucket(request)
     common.authorize(request, bucket, stored.find_object(bucket, request.key))
     upload = _get_upload(bucket, request)
+    permissions.require_data_key(request, bucket, _upload_sse(upload))
     parts = _parts_to_complete(request, upload)
     # Initiate's x-oss-forbid-overwrite still holds at Complete, which may also ask for it itself.
     forbid = upload.forbid_overwrite or stored.forbids_overwrite(request)

@@ -9,7 +9,7 @@ from django.db import transaction
 
 from localcloud import blobs, errors, sse, xml
 from localcloud.models import Bucket, StoredObject
-from localcloud.oss import common, listing, stored
+from localcloud.oss import common, listing, permissions, stored
 from localcloud.oss.append import append_object  # noqa: F401  (routes.py names it objects.append_object)
 from localcloud.oss.copy import copy_object
 from localcloud.oss.http import Request, Response, http_date, now_seconds, xml_response
@@ -44,6 +44,7 @@ def _put_object(request: Request) -> Response:
     common.authorize(request, bucket, existing)
     attributes = stored.new_object_attributes(request, bucket)
     choice = sse.for_new_object(request.headers, bucket)
+    permissions.require_data_key(request, bucket, choice)
     forbid = stored.forbids_overwrite(request)
     if forbid and existing:
         raise stored.file_exists()
@@ -71,6 +72,7 @@ def get_object(request: Request) -> Response:
 def _get_object(request: Request) -> Response:
     bucket, obj = stored.readable_object(request)
     common.check_conditions(request, obj)
+    permissions.require_decrypt(request, bucket, obj)
     span = _requested_range(request, obj.size)
     headers = {**common.object_headers(obj), **sse.response_headers(obj), **_overrides(request)}
     if span is None:
@@ -172,6 +174,7 @@ def delete_multiple_objects(request: Request) -> Response:
     if "content-md5" not in request.headers:
         raise errors.OssError(400, "InvalidDigest", "DeleteMultipleObjects requires a Content-MD5 header.")
     quiet, keys = _delete_request(stored.small_body(request))
+    permissions.require_each_object(request, bucket.name, keys)
     _delete_keys(bucket, keys)
     encoded = request.params.get("encoding-type") == "url"
     deleted = [] if quiet else [("Deleted", [("Key", quote(key, safe="") if encoded else key)]) for key in keys]

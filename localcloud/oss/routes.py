@@ -64,11 +64,14 @@ def _selector(request, selectors) -> str | None:
     return None
 
 
-def resolve(request):
-    """The handler for a request; raises OssError for unknown routes."""
+SERVICE_ROUTE = "service.list_buckets"
+
+
+def resolve_name(request) -> str:
+    """The name (`module.function`) of the request's handler; raises OssError for unknown routes."""
     if not request.bucket_name:
         if request.method == "GET":
-            return _handler("service.list_buckets")
+            return SERVICE_ROUTE
         raise errors.OssError(405, "MethodNotAllowed", "The specified method is not allowed against this resource.")
     if request.key:
         routes, selectors = OBJECT_ROUTES, OBJECT_SELECTORS
@@ -80,10 +83,14 @@ def resolve(request):
     name = routes.get((request.method, selector))
     if name is None:
         raise errors.OssError(405, "MethodNotAllowed", "The specified method is not allowed against this resource.")
-    return _handler(name)
+    return name
 
 
-def _handler(name: str):
+def all_route_names() -> set[str]:
+    return {SERVICE_ROUTE, *BUCKET_ROUTES.values(), *OBJECT_ROUTES.values()}
+
+
+def handler(name: str):
     module_name, function = name.split(".")
     handler = getattr(importlib.import_module(f"localcloud.oss.{module_name}"), function, None)
     if handler is None:

@@ -129,5 +129,10 @@ class RamPolicySerializer(serializers.Serializer):
     """services.RamPolicy: the document, the key ARN its KMS statement names, and why when that is not one key."""
 
     document = serializers.JSONField(help_text='The RAM policy: {"Version": "1", "Statement": [...]}.')
+    annotations = serializers.ListField(
+        child=serializers.JSONField(),
+        help_text="Beside each statement of the document, in order: its resource and why each action is there "
+        '({"resource": ..., "actions": [{"action": ..., "why": ...}]}); RAM policy JSON has no comments.',
+    )
     key_arn = serializers.CharField(help_text="Blank without SSE-KMS.")
     notes = serializers.ListField(child=serializers.CharField())
