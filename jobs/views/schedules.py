@@ -42,9 +42,14 @@ def _facts(schedule: Schedule) -> dict[str, str]:
         "name": schedule.name,
         "buckets": f"{targets_label(schedule)} on {schedule.connection.name}",
         "what it does": describe_spec(schedule),
-        "timing": timing_label(schedule),
+        "timing": _in_a_sentence(timing_label(schedule)),
         "state": "enabled" if schedule.enabled else "disabled",
     }
+
+
+def _in_a_sentence(label: str) -> str:
+    """'Every Monday at 02:00 UTC' inside a sentence."""
+    return label[:1].lower() + label[1:]
 
 
 def _saved_message(before: dict[str, str] | None, saved: Schedule) -> str:
