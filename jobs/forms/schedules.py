@@ -77,7 +77,7 @@ class ScheduleForm(JobForm):
         "or @hourly, @daily, @weekly, @monthly.",
     )
     interval_minutes = forms.IntegerField(
-        label="Every … minutes", min_value=1, required=False, help_text="With 'Every … minutes'."
+        label="Minutes between runs", min_value=1, required=False, help_text="With 'Every … minutes'."
     )
     enabled = forms.BooleanField(required=False, initial=True, help_text="A disabled schedule does not run.")
 
