@@ -16,6 +16,7 @@ from jobs.forms.jobs import JobForm, SpecForm, prefix_lines
 from jobs.models import Job, JobSpec, Schedule
 
 PRESETS = (timings.DAILY, timings.WEEKLY, timings.MONTHLY)
+PRESET_FIELDS = {"at_time": PRESETS, "weekday": (timings.WEEKLY,), "month_day": (timings.MONTHLY,)}
 
 
 def timezone_choices() -> list[tuple[str, str]]:
@@ -55,8 +56,15 @@ class ScheduleForm(JobForm):
         initial=datetime.time(2, 0),
         widget=forms.TimeInput(attrs={"type": "time"}, format="%H:%M"),
         help_text="Daily, weekly and monthly runs: the time of day, in the time zone below.",
+        error_messages={"required": "Give the time of day the schedule runs at."},
     )
-    weekday = forms.ChoiceField(label="On", choices=timings.WEEKDAYS, initial="1", required=False)
+    weekday = forms.ChoiceField(
+        label="On",
+        choices=timings.WEEKDAYS,
+        initial="1",
+        required=False,
+        error_messages={"required": "Give the day of the week the schedule runs on."},
+    )
     month_day = forms.IntegerField(
         label="On day of the month",
         min_value=1,
@@ -64,6 +72,7 @@ class ScheduleForm(JobForm):
         initial=1,
         required=False,
         help_text="Monthly runs; a month without that day is skipped.",
+        error_messages={"required": "Give the day of the month the schedule runs on."},
     )
     timezone = forms.ChoiceField(
         label="Time zone", choices=timezone_choices, initial=settings.TIME_ZONE, help_text="Of the time and crontab."
@@ -95,28 +104,19 @@ class ScheduleForm(JobForm):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["bucket"].required = False  # only with the scope "One bucket", checked in clean()
+        # The bucket is required by the scope "One bucket" only, a preset's time and day by the presets that use
+        # them: the other choices post none. An empty form shows them all without "(optional)".
+        posted = self.data.get if self.is_bound else None
+        self.fields["bucket"].required = posted is None or posted(self.add_prefix("scope")) == Schedule.ONE_BUCKET
+        self.fields["bucket"].error_messages["required"] = "Choose the bucket this schedule works on."
+        for name, frequencies in PRESET_FIELDS.items():
+            self.fields[name].required = posted is None or posted(self.add_prefix("frequency")) in frequencies
 
     def clean(self):
         cleaned = super().clean()
-        if cleaned.get("scope") == Schedule.ONE_BUCKET and not cleaned.get("bucket") and "bucket" not in self.errors:
-            self.add_error("bucket", "Choose the bucket this schedule works on.")
         if cleaned.get("scope") != Schedule.ONE_BUCKET:
             cleaned["bucket"] = ""  # every bucket or a pattern: the bucket select is not used
-        self._check_preset(cleaned)
         return cleaned
-
-    def _check_preset(self, cleaned: dict) -> None:
-        """A preset needs its time of day, and its weekday or day of the month (unless already refused)."""
-        frequency = cleaned.get("frequency")
-        needed = {"at_time": "the time of day the schedule runs at"} if frequency in PRESETS else {}
-        if frequency == timings.WEEKLY:
-            needed["weekday"] = "the day of the week the schedule runs on"
-        if frequency == timings.MONTHLY:
-            needed["month_day"] = "the day of the month the schedule runs on"
-        for name, what in needed.items():
-            if cleaned.get(name) in (None, "") and name not in self.errors:
-                self.add_error(name, f"Give {what}.")
 
     def selects_by_key(self, cleaned: dict) -> bool:
         return cleaned.get("schedule_kind") == Job.REENCRYPT and super().selects_by_key(cleaned)
