@@ -82,7 +82,7 @@ class Schedule(JobSpec):
     ONE_BUCKET, EVERY_BUCKET, BUCKET_PATTERN = "bucket", "connection", "pattern"
     SCOPES = [
         (ONE_BUCKET, "One bucket"),
-        (EVERY_BUCKET, "Every bucket of the connection"),
+        (EVERY_BUCKET, "Every bucket"),
         (BUCKET_PATTERN, "Buckets whose names match a pattern"),
     ]
 
