@@ -83,7 +83,7 @@ class Schedule(JobSpec):
     SCOPES = [
         (ONE_BUCKET, "One bucket"),
         (EVERY_BUCKET, "Every bucket"),
-        (BUCKET_PATTERN, "Buckets whose names match a pattern"),
+        (BUCKET_PATTERN, "Buckets matching a pattern"),
     ]
 
     name = models.CharField(max_length=100, unique=True)

@@ -41,11 +41,11 @@ class ScheduleForm(JobForm):
         "a job per matching bucket.",
     )
     bucket_pattern = forms.CharField(
-        label="Bucket name pattern",
+        label="Pattern",
         max_length=63,
         required=False,
         widget=forms.TextInput(attrs={"placeholder": "logs-*", "spellcheck": "false"}),
-        help_text="With 'Buckets whose names match a pattern': * any characters, ? one, [abc] one of them.",
+        help_text="With 'Buckets matching a pattern', of their names: * any characters, ? one, [abc] one of them.",
     )
     frequency = forms.ChoiceField(
         label="Runs", choices=timings.FREQUENCIES, initial=timings.DAILY, widget=forms.RadioSelect

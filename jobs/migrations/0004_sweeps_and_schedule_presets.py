@@ -22,7 +22,7 @@ class Migration(migrations.Migration):
         migrations.AddField(
             model_name='schedule',
             name='scope',
-            field=models.CharField(choices=[('bucket', 'One bucket'), ('connection', 'Every bucket'), ('pattern', 'Buckets whose names match a pattern')], default='bucket', max_length=12),
+            field=models.CharField(choices=[('bucket', 'One bucket'), ('connection', 'Every bucket'), ('pattern', 'Buckets matching a pattern')], default='bucket', max_length=12),
         ),
         migrations.AddField(
             model_name='schedule',

@@ -66,7 +66,7 @@ def check_scope(scope: str, bucket: str, pattern: str) -> tuple[str, str, str]:
     pattern = (pattern or "").strip()
     if scope == Schedule.ONE_BUCKET:
         if pattern:
-            raise ServiceError("A bucket name pattern goes only with the scope 'Buckets whose names match a pattern'.")
+            raise ServiceError("A bucket name pattern goes only with the scope 'Buckets matching a pattern'.")
         if not (bucket or "").strip():
             raise ServiceError("Name the bucket this schedule works on, or choose every bucket or a pattern.")
         return scope, bucket.strip(), ""
