@@ -89,9 +89,14 @@ def test_a_weekly_schedule_from_the_presets_reads_in_words_and_runs_now(
     expect(page.get_by_label("Algorithm to select by")).to_be_hidden()  # a scan selects nothing
     page.get_by_label("Weekly").check()
     expect(page.get_by_role("textbox", name="Crontab", include_hidden=True)).to_be_hidden()
+    page.get_by_label("At", exact=True).fill("04:00")
+    expect(page.locator("[data-described]")).to_have_text("Every Monday at 04:00 UTC")
     page.get_by_label("At", exact=True).fill("02:00")
+    page.get_by_label("On", exact=True).select_option(label="Tuesday")
+    expect(page.locator("[data-described]")).to_have_text("Every Tuesday at 02:00 UTC")
     page.get_by_label("On", exact=True).select_option(label="Monday")
     expect(page.get_by_label("Time zone")).to_have_value("UTC")
+    expect(page.locator("[data-described]")).to_have_text("Every Monday at 02:00 UTC")  # said before it is saved
     page.get_by_label("Bucket", exact=True).select_option("weekly")
     page.get_by_label("The bucket default").check()
     assert_accessible(page)

@@ -43,7 +43,7 @@ def test_a_weekly_preset_is_stored_as_its_crontab_in_its_time_zone_and_read_as_a
     assert str(beat.timezone) == "UTC"
     assert "Every Monday at 02:00 UTC" in html(client.get("/jobs/schedules/"))
     edit = html(client.get(f"/jobs/schedules/{schedule.pk}/"))
-    assert "Runs: <strong>Every Monday at 02:00 UTC</strong>" in edit
+    assert "Runs: <strong data-described>Every Monday at 02:00 UTC</strong>" in edit
     assert re.search(r'<input type="radio" name="frequency" value="weekly"[^>]* checked', edit)
     assert 'value="02:00"' in edit
 
@@ -83,7 +83,7 @@ def test_the_form_describes_the_timing_entered_before_it_is_saved(client_as, ope
 
     described = html(client_as(operator).get("/jobs/schedules/new/", query))
 
-    assert "Runs: <strong>Every Friday at 23:15 UTC</strong>" in described
+    assert "Runs: <strong data-described>Every Friday at 23:15 UTC</strong>" in described
 
 
 def test_fields_of_other_kinds_are_marked_for_the_page_script_and_ignored_without_it(client_as, operator, ledger):
