@@ -11,7 +11,7 @@ import pytest
 
 from console.embedded_redis import EmbeddedRedis
 
-pytest_plugins = ["console.testing.browser"]
+pytest_plugins = ["console.testing.browser", "console.testing.job_queue"]
 
 _embedded_redis: EmbeddedRedis | None = None
 

@@ -278,6 +278,8 @@ JOBS_PAGE_LEASE_SECONDS = env_int("JOBS_PAGE_LEASE_SECONDS", 120, minimum=2)
 JOBS_COPY_THRESHOLD_BYTES = env_int("JOBS_COPY_THRESHOLD_BYTES", 1024**3, minimum=1, maximum=5 * 1024**3)
 JOBS_PART_SIZE_BYTES = env_int("JOBS_PART_SIZE_BYTES", 64 * 1024**2, minimum=100 * 1024, maximum=5 * 1024**3)
 JOBS_RECOVERY_INTERVAL_SECONDS = env_int("JOBS_RECOVERY_INTERVAL_SECONDS", 30, minimum=1)
+# Jobs of one sweep active at once; the next bucket starts when one ends (docs/design-notes.md "Sweeps").
+JOBS_SWEEP_MAX_RUNNING = env_int("JOBS_SWEEP_MAX_RUNNING", 4, minimum=1, maximum=100)
 # Client-side encryption in the web process: files up to this size go up in one PutObject, larger ones in parts
 # of about this size (a multiple of 16, at least 100 KiB).
 CSE_MULTIPART_THRESHOLD = env_int(

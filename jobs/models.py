@@ -79,11 +79,22 @@ class JobSpec(models.Model):
 
 
 class Schedule(JobSpec):
-    """A re-encryption (or scan) policy that beat runs on a crontab or an interval; each run creates a job."""
+    """A re-encryption (or scan) policy that beat runs on a crontab or an interval; each run creates a job, or a
+    sweep when it targets every bucket of its connection or the buckets whose names match a pattern."""
+
+    ONE_BUCKET, EVERY_BUCKET, BUCKET_PATTERN = "bucket", "connection", "pattern"
+    SCOPES = [
+        (ONE_BUCKET, "One bucket"),
+        (EVERY_BUCKET, "Every bucket"),
+        (BUCKET_PATTERN, "Buckets matching a pattern"),
+    ]
 
     name = models.CharField(max_length=100, unique=True)
     enabled = models.BooleanField(default=True)
+    scope = models.CharField(max_length=12, choices=SCOPES, default=ONE_BUCKET)
+    bucket_pattern = models.CharField(max_length=63, blank=True, help_text="A glob such as logs-*.")
     crontab = models.CharField(max_length=100, blank=True, help_text="minute hour day-of-month month day-of-week")
+    timezone = models.CharField(max_length=63, default=settings.TIME_ZONE, help_text="The crontab's time zone.")
     interval_minutes = models.PositiveIntegerField(null=True, blank=True)
     periodic_task = models.OneToOneField(
         "django_celery_beat.PeriodicTask", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
@@ -109,6 +120,7 @@ class ScheduleRun(models.Model):
     at = models.DateTimeField(auto_now_add=True)
     outcome = models.CharField(max_length=8, choices=OUTCOMES)
     job = models.ForeignKey("Job", null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    sweep = models.ForeignKey("Sweep", null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
     reason = models.TextField(blank=True)
 
     class Meta:
@@ -275,3 +287,49 @@ class ObjectOutcome(models.Model):
 
     def __str__(self):
         return f"{self.key}: {self.outcome}"
+
+
+class Sweep(models.Model):
+    """One job spec (a scan, usually) over many buckets: a job per bucket, started a few at a time.
+
+    The spec is kept as jobs.services.jobs.Spec fields; each bucket's job is created through the job service
+    when its turn comes, so every job is checked, audited and limited like one started by hand.
+    """
+
+    kind = models.CharField(max_length=16, choices=JobSpec.KINDS, default=JobSpec.SCAN)
+    spec = models.JSONField(default=dict)
+    max_running = models.PositiveIntegerField(default=4, help_text="Jobs of this sweep active at once.")
+    description = models.CharField(max_length=200, blank=True, help_text="Which buckets, as asked.")
+    schedule = models.ForeignKey(Schedule, null=True, blank=True, on_delete=models.SET_NULL, related_name="sweeps")
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+
+    def __str__(self):
+        return f"Sweep #{self.pk}"
+
+
+class SweepItem(models.Model):
+    """One bucket of a sweep: waiting for its turn, its job, or why its job could not start."""
+
+    sweep = models.ForeignKey(Sweep, on_delete=models.CASCADE, related_name="items")
+    connection = models.ForeignKey(Connection, on_delete=models.CASCADE, related_name="+")
+    bucket = models.CharField(max_length=63)
+    claimed_at = models.DateTimeField(null=True, blank=True, help_text="When its turn came: its job was started.")
+    job = models.OneToOneField(Job, null=True, blank=True, on_delete=models.SET_NULL, related_name="sweep_item")
+    error = models.TextField(blank=True, help_text="Why its job could not start.")
+
+    class Meta:
+        ordering = ["sweep", "connection__name", "bucket"]
+        constraints = [
+            models.UniqueConstraint(fields=["sweep", "connection", "bucket"], name="one_item_per_bucket_and_sweep")
+        ]
+
+    def __str__(self):
+        return f"{self.bucket} in sweep {self.sweep_id}"
+
+    @property
+    def waiting(self) -> bool:
+        return self.claimed_at is None

@@ -19,7 +19,7 @@ from cloud.errors import NotFound
 from encryption.selectors import key_names
 from jobs.engine import page_worker
 from jobs.engine.object_worker import CLIENT_SIDE_MARK
-from jobs.models import Job, JobPage, JobSpec, ObjectOutcome, Schedule, ScheduleRun
+from jobs.models import Job, JobPage, JobSpec, ObjectOutcome, Schedule, ScheduleRun, Sweep, SweepItem
 
 # Jobs
 
@@ -467,3 +467,107 @@ def schedules_listed(runs: int) -> QuerySet[Schedule]:
         "rewrap_to",
         "created_by",
     ).prefetch_related(Prefetch("runs", queryset=recent_runs, to_attr="recent_runs"))
+
+
+# Sweeps
+
+
+def get_sweep(sweep_id) -> Sweep:
+    sweep = Sweep.objects.select_related("schedule", "created_by").filter(pk=_number(sweep_id)).first()
+    if sweep is None:
+        raise NotFound(f"There is no sweep {sweep_id}.")
+    return sweep
+
+
+def sweeps_listed() -> QuerySet[Sweep]:
+    return Sweep.objects.select_related("schedule", "created_by").annotate(bucket_count=Count("items"))
+
+
+@dataclass(frozen=True)
+class SweepRow:
+    """One bucket of a sweep: its job's state and counts (a scan's compliance too), or why it has no job."""
+
+    item: SweepItem
+    state: str
+    state_label: str
+    objects_done: int = 0
+    objects_total: int = 0
+    percent: float = 0.0
+    scan: ScanSummary | None = None
+
+    @property
+    def job(self) -> Job | None:
+        return self.item.job
+
+
+@dataclass(frozen=True)
+class SweepResult:
+    """A sweep across its buckets: each bucket's row and the totals of what its jobs found so far."""
+
+    sweep: Sweep
+    rows: list[SweepRow]
+    states: list[tuple[str, int, int]]  # label, objects, bytes over every bucket; most objects first
+    objects: int
+    bytes: int
+    compliant_objects: int
+    tally: dict[str, int]  # waiting, active, finished, not started (buckets)
+
+    @property
+    def finished(self) -> bool:
+        return not self.tally["waiting"] and not self.tally["active"]
+
+    @property
+    def compliant_percent(self) -> float | None:
+        """None with no object seen yet: never a share of nothing."""
+        return 100.0 * self.compliant_objects / self.objects if self.objects else None
+
+    @property
+    def percent(self) -> float:
+        """Share of buckets done (finished or not started)."""
+        done = self.tally["finished"] + self.tally["not_started"]
+        return 100.0 * done / len(self.rows) if self.rows else 100.0
+
+
+WAITING, NOT_STARTED = "waiting", "not-started"
+
+
+def sweep_result(sweep: Sweep) -> SweepResult:
+    jobs = _with_counted_pages(Job.objects.select_related("connection"))
+    items = sweep.items.select_related("connection").prefetch_related(Prefetch("job", queryset=jobs))
+    rows = [_sweep_row(item) for item in items.order_by("connection__name", "bucket")]
+    states: dict[str, list[int]] = {}
+    for row in rows:
+        if row.scan is not None:
+            _merge(states, {label: [objects, size] for label, objects, size in row.scan.states})
+    tally = {"waiting": 0, "active": 0, "finished": 0, "not_started": 0}
+    for row in rows:
+        tally[_tally_of(row)] += 1
+    ordered = sorted(((label, n, b) for label, (n, b) in states.items()), key=lambda state: (-state[1], state[0]))
+    return SweepResult(
+        sweep,
+        rows,
+        ordered,
+        sum(state[1] for state in ordered),
+        sum(state[2] for state in ordered),
+        sum(row.scan.compliant_objects for row in rows if row.scan is not None),
+        tally,
+    )
+
+
+def _sweep_row(item: SweepItem) -> SweepRow:
+    job = item.job
+    if job is None:
+        if item.error:
+            return SweepRow(item, NOT_STARTED, "Not started")
+        return SweepRow(item, WAITING, "Waiting for its turn" if item.claimed_at is None else "Starting")
+    done = progress(job, reload=False)
+    scan = summarise_scan(job, reload=False) if job.kind == Job.SCAN else None
+    return SweepRow(item, job.state, job.get_state_display(), done.objects_done, job.total_objects, done.percent, scan)
+
+
+def _tally_of(row: SweepRow) -> str:
+    if row.state == WAITING:
+        return "waiting"
+    if row.state == NOT_STARTED:
+        return "not_started"
+    return "finished" if row.state in Job.FINISHED_STATES else "active"

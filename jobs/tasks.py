@@ -6,7 +6,7 @@ from django_celery_beat.models import PeriodicTask
 from jobs.engine import page_worker
 from jobs.models import Job, Schedule
 from jobs.services import jobs as services
-from jobs.services import schedules
+from jobs.services import schedules, sweeps
 
 
 @shared_task(name="jobs.run_page", acks_late=True)
@@ -22,7 +22,14 @@ def count_objects_task(job_id: int) -> None:
 
 @shared_task(name="jobs.recover_stalled")
 def recover_stalled_task() -> int:
-    return page_worker.recover_stalled()
+    recovered = page_worker.recover_stalled()
+    sweeps.advance_all()
+    return recovered
+
+
+@shared_task(name="jobs.advance_sweep")
+def advance_sweep_task(sweep_id: int) -> int:
+    return sweeps.advance(sweep_id)
 
 
 @shared_task(name="jobs.run_schedule")

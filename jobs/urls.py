@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from jobs.views import jobs, rewraps, scans, schedules
+from jobs.views import jobs, rewraps, scans, schedules, sweeps
 
 app_name = "jobs"
 
@@ -24,4 +24,7 @@ urlpatterns = [
     path("schedules/new/", schedules.schedule_new, name="schedule_new"),
     path("schedules/<int:pk>/", schedules.schedule_edit, name="schedule_edit"),
     path("schedules/<int:pk>/delete/", schedules.schedule_delete, name="schedule_delete"),
+    path("schedules/<int:pk>/run/", schedules.schedule_run_now, name="schedule_run_now"),
+    path("sweeps/new/", sweeps.sweep_start, name="sweep_start"),
+    path("sweeps/<int:pk>/", sweeps.sweep_detail, name="sweep_detail"),
 ]

@@ -26,6 +26,17 @@ def _folder(prefix: str) -> str:
     return prefix if not prefix or prefix.endswith("/") else f"{prefix}/"
 
 
+class ObjectFilterForm(forms.Form):
+    """The object browser's filter of the page listed by encryption state."""
+
+    encryption = forms.ChoiceField(
+        label="Encryption",
+        choices=[("", "Any encryption"), *services.ENCRYPTION_FILTERS],
+        required=False,
+        help_text="Filters the objects of the page listed (OSS lists no encryption: each object is read).",
+    )
+
+
 class ObjectUploadForm(SseForm):
     """A file and its name, content type and metadata, encrypted by the bucket default or by its own setting.
 

@@ -4,6 +4,7 @@ download. Pages, API and commands call these; only cloud/oss.py and cloud/kms.py
 
 from __future__ import annotations
 
+import dataclasses
 import datetime
 import email.utils
 import posixpath
@@ -125,6 +126,35 @@ def browse_objects(bucket, *, prefix: str = "", token: str = "", max_keys: int =
     key_names = _key_names(bucket, *(Sse.of_headers(head.headers) for head in heads if isinstance(head, ObjectHead)))
     rows = [_row(entry, prefix, head, key_names) for entry, head in zip(page.objects, heads, strict=True)]
     return Listing(prefix, token, page.folders, rows, page.next_token)
+
+
+# The object browser's encryption filter: the labels the list shows. "None" is an object with neither
+# server-side nor client-side encryption; a client-side encrypted object also counts under its server-side method.
+UNENCRYPTED, OSS_MANAGED, KMS_MANAGED, CLIENT_SIDE = "none", "oss", "kms", "client-side"
+ENCRYPTION_FILTERS = [
+    (UNENCRYPTED, "None"),
+    (OSS_MANAGED, "OSS-managed"),
+    (KMS_MANAGED, "KMS"),
+    (CLIENT_SIDE, "Client-side encrypted"),
+]
+
+
+def encryption_states(row: ObjectRow) -> set[str]:
+    """The filter states an object of a listing is in (none when its HEAD failed: its encryption is unknown)."""
+    if row.encryption is None:
+        return set()
+    states = {row.encryption.sse.method} - {NONE}
+    if row.client_side is not None:
+        states.add(CLIENT_SIDE)
+    return states or {UNENCRYPTED}
+
+
+def filter_listing(listing: Listing, state: str) -> Listing:
+    """The listing page with only its objects in encryption `state` (folders kept, to browse on). It filters the
+    page listed, not the bucket: OSS lists no encryption, so knowing it means a HEAD per object."""
+    if state not in dict(ENCRYPTION_FILTERS):
+        raise ServiceError(f"Unknown encryption filter {state!r}: choose one of {', '.join(dict(ENCRYPTION_FILTERS))}.")
+    return dataclasses.replace(listing, objects=[row for row in listing.objects if state in encryption_states(row)])
 
 
 def _head_or_error(oss: OssClient, bucket_name: str, key: str) -> ObjectHead | CloudError:

@@ -10,7 +10,7 @@ from django.urls import reverse
 from django.utils.http import urlencode
 
 from buckets.downloads import decrypted_download, streaming_download
-from buckets.forms.objects import ObjectEncryptionForm, ObjectUploadForm
+from buckets.forms.objects import ObjectEncryptionForm, ObjectFilterForm, ObjectUploadForm
 from buckets.models import Bucket
 from buckets.services import cse_transfer
 from buckets.services import objects as services
@@ -42,11 +42,23 @@ def _error_page(request, bucket: Bucket, key: str, error: ServiceError):
 def object_list(request, pk):
     bucket = get_object_or_404(Bucket, pk=pk)
     prefix, token = request.GET.get("prefix", ""), request.GET.get("token", "")
-    context = {"bucket": bucket, "prefix": prefix, "token": token, "crumbs": services.folder_crumbs(prefix)}
+    filters = ObjectFilterForm(request.GET)
+    state = filters.cleaned_data["encryption"] if filters.is_valid() else ""
+    context = {
+        "bucket": bucket,
+        "prefix": prefix,
+        "token": token,
+        "crumbs": services.folder_crumbs(prefix),
+        "filters": filters,
+        "state": state,
+        "state_label": dict(services.ENCRYPTION_FILTERS).get(state, ""),
+    }
     try:
-        context["listing"] = services.browse_objects(bucket, prefix=prefix, token=token)
+        listing = services.browse_objects(bucket, prefix=prefix, token=token)
     except ServiceError as error:
         return render(request, "buckets/object_list.html", {**context, "error": error}, status=error.status_code)
+    context["listed"] = len(listing.objects)
+    context["listing"] = services.filter_listing(listing, state) if state else listing
     return render(request, "buckets/object_list.html", context)
 
 

@@ -40,7 +40,7 @@ from encryption.models import CseTransfer
 from encryption.services import master_keys
 from jobs.models import Job
 from jobs.services import jobs as services
-from jobs.services import schedules
+from jobs.services import schedules, sweeps
 
 PASSWORD = "Every-Page-Passw0rd"
 ANONYMOUS, VIEWER, OPERATOR, ADMIN = "anonymous", "viewer", "operator", "admin"
@@ -63,6 +63,7 @@ class Data:
     job: Job
     dry_run: Job
     schedule: object
+    sweep: object
     users: dict[str, object]
     transfers: dict[str, CseTransfer] = field(default_factory=dict)
 
@@ -203,6 +204,7 @@ PAGES: dict[str, Page] = {
     "jobs:schedule_new": Page(OPERATOR, one("/jobs/schedules/new/")),
     "jobs:schedule_edit": Page(OPERATOR, lambda data, role: [f"/jobs/schedules/{data.schedule.pk}/"]),
     "jobs:schedule_delete": Page(OPERATOR, lambda data, role: [f"/jobs/schedules/{data.schedule.pk}/delete/"]),
+    "jobs:sweep_detail": Page(VIEWER, lambda data, role: [f"/jobs/sweeps/{data.sweep.pk}/"]),
 }
 
 POST_ONLY = "an action that only answers POST (405 to GET) and redirects to a page swept here"
@@ -244,6 +246,8 @@ NOT_PAGES: dict[str, str] = {
     "jobs:job_retry": POST_ONLY,
     "jobs:job_run": POST_ONLY,
     "jobs:job_report": DOWNLOAD,
+    "jobs:schedule_run_now": POST_ONLY,
+    "jobs:sweep_start": POST_ONLY,
 }
 
 
@@ -346,6 +350,11 @@ def data(cloud_connection, worker) -> Data:
         spec=target,
         crontab="0 2 * * *",
     )
+    sweep = sweeps.start_sweep(
+        actor=operator, buckets=[buckets["plain"], buckets["aes256"]], description="2 selected buckets"
+    )
+    for item in sweep.items.all():
+        finished(item.job)
     master_key = master_keys.generate_rsa(actor=users[ADMIN], name="every-page-rsa")
     transfers = {
         role: CseTransfer.objects.create(
@@ -371,6 +380,7 @@ def data(cloud_connection, worker) -> Data:
         job=job,
         dry_run=dry_run,
         schedule=schedule,
+        sweep=sweep,
         users=users,
         transfers=transfers,
     )

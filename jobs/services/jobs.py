@@ -15,7 +15,7 @@ from audit.models import AuditEvent
 from audit.services import record
 from buckets.models import Bucket, Connection
 from buckets.services.buckets import check_encryption_allowed, refresh_buckets
-from cloud.errors import Conflict, NotFound, ServiceError
+from cloud.errors import CloudError, Conflict, NotFound, ServiceError
 from cloud.kms import KmsClient
 from cloud.oss import OssClient
 from cloud.sse import AES256, KMS, NONE, SM4, Sse, parse
@@ -135,6 +135,8 @@ def check_spec(bucket: Bucket, spec: Spec) -> Spec:
     _check_selection(spec)
     if spec.kind != Job.REENCRYPT:
         spec = replace(spec, verify=False)  # only a re-encryption changes what a scan would find
+    if spec.select == Job.SELECT_KEY:
+        spec = replace(spec, select_key_id=_existing_key_id(bucket, spec.select_key_id.strip()))
     prefixes = normalise_prefixes(spec.prefixes)
     if spec.kind == Job.REWRAP:
         return _check_rewrap(Spec(**{**spec.fields(), "prefixes": prefixes}))
@@ -156,6 +158,20 @@ def check_spec(bucket: Bucket, spec: Spec) -> Spec:
             "target_key_id": target.key_id,
         }
     )
+
+
+def _existing_key_id(bucket: Bucket, key: str) -> str:
+    """The id of the KMS key to select objects by, named by id or alias; refused when the bucket's region does
+    not know it (a disabled key or one pending deletion is fine: objects may still be under it)."""
+    try:
+        return KmsClient(bucket.connection, bucket.region).describe_key(key).key_id
+    except CloudError as error:
+        if error.status_code == 404:
+            raise ServiceError(
+                f"KMS key {key} is not a key of the bucket's region {bucket.region or '(unknown)'}: choose one of "
+                "its keys to select objects by."
+            ) from None
+        raise
 
 
 def _check_rewrap(spec: Spec) -> Spec:
@@ -356,9 +372,13 @@ def retry_failed(job: Job, actor) -> Job:
 
 
 def job_finished(job: Job) -> None:
-    """What follows the end of a job: its audit event, then the scan that verifies a re-encryption."""
+    """What follows the end of a job: its audit event, the next scan of its sweep, the scan that verifies a
+    re-encryption."""
+    from jobs.services import sweeps  # sweeps build on this module
+
     summary = selectors.progress(job)
     _record_finish(job, summary)
+    sweeps.job_finished(job)
     if _needs_verification(job, summary):
         start_verification(job)
 

@@ -1,22 +1,26 @@
-"""Schedules: a job spec that Celery beat (django-celery-beat's database scheduler) runs on a crontab or an
-interval. Each firing starts a job, or is recorded as skipped while the previous one is still going."""
+"""Schedules: a job spec that Celery beat (django-celery-beat's database scheduler) runs on a crontab (in the
+schedule's time zone) or an interval. Each firing starts a job, or a sweep when the schedule targets every
+bucket of its connection or a name pattern, or is recorded as skipped while the previous one is still going."""
 
 from __future__ import annotations
 
 import json
+import zoneinfo
 
 from celery.schedules import ParseException
+from django.conf import settings
 from django.db import transaction
-from django.utils import timezone
+from django.db.models import Q
 from django_celery_beat.models import CrontabSchedule, IntervalSchedule, PeriodicTask
 
 from audit.models import AuditEvent
 from audit.services import record
 from buckets.models import Connection
 from cloud.errors import ServiceError
-from jobs import selectors
-from jobs.models import Job, Schedule, ScheduleRun
+from jobs import selectors, timing
+from jobs.models import Job, Schedule, ScheduleRun, SweepItem
 from jobs.services import jobs as services
+from jobs.services import sweeps
 
 TASK_NAME = "jobs.run_schedule"
 
@@ -36,7 +40,8 @@ def _crontab_fields(text: str) -> dict[str, str]:
 
 
 def check_timing(crontab: str, interval_minutes: int | None) -> tuple[str, int | None]:
-    crontab = " ".join((crontab or "").split())
+    """The timing as stored: a crontab of five fields (`@weekly` and its kin spelled out) or an interval."""
+    crontab = timing.expand(crontab)
     if bool(crontab) == bool(interval_minutes):
         raise ServiceError("Give either a crontab or an interval in minutes, not both and not neither.")
     if interval_minutes is not None and not (isinstance(interval_minutes, int) and 1 <= interval_minutes <= 525_600):
@@ -46,12 +51,52 @@ def check_timing(crontab: str, interval_minutes: int | None) -> tuple[str, int |
     return crontab, interval_minutes
 
 
+def check_timezone(name: str) -> str:
+    name = (name or "").strip()
+    try:
+        zoneinfo.ZoneInfo(name)
+    except (zoneinfo.ZoneInfoNotFoundError, ValueError):
+        raise ServiceError(f"Unknown time zone {name!r}: give an IANA name such as UTC or Europe/Berlin.") from None
+    return name
+
+
+def check_scope(scope: str, bucket: str, pattern: str) -> tuple[str, str, str]:
+    """(scope, bucket, pattern) as stored: one bucket by name, or a glob over the connection's bucket names
+    ('*' for every bucket)."""
+    pattern = (pattern or "").strip()
+    if scope == Schedule.ONE_BUCKET:
+        if pattern:
+            raise ServiceError("A bucket name pattern goes only with the scope 'Buckets matching a pattern'.")
+        if not (bucket or "").strip():
+            raise ServiceError("Name the bucket this schedule works on, or choose every bucket or a pattern.")
+        return scope, bucket.strip(), ""
+    if scope == Schedule.EVERY_BUCKET:
+        return scope, "", ""
+    if scope != Schedule.BUCKET_PATTERN:
+        raise ServiceError(f"Unknown scope {scope!r}: choose one of {', '.join(dict(Schedule.SCOPES))}.")
+    if not pattern or len(pattern) > 63 or not set(pattern) <= set("abcdefghijklmnopqrstuvwxyz0123456789-*?[]!"):
+        raise ServiceError(
+            "A bucket name pattern is a glob of at most 63 characters: lowercase letters, digits, '-', and "
+            "'*', '?' or '[...]' (e.g. logs-*)."
+        )
+    return scope, "", pattern
+
+
+def _targets(schedule: Schedule) -> str:
+    """Which buckets a schedule works on, for messages and the audit log."""
+    if schedule.scope == Schedule.EVERY_BUCKET:
+        return f"every bucket of {schedule.connection.name}"
+    if schedule.scope == Schedule.BUCKET_PATTERN:
+        return f"the buckets of {schedule.connection.name} matching {schedule.bucket_pattern}"
+    return schedule.bucket
+
+
 def _sync_periodic_task(schedule: Schedule) -> None:
     """The beat entry mirrors the schedule: timing, enabled flag, and the schedule id as the task argument."""
     if schedule.crontab:
         timing = {
             "crontab": CrontabSchedule.objects.get_or_create(
-                **_crontab_fields(schedule.crontab), timezone=timezone.get_current_timezone_name()
+                **_crontab_fields(schedule.crontab), timezone=schedule.timezone
             )[0],
             "interval": None,
         }
@@ -77,8 +122,11 @@ def _snapshot(schedule: Schedule) -> dict:
     return {
         "name": schedule.name,
         "bucket": schedule.bucket,
+        "scope": schedule.scope,
+        "bucket_pattern": schedule.bucket_pattern,
         "enabled": schedule.enabled,
         "crontab": schedule.crontab,
+        "timezone": schedule.timezone,
         "interval_minutes": schedule.interval_minutes,
         **services.Spec.of(schedule).fields(),
     }
@@ -94,10 +142,13 @@ def save_schedule(
     crontab: str = "",
     interval_minutes: int | None = None,
     enabled: bool = True,
+    timezone_name: str = "",
+    scope: str = Schedule.ONE_BUCKET,
+    bucket_pattern: str = "",
     schedule: Schedule | None = None,
 ) -> Schedule:
     """Create (schedule None) or change a schedule; checked like a job, so a schedule cannot fail at its first run
-    for a reason known now."""
+    for a reason known now. A schedule over many buckets is checked against each bucket it matches now."""
     action = "schedule.update" if schedule else "schedule.create"
     before = _snapshot(schedule) if schedule else None
     try:
@@ -108,7 +159,13 @@ def save_schedule(
         if clash.exists():
             raise ServiceError(f"There is already a schedule named {name!r}.")
         crontab, interval_minutes = check_timing(crontab, interval_minutes)
-        spec = services.check_spec(services.find_bucket(connection, bucket), spec)
+        timezone_name = check_timezone(timezone_name or settings.TIME_ZONE)
+        scope, bucket, bucket_pattern = check_scope(scope, bucket, bucket_pattern)
+        if scope == Schedule.ONE_BUCKET:
+            spec = services.check_spec(services.find_bucket(connection, bucket), spec)
+        else:
+            for matched in sweeps.matching_buckets(connection, bucket_pattern):
+                spec = services.check_spec(matched, spec)
     except ServiceError as refusal:
         record(
             action,
@@ -126,6 +183,7 @@ def save_schedule(
             setattr(schedule, attribute, value)
         schedule.connection, schedule.bucket, schedule.name = connection, bucket, name
         schedule.crontab, schedule.interval_minutes, schedule.enabled = crontab, interval_minutes, enabled
+        schedule.timezone, schedule.scope, schedule.bucket_pattern = timezone_name, scope, bucket_pattern
         schedule.save()
         _sync_periodic_task(schedule)
         record(
@@ -156,11 +214,14 @@ def delete_schedule(schedule: Schedule, actor) -> None:
 
 
 def run_schedule(schedule_id: int, actor=None) -> ScheduleRun:
-    """One firing: a job, unless the previous one of this schedule is still going (then a skipped run).
+    """One firing: a job (a sweep for a schedule over many buckets), unless the previous one of this schedule is
+    still going (then a skipped run).
 
-    Beat fires without an actor; "run now" passes the user who asked.
+    Beat fires without an actor; "run now" passes the user who asked, through this same function.
     """
     schedule = selectors.get_schedule(schedule_id)
+    if schedule.scope != Schedule.ONE_BUCKET:
+        return _run_sweep(schedule, actor)
     running = schedule.jobs.filter(state__in=Job.ACTIVE_STATES).order_by("-created_at").first()
     if running:
         reason = f"job {running.pk} of this schedule is still {running.get_state_display().lower()}"
@@ -183,3 +244,33 @@ def run_schedule(schedule_id: int, actor=None) -> ScheduleRun:
     except ServiceError as refusal:
         return ScheduleRun.objects.create(schedule=schedule, outcome=ScheduleRun.FAILED, reason=refusal.message)
     return ScheduleRun.objects.create(schedule=schedule, outcome=ScheduleRun.STARTED, job=job)
+
+
+def _run_sweep(schedule: Schedule, actor) -> ScheduleRun:
+    """A sweep over the buckets the schedule matches now (the connection's bucket list read afresh first)."""
+    unfinished = (
+        SweepItem.objects.filter(sweep__schedule=schedule)
+        .filter(Q(claimed_at__isnull=True) | Q(job__state__in=Job.ACTIVE_STATES))
+        .select_related("sweep")
+        .first()
+    )
+    if unfinished:
+        reason = f"sweep {unfinished.sweep_id} of this schedule is still going"
+        record(
+            "schedule.skip", connection=schedule.connection, target=f"schedule:{schedule.pk}", after={"reason": reason}
+        )
+        return ScheduleRun.objects.create(
+            schedule=schedule, outcome=ScheduleRun.SKIPPED, sweep=unfinished.sweep, reason=reason
+        )
+    try:
+        buckets = sweeps.matching_buckets(schedule.connection, schedule.bucket_pattern)
+        sweep = sweeps.start_sweep(
+            actor=actor,
+            buckets=buckets,
+            description=_targets(schedule),
+            spec=services.Spec.of(schedule),
+            schedule=schedule,
+        )
+    except ServiceError as refusal:
+        return ScheduleRun.objects.create(schedule=schedule, outcome=ScheduleRun.FAILED, reason=refusal.message)
+    return ScheduleRun.objects.create(schedule=schedule, outcome=ScheduleRun.STARTED, sweep=sweep)

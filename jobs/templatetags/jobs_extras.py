@@ -12,7 +12,7 @@ from django import template
 
 from buckets.models import Bucket
 from cloud.sse import Sse
-from jobs import selectors
+from jobs import selectors, timing
 from jobs.engine.object_worker import ANY_ENCRYPTION
 from jobs.forms.jobs import SPEC_QUERY_FIELDS, TARGET_QUERY_FIELDS
 from jobs.models import Job, JobSpec, ObjectOutcome, ScheduleRun
@@ -135,11 +135,18 @@ def describe_spec(spec: JobSpec) -> str:
 
 @register.filter
 def timing_label(schedule) -> str:
-    if schedule.crontab:
-        return f"crontab {schedule.crontab}"
-    if schedule.interval_minutes == 1:
-        return "every minute"
-    return f"every {schedule.interval_minutes} minutes"
+    """'Every Monday at 02:00 UTC', 'Every 30 minutes' (jobs.timing.describe)."""
+    return timing.describe(schedule.crontab, schedule.interval_minutes, schedule.timezone)
+
+
+@register.filter
+def targets_label(schedule) -> str:
+    """The buckets a schedule works on: 'logs', 'every bucket', 'buckets matching logs-*'."""
+    if schedule.scope == schedule.EVERY_BUCKET:
+        return "every bucket"
+    if schedule.scope == schedule.BUCKET_PATTERN:
+        return f"buckets matching {schedule.bucket_pattern}"
+    return schedule.bucket
 
 
 @register.filter

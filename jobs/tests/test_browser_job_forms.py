@@ -251,7 +251,8 @@ def test_schedules_are_created_edited_and_deleted_and_refused_forms_create_nothi
     page.get_by_label("Connection").select_option(label="local")  # the first one, archive, is offered first
     page.get_by_label("Bucket", exact=True).select_option("nightly")
     expect(page.get_by_label("Name", exact=True)).to_have_value("Nightly scan")
-    page.get_by_label("Crontab").fill("30 3 * * *")
+    page.get_by_label("Crontab (experts)").check()
+    page.get_by_role("textbox", name="Crontab").fill("30 3 * * *")
     assert_accessible(page)
     page.get_by_role("button", name="Create schedule").click()
     expect(page.get_by_text("Schedule Nightly scan created")).to_be_visible()
@@ -265,9 +266,12 @@ def test_schedules_are_created_edited_and_deleted_and_refused_forms_create_nothi
     )
     assert (task.crontab.minute, task.crontab.hour, task.interval, task.enabled) == ("30", "3", None, True)
 
-    # Neither a crontab nor an interval: refused, nothing changed.
+    # Neither a crontab nor an interval: refused, nothing changed. The saved crontab is shown as the Daily preset.
     page.get_by_role("link", name="Edit Nightly scan").click()
-    page.get_by_label("Crontab").fill("")
+    expect(page.get_by_label("Daily")).to_be_checked()
+    expect(page.get_by_label("At", exact=True)).to_have_value("03:30")
+    page.get_by_label("Crontab (experts)").check()
+    page.get_by_role("textbox", name="Crontab").fill("")
     page.get_by_role("button", name="Save").click()
     expect(page.locator("[data-error-summary]")).to_contain_text("Give either a crontab or an interval")
     assert summary_has_focus(page)
@@ -275,10 +279,12 @@ def test_schedules_are_created_edited_and_deleted_and_refused_forms_create_nothi
     assert Schedule.objects.get().crontab == "30 3 * * *"
 
     # Every 90 minutes, disabled.
-    page.get_by_label("Or every … minutes").fill("90")
+    page.get_by_label("Every … minutes").check()
+    page.get_by_label("Minutes between runs").fill("90")
     page.get_by_label("Enabled").uncheck()
     page.get_by_role("button", name="Save").click()
-    expect(page.get_by_text("timing: crontab 30 3 * * * → every 90 minutes; state: enabled → disabled")).to_be_visible()
+    changed = "timing: every day at 03:30 UTC → every 90 minutes; state: enabled → disabled"
+    expect(page.get_by_text(changed)).to_be_visible()
     schedule.refresh_from_db()
     task.refresh_from_db()
     assert (schedule.crontab, schedule.interval_minutes, schedule.enabled) == ("", 90, False)

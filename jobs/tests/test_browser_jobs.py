@@ -62,7 +62,8 @@ def test_an_operator_scans_dry_runs_runs_to_full_compliance_downloads_the_report
 
     page.get_by_role("link", name="Schedule it").click()
     page.get_by_label("Name").fill("journey every night")
-    page.get_by_label("Crontab").fill("0 2 * * *")
+    page.get_by_label("Daily").check()
+    page.get_by_label("At", exact=True).fill("02:00")
     page.get_by_role("button", name="Create schedule").click()
     expect(page.get_by_text("journey every night").first).to_be_visible()
     schedule = Schedule.objects.get(name="journey every night")

@@ -59,7 +59,8 @@ def job_form(bucket, /, **changes):
 
 def schedule_form(bucket, /, **changes):
     data = job_form(bucket, name="Nightly logs", schedule_kind="reencrypt", select="unencrypted", prefixes="logs/")
-    data |= {"crontab": "0 2 * * *", "interval_minutes": "", "enabled": "on"}
+    data |= {"frequency": "crontab", "crontab": "0 2 * * *", "interval_minutes": "", "enabled": "on"}
+    data |= {"scope": "bucket", "bucket_pattern": "", "timezone": "UTC", "at_time": "", "weekday": "1", "month_day": ""}
     data.pop("run")
     return {**data, **changes}
 
@@ -597,7 +598,7 @@ def test_an_operator_creates_a_schedule_from_the_form_and_is_told_what_it_will_d
     assert response.redirect_chain == [("/jobs/schedules/", 302)]
     assert messages_of(response) == [
         "Schedule Nightly logs created: Re-encrypt unencrypted objects under logs/ to OSS-managed SM4, "
-        "crontab 0 2 * * *, enabled."
+        "every day at 02:00 UTC, enabled."
     ]
     schedule = Schedule.objects.get()
     assert (schedule.crontab, schedule.select, schedule.prefixes, schedule.enabled) == (
@@ -619,7 +620,7 @@ def nightly(client_as, operator, ledger) -> Schedule:
 def test_viewers_see_each_schedules_timing_and_work_but_no_edit_link(client_as, viewer, nightly):
     listing = html(client_as(viewer).get("/jobs/schedules/"))
 
-    assert "Nightly logs" in listing and "<code>crontab 0 2 * * *</code>" in listing
+    assert "Nightly logs" in listing and "Every day at 02:00 UTC" in listing
     assert "Re-encrypt unencrypted objects under logs/ to OSS-managed SM4" in listing
     assert "Not run yet." in listing and "Edit" not in listing
 
@@ -637,12 +638,14 @@ def test_an_invalid_crontab_is_refused_showing_what_was_typed(client_as, operato
     assert Schedule.objects.get().crontab == "0 2 * * *"
 
 
-def test_a_crontab_and_an_interval_together_are_refused(client_as, operator, ledger, nightly):
-    both = html(
-        client_as(operator).post(f"/jobs/schedules/{nightly.pk}/", schedule_form(ledger, interval_minutes="60"))
+def test_the_crontab_frequency_without_a_crontab_is_refused(client_as, operator, ledger, nightly):
+    neither = html(
+        client_as(operator).post(
+            f"/jobs/schedules/{nightly.pk}/", schedule_form(ledger, crontab="", interval_minutes="60")
+        )
     )
 
-    assert "Give either a crontab or an interval in minutes, not both and not neither." in both
+    assert "Give either a crontab or an interval in minutes, not both and not neither." in neither
     assert Schedule.objects.get().crontab == "0 2 * * *"
 
 
@@ -653,17 +656,17 @@ def test_saving_an_edited_schedule_tells_each_change_and_the_list_shows_the_new_
 
     response = client.post(
         f"/jobs/schedules/{nightly.pk}/",
-        schedule_form(ledger, crontab="", interval_minutes="60", enabled=""),
+        schedule_form(ledger, frequency="interval", crontab="0 3 * * *", interval_minutes="60", enabled=""),
         follow=True,
     )
 
     assert response.redirect_chain == [("/jobs/schedules/", 302)]
     assert messages_of(response) == [
-        "Schedule Nightly logs saved: timing: crontab 0 2 * * * → every 60 minutes; state: enabled → disabled."
+        "Schedule Nightly logs saved: timing: every day at 02:00 UTC → every hour; state: enabled → disabled."
     ]
     nightly.refresh_from_db()
     assert (nightly.crontab, nightly.interval_minutes, nightly.enabled) == ("", 60, False)
-    assert "every 60 minutes" in html(client.get("/jobs/schedules/"))
+    assert "Every hour" in html(client.get("/jobs/schedules/"))
 
 
 def test_the_schedule_list_links_the_job_a_run_started(client_as, operator, nightly):

@@ -6,15 +6,16 @@ from django.contrib import messages
 from django.core.paginator import Paginator
 from django.http import Http404
 from django.shortcuts import redirect, render
+from django.views.decorators.http import require_POST
 
 from cloud.errors import NotFound, ServiceError
 from console.form_reload import is_reload, without_csrf_token
 from console.permissions import permission_required
 from jobs import selectors
 from jobs.forms.schedules import ScheduleForm
-from jobs.models import Schedule
+from jobs.models import Schedule, ScheduleRun
 from jobs.services import schedules
-from jobs.templatetags.jobs_extras import describe_spec, timing_label
+from jobs.templatetags.jobs_extras import describe_spec, targets_label, timing_label
 from jobs.views.common import SpecForms, pick_connection
 
 SCHEDULES_PER_PAGE = 50
@@ -39,11 +40,16 @@ def _facts(schedule: Schedule) -> dict[str, str]:
     """What a person reads of a schedule, to tell what a save changed."""
     return {
         "name": schedule.name,
-        "bucket": f"{schedule.bucket} on {schedule.connection.name}",
+        "buckets": f"{targets_label(schedule)} on {schedule.connection.name}",
         "what it does": describe_spec(schedule),
-        "timing": timing_label(schedule),
+        "timing": _in_a_sentence(timing_label(schedule)),
         "state": "enabled" if schedule.enabled else "disabled",
     }
+
+
+def _in_a_sentence(label: str) -> str:
+    """'Every Monday at 02:00 UTC' inside a sentence."""
+    return label[:1].lower() + label[1:]
 
 
 def _saved_message(before: dict[str, str] | None, saved: Schedule) -> str:
@@ -88,6 +94,7 @@ def _schedule_form(request, schedule: Schedule | None):
         "form": forms.form,
         "sse_form": forms.target,
         "schedule": schedule,
+        "recent_runs": schedule.runs.select_related("job", "sweep")[:RUNS_SHOWN] if schedule else [],
     }
     return render(request, "jobs/schedule_form.html", context)
 
@@ -114,3 +121,19 @@ def schedule_delete(request, pk: int):
             messages.success(request, f"Schedule {schedule.name} deleted; the jobs it started are kept.")
         return redirect("jobs:schedule_list")
     return render(request, "jobs/schedule_confirm_delete.html", {"schedule": schedule})
+
+
+@require_POST
+@permission_required("jobs.add_job")
+def schedule_run_now(request, pk: int):
+    """Fire the schedule at once, through the very function beat calls; the run is recorded like beat's."""
+    schedule = _schedule_or_404(pk)
+    run = schedules.run_schedule(schedule.pk, actor=request.user)
+    if run.outcome == ScheduleRun.STARTED and run.sweep_id:
+        messages.success(request, f"Schedule {schedule.name} ran now: sweep #{run.sweep_id} started.")
+        return redirect("jobs:sweep_detail", run.sweep_id)
+    if run.outcome == ScheduleRun.STARTED:
+        messages.success(request, f"Schedule {schedule.name} ran now: job #{run.job_id} started.")
+        return redirect("jobs:job_detail", run.job_id)
+    messages.error(request, f"Schedule {schedule.name} did not start a job: {run.reason}.")
+    return redirect("jobs:schedule_edit", schedule.pk)

@@ -88,8 +88,9 @@ class ScheduleViewSet(viewsets.ModelViewSet):
 
     @extend_schema(
         summary="Run a schedule now",
-        description="Starts its job at once (or records a skipped run while its last job is still active, or a "
-        "failed run with the reason) and answers the run.",
+        description="Fires it at once through the same code path as beat: starts its job (its sweep, for a "
+        "schedule over every bucket or a pattern), or records a skipped run while the last one is still active, or "
+        "a failed run with the reason; answers the run.",
         request=None,
         responses={201: ScheduleRunSerializer},
     )
@@ -108,6 +109,9 @@ class ScheduleViewSet(viewsets.ModelViewSet):
             crontab=data["crontab"],
             interval_minutes=data["interval_minutes"],
             enabled=data["enabled"],
+            timezone_name=data["timezone"],
+            scope=data["scope"],
+            bucket_pattern=data["bucket_pattern"],
             schedule=schedule,
         )
         return Response(ScheduleSerializer(self.get_queryset().get(pk=saved.pk)).data, status=status_code)
@@ -122,4 +126,7 @@ class ScheduleViewSet(viewsets.ModelViewSet):
             "crontab": schedule.crontab,
             "interval_minutes": schedule.interval_minutes,
             "enabled": schedule.enabled,
+            "timezone": schedule.timezone,
+            "scope": schedule.scope,
+            "bucket_pattern": schedule.bucket_pattern,
         }
