@@ -244,6 +244,7 @@ NOT_PAGES: dict[str, str] = {
     "jobs:job_retry": POST_ONLY,
     "jobs:job_run": POST_ONLY,
     "jobs:job_report": DOWNLOAD,
+    "jobs:job_completion_report": DOWNLOAD,
 }
 
 
