@@ -7,7 +7,11 @@ import hashlib
 import io
 import json
 import logging
+import os
+import signal
+import time
 
+import psutil
 import pytest
 
 from cloud.errors import ServiceError
@@ -15,6 +19,9 @@ from cloud.kms import KmsClient
 from cloud.oss import OssClient
 from console.testing.cloud import new_bucket
 from console.testing.jobs import fill, named_key, wait_for
+from console.testing.objects import clone, put
+from console.testing.waits import wait_until
+from console.testing.workers import start_worker_process
 from jobs import selectors
 from jobs.engine import report
 from jobs.models import Job, ObjectOutcome
@@ -170,3 +177,59 @@ def test_the_api_takes_a_report_location_and_says_where_the_report_is(cloud_conn
     none = api.post("/api/v1/jobs/", body, format="json").json()
     assert none["completion_report"] is None
     assert api.get(f"/api/v1/jobs/{none['id']}/completion-report/download/").status_code == 404
+
+
+def worker_memory_during(settings, start_job, while_running=lambda job: None) -> tuple[Job, int]:
+    """Start a real worker process, run the job `start_job()` starts on it, and return the job once finished with
+    how far the worker's resident memory rose above what it held idle (sampled every 0.1 s)."""
+    main = start_worker_process(settings)
+    try:
+        wait_until(lambda: psutil.Process(main.pid).children(), timeout=30, message="the worker's pool process")
+        (child,) = psutil.Process(main.pid).children()
+        idle = peak = child.memory_info().rss
+        job = start_job()
+        while job.state not in Job.FINISHED_STATES:
+            peak = max(peak, child.memory_info().rss)
+            while_running(job)
+            time.sleep(0.1)
+            job.refresh_from_db()
+    finally:
+        os.killpg(main.pid, signal.SIGKILL)
+        main.wait(10)
+    return job, peak - idle
+
+
+@pytest.mark.slow
+def test_a_scan_of_ten_thousand_objects_reports_every_one_as_it_goes_with_worker_memory_flat(
+    cloud_connection, operator, settings, caplog
+):
+    caplog.set_level(logging.WARNING, logger="localcloud.oss")  # the test's log capture is not the worker's memory
+    settings.JOBS_PAGE_SIZE = 100
+    bucket = new_bucket(cloud_connection, "many")
+    new_bucket(cloud_connection, "evidence")
+    put(bucket, "template", b"row\n" * 100)
+    clone(bucket, "template", 1_000, "small/")
+    clone(bucket, "template", 10_000, "large/")
+
+    def scan(prefix: str):
+        spec = services.Spec(
+            kind=Job.SCAN, prefixes=(prefix,), requests_per_second=0, report_bucket="evidence", report_prefix="scans"
+        )
+        return lambda: services.create_job(actor=operator, connection=cloud_connection, bucket="many", spec=spec)
+
+    parts_seen_while_running = set()
+
+    def note_parts(job: Job) -> None:
+        listed = OssClient(cloud_connection).list_objects("evidence", f"scans/job-{job.pk}/", delimiter="")
+        if job.state == Job.RUNNING:
+            parts_seen_while_running.update(entry.key for entry in listed.objects)
+
+    _, small_rise = worker_memory_during(settings, scan("small/"))
+    large, large_rise = worker_memory_during(settings, scan("large/"), while_running=note_parts)
+
+    assert large.state == Job.COMPLETED
+    manifest = report.manifest(large)
+    assert manifest["rows"] == 10_000 and len(manifest["parts"]) == 100
+    assert sum(1 for _ in report.rows_from_cloud(large)) == 10_000
+    assert report.part_key(large, 0) in parts_seen_while_running, "parts are written as pages finish, not at the end"
+    assert large_rise < 2 * small_rise, f"the worker rose {large_rise} B for 10,000 objects, {small_rise} B for 1,000"
