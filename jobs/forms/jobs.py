@@ -139,7 +139,12 @@ class SpecForm(ConnectionBucketMixin, forms.Form):
     def __init__(self, *args, connection: Connection | None = None, buckets=(), **kwargs):
         super().__init__(*args, **kwargs)
         self._offer_buckets(connection, buckets)
-        self.fields["report_bucket"].choices = [("", "No report"), *self.fields["bucket"].choices[1:]]
+        report_bucket = self.fields["report_bucket"]
+        report_bucket.choices = [("", "No report"), *self.fields["bucket"].choices[1:]]
+        report_bucket.error_messages["invalid_choice"] = (
+            f"Connection {quoted(connection.name if connection else 'this connection')} has no bucket '%(value)s' "
+            "to write the report to (as the console last listed its buckets): choose one of its buckets."
+        )
 
     def clean(self):
         cleaned = super().clean()

@@ -233,3 +233,60 @@ def test_a_scan_of_ten_thousand_objects_reports_every_one_as_it_goes_with_worker
     assert sum(1 for _ in report.rows_from_cloud(large)) == 10_000
     assert report.part_key(large, 0) in parts_seen_while_running, "parts are written as pages finish, not at the end"
     assert large_rise < 2 * small_rise, f"the worker rose {large_rise} B for 10,000 objects, {small_rise} B for 1,000"
+
+
+def test_a_schedule_keeps_its_report_location_and_hands_it_to_every_job_it_starts(cloud_connection, operator):
+    from jobs.services import schedules
+
+    new_bucket(cloud_connection, "ledger")
+    new_bucket(cloud_connection, "evidence")
+    spec = services.Spec(**{**TO_AES256.fields(), "report_bucket": "evidence", "report_prefix": "nightly/"})
+
+    with pytest.raises(ServiceError, match="among the objects this job works on"):
+        schedules.save_schedule(
+            actor=operator,
+            connection=cloud_connection,
+            bucket="ledger",
+            name="refused",
+            spec=services.Spec(**{**spec.fields(), "report_bucket": "ledger"}),
+            interval_minutes=60,
+        )
+    schedule = schedules.save_schedule(
+        actor=operator, connection=cloud_connection, bucket="ledger", name="nightly", spec=spec, interval_minutes=60
+    )
+    run = schedules.run_schedule(schedule.pk)
+
+    assert (schedule.report_bucket, schedule.report_prefix) == ("evidence", "nightly")
+    assert (run.job.report_bucket, run.job.report_prefix) == ("evidence", "nightly")
+
+
+def test_the_job_form_takes_a_report_location_of_the_connection_and_refuses_one_among_the_jobs_objects(
+    cloud_connection, operator, client_as
+):
+    new_bucket(cloud_connection, "ledger")
+    new_bucket(cloud_connection, "evidence")
+    form = {
+        "connection": cloud_connection.pk,
+        "bucket": "ledger",
+        "prefixes": "data/",
+        "select": "not-matching",
+        "target_mode": "explicit",
+        "target-method": "oss",
+        "target-algorithm": "AES256",
+        "concurrency": "4",
+        "requests_per_second": "0",
+        "kms_per_second": "0",
+        "run": "start",
+    }
+    client = client_as(operator)
+
+    offered = client.get(f"/jobs/new/?connection={cloud_connection.pk}").content.decode()
+    refused = client.post("/jobs/new/", {**form, "report_bucket": "ledger", "report_prefix": "data/reports"})
+    unknown = client.post("/jobs/new/", {**form, "report_bucket": "elsewhere"})
+    started = client.post("/jobs/new/", {**form, "report_bucket": "evidence", "report_prefix": "audit"})
+
+    assert '<option value="" selected>No report</option>' in offered and '<option value="evidence">' in offered
+    assert "ledger/data/reports/ is among the objects this job works on (data/)" in refused.content.decode()
+    assert "Connection local has no bucket &#x27;elsewhere&#x27; to write the report to" in unknown.content.decode()
+    job = Job.objects.get()
+    assert started.url == f"/jobs/{job.pk}/" and (job.report_bucket, job.report_prefix) == ("evidence", "audit")
