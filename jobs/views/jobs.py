@@ -207,7 +207,7 @@ def job_report(request, pk: int):
 def job_completion_report(request, pk: int):
     """The per-object completion report, streamed from the cloud part by part as one gzip file."""
     job = get_job_or_404(pk)
-    if selectors.completion_report(job) is None:
+    if not job.report_bucket:
         messages.error(request, f"{_name(job)} was given no report location: it wrote no completion report.")
         return redirect("jobs:job_detail", job.pk)
     response = StreamingHttpResponse(selectors.completion_report_download(job), content_type="application/gzip")
