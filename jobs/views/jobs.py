@@ -203,7 +203,7 @@ def job_report(request, pk: int):
 
 
 @require_GET
-@permission_required(VIEW_JOB, raise_exception=True)
+@permission_required(VIEW_JOB)
 def job_completion_report(request, pk: int):
     """The per-object completion report, streamed from the cloud part by part as one gzip file."""
     job = get_job_or_404(pk)
