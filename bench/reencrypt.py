@@ -437,6 +437,7 @@ def job_run(setup: Setup, name: str, count: int) -> Run:
     redis_cpu = 0.0
     try:
         bucket = fresh_bucket(setup, name, count)
+        report_bucket = report_location(setup, name)
         with celery_workers(setup, name) as workers:
             setup.say(f"{label}: {WORKERS} workers ready, running")
             spec = services.Spec(
@@ -448,6 +449,7 @@ def job_run(setup: Setup, name: str, count: int) -> Run:
                 concurrency=setup.concurrency,
                 requests_per_second=0,
                 kms_per_second=0,
+                report_bucket=report_bucket,  # the per-object completion report is part of the work measured
             )
             redis.config_resetstat()
             with PeakRss(workers) as memory:
@@ -473,11 +475,36 @@ def job_run(setup: Setup, name: str, count: int) -> Run:
             f"(Redis CPU {1000 * redis_cpu / count:.2f} ms per object)"
         )
         setup.say(f"{label}: {run.rate:.0f} objects/s, {run.notes[-1]}")
+        run.notes.append(completion_report_figures(job, count))
+        setup.say(f"{label}: {run.notes[-1]}")
         verify(setup, bucket, run)
     except Exception as error:  # noqa: BLE001 - a bench reports a broken run and goes on
         run.error = f"{type(error).__name__}: {error}"
         setup.say(f"{label}: failed: {run.error}")
     return run
+
+
+def report_location(setup: Setup, name: str) -> str:
+    """An empty bucket the job's completion report goes to."""
+    name = f"bench-{name}-report"
+    retries.call(setup.bucket(name).create_bucket)
+    Bucket.objects.create(
+        connection=setup.connection, name=name, region=setup.connection.region, refreshed_at=timezone.now()
+    )
+    return name
+
+
+def completion_report_figures(job: Job, count: int) -> str:
+    """The report's size per object, and how fast the console streams it back from the cloud."""
+    where = selectors.completion_report(job)
+    started, size = time.monotonic(), 0
+    for chunk in selectors.completion_report_download(job):
+        size += len(chunk)
+    seconds = time.monotonic() - started
+    return (
+        f"completion report: {where.rows} rows in {where.parts} parts, {size / count:.0f} B per object (gzip), "
+        f"downloaded at {size / MIB / max(seconds, 1e-6):.1f} MiB/s ({where.rows / max(seconds, 1e-6):.0f} rows/s)"
+    )
 
 
 def _wait_for(job: Job, setup: Setup, timeout: float) -> Job:

@@ -9,13 +9,22 @@ from django.utils.http import content_disposition_header
 
 # A spreadsheet runs a cell that starts with one of these as a formula (a tab or carriage return can hide one).
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+QUOTE = "'"
 
 
 def spreadsheet_safe(cell):
     """Object keys, reasons and names are anyone's text: one that starts like a formula is quoted, so a spreadsheet
-    shows it instead of running it. Numbers stay numbers."""
-    if isinstance(cell, str) and cell.startswith(FORMULA_STARTS):
-        return f"'{cell}"
+    shows it instead of running it. Numbers stay numbers. A cell that starts with the quote itself is quoted too, so
+    a program reading the CSV back (retry from a completion report) gets every key exactly: spreadsheet_unsafe."""
+    if isinstance(cell, str) and cell.startswith((*FORMULA_STARTS, QUOTE)):
+        return f"{QUOTE}{cell}"
+    return cell
+
+
+def spreadsheet_unsafe(cell: str) -> str:
+    """The cell as it was before spreadsheet_safe."""
+    if cell.startswith(QUOTE) and cell[1:].startswith((*FORMULA_STARTS, QUOTE)):
+        return cell[1:]
     return cell
 
 

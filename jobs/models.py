@@ -61,6 +61,9 @@ class JobSpec(models.Model):
     verify = models.BooleanField(
         default=True, help_text="Re-encryption only: end with a compliance scan of what the job touched."
     )
+    # Where the completion report goes (a bucket of the same connection); blank: no report in the cloud.
+    report_bucket = models.CharField(max_length=63, blank=True)
+    report_prefix = models.CharField(max_length=900, blank=True)
 
     class Meta:
         abstract = True
@@ -186,6 +189,7 @@ class Job(JobSpec):
     running_since = models.DateTimeField(null=True, blank=True)
     finished_at = models.DateTimeField(null=True, blank=True)
     active_seconds = models.FloatField(default=0, help_text="Time spent running before `running_since`.")
+    report_error = models.TextField(blank=True, help_text="Why a part or the manifest of the report was not written.")
 
     class Meta:
         ordering = ["-created_at", "-id"]
@@ -243,6 +247,8 @@ class JobPage(models.Model):
     kms_calls = models.PositiveIntegerField(default=0)
     head_seconds = models.FloatField(default=0)
     data_bytes = models.BigIntegerField(default=0, help_text="Object data the console itself moved (none for copies).")
+    # The page's part of the completion report once written: {"key", "rows", "bytes", "sha256"} (empty: none).
+    report_part = models.JSONField(default=dict, blank=True)
     updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:

@@ -17,7 +17,7 @@ from audit.models import AuditEvent
 from buckets.models import Bucket
 from cloud.errors import NotFound
 from encryption.selectors import key_names
-from jobs.engine import page_worker
+from jobs.engine import page_worker, report
 from jobs.engine.object_worker import CLIENT_SIDE_MARK
 from jobs.models import Job, JobPage, JobSpec, ObjectOutcome, Schedule, ScheduleRun, Sweep, SweepItem
 
@@ -228,6 +228,45 @@ def report_rows(job: Job) -> Iterator[list]:
 
 def report_filename(job: Job) -> str:
     return f"{job.kind}-{job.pk}-{posixpath.basename(job.bucket)}.csv"
+
+
+@dataclass(frozen=True)
+class CompletionReport:
+    """Where a job's per-object report is in the cloud, and how much of it is written so far."""
+
+    bucket: str
+    folder: str
+    manifest_key: str  # once the job has ended
+    parts: int
+    rows: int
+    error: str
+
+
+def completion_report(job: Job) -> CompletionReport | None:
+    """None when the job was given no report location."""
+    if not job.report_bucket:
+        return None
+    parts = rows = 0
+    for part in report_parts(job):
+        parts, rows = parts + 1, rows + part["rows"]
+    folder = report.folder(job)
+    manifest_key = folder + report.MANIFEST if job.state in Job.FINISHED_STATES else ""
+    return CompletionReport(job.report_bucket, folder, manifest_key, parts, rows, job.report_error)
+
+
+def report_parts(job: Job) -> Iterator[dict]:
+    """The report's parts written so far, in page order: page, key, rows, bytes, sha256 (or the upload's error)."""
+    for number, part in report.recorded_parts(job):
+        yield {"page": number, **part}
+
+
+def completion_report_download(job: Job) -> Iterator[bytes]:
+    """The completion report as one gzip file streamed from the cloud, part by part."""
+    return report.download(job)
+
+
+def completion_report_filename(job: Job) -> str:
+    return f"{job.kind}-{job.pk}-{posixpath.basename(job.bucket)}-objects.csv.gz"
 
 
 # Scans as compliance views

@@ -20,6 +20,7 @@ urlpatterns = [
     path("<int:pk>/retry/", jobs.job_retry, name="job_retry"),
     path("<int:pk>/run/", jobs.job_run, name="job_run"),
     path("<int:pk>/report.csv", jobs.job_report, name="job_report"),
+    path("<int:pk>/objects.csv.gz", jobs.job_completion_report, name="job_completion_report"),
     path("schedules/", schedules.schedule_list, name="schedule_list"),
     path("schedules/new/", schedules.schedule_new, name="schedule_new"),
     path("schedules/<int:pk>/", schedules.schedule_edit, name="schedule_edit"),

@@ -248,6 +248,7 @@ NOT_PAGES: dict[str, str] = {
     "jobs:job_report": DOWNLOAD,
     "jobs:schedule_run_now": POST_ONLY,
     "jobs:sweep_start": POST_ONLY,
+    "jobs:job_completion_report": DOWNLOAD,
 }
 
 

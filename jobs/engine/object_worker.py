@@ -6,6 +6,7 @@ Every OSS request takes a token from the connection's shared bucket first; KMS w
 
 from __future__ import annotations
 
+import datetime
 import random
 import time
 from dataclasses import dataclass, field, replace
@@ -93,18 +94,37 @@ class Rewrap:
 
 @dataclass
 class Result:
+    """What one object came to: counted per page, kept when it is a failure or skip, and a row of the completion
+    report (so it is all noted in the page's Redis hash: a page re-run after a worker's death writes every row)."""
+
     outcome: str
     size: int = 0
-    state: str = ""
+    state: str = ""  # the encryption before, labelled as the console shows it
     reason: str = ""
     code: str = ""
-    request_id: str = ""
+    request_id: str = ""  # the copy's, else the error's, else the HEAD's
     requests: int = 0
     kms_calls: int = 0
     head_seconds: float = 0.0
+    before: tuple[str, str, str] = ("", "", "")  # method, algorithm, key id
+    after_state: str = ""
+    after: tuple[str, str, str] = ("", "", "")
+    at: str = ""  # when the object was done, UTC ISO 8601
 
     def as_dict(self) -> dict:
         return self.__dict__.copy()
+
+    def saw(self, head: ObjectHead) -> None:
+        """The object as a HEAD found it: its state before, and after unless the job changes it."""
+        got = Sse.of_headers(head.headers)
+        self.size, self.state, self.request_id = head.size, state_label(head), head.request_id
+        self.before = self.after = (got.method, got.algorithm, got.key_id)
+        self.after_state = self.state
+
+    def became(self, head: ObjectHead) -> None:
+        """The object as the check after the copy found it."""
+        got = Sse.of_headers(head.headers)
+        self.after_state, self.after = state_label(head), (got.method, got.algorithm, got.key_id)
 
 
 def state_label(head: ObjectHead) -> str:
@@ -164,6 +184,7 @@ def process(job: Job, oss: OssClient, target: Target, entry: ObjectEntry | None,
         result.code, result.request_id = error.code, error.request_id
         if error.message and result.reason != error.message:
             result.reason = f"{result.reason}: {error.message}"
+    result.at = datetime.datetime.now(datetime.UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
     return result
 
 
@@ -183,7 +204,7 @@ def _process(work: ObjectWork, entry: ObjectEntry | None, key: str) -> Result:
             return result
         result.head_seconds += time.monotonic() - started
         got = Sse.of_headers(head.headers)
-        result.size, result.state = head.size, state_label(head)
+        result.saw(head)
         decision = _decision(work, head)
         if not decision.rewrites:
             result.outcome, result.reason = decision.outcome, decision.reason
@@ -228,6 +249,7 @@ def _rewrite(work: ObjectWork, head: ObjectHead, got: Sse) -> None:
     after = work.call(oss.head_object, job.bucket, head.key)
     if written.etag and after.etag != written.etag.strip('"'):
         raise ObjectReplaced()  # someone wrote a newer version after our copy: judge that one instead
+    result.became(after)
     problems = _verification_problems(head, after, work.target)
     if problems:
         result.outcome, result.reason = ObjectOutcome.FAILED, "check after the copy: " + "; ".join(problems)
@@ -301,6 +323,7 @@ def _rewrap(work: ObjectWork, head: ObjectHead, got: Sse) -> None:
     after = work.call(oss.head_object, job.bucket, head.key)
     if written.etag and after.etag != written.etag.strip('"'):
         raise ObjectReplaced()
+    result.became(after)
     # `rewritten` is what the object must now be: its user metadata is the rewrapped envelope.
     problems = changed_aspects(ObjectState(rewritten, "", {}), ObjectState(after, "", {}), REWRAP_ASPECTS)
     if problems:

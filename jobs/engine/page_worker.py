@@ -22,7 +22,7 @@ from django.utils import timezone
 from cloud.errors import CloudError, ServiceError
 from cloud.oss import ObjectEntry, OssClient
 from cloud.sse import Sse
-from jobs.engine import control, decisions, limits, object_worker
+from jobs.engine import control, decisions, limits, object_worker, report
 from jobs.models import Job, JobPage, ObjectOutcome
 
 STATE_CHECK_SECONDS = 0.2
@@ -217,14 +217,16 @@ def _stop(page: JobPage, state: str, done: ObjectProgress | None = None) -> None
 
 
 def record(page: JobPage, state: str, done: ObjectProgress) -> None:
-    """The checkpoint: the page's counts and its kept outcomes in one transaction, then maybe the job's end."""
+    """The checkpoint: the page's report part (a cloud write, so before the transaction, which holds the database),
+    then its counts and kept outcomes in one transaction, then maybe the job's end."""
+    report_part = report.write_part(page, done.results())
     with transaction.atomic():
-        _save(page, state, done)
+        _save(page, state, done, report_part)
     done.forget()
     finish_if_done(page.job_id)
 
 
-def _save(page: JobPage, state: str, done: ObjectProgress) -> None:
+def _save(page: JobPage, state: str, done: ObjectProgress, report_part: dict) -> None:
     """Write what the page's objects came to (in the caller's transaction)."""
     results = done.results()
     outcomes: dict[str, list[int]] = {}
@@ -256,6 +258,7 @@ def _save(page: JobPage, state: str, done: ObjectProgress) -> None:
         kms_calls=sum(r["kms_calls"] for r in results.values()),
         head_seconds=sum(r["head_seconds"] for r in results.values()),
         data_bytes=page.data_bytes,
+        report_part=report_part,
     )
     ObjectOutcome.objects.bulk_create(kept, ignore_conflicts=True, batch_size=500)
 
@@ -288,14 +291,14 @@ def finish_if_done(job_id: int) -> Job | None:
         if job.state in Job.FINISHED_STATES or job.state == Job.PAUSED:
             return None
         open_pages = job.pages.filter(state__in=(JobPage.PENDING, JobPage.RUNNING))
-        left: list[ObjectProgress] = []
+        left: list[tuple[JobPage, ObjectProgress]] = []
         if job.state == Job.CANCELLING:
             if job.pages.filter(state=JobPage.RUNNING, lease_until__gte=timezone.now()).exists():
                 return None
             # Pages a pause handed back (or a dead worker left) may have objects done: they count.
             for page in open_pages:
-                left.append(ObjectProgress(page))
-                _save(page, JobPage.CANCELLED, left[-1])
+                left.append((page, ObjectProgress(page)))
+                _save(page, JobPage.CANCELLED, left[-1][1], {})  # their report parts once the lock is released
             final = Job.CANCELLED
         elif job.listing_done and not open_pages.exists():
             failed = job.outcomes.filter(outcome=ObjectOutcome.FAILED).exists()
@@ -306,7 +309,9 @@ def finish_if_done(job_id: int) -> Job | None:
         job.active_seconds = job.running_seconds()
         job.running_since = None
         job.save(update_fields=["state", "finished_at", "active_seconds", "running_since"])
-    for done in left:
+    for page, done in left:
+        part = report.write_part(page, done.results())
+        JobPage.objects.filter(pk=page.pk).update(report_part=part)
         done.forget()
     control.publish(job)
     from jobs.services import jobs as services

@@ -118,13 +118,33 @@ class SpecForm(ConnectionBucketMixin, forms.Form):
     kms_per_second = forms.IntegerField(
         label="KMS calls per second", min_value=0, max_value=services.MAX_RATE, initial=100, help_text="0: no cap."
     )
+    report_bucket = forms.ChoiceField(
+        label="Report bucket",
+        required=False,
+        help_text="Where a CSV row per object goes (gzip, page by page), in a bucket of the same connection, "
+        "written with that bucket's default encryption. None: only the counts and the failures are kept.",
+    )
+    report_prefix = forms.CharField(
+        label="Report prefix",
+        max_length=input_limits.OBJECT_KEY,
+        required=False,
+        widget=forms.TextInput(attrs={"placeholder": "reports/encryption", "spellcheck": "false"}),
+        help_text="The report goes under <prefix>/job-<id>/, never among the objects the job works on.",
+    )
 
     kind = Job.SCAN
     limit_fields = ("concurrency", "requests_per_second", "kms_per_second")
+    report_fields = ("report_bucket", "report_prefix")
 
     def __init__(self, *args, connection: Connection | None = None, buckets=(), **kwargs):
         super().__init__(*args, **kwargs)
         self._offer_buckets(connection, buckets)
+        report_bucket = self.fields["report_bucket"]
+        report_bucket.choices = [("", "No report"), *self.fields["bucket"].choices[1:]]
+        report_bucket.error_messages["invalid_choice"] = (
+            f"Connection {quoted(connection.name if connection else 'this connection')} has no bucket '%(value)s' "
+            "to write the report to (as the console last listed its buckets): choose one of its buckets."
+        )
 
     def clean(self):
         cleaned = super().clean()
@@ -138,6 +158,7 @@ class SpecForm(ConnectionBucketMixin, forms.Form):
             "prefixes": prefix_lines(data["prefixes"]),
             "target_mode": data["target_mode"],
             **{name: data[name] for name in self.limit_fields},
+            **{name: data[name] for name in self.report_fields},
         }
         if data["target_mode"] == JobSpec.TARGET_EXPLICIT and target is not None:
             fields |= {"target_method": target.method, "target_algorithm": target.algorithm}
@@ -161,7 +182,8 @@ class SpecForm(ConnectionBucketMixin, forms.Form):
 
     @staticmethod
     def initial_from_spec(spec: JobSpec) -> dict:
-        values = {name: getattr(spec, name) for name in (*SPEC_QUERY_FIELDS, *SpecForm.limit_fields)}
+        names = (*SPEC_QUERY_FIELDS, *SpecForm.limit_fields, *SpecForm.report_fields)
+        values = {name: getattr(spec, name) for name in names}
         values["connection"] = spec.connection_id
         values["prefixes"] = "\n".join(spec.prefixes)
         return {name: value for name, value in values.items() if value is not None}

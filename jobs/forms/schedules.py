@@ -132,6 +132,7 @@ class ScheduleForm(JobForm):
                 "rewrap_from_id": data["rewrap_from"].pk if data["rewrap_from"] else None,
                 "rewrap_to_id": data["rewrap_to"].pk if data["rewrap_to"] else None,
                 **{name: data[name] for name in self.limit_fields},
+                **{name: data[name] for name in self.report_fields},
             }
         fields = super().spec_fields(target)
         if self.kind == Job.SCAN:

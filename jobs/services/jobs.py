@@ -21,13 +21,14 @@ from cloud.oss import OssClient
 from cloud.sse import AES256, KMS, NONE, SM4, Sse, parse
 from encryption.selectors import key_names
 from jobs import selectors
-from jobs.engine import control, page_worker
+from jobs.engine import control, page_worker, report
 from jobs.engine.object_worker import ANY_ENCRYPTION, call_with_retries
 from jobs.models import Job, JobPage, JobSpec, ObjectOutcome
 
 MAX_PREFIXES = 20
 MAX_CONCURRENCY = 64
 MAX_RATE = 10_000
+MAX_REPORT_PREFIX_BYTES = 900
 PAST = {"pause": "paused", "resume": "resumed", "cancel": "cancelled"}
 NO_DECRYPTION_UNDER_A_DEFAULT = (
     "This bucket encrypts by default, and OSS encrypts a copy that asks for no encryption with the bucket default: "
@@ -56,6 +57,8 @@ class Spec:
     rewrap_from_id: int | None = None
     rewrap_to_id: int | None = None
     verify: bool = True
+    report_bucket: str = ""
+    report_prefix: str = ""
 
     def fields(self) -> dict:
         return {**self.__dict__, "prefixes": list(self.prefixes)}
@@ -138,6 +141,7 @@ def check_spec(bucket: Bucket, spec: Spec) -> Spec:
     if spec.select == Job.SELECT_KEY:
         spec = replace(spec, select_key_id=_existing_key_id(bucket, spec.select_key_id.strip()))
     prefixes = normalise_prefixes(spec.prefixes)
+    spec = _check_report_location(bucket, spec, prefixes)
     if spec.kind == Job.REWRAP:
         return _check_rewrap(Spec(**{**spec.fields(), "prefixes": prefixes}))
     if spec.rewrap_from_id or spec.rewrap_to_id:
@@ -172,6 +176,37 @@ def _existing_key_id(bucket: Bucket, key: str) -> str:
                 "its keys to select objects by."
             ) from None
         raise
+
+
+def _check_report_location(bucket: Bucket, spec: Spec, prefixes: tuple[str, ...]) -> Spec:
+    """The spec with its report prefix normalised; the report goes to a bucket of the job's connection, never
+    among the objects the job works on (it would visit its own report)."""
+    report_bucket, report_prefix = spec.report_bucket.strip(), spec.report_prefix.strip().rstrip("/")
+    if not report_bucket:
+        if report_prefix:
+            raise ServiceError("A report prefix goes with a report bucket: name the bucket the report goes to.")
+        return replace(spec, report_bucket="", report_prefix="")
+    if report_prefix.startswith("/") or len(report_prefix.encode()) > MAX_REPORT_PREFIX_BYTES:
+        raise ServiceError(
+            f"Report prefix {report_prefix!r} cannot start an object key: no leading '/', "
+            f"at most {MAX_REPORT_PREFIX_BYTES} bytes."
+        )
+    try:
+        find_bucket(bucket.connection, report_bucket)
+    except NotFound:
+        raise ServiceError(
+            f"Connection {bucket.connection.name} has no bucket {report_bucket!r} to write the report to."
+        ) from None
+    folder = f"{report_prefix}/" if report_prefix else ""
+    if report_bucket == bucket.name:
+        inside = [prefix or "the whole bucket" for prefix in prefixes or ("",) if folder.startswith(prefix)]
+        inside += [prefix for prefix in prefixes if prefix and prefix.startswith(folder) and prefix not in inside]
+        if inside:
+            raise ServiceError(
+                f"The report location {report_bucket}/{folder} is among the objects this job works on "
+                f"({', '.join(inside)}): choose another bucket, or a prefix outside the job's prefixes."
+            )
+    return replace(spec, report_bucket=report_bucket, report_prefix=report_prefix)
 
 
 def _check_rewrap(spec: Spec) -> Spec:
@@ -353,11 +388,17 @@ def cancel_job(job: Job, actor) -> Job:
     return page_worker.finish_if_done(job.pk) or selectors.get_job(job.pk)
 
 
-def retry_failed(job: Job, actor) -> Job:
-    """A follow-up job over exactly the objects that failed, with the same spec and limits."""
+def retry_failed(job: Job, actor, *, from_report: bool = False) -> Job:
+    """A follow-up job over exactly the objects that failed, with the same spec and limits. The failed keys come
+    from the job's kept outcomes, or (`from_report`) from its completion report in the cloud, read part by part."""
     if job.is_active:
         raise Conflict(f"Job {job.pk} is still {job.get_state_display().lower()}: retry its failures once it ends.")
-    keys = list(job.outcomes.filter(outcome=ObjectOutcome.FAILED).values_list("key", flat=True))
+    if from_report:
+        if not job.report_bucket:
+            raise Conflict(f"Job {job.pk} wrote no completion report: retry from the failures it kept instead.")
+        keys = list(dict.fromkeys(report.failed_keys(job)))
+    else:
+        keys = list(job.outcomes.filter(outcome=ObjectOutcome.FAILED).values_list("key", flat=True))
     if not keys:
         raise Conflict(f"Job {job.pk} has no failed objects to retry.")
     return create_job(
@@ -372,12 +413,13 @@ def retry_failed(job: Job, actor) -> Job:
 
 
 def job_finished(job: Job) -> None:
-    """What follows the end of a job: its audit event, the next scan of its sweep, the scan that verifies a
-    re-encryption."""
+    """What follows the end of a job: its audit event, its completion report's manifest, the next scan of its
+    sweep, the scan that verifies a re-encryption."""
     from jobs.services import sweeps  # sweeps build on this module
 
     summary = selectors.progress(job)
     _record_finish(job, summary)
+    report.write_manifest(job, summary.counts())
     sweeps.job_finished(job)
     if _needs_verification(job, summary):
         start_verification(job)

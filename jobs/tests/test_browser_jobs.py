@@ -9,6 +9,7 @@ from cloud.oss import EncryptionRule, OssClient
 from console.testing.browser import log_in
 from console.testing.cloud import new_bucket
 from console.testing.jobs import fill, wait_for
+from console.testing.waits import wait_until
 from jobs.models import Job, Schedule
 
 PASSWORD = "Browser-Passw0rd-8"
@@ -42,7 +43,9 @@ def test_an_operator_scans_dry_runs_runs_to_full_compliance_downloads_the_report
     expect(page.get_by_text("Completed: 100.0% done")).to_be_visible(timeout=60_000)
     job = Job.objects.filter(kind=Job.REENCRYPT, dry_run=False).get()
     assert job.state == Job.COMPLETED
-    verification = wait_for(Job.objects.get(verifies=job))
+    verification = wait_for(
+        wait_until(lambda: Job.objects.filter(verifies=job).first(), message="the verification scan")
+    )
     page.goto(f"{console_server}/jobs/{scan.pk}/")
     expect(page.get_by_text(f"job #{job.pk} re-encrypted 32 objects since")).to_be_visible()
     page.get_by_role("link", name="Compliance of every bucket").click()

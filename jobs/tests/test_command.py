@@ -38,6 +38,18 @@ def test_a_job_is_started_and_its_id_and_page_printed(cloud_connection):
     assert AuditEvent.objects.filter(action="job.start", target=f"job:{job.pk}").exists()
 
 
+def test_the_completion_report_location_is_taken_and_checked_like_everywhere(cloud_connection):
+    new_bucket(cloud_connection, "ledger")
+    new_bucket(cloud_connection, "evidence")
+
+    with pytest.raises(CommandError, match="among the objects this job works on"):
+        run("ledger", "--scan", "--report-bucket", "ledger")
+    run("ledger", "--scan", "--report-bucket", "evidence", "--report-prefix", "audit/")
+
+    job = Job.objects.get()
+    assert (job.report_bucket, job.report_prefix) == ("evidence", "audit")
+
+
 def test_an_unknown_bucket_is_a_command_error(cloud_connection):
     with pytest.raises(CommandError, match="has no bucket 'no-such-bucket'"):
         run("no-such-bucket", "--scan")

@@ -13,7 +13,7 @@ from console.testing.jobs import fill, named_key, settled, wait_for
 from console.testing.waits import wait_until
 from console.testing.workers import start_worker_process
 from jobs import selectors
-from jobs.engine import object_worker, page_worker
+from jobs.engine import object_worker, page_worker, report
 from jobs.models import Job, JobPage, ObjectOutcome
 from jobs.services import jobs as services
 
@@ -248,12 +248,15 @@ def test_a_worker_killed_mid_job_is_replaced_and_the_job_completes_losing_nothin
     settings.JOBS_PAGE_SIZE = 10
     settings.JOBS_PAGE_LEASE_SECONDS = 5
     bucket = new_bucket(cloud_connection, "survivor")
+    new_bucket(cloud_connection, "evidence")
     key_id = named_key(cloud_connection)
     keys = fill(bucket, 60)
     crcs = {
         key: OssClient(cloud_connection).head_object("survivor", key).header("x-oss-hash-crc64ecma") for key in keys
     }
-    slow = services.Spec(**{**TO_KMS.fields(), "requests_per_second": 30, "concurrency": 2})
+    slow = services.Spec(
+        **{**TO_KMS.fields(), "requests_per_second": 30, "concurrency": 2, "report_bucket": "evidence"}
+    )
     first = start_worker_process(settings, JOBS_PAGE_LEASE_SECONDS=5)
     try:
         job = services.create_job(actor=operator, connection=cloud_connection, bucket="survivor", spec=slow)
@@ -296,6 +299,9 @@ def test_a_worker_killed_mid_job_is_replaced_and_the_job_completes_losing_nothin
     assert job.state == Job.COMPLETED
     assert counts["objects_done"] == 60
     assert counts["reencrypted"] + counts["compliant"] == 60 and counts["failed"] == 0
+    # The page the dead worker left was written again whole by the second one: every object once in the report.
+    reported = [row["key"] for row in report.rows_from_cloud(job)]
+    assert sorted(reported) == keys
     oss = OssClient(cloud_connection)
     for key in keys:
         head = oss.head_object("survivor", key)

@@ -237,3 +237,13 @@ def actions(job: Job, progress: selectors.Progress) -> dict:
         "can_retry": job.state in Job.FINISHED_STATES and progress.errors > 0,
         "can_run": job.dry_run and job.state in Job.COMPLETED_STATES,
     }
+
+
+def report_context(job: Job, progress: selectors.Progress) -> dict:
+    """The completion report section: where the per-object report is, and the objects and bytes per outcome."""
+    labels = dict(outcome_kinds(job))
+    counts = [
+        {"label": labels.get(name.replace("-", "_"), capfirst(name)), "objects": objects, "bytes": size}
+        for name, (objects, size) in sorted(progress.outcomes.items())
+    ]
+    return {"completion_report": selectors.completion_report(job), "outcome_counts": counts}

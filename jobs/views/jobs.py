@@ -5,8 +5,9 @@ from __future__ import annotations
 
 from django.contrib import messages
 from django.core.paginator import Paginator
-from django.http import JsonResponse
+from django.http import JsonResponse, StreamingHttpResponse
 from django.shortcuts import redirect, render
+from django.utils.http import content_disposition_header
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_POST
 
@@ -28,6 +29,7 @@ from jobs.views.common import (
     outcome_choices,
     outcome_page,
     pick_connection,
+    report_context,
 )
 from jobs.views.scans import scan_detail
 
@@ -116,6 +118,7 @@ def job_detail(request, pk: int):
         "outcome_choices": outcome_choices(),
         "shown_outcome": shown if shown in ObjectOutcome.KEPT else "",
         "retries": selectors.follow_ups(job),
+        **report_context(job, progress),
         **actions(job, progress),
     }
     return render(request, "jobs/job_detail.html", context)
@@ -165,7 +168,7 @@ def job_cancel(request, pk: int):
 def job_retry(request, pk: int):
     job = get_job_or_404(pk)
     try:
-        follow_up = services.retry_failed(job, request.user)
+        follow_up = services.retry_failed(job, request.user, from_report=request.POST.get("source") == "report")
     except ServiceError as error:
         messages.error(request, error.message)
         return redirect("jobs:job_detail", job.pk)
@@ -197,3 +200,16 @@ def job_run(request, pk: int):
 def job_report(request, pk: int):
     job = get_job_or_404(pk)
     return csv_download(selectors.report_rows(job), selectors.report_filename(job))
+
+
+@require_GET
+@permission_required(VIEW_JOB)
+def job_completion_report(request, pk: int):
+    """The per-object completion report, streamed from the cloud part by part as one gzip file."""
+    job = get_job_or_404(pk)
+    if not job.report_bucket:
+        messages.error(request, f"{_name(job)} was given no report location: it wrote no completion report.")
+        return redirect("jobs:job_detail", job.pk)
+    response = StreamingHttpResponse(selectors.completion_report_download(job), content_type="application/gzip")
+    response["Content-Disposition"] = content_disposition_header(True, selectors.completion_report_filename(job))
+    return response

@@ -8,7 +8,7 @@ from django.shortcuts import render
 from console.permissions import permission_required
 from jobs import selectors
 from jobs.models import Job, ObjectOutcome
-from jobs.views.common import VIEW_JOB, actions, live_numbers, outcome_page
+from jobs.views.common import VIEW_JOB, actions, live_numbers, outcome_page, report_context
 
 TREND_SCANS = 20
 
@@ -24,6 +24,7 @@ def scan_detail(request, job: Job):
         "not_matching": outcome_page(request, job, (ObjectOutcome.NOT_MATCHING,), "page"),
         "skipped": outcome_page(request, job, (ObjectOutcome.SKIPPED,), "skipped_page"),
         "failed": outcome_page(request, job, (ObjectOutcome.FAILED,), "failed_page"),
+        **report_context(job, progress),
         **actions(job, progress),
     }
     return render(request, "jobs/scan_detail.html", context)

@@ -90,11 +90,33 @@ class SpecInputSerializer(serializers.Serializer):
         help_text="Re-encryption only: end with a compliance scan of the objects the job worked on "
         "(its 'verifies' names the job); ignored by other kinds.",
     )
+    report_bucket = serializers.CharField(
+        max_length=63,
+        required=False,
+        allow_blank=True,
+        default="",
+        help_text="A bucket of the same connection for the per-object completion report; blank: none is written.",
+    )
+    report_prefix = serializers.CharField(
+        max_length=services.MAX_REPORT_PREFIX_BYTES,
+        required=False,
+        allow_blank=True,
+        default="",
+        help_text="The report goes under <report_prefix>/job-<id>/; it may not lie among the job's own objects.",
+    )
 
 
 class JobCreateSerializer(SpecInputSerializer):
     dry_run = serializers.BooleanField(
         default=False, help_text="Re-encryption only: plan without writing (counts, bytes, requests, KMS calls)."
+    )
+
+
+class RetryFailedSerializer(serializers.Serializer):
+    source = serializers.ChoiceField(
+        choices=[("outcomes", "The failures the job kept"), ("report", "The failures its completion report lists")],
+        default="outcomes",
+        help_text="Where the failed keys come from.",
     )
 
 
@@ -233,14 +255,40 @@ class ScanSummarySerializer(serializers.Serializer):
         return [{"label": label, "objects": objects, "bytes": size} for label, objects, size in summary.states]
 
 
+class CompletionReportSerializer(serializers.Serializer):
+    """selectors.CompletionReport: where the per-object report is in the cloud, and how much is written."""
+
+    bucket = serializers.CharField()
+    folder = serializers.CharField(help_text="<report_prefix>/job-<id>/: the parts and the manifest are under it.")
+    manifest_key = serializers.CharField(help_text="manifest.json, once the job has ended; blank before.")
+    parts = serializers.IntegerField(help_text="Parts written so far: one gzip member per listing page.")
+    rows = serializers.IntegerField(help_text="Rows written so far: one per object visited.")
+    error = serializers.CharField(help_text="Why a part or the manifest was not written; blank when all was.")
+
+
+class ReportPartSerializer(serializers.Serializer):
+    page = serializers.IntegerField()
+    key = serializers.CharField()
+    rows = serializers.IntegerField()
+    bytes = serializers.IntegerField(required=False, help_text="Absent when the upload failed.")
+    sha256 = serializers.CharField(required=False, help_text="Of the part as stored (gzip).")
+    error = serializers.CharField(required=False, help_text="Only when the part could not be written.")
+
+
 class JobDetailSerializer(JobSerializer):
     progress = serializers.SerializerMethodField()
     plan = serializers.SerializerMethodField(help_text="Dry runs only.")
     summary = serializers.SerializerMethodField(help_text="Scans only.")
+    completion_report = serializers.SerializerMethodField(help_text="Null when the job has no report location.")
 
     class Meta(JobSerializer.Meta):
-        fields = [*JobSerializer.Meta.fields, "progress", "plan", "summary"]
+        fields = [*JobSerializer.Meta.fields, "progress", "plan", "summary", "completion_report"]
         read_only_fields = fields
+
+    @extend_schema_field(CompletionReportSerializer(allow_null=True))
+    def get_completion_report(self, job):
+        found = selectors.completion_report(job)
+        return CompletionReportSerializer(found).data if found else None
 
     @extend_schema_field(ProgressSerializer)
     def get_progress(self, job):

@@ -5,6 +5,8 @@ retry jobs. Every operation is one call into jobs.services.jobs, which checks th
 its refusals come back as {"detail": ...} with 400, 404 or 409.
 """
 
+from django.http import StreamingHttpResponse
+from django.utils.http import content_disposition_header
 from django_filters.rest_framework import DjangoFilterBackend
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
@@ -12,6 +14,7 @@ from rest_framework import mixins, renderers, serializers, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
+from cloud.errors import NotFound
 from console.csv_export import csv_download
 from jobs import selectors
 from jobs.api import schema
@@ -20,6 +23,8 @@ from jobs.api.serializers.jobs import (
     JobDetailSerializer,
     JobSerializer,
     OutcomeSerializer,
+    ReportPartSerializer,
+    RetryFailedSerializer,
     spec_of,
 )
 from jobs.filtersets import JobFilterSet, OutcomeFilterSet
@@ -39,6 +44,12 @@ class CsvRenderer(renderers.BaseRenderer):
     def render(self, data, accepted_media_type=None, renderer_context=None):
         detail = data.get("detail", "") if isinstance(data, dict) else data
         return str(detail or "").encode()
+
+
+def _with_report(job: Job) -> Job:
+    if not job.report_bucket:
+        raise NotFound(f"Job {job.pk} was given no report location: it wrote no completion report.")
+    return job
 
 
 def _job_response(job: Job, status_code: int = status.HTTP_200_OK) -> Response:
@@ -83,6 +94,8 @@ class JobViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Gene
         "cancel": [CHANGE_JOB],
         "retry_failed": [CHANGE_JOB],
         "report": [VIEW_JOB],
+        "completion_report_parts": [VIEW_JOB],
+        "completion_report_download": [VIEW_JOB],
         "outcomes": [VIEW_JOB],
     }
 
@@ -137,15 +150,20 @@ class JobViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Gene
 
     @extend_schema(
         summary="Retry the failed objects of a finished job",
-        description="A new job, with the same spec and limits, over exactly the objects that failed. 409 while the "
-        "job is still active or when nothing failed.",
-        request=None,
+        description="A new job, with the same spec and limits, over exactly the objects that failed: those the job "
+        'kept, or with {"source": "report"} those its completion report in the cloud lists (read part by part). 409 '
+        "while the job is still active, when nothing failed, or when it wrote no report.",
+        request=RetryFailedSerializer,
         responses={201: JobDetailSerializer},
         examples=[schema.JOB_DETAIL_EXAMPLE],
     )
     @action(detail=True, methods=["post"], url_path="retry-failed")
     def retry_failed(self, request, pk=None):
-        return _job_response(services.retry_failed(self.get_object(), request.user), status.HTTP_201_CREATED)
+        payload = RetryFailedSerializer(data=request.data)
+        payload.is_valid(raise_exception=True)
+        from_report = payload.validated_data["source"] == "report"
+        retry = services.retry_failed(self.get_object(), request.user, from_report=from_report)
+        return _job_response(retry, status.HTTP_201_CREATED)
 
     @extend_schema(
         summary="The job's report as CSV",
@@ -157,6 +175,33 @@ class JobViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Gene
     def report(self, request, pk=None):
         job = self.get_object()
         return csv_download(selectors.report_rows(job), selectors.report_filename(job))
+
+    @extend_schema(
+        summary="The parts of the job's completion report written so far",
+        description="One part per listing page, in page order: its object key in the report bucket, rows, size and "
+        "SHA-256 (the report's location is completion_report in the job). 404 when the job has no report location.",
+        responses=ReportPartSerializer(many=True),
+    )
+    @action(detail=True, methods=["get"], url_path="completion-report/parts", filter_backends=[])
+    def completion_report_parts(self, request, pk=None):
+        job = _with_report(self.get_object())
+        page = self.paginate_queryset(list(selectors.report_parts(job)))
+        return self.get_paginated_response(ReportPartSerializer(page, many=True).data)
+
+    @extend_schema(
+        summary="The job's completion report: one CSV row per object, gzip",
+        description="Streamed from the cloud: the header, then every part written so far, as one gzip file. Columns: "
+        "key, size, outcome, reason, code, encryption before and after (labels, then method, algorithm and key id "
+        "of each), the request id (of the copy, else of the error or the HEAD) and the time (UTC). 404 when the job "
+        "has no report location.",
+        responses={(200, "application/gzip"): OpenApiTypes.BINARY},
+    )
+    @action(detail=True, methods=["get"], url_path="completion-report/download")
+    def completion_report_download(self, request, pk=None):
+        job = _with_report(self.get_object())
+        response = StreamingHttpResponse(selectors.completion_report_download(job), content_type="application/gzip")
+        response["Content-Disposition"] = content_disposition_header(True, selectors.completion_report_filename(job))
+        return response
 
     @extend_schema(
         summary="Objects the job kept a record of",

@@ -104,6 +104,10 @@ class Command(BaseCommand):
         parser.add_argument(
             "--kms-rps", type=int, default=services.Spec.kms_per_second, help="KMS calls per second, 0: no cap"
         )
+        parser.add_argument(
+            "--report-bucket", default="", help="a bucket of the connection for the per-object completion report"
+        )
+        parser.add_argument("--report-prefix", default="", help="the report goes under PREFIX/job-<id>/")
         parser.add_argument("--dry-run", action="store_true", help="plan without writing anything")
         parser.add_argument("--scan", action="store_true", help="a compliance scan (reads only)")
         parser.add_argument(
@@ -144,6 +148,8 @@ class Command(BaseCommand):
                 concurrency=options["concurrency"],
                 requests_per_second=options["rps"],
                 kms_per_second=options["kms_rps"],
+                report_bucket=options["report_bucket"],
+                report_prefix=options["report_prefix"],
             )
         explicit = options["target"] == Job.TARGET_EXPLICIT or (options["target"] is None and options["method"])
         scan = options["scan"]
@@ -162,6 +168,8 @@ class Command(BaseCommand):
             concurrency=options["concurrency"],
             requests_per_second=options["rps"],
             kms_per_second=options["kms_rps"],
+            report_bucket=options["report_bucket"],
+            report_prefix=options["report_prefix"],
         )
 
     def show_started(self, job: Job) -> None:
