@@ -234,6 +234,7 @@ PAGES = (
     Page("Your API tokens", "accounts:token_list"),
     Page("A user's API tokens", "accounts:user_tokens", lambda demo: [demo.admin.pk]),
     Page("Two-factor sign-in", "two_factor"),
+    Page("Your password", "password_change"),
     # The REST API, as a script with the Admin's session reads it
     Page("API root", "api-root"),
     Page("API me", "api-me"),
@@ -242,6 +243,7 @@ PAGES = (
     Page("API users", "user-list"),
     Page("API user", "user-detail", lambda demo: [demo.admin.pk]),
     Page("API tokens", "token-list"),
+    Page("API sweeps", "sweep-list"),
     Page("API connections", "connection-list"),
     Page("API connection", "connection-detail", lambda demo: [demo.connection.pk]),
     Page("API buckets", "bucket-list"),
@@ -343,12 +345,20 @@ _POST_ONLY = (
     "jobs:job_cancel",
     "jobs:job_retry",
     "jobs:job_run",
+    "jobs:schedule_run_now",
+    "jobs:sweep_start",
+    "accounts:user_reset_password",
 )
 # Named routes that are no page for a logged-in Admin, and why. REST framework routes that refuse GET need no entry.
 NOT_MEASURED = {name: "POST only" for name in _POST_ONLY} | {
     "login": "a logged-in user is sent on to the Overview; the bench opens it only to log in",
     "login_code": "only a session that still owes its second factor sees it; the bench's Admin has none",
     "encryption:byok_generate": "POST only; the bench posts it as a step of the BYOK wizard",
+    "jobs:sweep_detail": "the demo data holds no sweep; its page adds up the scans' figures the scan pages show",
+    "sweep-detail": "the demo data holds no sweep (the API sweep list is measured)",
+    "jobs:job_completion_report": "the demo's jobs name no report location: a download streams parts from the cloud",
+    "job-completion-report-download": "as jobs:job_completion_report, through the API",
+    "job-completion-report-parts": "as jobs:job_completion_report: the demo's jobs wrote no report parts",
 }
 
 

@@ -236,6 +236,23 @@ def stored_denial(connection: Connection) -> None:
     )
 
 
+def test_a_key_whose_ram_policy_lacks_list_buckets_is_refused_with_the_ram_advice_and_its_link(
+    client_as, admin, form, localcloud
+):
+    may_only_list_keys = {"Version": "1", "Statement": [{"Effect": "Allow", "Action": "kms:ListKeys", "Resource": "*"}]}
+    access_key_id, secret = create_access_key("a RAM user without OSS rights", policy=may_only_list_keys)
+
+    refused = client_as(admin).post(
+        reverse("buckets:connection_create"), {**form, "access_key_id": access_key_id, "access_key_secret": secret}
+    )
+
+    page = refused.content.decode()
+    assert "AccessDenied" in page and advice.NO_PERMISSION in page
+    assert f'href="{reverse("encryption:ram_policy")}' in page
+    assert not Connection.objects.exists()
+    assert_no_secret(refused, secret)
+
+
 def test_missing_permissions_link_to_the_ram_policy_helper_for_the_connection(client_as, viewer, cloud_connection):
     stored_denial(cloud_connection)
     helper = f"{reverse('encryption:ram_policy')}?connection={cloud_connection.pk}"

@@ -60,3 +60,35 @@ def settled(job: Job) -> bool:
     from jobs.models import JobPage
 
     return not job.pages.filter(state=JobPage.RUNNING).exists()
+
+
+def job_form(bucket, /, **changes):
+    """The re-encryption form as a browser posts it: explicit OSS-managed SM4, no caps; `changes` override."""
+    data = {
+        "connection": bucket.connection_id,
+        "bucket": bucket.name,
+        "prefixes": "",
+        "select": "not-matching",
+        "select_key_id": "",
+        "select_algorithm": "",
+        "min_size": "",
+        "max_size": "",
+        "target_mode": "explicit",
+        "target-method": "oss",
+        "target-algorithm": "SM4",
+        "target-key_id": "",
+        "concurrency": "4",
+        "requests_per_second": "0",
+        "kms_per_second": "0",
+        "run": "start",
+    }
+    return {**data, **changes}
+
+
+def schedule_form(bucket, /, **changes):
+    """The schedule form as a browser posts it: a nightly crontab re-encryption of logs/; `changes` override."""
+    data = job_form(bucket, name="Nightly logs", schedule_kind="reencrypt", select="unencrypted", prefixes="logs/")
+    data |= {"frequency": "crontab", "crontab": "0 2 * * *", "interval_minutes": "", "enabled": "on"}
+    data |= {"scope": "bucket", "bucket_pattern": "", "timezone": "UTC", "at_time": "", "weekday": "1", "month_day": ""}
+    data.pop("run")
+    return {**data, **changes}

@@ -18,7 +18,7 @@ from buckets.models import Bucket, Connection
 from cloud.kms import KmsClient
 from cloud.oss import EncryptionRule
 from console.testing.cloud import new_bucket
-from console.testing.jobs import fill, named_key
+from console.testing.jobs import fill, job_form, named_key, schedule_form
 from console.testing.waits import wait_until
 from jobs.models import Job, ObjectOutcome, Schedule
 from jobs.services import jobs as services
@@ -33,36 +33,6 @@ def mixed(cloud_connection, queued):
     bucket = new_bucket(cloud_connection, "mixed")
     fill(bucket, OBJECTS)
     return bucket
-
-
-def job_form(bucket, /, **changes):
-    data = {
-        "connection": bucket.connection_id,
-        "bucket": bucket.name,
-        "prefixes": "",
-        "select": "not-matching",
-        "select_key_id": "",
-        "select_algorithm": "",
-        "min_size": "",
-        "max_size": "",
-        "target_mode": "explicit",
-        "target-method": "oss",
-        "target-algorithm": "SM4",
-        "target-key_id": "",
-        "concurrency": "4",
-        "requests_per_second": "0",
-        "kms_per_second": "0",
-        "run": "start",
-    }
-    return {**data, **changes}
-
-
-def schedule_form(bucket, /, **changes):
-    data = job_form(bucket, name="Nightly logs", schedule_kind="reencrypt", select="unencrypted", prefixes="logs/")
-    data |= {"frequency": "crontab", "crontab": "0 2 * * *", "interval_minutes": "", "enabled": "on"}
-    data |= {"scope": "bucket", "bucket_pattern": "", "timezone": "UTC", "at_time": "", "weekday": "1", "month_day": ""}
-    data.pop("run")
-    return {**data, **changes}
 
 
 def start(bucket, actor, dry_run=False, **spec):

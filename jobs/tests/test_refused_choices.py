@@ -8,9 +8,9 @@ from django.urls import reverse
 from buckets.models import Bucket
 from cloud.oss import EncryptionRule
 from console.testing.cloud import new_bucket
+from console.testing.jobs import job_form
 from jobs.models import Job
 from jobs.services.jobs import NO_DECRYPTION_UNDER_A_DEFAULT
-from jobs.tests.test_pages import job_form
 
 NO_ENCRYPTION_RADIO = r'name="target-method" value="none"[^>]*'
 

@@ -8,9 +8,8 @@ import pytest
 from django_celery_beat.models import PeriodicTask
 
 from console.testing.cloud import new_bucket
-from console.testing.jobs import named_key
+from console.testing.jobs import named_key, schedule_form
 from jobs.models import Job, Schedule, ScheduleRun
-from jobs.tests.test_pages import schedule_form
 
 SCHEDULES = "/api/v1/schedules/"
 JOBS = "/api/v1/jobs/"

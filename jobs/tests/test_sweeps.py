@@ -182,7 +182,7 @@ def test_an_every_bucket_schedule_and_a_bad_pattern(operator, fleet, cloud_conne
 
 
 def test_the_schedule_form_targets_a_pattern_and_the_list_says_so(client_as, operator, fleet, cloud_connection):
-    from jobs.tests.test_pages import schedule_form
+    from console.testing.jobs import schedule_form
 
     client = client_as(operator)
     form = schedule_form(fleet[0], name="logs weekly", schedule_kind="scan", target_mode="bucket-default")
