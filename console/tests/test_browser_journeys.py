@@ -73,7 +73,7 @@ def test_day_one_an_admin_connects_creates_a_bucket_proves_a_ram_policy_and_adds
 
     page.get_by_role("navigation", name="Main").get_by_role("link", name="Buckets").click()
     page.get_by_role("link", name="Create bucket").click()
-    labelled(page, "Name").fill("day-one")
+    labelled(page, "Bucket name").fill("day-one")
     page.get_by_label("KMS", exact=True).check()
     page.get_by_label("SM4").check()
     page.get_by_role("button", name="Create").click()
@@ -83,7 +83,7 @@ def test_day_one_an_admin_connects_creates_a_bucket_proves_a_ram_policy_and_adds
     assert (rule.algorithm, rule.kms_data_encryption) == ("KMS", "SM4")
 
     page.goto(f"{console_server}/keys/ram-policy/")
-    page.get_by_label("Bucket", exact=True).select_option(label=re.compile("^day-one"))
+    page.get_by_label("Bucket", exact=True).select_option("day-one")
     for purpose in ("Set bucket encryption", "Upload objects", "Download objects"):
         page.get_by_label(purpose).uncheck()
     page.get_by_label("Everything this console does").check()
@@ -124,6 +124,7 @@ def test_a_compliance_sweep_finds_the_gap_closes_it_with_evidence_and_the_record
 
     page.goto(f"{console_server}/buckets/{Bucket.objects.get(name='sweep-a').pk}/")
     page.get_by_role("link", name="Re-encrypt existing objects").click()
+    expect(page.get_by_label("Verify with a compliance scan when it ends")).to_be_checked()
     labelled(page, "Report bucket").select_option("evidence")
     labelled(page, "Report prefix").fill("audits/2026")
     page.get_by_role("button", name="Start").click()
@@ -170,10 +171,10 @@ def test_an_audit_reads_who_changed_what_proves_it_with_the_report_and_is_refuse
     log_in(page, console_server, "vera", PASSWORD)
 
     page.get_by_role("navigation", name="Main").get_by_role("link", name="Audit log").click()
-    labelled(page, "Bucket").fill("LEDG")
+    labelled(page, "Bucket contains").fill("LEDG")
     page.get_by_role("button", name="Filter").click()
     expect(page.get_by_text("Default encryption of bucket ledger-2026: None → OSS-managed SM4")).to_be_visible()
-    expect(page.get_by_text("Re-encryption job started").first).to_be_visible()
+    expect(page.get_by_role("cell", name="Re-encryption job started")).to_be_visible()
 
     labelled(page, "From").fill("yesterday")
     page.get_by_role("button", name="Filter").click()

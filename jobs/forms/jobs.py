@@ -182,7 +182,7 @@ class SpecForm(ConnectionBucketMixin, forms.Form):
 
     @staticmethod
     def initial_from_spec(spec: JobSpec) -> dict:
-        names = (*SPEC_QUERY_FIELDS, *SpecForm.limit_fields, *SpecForm.report_fields)
+        names = (*SPEC_QUERY_FIELDS, *SpecForm.limit_fields, *SpecForm.report_fields, "verify")
         values = {name: getattr(spec, name) for name in names}
         values["connection"] = spec.connection_id
         values["prefixes"] = "\n".join(spec.prefixes)
