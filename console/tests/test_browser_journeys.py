@@ -124,7 +124,7 @@ def test_a_compliance_sweep_finds_the_gap_closes_it_with_evidence_and_the_record
 
     page.goto(f"{console_server}/buckets/{Bucket.objects.get(name='sweep-a').pk}/")
     page.get_by_role("link", name="Re-encrypt existing objects").click()
-    expect(page.get_by_label("Verify with a compliance scan when it ends")).to_be_checked()
+    expect(page.get_by_label("Verify when it ends: scan the objects it worked on")).to_be_checked()
     labelled(page, "Report bucket").select_option("evidence")
     labelled(page, "Report prefix").fill("audits/2026")
     page.get_by_role("button", name="Start").click()

@@ -221,7 +221,7 @@ class JobForm(SpecForm):
     min_size = forms.IntegerField(label="Minimum size (bytes)", min_value=0, required=False)
     max_size = forms.IntegerField(label="Maximum size (bytes)", min_value=0, required=False)
     verify = forms.BooleanField(
-        label="Verify with a compliance scan when it ends",
+        label="Verify when it ends: scan the objects it worked on",
         required=False,
         initial=True,
         help_text="Scans exactly the objects this job worked on; that scan becomes the bucket's compliance record.",
