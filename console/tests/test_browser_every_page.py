@@ -460,6 +460,8 @@ WIDE_ELEMENTS = """() => {
 def check_page(page, role: str, problems: list[str]) -> None:
     """Every check on the page shown now, at 1280 px then at 390 px; what fails is added to `problems`."""
     where = f"{role} {page.url.split('//', 1)[1].split('/', 1)[1]!r}"
+    if "<" in page.title():
+        problems.append(f"{where}: markup in the title: {page.title()!r}")
     blocking = [v for v in accessibility_violations(page) if v["impact"] in BLOCKING_IMPACTS]
     if blocking:
         problems.append(f"{where}: axe-core\n{describe_violations(blocking)}")
