@@ -8,19 +8,32 @@ from console import input_limits
 from jobs.models import Job, ObjectOutcome, Schedule
 
 
+class EitherOrAny(forms.NullBooleanSelect):
+    """A yes/no filter that reads as its choices ("Any", then what yes and no mean), not "Unknown/Yes/No"."""
+
+    def __init__(self, yes: str, no: str):
+        super().__init__()
+        self.choices = [("unknown", "Any"), ("true", yes), ("false", no)]
+
+
 class JobFilterSet(django_filters.FilterSet):
     """The bucket by its exact name, so a bucket page can link to its jobs; the page offers the buckets jobs ran on."""
 
     state = django_filters.ChoiceFilter(choices=Job.STATES, empty_label="Any state")
     kind = django_filters.ChoiceFilter(choices=Job.KINDS, empty_label="Any kind", help_text="scan, reencrypt or rewrap")
-    active = django_filters.BooleanFilter(method="filter_active", help_text="Pending, running, paused or cancelling.")
+    active = django_filters.BooleanFilter(
+        method="filter_active",
+        label="Running",
+        widget=EitherOrAny("Active (pending, running, paused, cancelling)", "Ended"),
+        help_text="Pending, running, paused or cancelling.",
+    )
     connection = django_filters.ModelChoiceFilter(queryset=Connection.objects.all(), empty_label="All connections")
     bucket = django_filters.CharFilter(
         max_length=input_limits.BUCKET,
         label="Bucket",
         widget=forms.TextInput(attrs={"list": "job-buckets", "autocomplete": "off"}),
     )
-    dry_run = django_filters.BooleanFilter(label="Dry run")
+    dry_run = django_filters.BooleanFilter(label="Dry run", widget=EitherOrAny("Dry runs", "Real runs"))
     schedule = django_filters.ModelChoiceFilter(queryset=Schedule.objects.all(), empty_label="Any schedule")
 
     class Meta:
