@@ -45,8 +45,8 @@ ENCRYPTION_STATES = [
     (NONE, "None"),
     (OSS_AES256, "OSS-managed AES256"),
     (OSS_SM4, "OSS-managed SM4"),
-    (KMS_DEFAULT, "KMS, default key alias/acs/oss"),
-    (KMS_NAMED, "KMS, chosen key"),
+    (KMS_DEFAULT, "KMS, default CMK alias/acs/oss"),
+    (KMS_NAMED, "KMS, chosen CMK"),
 ]
 _STATE_FILTERS = {
     NONE: Q(sse_method=sse.NONE),

@@ -63,7 +63,7 @@ def test_the_default_kms_key_is_described_once_oss_created_it(client_as, viewer,
 
     before_first_use = client.get(f"/buckets/{bucket.pk}/").content.decode()
     assert "KMS AES256 alias/acs/oss" in before_first_use
-    assert "<dt>CMK ID</dt><dd>— (the default key alias/acs/oss)</dd>" in before_first_use
+    assert "<dt>CMK ID</dt><dd>— (the default CMK alias/acs/oss)</dd>" in before_first_use
     assert "alias/acs/oss: OSS creates this key in cn-hangzhou on first use." in before_first_use
     oss.put_object("defaulted", "first.txt", b"first", {})
     assert "<dt>Key</dt><dd>alias/acs/oss(" in client.get(f"/buckets/{bucket.pk}/").content.decode()
