@@ -87,7 +87,7 @@ def test_every_role_reads_and_filters_the_log(client_as, viewer, operator, admin
     for user in (viewer, operator, admin):
         page = client_as(user).get("/audit/?outcome=failure")
         assert page.status_code == 200
-        assert "KMS key disabled" in _rows(page) and "Bucket default encryption set" not in _rows(page)
+        assert "CMK disabled" in _rows(page) and "Bucket default encryption set" not in _rows(page)
 
 
 def _rows(page) -> str:

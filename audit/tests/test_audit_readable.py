@@ -139,7 +139,7 @@ def test_user_and_bucket_filters_match_part_of_a_name_whatever_its_case(client_a
     by_user = rows(client_as(viewer).get("/audit/", {"actor": "ADA"}))
     by_bucket = rows(client_as(viewer).get("/audit/", {"bucket": "LOGS"}))
 
-    assert "Role changed" in by_user and "Bucket default encryption set" in by_user and "KMS key rotated" not in by_user
+    assert "Role changed" in by_user and "Bucket default encryption set" in by_user and "CMK rotated" not in by_user
     assert "Bucket default encryption set" in by_bucket and "Role changed" not in by_bucket
 
 
@@ -155,11 +155,11 @@ def test_actions_are_chosen_by_label_one_or_a_whole_area(client_as, api_as, view
     html = client_as(viewer).get("/audit/", {"action": "key.rotate"}).content.decode()
     area = api_as(viewer).get("/api/v1/audit-events/", {"action": "user."}).json()
 
-    assert '<option value="key.rotate" selected>KMS key rotated</option>' in html
+    assert '<option value="key.rotate" selected>CMK rotated</option>' in html
     assert '<option value="user.">Any users action</option>' in html
-    assert "KMS key rotated" in rows_of(html) and "Role changed" not in rows_of(html)
+    assert "CMK rotated" in rows_of(html) and "Role changed" not in rows_of(html)
     labels = {event["action_label"] for event in area["results"]}
-    assert "Role changed" in labels and "User created" in labels and "KMS key rotated" not in labels
+    assert "Role changed" in labels and "User created" in labels and "CMK rotated" not in labels
 
 
 def rows_of(html: str) -> str:

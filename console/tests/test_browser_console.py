@@ -59,8 +59,8 @@ def test_an_operator_sets_kms_with_a_named_key_and_uploads_an_sm4_object(
     assert b"".join(oss.open_object("browser-bucket", "note.txt")) == b"sealed"
 
     page.get_by_role("navigation", name="Main").get_by_role("link", name="Audit log").click()
-    expect(page.get_by_text("bucket.encryption.put")).to_be_visible()
-    expect(page.get_by_text("object.upload")).to_be_visible()
+    expect(page.get_by_role("cell", name="Bucket default encryption set")).to_be_visible()
+    expect(page.get_by_role("cell", name="Object uploaded", exact=True)).to_be_visible()
 
 
 def test_an_admin_brings_their_own_key_and_finds_it_in_the_audit_log(page, console_server, cloud_connection):
@@ -83,5 +83,5 @@ def test_an_admin_brings_their_own_key_and_finds_it_in_the_audit_log(page, conso
     assert (key.origin, key.state) == ("EXTERNAL", "Enabled")
 
     page.get_by_role("navigation", name="Main").get_by_role("link", name="Audit log").click()
-    expect(page.get_by_text("key.create")).to_be_visible()
-    expect(page.get_by_text("key.import_material")).to_be_visible()
+    expect(page.get_by_role("cell", name="CMK created")).to_be_visible()
+    expect(page.get_by_role("cell", name="CMK material imported")).to_be_visible()
