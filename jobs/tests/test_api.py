@@ -466,7 +466,10 @@ def test_a_dry_run_a_real_run_and_a_scan_followed_through_the_api(cloud_connecti
     rows = list(csv.reader(io.StringIO(body(report))))
     assert rows[0] == list(selectors.REPORT_COLUMNS)
     assert ["(total reencrypted)", "reencrypted", "8 objects"] in [[row[0], row[2], row[4]] for row in rows]
-    [verification] = client.get(JOBS, {"kind": "scan"}).json()["results"]
+    # The verification scan starts right after the job's state turns final, so it is waited for.
+    [verification] = wait_until(
+        lambda: client.get(JOBS, {"kind": "scan"}).json()["results"], message=f"the scan verifying job {real['id']}"
+    )
     assert verification["verifies"] == real["id"] and verification["target"]["label"] == "OSS-managed SM4"
     verification = follow(client, verification["id"])
     assert verification["summary"]["compliant_percent"] == 100.0 and verification["summary"]["outdated_by"] == []
