@@ -190,6 +190,9 @@ class Job(JobSpec):
     finished_at = models.DateTimeField(null=True, blank=True)
     active_seconds = models.FloatField(default=0, help_text="Time spent running before `running_since`.")
     report_error = models.TextField(blank=True, help_text="Why a part or the manifest of the report was not written.")
+    report_written_at = models.DateTimeField(
+        null=True, blank=True, help_text="When the report's manifest was written: from then on the report is whole."
+    )
 
     class Meta:
         ordering = ["-created_at", "-id"]

@@ -236,7 +236,7 @@ class CompletionReport:
 
     bucket: str
     folder: str
-    manifest_key: str  # once the job has ended
+    manifest_key: str  # once the manifest is written
     parts: int
     rows: int
     error: str
@@ -250,7 +250,7 @@ def completion_report(job: Job) -> CompletionReport | None:
     for part in report_parts(job):
         parts, rows = parts + 1, rows + part["rows"]
     folder = report.folder(job)
-    manifest_key = folder + report.MANIFEST if job.state in Job.FINISHED_STATES else ""
+    manifest_key = folder + report.MANIFEST if job.report_written_at else ""
     return CompletionReport(job.report_bucket, folder, manifest_key, parts, rows, job.report_error)
 
 

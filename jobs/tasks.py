@@ -23,6 +23,7 @@ def count_objects_task(job_id: int) -> None:
 @shared_task(name="jobs.recover_stalled")
 def recover_stalled_task() -> int:
     recovered = page_worker.recover_stalled()
+    services.write_missing_manifests()
     sweeps.advance_all()
     return recovered
 

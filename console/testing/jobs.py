@@ -45,10 +45,13 @@ def fill(bucket: Bucket, count: int, prefix: str = "data/", acl: str = "public-r
 
 
 def wait_for(job: Job, states=Job.FINISHED_STATES, timeout: float = 60.0) -> Job:
-    """The job, refreshed, once it reached one of `states` (by default: once it finished)."""
+    """The job, refreshed, once it reached one of `states` (by default: once it finished, its report's manifest
+    written or its failure noted, as the worker that ends a job writes it just after)."""
 
     def reached() -> bool:
         job.refresh_from_db()
+        if job.state in Job.FINISHED_STATES and job.report_bucket and not (job.report_written_at or job.report_error):
+            return False
         return job.state in states
 
     wait_until(reached, timeout=timeout, message=f"job {job.pk} to be {' or '.join(states)}", observe=lambda: job.state)

@@ -19,6 +19,8 @@ import io
 import json
 from collections.abc import Iterable, Iterator
 
+from django.utils import timezone
+
 from cloud.errors import CloudError, Conflict
 from cloud.oss import OssClient
 from console.csv_export import csv_lines, spreadsheet_unsafe
@@ -126,6 +128,16 @@ def write_manifest(job: Job, counts: dict[str, int]) -> None:
         _put(job, folder(job) + MANIFEST, json.dumps(manifest, indent=1).encode(), "application/json")
     except CloudError as error:
         _note_error(job, f"The manifest of the report was not written: {error.message}")
+        return
+    job.report_written_at = timezone.now()
+    Job.objects.filter(pk=job.pk).update(report_written_at=job.report_written_at)
+
+
+def unwritten_manifests(ended_before) -> Iterator[Job]:
+    """Ended jobs whose manifest is missing because the worker that ended them died before writing it."""
+    return Job.objects.filter(
+        state__in=Job.FINISHED_STATES, finished_at__lt=ended_before, report_written_at=None, report_error=""
+    ).exclude(report_bucket="")
 
 
 def _put(job: Job, key: str, data: bytes, content_type: str) -> None:

@@ -5,6 +5,7 @@ report) is in jobs.selectors, and the workers' side in jobs.engine.page_worker.
 
 from __future__ import annotations
 
+import datetime
 from dataclasses import dataclass, replace
 
 from django.conf import settings
@@ -396,6 +397,11 @@ def retry_failed(job: Job, actor, *, from_report: bool = False) -> Job:
     if from_report:
         if not job.report_bucket:
             raise Conflict(f"Job {job.pk} wrote no completion report: retry from the failures it kept instead.")
+        if not job.report_written_at:
+            raise Conflict(
+                f"The completion report of job {job.pk} has no manifest yet, so it cannot be read whole: "
+                "retry from the failures the job kept, or once the report is written."
+            )
         keys = list(dict.fromkeys(report.failed_keys(job)))
     else:
         keys = list(job.outcomes.filter(outcome=ObjectOutcome.FAILED).values_list("key", flat=True))
@@ -423,6 +429,16 @@ def job_finished(job: Job) -> None:
     sweeps.job_finished(job)
     if _needs_verification(job, summary):
         start_verification(job)
+
+
+def write_missing_manifests() -> int:
+    """Write the manifests that workers which died just after ending their job left unwritten; returns how many."""
+    ended_before = timezone.now() - datetime.timedelta(seconds=page_worker.lease_seconds())
+    written = 0
+    for job in report.unwritten_manifests(ended_before):
+        report.write_manifest(job, selectors.progress(job).counts())
+        written += 1
+    return written
 
 
 def _needs_verification(job: Job, summary: selectors.Progress) -> bool:

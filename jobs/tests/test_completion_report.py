@@ -193,6 +193,9 @@ def worker_memory_during(settings, start_job, while_running=lambda job: None) ->
             while_running(job)
             time.sleep(0.1)
             job.refresh_from_db()
+        if job.report_bucket:  # the worker that ended the job writes the manifest just after: let it
+            wait_until(lambda: Job.objects.get(pk=job.pk).report_written_at, message=f"job {job.pk}'s manifest")
+            job.refresh_from_db()
     finally:
         os.killpg(main.pid, signal.SIGKILL)
         main.wait(10)
@@ -290,3 +293,27 @@ def test_the_job_form_takes_a_report_location_of_the_connection_and_refuses_one_
     assert "Connection local has no bucket &#x27;elsewhere&#x27; to write the report to" in unknown.content.decode()
     job = Job.objects.get()
     assert started.url == f"/jobs/{job.pk}/" and (job.report_bucket, job.report_prefix) == ("evidence", "audit")
+
+
+def test_a_manifest_a_dead_worker_left_unwritten_is_written_by_the_periodic_recovery(
+    cloud_connection, worker, operator, settings
+):
+    orphaned = new_bucket(cloud_connection, "orphaned")
+    new_bucket(cloud_connection, "evidence")
+    for index in range(3):
+        put(orphaned, f"o-{index}")
+    spec = services.Spec(**{**TO_AES256.fields(), "report_bucket": "evidence", "verify": False})
+    job = wait_for(services.create_job(actor=operator, connection=cloud_connection, bucket="orphaned", spec=spec))
+    Job.objects.filter(pk=job.pk).update(report_written_at=None)  # as if the worker died before writing it
+    job.refresh_from_db()
+
+    with pytest.raises(ServiceError, match="has no manifest yet"):
+        services.retry_failed(job, operator, from_report=True)
+    assert selectors.completion_report(job).manifest_key == ""
+    settings.JOBS_PAGE_LEASE_SECONDS = 0
+    assert services.write_missing_manifests() == 1
+
+    job.refresh_from_db()
+    assert job.report_written_at and report.manifest(job)["rows"] == 3
+    assert selectors.completion_report(job).manifest_key == f"job-{job.pk}/manifest.json"
+    assert services.write_missing_manifests() == 0

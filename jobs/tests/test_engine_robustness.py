@@ -6,7 +6,6 @@ import threading
 
 import pytest
 
-from cloud.errors import CloudError
 from cloud.kms import KmsClient
 from cloud.oss import OssClient
 from console.testing.cloud import new_bucket
@@ -302,7 +301,9 @@ def test_a_worker_killed_mid_job_is_replaced_and_the_job_completes_losing_nothin
     assert counts["reencrypted"] + counts["compliant"] == 60 and counts["failed"] == 0
     # The page the dead worker left was written again whole by the second one: every object once in the report.
     # Its manifest follows the job's end, written by the worker that ended it.
-    wait_until(lambda: _manifest_written(job), timeout=30, message=f"the report manifest of job {job.pk}")
+    wait_until(
+        lambda: Job.objects.get(pk=job.pk).report_written_at, timeout=30, message=f"the report manifest of job {job.pk}"
+    )
     reported = [row["key"] for row in report.rows_from_cloud(job)]
     assert sorted(reported) == keys
     oss = OssClient(cloud_connection)
@@ -333,13 +334,3 @@ def test_injected_server_errors_and_connection_resets_are_retried_and_the_job_co
     assert counts["requests"] > 4 * 40  # the retries show up as requests beyond the four per object
     oss = OssClient(cloud_connection)
     assert all(oss.head_object("flaky", key).header("x-oss-server-side-encryption-key-id") == key_id for key in keys)
-
-
-def _manifest_written(job) -> bool:
-    try:
-        report.manifest(job)
-    except CloudError as error:
-        if error.code == "NoSuchKey":
-            return False
-        raise
-    return True
