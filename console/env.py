@@ -4,6 +4,7 @@ import base64
 import binascii
 import math
 import os
+import re
 import secrets
 from collections.abc import Collection
 from pathlib import Path
@@ -147,3 +148,19 @@ def decode_key_b64(name: str, value: str) -> bytes:
     if len(key) != 32:
         raise ImproperlyConfigured(f"{name} must decode to 32 bytes, got {len(key)}")
     return key
+
+
+HOST_LABEL = re.compile(r"^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$")
+
+
+def env_domain(name: str) -> str:
+    """A DNS name to put host labels in front of (`<bucket>.<name>`), lower-cased without a trailing dot; empty if
+    unset. An IP address is refused: no label can go in front of one."""
+    raw = os.environ.get(name, "")
+    domain = raw.strip().lower().rstrip(".")
+    if not domain:
+        return ""
+    labels = domain.split(".")
+    if len(domain) > 253 or not all(HOST_LABEL.match(label) for label in labels) or labels[-1].isdigit():
+        raise ImproperlyConfigured(f"{name} must be a host name such as localcloud.internal, got {raw!r}")
+    return domain

@@ -11,6 +11,7 @@ from console.env import (
     decode_key_b64,
     env_bool,
     env_choice,
+    env_domain,
     env_int,
     env_list,
     env_probabilities,
@@ -42,6 +43,9 @@ CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS", [])
 PORT = env_int("PORT", 8000, minimum=1, maximum=65535)
 LOCALCLOUD_PORT = env_int("LOCALCLOUD_PORT", 9900, minimum=1, maximum=65535)
 LOCALCLOUD_HOST = env_str("LOCALCLOUD_HOST", "127.0.0.1")
+# The host name localcloud is reached by, if any: `<bucket>.<domain>` then addresses a bucket (virtual-hosted
+# style, as the SDKs use for host names) and `kms.<region>.<domain>` KMS in a region (docs/localcloud.md).
+LOCALCLOUD_DOMAIN = env_domain("LOCALCLOUD_DOMAIN")
 # Hosts a connection's endpoints may name (cloud/endpoints.py): Alibaba Cloud and this machine by default.
 CONSOLE_ENDPOINT_ALLOW = env_list("CONSOLE_ENDPOINT_ALLOW", ["*.aliyuncs.com", "loopback"])
 # Off where the console manages only real OSS: then localcloud is neither started nor health-checked.

@@ -1,7 +1,8 @@
 """Test helpers shared by the apps' suites; imported by tests only, never by the running console.
 
 One module per area: browser (the Playwright plugin), cloud (buckets and keys in localcloud), objects, jobs,
-waits (wait_until: on a state, never a duration), workers (real Celery processes). Fixtures stay in conftest.py
-files, found by pytest and never imported; a test module imports neither a conftest nor another test module
-(console/tests/test_test_layout.py checks it).
+waits (wait_until: on a state, never a duration), workers (real Celery processes), hosts (localcloud's host
+names resolved to loopback in the test process). Fixtures stay in conftest.py files, found by pytest and never
+imported; a test module imports neither a conftest nor another test module (console/tests/test_test_layout.py
+checks it).
 """

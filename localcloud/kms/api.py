@@ -3,8 +3,9 @@
 Parameters come from the query (and a form body, for hand-made RPC requests); the signature is the SDK's
 ACS3-HMAC-SHA256 (or ACS4 / RPC HMAC-SHA1) with the access keys OSS accepts; each nonce is accepted once;
 the action is the signed one. Answers are JSON with a RequestId; every refusal is the KMS error JSON of
-errors.py with a 4xx status, which the SDK raises as ClientException. A region is addressed by the ACS4
-signing scope (Config(signature_version='v4', region_id=...)); other requests address LOCALCLOUD_REGION.
+errors.py with a 4xx status, which the SDK raises as ClientException. A region is addressed by the endpoint
+(`kms.<region>.<LOCALCLOUD_DOMAIN>`) or the ACS4 signing scope (Config(signature_version='v4', region_id=...));
+other requests address LOCALCLOUD_REGION.
 """
 
 import hashlib
@@ -21,7 +22,7 @@ from django.conf import settings
 from django.core.cache import cache
 from django.db import close_old_connections
 
-from localcloud import accesskeys, keystore
+from localcloud import accesskeys, hosts, keystore
 from localcloud.auth import MAX_SKEW_SECONDS, Headers, Identity, KmsAuthError, authenticate_kms
 from localcloud.faults import Fault
 from localcloud.kms import actions, byok, errors, lifecycle, permissions
@@ -149,12 +150,27 @@ def _check_version(incoming: Incoming, identity: Identity) -> None:
         )
 
 
-def _region(incoming: Incoming, identity: Identity) -> str:
-    """The ACS4 signing region (signed, so trusted) if it is one of ours; otherwise LOCALCLOUD_REGION."""
+def _signing_region(incoming: Incoming, identity: Identity) -> str | None:
     if identity.scheme != "ACS4-HMAC-SHA256":
-        return settings.LOCALCLOUD_REGION
+        return None
     credential = incoming.headers["authorization"].partition("Credential=")[2].split(",", 1)[0]
-    region = credential.split("/")[2]
+    return credential.split("/")[2]
+
+
+def _region(incoming: Incoming, identity: Identity) -> str:
+    """The region of the endpoint (`kms.<region>.<LOCALCLOUD_DOMAIN>`) or of the ACS4 signing scope (signed, so
+    trusted), which must agree when both are given, if it is one of ours; otherwise LOCALCLOUD_REGION."""
+    endpoint_region = hosts.addressed(incoming.headers.get("host", ""), settings.LOCALCLOUD_DOMAIN).kms_region
+    signing_region = _signing_region(incoming, identity)
+    if endpoint_region and signing_region and endpoint_region != signing_region:
+        raise KmsError(
+            400,
+            "InvalidRegionId",
+            f"The signing region {signing_region[:64]!r} is not the endpoint's region {endpoint_region[:64]!r}.",
+        )
+    region = endpoint_region or signing_region
+    if region is None:
+        return settings.LOCALCLOUD_REGION
     if region not in keystore.regions():
         raise KmsError(400, "InvalidRegionId", f"The specified region {region[:64]!r} does not exist here.")
     return region

@@ -32,7 +32,7 @@ STAT_CLASSES = {
 
 def endpoint(request: Request) -> str:
     """localcloud's own host:port as the client reached it; oss2 test teardowns build a Bucket from it."""
-    return request.host or f"{request.environ['SERVER_NAME']}:{request.environ['SERVER_PORT']}"
+    return request.service_host or f"{request.environ['SERVER_NAME']}:{request.environ['SERVER_PORT']}"
 
 
 def location(bucket: Bucket) -> str:

@@ -8,7 +8,9 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from urllib.parse import parse_qsl, quote
 
-from localcloud import errors
+from django.conf import settings
+
+from localcloud import errors, hosts
 from localcloud.auth import Headers, Identity, SignedRequest
 
 BODY_CHUNK = 256 * 1024
@@ -39,7 +41,12 @@ class Request:
         self.environ = environ
         self.method = environ["REQUEST_METHOD"].upper()
         query = parse_qsl(environ.get("QUERY_STRING", ""), keep_blank_values=True)
-        self.signed = SignedRequest(self.method, _raw_target(environ) or "/", tuple(query), _headers_of(environ))
+        headers = _headers_of(environ)
+        self.host = headers.get("host", "")
+        # Set for a virtual-hosted request (`<bucket>.<LOCALCLOUD_DOMAIN>`), whose whole path is the key.
+        self.host_bucket = hosts.addressed(self.host, settings.LOCALCLOUD_DOMAIN).bucket
+        target = _raw_target(environ) or "/"
+        self.signed = SignedRequest(self.method, target, tuple(query), headers, self.host_bucket)
         self.headers: Headers = self.signed.headers
         self.params: dict[str, str] = self.signed.params
         self.bucket_name, raw_key = self.signed.bucket_and_key()
@@ -47,7 +54,18 @@ class Request:
         self.identity: Identity | None = None
         # The signer's RAM policy (localcloud.ram.Policy); None for the account owner and anonymous callers.
         self.policy = None
-        self.host = self.headers.get("host", "")
+
+    @property
+    def service_host(self) -> str:
+        """The endpoint's host:port as the client reached it, without the bucket of a virtual-hosted request."""
+        return self.host[len(self.host_bucket) + 1 :] if self.host_bucket else self.host
+
+    def object_url(self, key: str) -> str:
+        """The URL of `key` in the request's bucket, in the request's own style (OSS's Location of an object)."""
+        path = quote(key, safe="/")
+        if self.host_bucket:
+            return f"http://{self.host}/{path}"
+        return f"http://{self.host}/{self.bucket_name}/{path}"
 
     @staticmethod
     def _decode_key(raw_key: bytes) -> str:

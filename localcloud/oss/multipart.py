@@ -10,7 +10,6 @@ import re
 import uuid
 from functools import partial
 from itertools import pairwise
-from urllib.parse import quote
 
 from django.db import transaction
 
@@ -206,7 +205,7 @@ def complete_multipart_upload(request: Request) -> Response:
         blob_store().delete(written.blob)
         raise
     encoded, key = _key_text(request, obj.key)
-    location = f"http://{request.host}/{bucket.name}/{quote(obj.key, safe='/')}"
+    location = request.object_url(obj.key)
     body = xml.document(
         "CompleteMultipartUploadResult",
         [
