@@ -38,9 +38,11 @@ def addressed(host_header: str, domain: str) -> Addressed:
     More labels before the domain (`a.b.<domain>`) name the bucket `a.b`, which no bucket can be called: such a
     request is answered NoSuchBucket (InvalidBucketName to a PutBucket)."""
     domain = domain.lower().strip(".")
+    if not domain:
+        return PATH_STYLE
     name = host_name(host_header)
     prefix = name.removesuffix(f".{domain}")
-    if not domain or not prefix or prefix == name:
+    if not prefix or prefix == name:
         return PATH_STYLE
     service, dot, region = prefix.partition(".")
     if service == KMS_LABEL and dot and region and "." not in region:
