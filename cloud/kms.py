@@ -17,10 +17,24 @@ from alibabacloud_tea_openapi.utils_models import Config
 from darabonba.exceptions import RetryError
 from Tea.exceptions import TeaException, UnretryableException
 
+from cloud import retries
 from cloud.endpoints import check_endpoint
 from cloud.errors import CloudError
 
 DEFAULT_OSS_ALIAS = "alias/acs/oss"
+# Reads, and cryptographic calls that change nothing: repeating one after a failure is harmless. CreateKey (a
+# second key), CreateKeyVersion and the like are not retried: a lost answer may hide a success.
+IDEMPOTENT_ACTIONS = frozenset(
+    {
+        "list_aliases",
+        "list_keys",
+        "describe_key",
+        "list_aliases_by_key_id",
+        "encrypt",
+        "decrypt",
+        "generate_data_key",
+    }
+)
 TIMEOUT_MS = 10_000
 
 
@@ -169,6 +183,12 @@ class KmsClient:
         )
 
     def _call(self, method: str, request=None):
+        """One KMS action; those safe to repeat (IDEMPOTENT_ACTIONS) are retried on transient failures."""
+        if method in IDEMPOTENT_ACTIONS:
+            return retries.call(self._call_once, method, request)
+        return self._call_once(method, request)
+
+    def _call_once(self, method: str, request=None):
         with _cloud_errors():
             operation = getattr(self._client, method)
             return (operation(request) if request is not None else operation()).body

@@ -18,9 +18,11 @@ from oss2 import models as oss_models
 
 from cloud.endpoints import check_endpoint
 from cloud.errors import CloudError
+from cloud.retries import idempotent
 
 CONNECT_TIMEOUT_SECONDS = 10
 SSE_HEADER = "x-oss-server-side-encryption"
+QOS_DELAY_HEADER = "x-oss-qos-delay-time"  # milliseconds OSS delays a request for QoS
 SSE_DATA_HEADER = "x-oss-server-side-data-encryption"
 SSE_KEY_HEADER = "x-oss-server-side-encryption-key-id"
 USER_META_PREFIX = "x-oss-meta-"
@@ -149,7 +151,15 @@ def _cloud_errors():
     except oss_errors.OssError as error:
         code = error.code or f"HTTP{error.status}"
         message = error.message or "no message"
-        raise CloudError("oss", code, message, error.request_id, error.status) from None
+        raise CloudError("oss", code, message, error.request_id, error.status, _qos_delay_ms(error)) from None
+
+
+def _qos_delay_ms(error: oss_errors.OssError) -> int:
+    headers = {name.lower(): value for name, value in (getattr(error, "headers", None) or {}).items()}
+    try:
+        return max(0, int(headers.get(QOS_DELAY_HEADER, 0)))
+    except ValueError:
+        return 0
 
 
 def _request_id(result) -> str:
@@ -221,6 +231,7 @@ class OssClient:
 
     # Buckets
 
+    @idempotent
     def list_buckets(self) -> list[BucketSummary]:
         buckets, marker = [], ""
         with _cloud_errors():
@@ -240,6 +251,7 @@ class OssClient:
                     return buckets
                 marker = page.next_marker
 
+    @idempotent
     def bucket_details(self, name: str) -> BucketDetails:
         with _cloud_errors():
             info = self._bucket(name).get_bucket_info()
@@ -265,6 +277,7 @@ class OssClient:
             result = self._bucket(name).create_bucket(acl, oss_models.BucketCreateConfig(storage_class))
         return _request_id(result)
 
+    @idempotent
     def get_encryption(self, name: str) -> EncryptionRule | None:
         """The bucket default, or None when the bucket has none (NoSuchServerSideEncryptionRule)."""
         try:
@@ -276,6 +289,7 @@ class OssClient:
             raise
         return EncryptionRule(rule.sse_algorithm, rule.kms_master_keyid or "", rule.kms_data_encryption or "")
 
+    @idempotent
     def put_encryption(self, name: str, rule: EncryptionRule) -> str:
         oss_rule = oss_models.ServerSideEncryptionRule(
             sse_algorithm=rule.algorithm,
@@ -285,12 +299,14 @@ class OssClient:
         with _cloud_errors():
             return _request_id(self._bucket(name).put_bucket_encryption(oss_rule))
 
+    @idempotent
     def delete_encryption(self, name: str) -> str:
         with _cloud_errors():
             return _request_id(self._bucket(name).delete_bucket_encryption())
 
     # Objects
 
+    @idempotent
     def list_objects(
         self, bucket: str, prefix: str = "", token: str = "", max_keys: int = 100, delimiter: str = "/"
     ) -> ObjectPage:
@@ -306,15 +322,18 @@ class OssClient:
         ]
         return ObjectPage(objects, list(page.prefix_list), page.next_continuation_token if page.is_truncated else "")
 
+    @idempotent
     def head_object(self, bucket: str, key: str) -> ObjectHead:
         with _cloud_errors():
             result = self._bucket(bucket).head_object(key)
         return ObjectHead(key, {name.lower(): value for name, value in result.headers.items()}, _request_id(result))
 
+    @idempotent
     def object_tags(self, bucket: str, key: str) -> dict[str, str]:
         with _cloud_errors():
             return dict(self._bucket(bucket).get_object_tagging(key).tag_set.tagging_rule)
 
+    @idempotent
     def object_acl(self, bucket: str, key: str) -> str:
         with _cloud_errors():
             return self._bucket(bucket).get_object_acl(key).acl
@@ -362,12 +381,14 @@ class OssClient:
             raise
         return Written(result.etag, _request_id(result), dict(result.headers))
 
+    @idempotent
     def open_object(self, bucket: str, key: str) -> Iterator[bytes]:
         """The object's content as chunks; errors before the first byte are CloudErrors."""
         with _cloud_errors():
             stream = self._bucket(bucket).get_object(key)
         return _chunks(stream)
 
+    @idempotent
     def download_object(self, bucket: str, key: str) -> ObjectDownload:
         """The object in one GET, for passing on: headers and length describe exactly the bytes streamed.
 
@@ -379,6 +400,7 @@ class OssClient:
         headers = {name.lower(): value for name, value in result.headers.items()}
         return ObjectDownload(ObjectHead(key, headers, _request_id(result)), StoredContent(result.resp.response))
 
+    @idempotent
     def download_range(self, bucket: str, key: str, start: int | None, end: int | None) -> ObjectDownload:
         """Stored bytes `start`..`end` (inclusive; end None: to the end; start None: the last `end` bytes) in one GET.
 

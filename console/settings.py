@@ -64,7 +64,9 @@ CONSOLE_KMS_REGIONS = env_list("CONSOLE_KMS_REGIONS", [])
 LOCALCLOUD_THREADS = env_int("LOCALCLOUD_THREADS", 16, minimum=1, maximum=512)
 # Tests only: failures localcloud answers instead of handling a request, e.g. "503:0.05,reset:0.01";
 # the kinds are those of localcloud/faults.py. Read per request, so tests may change it (docs/localcloud.md).
-LOCALCLOUD_FAULTS = env_probabilities("LOCALCLOUD_FAULTS", kinds=("503", "500", "throttle", "reset"))
+LOCALCLOUD_FAULTS = env_probabilities(
+    "LOCALCLOUD_FAULTS", kinds=("503", "500", "throttle", "qos", "kms-throttle", "reset")
+)
 LOCALCLOUD_FAULTS_SEED = env_int("LOCALCLOUD_FAULTS_SEED", None, maximum=2**63)
 
 EMBEDDED_REDIS_PORT = env_int("EMBEDDED_REDIS_PORT", 6390, minimum=1, maximum=65535)

@@ -17,7 +17,7 @@ from audit.models import AuditEvent
 from buckets.models import Bucket
 from cloud.errors import NotFound
 from encryption.selectors import key_names
-from jobs.engine import page_worker, report
+from jobs.engine import limits, page_worker, report
 from jobs.engine.object_worker import CLIENT_SIDE_MARK
 from jobs.models import Job, JobPage, JobSpec, ObjectOutcome, Schedule, ScheduleRun, Sweep, SweepItem
 
@@ -144,6 +144,33 @@ def progress(job: Job, *, reload: bool = True) -> Progress:
         result.data_bytes += page.data_bytes
     _merge(result.outcomes, page_worker.in_flight(job.pk, open_pages))
     return result
+
+
+@dataclass(frozen=True)
+class Throttling:
+    """OSS or KMS throttled the job's connection: its workers share a lowered rate that climbs back to the cap."""
+
+    service: str  # "OSS" or "KMS"
+    rate: float  # requests (KMS: calls) per second allowed now
+
+    def __str__(self) -> str:
+        return f"throttled by {self.service}, running at {self.rate:.0f}/s"
+
+
+def throttling(job: Job) -> list[Throttling]:
+    """The services holding a running job below its caps now (the rates are the connection's, shared by its jobs)."""
+    if job.state != Job.RUNNING:
+        return []
+    buckets = (
+        ("OSS", limits.oss_bucket(job.connection_id), job.requests_per_second),
+        ("KMS", limits.kms_bucket(job.connection_id), job.kms_per_second),
+    )
+    found = []
+    for service, bucket, cap in buckets:
+        rate = limits.throttled_rate(bucket, cap)
+        if rate is not None:
+            found.append(Throttling(service, rate))
+    return found
 
 
 def _counted_pages() -> QuerySet[JobPage]:

@@ -18,15 +18,23 @@ from django.core.signals import setting_changed
 from django.dispatch import receiver
 
 from console.env import parse_probabilities
+from localcloud.errors import OssError
+from localcloud.kms.errors import KmsError
 
 log = logging.getLogger("localcloud")
 
 THROTTLED = "Request was denied due to request throttling."
+# OSS delays a request for QoS and says by how much, in milliseconds, in this header (OSS "Limits" page).
+QOS_DELAY_HEADER = "x-oss-qos-delay-time"
+QOS_DELAY_MS = 200
 
 
 @dataclass(frozen=True)
 class Fault:
-    """An error answer (OSS error XML or KMS error JSON, by the request), or `status` 0: drop the connection."""
+    """An error answer (OSS error XML or KMS error JSON, by the request), or `status` 0: drop the connection.
+
+    A fault with no OSS code (or no KMS code) leaves that service's requests alone: they are served as usual.
+    """
 
     kind: str
     status: int = 0
@@ -34,10 +42,21 @@ class Fault:
     oss_message: str = ""
     kms_code: str = ""
     kms_message: str = ""
+    oss_headers: tuple[tuple[str, str], ...] = ()
 
     @property
     def drops_connection(self) -> bool:
         return self.status == 0
+
+    def oss_error(self) -> OssError | None:
+        if not self.oss_code:
+            return None
+        return OssError(self.status, self.oss_code, self.oss_message, headers=dict(self.oss_headers))
+
+    def kms_error(self) -> KmsError | None:
+        if not self.kms_code:
+            return None
+        return KmsError(self.status, self.kms_code, self.kms_message)
 
 
 # OSS codes as OSS answers them; KMS ones from its common error codes (localcloud/kms/errors.py).
@@ -47,6 +66,11 @@ KINDS = {
     "500": Fault("500", 500, "InternalError", "We encountered an internal error. Please try again.",
                  "InternalFailure", "Internal Failure."),
     "throttle": Fault("throttle", 503, "Throttling", THROTTLED, "Throttling", THROTTLED),
+    # OSS refuses requests above a QPS limit with 503 and tells how long it delays them; KMS is not involved.
+    "qos": Fault("qos", 503, "TotalQpsLimitExceeded", "Max total qps limit is exceeded",
+                 oss_headers=((QOS_DELAY_HEADER, str(QOS_DELAY_MS)),)),
+    # KMS's shared quota per account and region, worded as KMS answers it; OSS requests are not involved.
+    "kms-throttle": Fault("kms-throttle", 429, kms_code="Rejected.Throttling", kms_message="QPS Limit Exceeded"),
     "reset": Fault("reset"),
 }  # fmt: skip
 

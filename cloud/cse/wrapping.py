@@ -300,7 +300,7 @@ class KmsWrapper(Wrapper):
         try:
             return self.kms.decrypt(blob, context=self.context).plaintext
         except CloudError as error:
-            if error.http_status is None or error.http_status >= 500:
+            if error.http_status is None or error.transient:
                 raise
             request = f" (request id {error.request_id})" if error.request_id else ""
             raise CseError(

@@ -20,6 +20,7 @@ from buckets.services.objects import (
     copy_with_encryption,
     rewritten_headers,
 )
+from cloud import retries
 from cloud.cse import recognition as cse
 from cloud.cse.envelope import CEK_ALG, ENVELOPE_HEADERS, Envelope
 from cloud.cse.errors import CseError
@@ -49,7 +50,7 @@ REWRAP_ASPECTS = ("size", "CRC64", "server-side encryption", "content headers", 
 
 
 def is_transient(error: CloudError) -> bool:
-    return error.code in TRANSIENT_CODES or error.http_status in (429, 500, 502, 503, 504)
+    return error.code in TRANSIENT_CODES or error.transient
 
 
 def backoff_seconds(attempt: int) -> float:
@@ -158,15 +159,31 @@ class ObjectWork:
 
 
 def call_with_retries(job: Job, operation, *args, **kwargs):
-    """One OSS request under the connection's rate limit, with transient errors retried."""
+    """One OSS request under the connection's rate limit, with transient errors retried (here only: the cloud
+    client's own retries are off) and throttling slowing every worker of the connection down."""
+    bucket = limits.oss_bucket(job.connection_id)
+    return _retried(bucket, job.requests_per_second, False, operation, *args, **kwargs)
+
+
+def call_kms_with_retries(job: Job, operation, *args, **kwargs):
+    """KMS calls of a rewrap (their tokens already taken), retried as OSS requests are, slowing down the KMS
+    bucket when KMS throttles."""
+    return _retried(limits.kms_bucket(job.connection_id), job.kms_per_second, True, operation, *args, **kwargs)
+
+
+def _retried(bucket: str, rate: int, first_token_taken: bool, operation, *args, **kwargs):
     for attempt in range(MAX_ATTEMPTS):
-        limits.take_oss(job.connection_id, job.requests_per_second)
+        if attempt or not first_token_taken:
+            limits.take(bucket, rate)
         try:
-            return operation(*args, **kwargs)
+            with retries.retried_by_caller():
+                return operation(*args, **kwargs)
         except CloudError as error:
+            if error.throttled:
+                limits.slow_down(bucket, rate)
             if not is_transient(error) or attempt == MAX_ATTEMPTS - 1:
                 raise
-            time.sleep(backoff_seconds(attempt))
+            time.sleep(max(backoff_seconds(attempt), error.qos_delay_ms / 1000))
     raise AssertionError("unreachable")
 
 
@@ -311,8 +328,8 @@ def _rewrap(work: ObjectWork, head: ObjectHead, got: Sse) -> None:
     envelope = Envelope.from_headers(head.headers)
     limits.take_kms(job.connection_id, job.kms_per_second, rewrap.kms_calls())
     result.kms_calls += rewrap.kms_calls()
-    data_key, iv = rewrap.source_wrapper.unwrap(envelope)
-    metadata = rewrapped_metadata(head, envelope, rewrap.target_wrapper, data_key, iv)
+    data_key, iv = call_kms_with_retries(job, rewrap.source_wrapper.unwrap, envelope)
+    metadata = call_kms_with_retries(job, rewrapped_metadata, head, envelope, rewrap.target_wrapper, data_key, iv)
     acl = work.call(oss.object_acl, job.bucket, head.key)
     others = {name: value for name, value in head.headers.items() if not name.startswith(USER_META_PREFIX)}
     rewritten = ObjectHead(

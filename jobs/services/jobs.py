@@ -54,6 +54,8 @@ class Spec:
     target_key_id: str = ""
     concurrency: int = 8
     requests_per_second: int = 200
+    # KMS allows about 1,000 symmetric cryptographic calls per second per account and region, shared by every
+    # application and OSS's own calls for SSE-KMS, and the quota cannot be raised: a job takes a tenth of it.
     kms_per_second: int = 100
     rewrap_from_id: int | None = None
     rewrap_to_id: int | None = None

@@ -227,6 +227,7 @@ def live_numbers(job: Job, progress: selectors.Progress) -> dict:
         "counts": counts,
         "outcomes": [{"name": name, "label": label, "count": counts[name]} for name, label in outcome_kinds(job)],
         "skipped_reasons": selectors.skipped_reasons(job) if counts["skipped"] else [],
+        "throttled": "; ".join(str(throttling) for throttling in selectors.throttling(job)),
     }
 
 

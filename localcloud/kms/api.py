@@ -206,8 +206,8 @@ def handle(environ, fault: Fault | None = None) -> tuple[int, dict]:
     # Each branch returns the body, not the exception: an exception kept in a local of this frame would form a
     # cycle through its traceback that, until a GC pass, pins what it references (a database connection).
     try:
-        if fault is not None:
-            raise KmsError(fault.status, fault.kms_code, fault.kms_message)
+        if fault is not None and (injected := fault.kms_error()) is not None:
+            raise injected
         return 200, {**_dispatch(_incoming(environ)), "RequestId": request_id}
     except keystore.KeyStoreError as error:
         failure = _from_keystore(error)

@@ -79,8 +79,8 @@ def handle(environ, fault: Fault | None = None) -> tuple[Response, str]:
     method = environ.get("REQUEST_METHOD", "GET").upper()
     host = environ.get("HTTP_HOST", "")
     try:
-        if fault is not None:
-            raise errors.OssError(fault.status, fault.oss_code, fault.oss_message)
+        if fault is not None and (injected := fault.oss_error()) is not None:
+            raise injected
         request = Request(environ)
         _authenticate(request)
         name = routes.resolve_name(request)

@@ -9,7 +9,7 @@
   var delay = 1500;
   var failures = 0;
   var lastAnnounced = "";
-  var fields = ["objects_done", "objects_total", "bytes_done_label", "bytes_total_label", "rate", "eta", "elapsed"];
+  var fields = ["objects_done", "objects_total", "bytes_done_label", "bytes_total_label", "rate", "throttled", "eta", "elapsed"];
 
   function set(name, value) {
     root.querySelectorAll('[data-progress="' + name + '"]').forEach(function (element) {

@@ -275,14 +275,26 @@ class ReportPartSerializer(serializers.Serializer):
     error = serializers.CharField(required=False, help_text="Only when the part could not be written.")
 
 
+class ThrottlingSerializer(serializers.Serializer):
+    """selectors.Throttling: a service holding the job's connection below its cap."""
+
+    service = serializers.ChoiceField(choices=["OSS", "KMS"])
+    rate = serializers.FloatField(help_text="Requests (KMS: calls) per second allowed now; it climbs back to the cap.")
+    note = serializers.CharField(source="__str__", help_text='As the job page says it: "throttled by OSS, ..."')
+
+
 class JobDetailSerializer(JobSerializer):
     progress = serializers.SerializerMethodField()
+    throttled = serializers.SerializerMethodField(
+        help_text="While OSS or KMS throttles the job's connection (running jobs only): the service and the rate "
+        "all its workers share now. Empty otherwise."
+    )
     plan = serializers.SerializerMethodField(help_text="Dry runs only.")
     summary = serializers.SerializerMethodField(help_text="Scans only.")
     completion_report = serializers.SerializerMethodField(help_text="Null when the job has no report location.")
 
     class Meta(JobSerializer.Meta):
-        fields = [*JobSerializer.Meta.fields, "progress", "plan", "summary", "completion_report"]
+        fields = [*JobSerializer.Meta.fields, "progress", "throttled", "plan", "summary", "completion_report"]
         read_only_fields = fields
 
     @extend_schema_field(CompletionReportSerializer(allow_null=True))
@@ -293,6 +305,10 @@ class JobDetailSerializer(JobSerializer):
     @extend_schema_field(ProgressSerializer)
     def get_progress(self, job):
         return ProgressSerializer(selectors.progress(job)).data
+
+    @extend_schema_field(ThrottlingSerializer(many=True))
+    def get_throttled(self, job):
+        return ThrottlingSerializer(selectors.throttling(job), many=True).data
 
     @extend_schema_field(PlanSerializer(allow_null=True))
     def get_plan(self, job):
