@@ -40,10 +40,7 @@ def _copy_object(request: Request) -> Response:
     choice = sse.for_new_object(request.headers, bucket)
     permissions.require_decrypt(request, source_bucket, source)
     permissions.require_data_key(request, bucket, choice)
-    if source.size > settings.LOCALCLOUD_COPY_LIMIT_BYTES and _rewrites_data(
-        bucket, source_bucket, source, choice, attributes
-    ):
-        raise source_too_large()
+    _check_size(bucket, source_bucket, source, choice, attributes)
     if onto_itself:
         obj = _copy_onto_itself(bucket, source, choice, attributes)
     else:
@@ -119,15 +116,15 @@ def _copy_onto_itself(bucket: Bucket, obj: StoredObject, choice: SseChoice, attr
     return stored.commit_new_blob(bucket, obj.key, {**written.fields(), **fields, "etag": obj.etag}, unchanged)
 
 
-def source_too_large() -> errors.OssError:
-    # The message is OSS's own answer to such a copy; the code is assumed from that wording (S3's EntityTooLarge).
-    return errors.OssError(400, "EntityTooLarge", "Source object Length exceeds the maximum allowed size.")
-
-
-def _rewrites_data(bucket: Bucket, source_bucket: Bucket, source: StoredObject, choice: SseChoice, attributes) -> bool:
-    """Whether OSS would write the data anew: into another bucket, or with another SSE or storage class."""
+def _check_size(bucket: Bucket, source_bucket: Bucket, source: StoredObject, choice: SseChoice, attributes) -> None:
+    """Refuse, as OSS does, a copy that writes the data anew (into another bucket, or with another SSE or storage
+    class) of a source above the limit. The message is OSS's answer to such a copy; the code is assumed from that
+    wording, S3's EntityTooLarge one."""
+    if source.size <= settings.LOCALCLOUD_COPY_LIMIT_BYTES:
+        return
     changes_class = attributes["storage_class"] != source.storage_class
-    return source_bucket.pk != bucket.pk or changes_class or not _same_sse(choice, source, bucket.region)
+    if source_bucket.pk != bucket.pk or changes_class or not _same_sse(choice, source, bucket.region):
+        raise errors.OssError(400, "EntityTooLarge", "Source object Length exceeds the maximum allowed size.")
 
 
 def _same_sse(choice: SseChoice, obj: StoredObject, region: str) -> bool:
