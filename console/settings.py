@@ -58,6 +58,9 @@ LOCALCLOUD_ACCESS_KEY_SECRET = env_str("LOCALCLOUD_ACCESS_KEY_SECRET")
 LOCALCLOUD_ROOT_KEY = decode_key_b64(
     "LOCALCLOUD_ROOT_KEY", persistent_secret("LOCALCLOUD_ROOT_KEY", VAR_DIR / "localcloud-root-key", generate_key_b64)
 )
+# The largest source OSS copies by CopyObject when the copy writes the data anew (another bucket, SSE or storage
+# class): 5 GiB; larger ones take multipart copy. Tests lower it to prove the engine copies big objects in parts.
+LOCALCLOUD_COPY_LIMIT_BYTES = env_int("LOCALCLOUD_COPY_LIMIT_BYTES", 5 * 1024**3, minimum=1, maximum=2**62)
 # Regions where the console offers SSE-KMS; empty means every region with server-side encryption.
 CONSOLE_KMS_REGIONS = env_list("CONSOLE_KMS_REGIONS", [])
 
@@ -278,7 +281,8 @@ CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
 CELERY_TIMEZONE = TIME_ZONE
 HEARTBEAT_INTERVAL_SECONDS = env_int("HEARTBEAT_INTERVAL_SECONDS", 30, minimum=1)
 # Jobs: objects per listing page (one checkpoint each), how long a worker holds a page without news before
-# another takes it over, and the size above which objects are re-encrypted by multipart copy (OSS: 1 GB).
+# another takes it over, and the size above which objects are re-encrypted by multipart copy: OSS advises it from
+# 1 GB and refuses a CopyObject that changes SSE or storage class above 5 GiB, hence the default and the maximum.
 JOBS_PAGE_SIZE = env_int("JOBS_PAGE_SIZE", 100, minimum=1, maximum=1000)
 JOBS_PAGE_LEASE_SECONDS = env_int("JOBS_PAGE_LEASE_SECONDS", 120, minimum=2)
 JOBS_COPY_THRESHOLD_BYTES = env_int("JOBS_COPY_THRESHOLD_BYTES", 1024**3, minimum=1, maximum=5 * 1024**3)

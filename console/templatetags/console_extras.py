@@ -1,4 +1,5 @@
-"""Template tags every page may use: the error summary at the top of a form, and moments with their zone."""
+"""Template tags every page may use: the error summary at the top of a form, moments with their zone, and names
+with their control characters made visible."""
 
 from django import template
 
@@ -33,3 +34,14 @@ def error_summary(*forms):
 def moment(value):
     """`{{ event.created_at|moment }}`: "2026-12-03 15:04:05 UTC" (console.moments)."""
     return moments.moment(value)
+
+
+# C0 control characters and DEL as their Unicode control pictures (U+2400-U+2421). Object keys may hold them (OSS
+# takes any UTF-8), and a browser would show a form feed as a space and most others as nothing.
+_CONTROL_PICTURES = {code: 0x2400 + code for code in range(0x20)} | {0x7F: 0x2421}
+
+
+@register.filter
+def visible_controls(value):
+    """`{{ key|visible_controls }}`: "form\\x0cfeed" shows as "form␌feed"; links keep the key itself (urlencode)."""
+    return str(value).translate(_CONTROL_PICTURES)

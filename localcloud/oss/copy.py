@@ -3,10 +3,15 @@
 The destination's SSE comes from the copy request, else the destination bucket's default, never from the source.
 A copy onto itself is the re-encryption primitive of design.md §7: it rewrites only the row when neither SSE nor
 storage class changes, and otherwise re-encrypts the data under a new data key into a new blob.
+
+OSS copies an object of any size within its bucket when neither SSE nor storage class changes; any other copy of
+a source above 5 GiB (LOCALCLOUD_COPY_LIMIT_BYTES) it refuses, and multipart copy (UploadPartCopy) must do it.
 """
 
 from types import SimpleNamespace
 from urllib.parse import unquote_to_bytes
+
+from django.conf import settings
 
 from localcloud import blobs, errors, keystore, sse, xml
 from localcloud.models import Bucket, StoredObject
@@ -35,6 +40,7 @@ def _copy_object(request: Request) -> Response:
     choice = sse.for_new_object(request.headers, bucket)
     permissions.require_decrypt(request, source_bucket, source)
     permissions.require_data_key(request, bucket, choice)
+    _check_size(bucket, source_bucket, source, choice, attributes)
     if onto_itself:
         obj = _copy_onto_itself(bucket, source, choice, attributes)
     else:
@@ -108,6 +114,17 @@ def _copy_onto_itself(bucket: Bucket, obj: StoredObject, choice: SseChoice, attr
     written = blobs.write(stored.plaintext(bucket, obj), choice=choice, bucket=bucket, key=obj.key)
     # Same content: the object keeps its type, ETag and Content-MD5.
     return stored.commit_new_blob(bucket, obj.key, {**written.fields(), **fields, "etag": obj.etag}, unchanged)
+
+
+def _check_size(bucket: Bucket, source_bucket: Bucket, source: StoredObject, choice: SseChoice, attributes) -> None:
+    """Refuse, as OSS does, a copy that writes the data anew (into another bucket, or with another SSE or storage
+    class) of a source above the limit. The message is OSS's answer to such a copy; the code is assumed from that
+    wording, S3's EntityTooLarge one."""
+    if source.size <= settings.LOCALCLOUD_COPY_LIMIT_BYTES:
+        return
+    changes_class = attributes["storage_class"] != source.storage_class
+    if source_bucket.pk != bucket.pk or changes_class or not _same_sse(choice, source, bucket.region):
+        raise errors.OssError(400, "EntityTooLarge", "Source object Length exceeds the maximum allowed size.")
 
 
 def _same_sse(choice: SseChoice, obj: StoredObject, region: str) -> bool:

@@ -176,7 +176,8 @@ def delete_multiple_objects(request: Request) -> Response:
     quiet, keys = _delete_request(stored.small_body(request))
     permissions.require_each_object(request, bucket.name, keys)
     _delete_keys(bucket, keys)
-    encoded = request.params.get("encoding-type") == "url"
+    # A key XML cannot carry goes url-encoded, and the answer says so, rather than come back altered.
+    encoded = request.params.get("encoding-type") == "url" or not all(xml.carries(key) for key in keys)
     deleted = [] if quiet else [("Deleted", [("Key", quote(key, safe="") if encoded else key)]) for key in keys]
     return xml_response(xml.document("DeleteResult", [("EncodingType", "url") if encoded else None, *deleted]))
 
