@@ -6,6 +6,7 @@ Nothing else imports oss2, so the same services serve Alibaba Cloud and localclo
 from __future__ import annotations
 
 import datetime
+import email.utils
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager, suppress
@@ -102,6 +103,10 @@ class ObjectHead:
         return self.header("x-oss-storage-class") or "Standard"
 
     @property
+    def last_modified(self) -> datetime.datetime | None:
+        return _http_time(self.header("last-modified"))
+
+    @property
     def user_metadata(self) -> dict[str, str]:
         return {
             name[len(USER_META_PREFIX) :]: value
@@ -123,6 +128,14 @@ class ObjectDownload:
 
 
 @dataclass(frozen=True)
+class ObjectAcl:
+    """An object's ACL and when OSS served it (the answer's Date, whole seconds)."""
+
+    acl: str
+    served_at: datetime.datetime | None
+
+
+@dataclass(frozen=True)
 class Written:
     etag: str
     request_id: str
@@ -133,6 +146,13 @@ def _time(value) -> datetime.datetime | None:
     if value in (None, ""):
         return None
     return datetime.datetime.fromtimestamp(int(value), tz=datetime.UTC)
+
+
+def _http_time(value: str | None) -> datetime.datetime | None:
+    try:
+        return email.utils.parsedate_to_datetime(value) if value else None
+    except (TypeError, ValueError):
+        return None
 
 
 def _region_of(location: str, region: str | None) -> str:
@@ -337,6 +357,12 @@ class OssClient:
     def object_acl(self, bucket: str, key: str) -> str:
         with _cloud_errors():
             return self._bucket(bucket).get_object_acl(key).acl
+
+    @idempotent
+    def object_acl_served(self, bucket: str, key: str) -> ObjectAcl:
+        with _cloud_errors():
+            result = self._bucket(bucket).get_object_acl(key)
+        return ObjectAcl(result.acl, _http_time(result.headers.get("date")))
 
     def put_object(self, bucket: str, key: str, data, headers: dict[str, str]) -> Written:
         with _cloud_errors():

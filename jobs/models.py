@@ -32,6 +32,11 @@ class JobSpec(models.Model):
         (SELECT_ALGORITHM, "Objects under a given algorithm"),
         (SELECT_ALL, "All objects (scans)"),
     ]
+    CHECK_RESPONSE, CHECK_FULL = "response", "full"
+    CHECKS_AFTER_COPY = [
+        (CHECK_RESPONSE, "From the copy's answer: encryption, ETag and CRC64 (2 round trips per object)"),
+        (CHECK_FULL, "By a second HEAD: also size, metadata, content headers and class (3 round trips)"),
+    ]
     TARGET_DEFAULT, TARGET_EXPLICIT = "bucket-default", "explicit"
     TARGET_MODES = [(TARGET_DEFAULT, "The bucket default"), (TARGET_EXPLICIT, "An explicit encryption")]
 
@@ -60,6 +65,12 @@ class JobSpec(models.Model):
     kms_per_second = models.PositiveIntegerField(default=100, help_text="KMS calls per second, 0: no cap.")
     verify = models.BooleanField(
         default=True, help_text="Re-encryption only: end with a compliance scan of what the job touched."
+    )
+    check_after_copy = models.CharField(
+        max_length=8,
+        choices=CHECKS_AFTER_COPY,
+        default=CHECK_RESPONSE,
+        help_text="How each copy is checked (design.md §7 step 4); a mismatch fails the object either way.",
     )
     # Where the completion report goes (a bucket of the same connection); blank: no report in the cloud.
     report_bucket = models.CharField(max_length=63, blank=True)

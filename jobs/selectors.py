@@ -73,6 +73,7 @@ class Progress:
     kms_calls: int = 0
     head_seconds: float = 0.0
     data_bytes: int = 0
+    requested_objects: int = 0  # the objects of the recorded pages the `requests` went to
 
     def count(self, *names: str) -> int:
         return sum(self.outcomes.get(name, [0, 0])[0] for name in names)
@@ -99,6 +100,11 @@ class Progress:
         return min(100.0, 100.0 * self.objects_done / self.job.total_objects)
 
     @property
+    def requests_per_object(self) -> float:
+        """OSS requests per object the job looked at (an object outside the size range costs none)."""
+        return self.requests / self.requested_objects if self.requested_objects else 0.0
+
+    @property
     def rate(self) -> float:
         """Objects per second while running."""
         seconds = self.job.running_seconds()
@@ -118,6 +124,7 @@ class Progress:
             "bytes_done": self.bytes_done,
             **{name.replace("-", "_"): self.count(name) for name in dict(ObjectOutcome.KINDS)},
             "requests": self.requests,
+            "requests_per_object": round(self.requests_per_object, 2),
             "kms_calls": self.kms_calls,
             "data_bytes": self.data_bytes,
         }
@@ -138,6 +145,7 @@ def progress(job: Job, *, reload: bool = True) -> Progress:
             continue
         _merge(result.outcomes, page.outcomes)
         _merge(result.states, page.states)
+        result.requested_objects += sum(n for name, (n, _) in page.outcomes.items() if name != ObjectOutcome.FILTERED)
         result.requests += page.requests
         result.kms_calls += page.kms_calls
         result.head_seconds += page.head_seconds
@@ -211,13 +219,17 @@ def plan(job: Job) -> Plan:
     reasons: dict[str, int] = {}
     for reason in job.outcomes.filter(outcome=ObjectOutcome.SKIPPED).values_list("reason", flat=True):
         reasons[reason] = reasons.get(reason, 0) + 1
-    # A real run does, per object to rewrite: HEAD, GetObjectAcl, CopyObject, HEAD again.
-    requests = done.objects_done + 3 * planned[0]
+    # A real run reads every object's HEAD and ACL at once, then copies those to rewrite (and HEADs them again
+    # with check_after_copy=full): two requests in one round trip per object, one or two more per copy.
+    looked_at = done.objects_done - done.count(ObjectOutcome.FILTERED)
+    per_copy = 2 if job.check_after_copy == Job.CHECK_FULL else 1
+    requests = 2 * looked_at + per_copy * planned[0]
+    round_trips = looked_at + per_copy * planned[0]
     latency = done.head_seconds / max(1, done.requests)
     seconds = max(
         requests / job.requests_per_second if job.requests_per_second else 0.0,
         done.kms_calls / job.kms_per_second if job.kms_per_second else 0.0,
-        requests * latency / job.concurrency,
+        round_trips * latency / job.concurrency,
     )
     return Plan(
         planned[0],

@@ -23,6 +23,7 @@ SPEC_EXAMPLE = {
     "requests_per_second": 200,
     "kms_per_second": 100,
     "verify": True,
+    "check_after_copy": "response",
 }
 JOB_EXAMPLE = {
     "id": 12,

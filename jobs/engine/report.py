@@ -114,6 +114,7 @@ def write_manifest(job: Job, counts: dict[str, int]) -> None:
         "bucket": job.bucket,
         "prefixes": job.prefixes,
         "target": job.resolved_label,
+        "check_after_copy": job.check_after_copy,
         "state": job.state,
         "started_at": job.started_at.isoformat() if job.started_at else None,
         "finished_at": job.finished_at.isoformat() if job.finished_at else None,

@@ -182,7 +182,7 @@ class SpecForm(ConnectionBucketMixin, forms.Form):
 
     @staticmethod
     def initial_from_spec(spec: JobSpec) -> dict:
-        names = (*SPEC_QUERY_FIELDS, *SpecForm.limit_fields, *SpecForm.report_fields, "verify")
+        names = (*SPEC_QUERY_FIELDS, *SpecForm.limit_fields, *SpecForm.report_fields, "verify", "check_after_copy")
         values = {name: getattr(spec, name) for name in names}
         values["connection"] = spec.connection_id
         values["prefixes"] = "\n".join(spec.prefixes)
@@ -226,6 +226,17 @@ class JobForm(SpecForm):
         initial=True,
         help_text="Scans exactly the objects this job worked on; that scan becomes the bucket's compliance record.",
     )
+    check_after_copy = forms.ChoiceField(
+        label="Check after each copy",
+        choices=JobSpec.CHECKS_AFTER_COPY,
+        initial=JobSpec.CHECK_RESPONSE,
+        required=False,  # a form posted without it (a script's, an older page's) gets the default
+        widget=forms.RadioSelect,
+        help_text="Either way an object the copy did not write as targeted is a failure with its reason.",
+    )
+
+    def clean_check_after_copy(self) -> str:
+        return self.cleaned_data["check_after_copy"] or JobSpec.CHECK_RESPONSE
 
     kind = Job.REENCRYPT
 
@@ -267,7 +278,7 @@ class JobForm(SpecForm):
     def spec_fields(self, target: sse.Sse | None) -> dict:
         data = self.cleaned_data
         fields = super().spec_fields(target)
-        fields |= {name: data[name] for name in ("select", "min_size", "max_size", "verify")}
+        fields |= {name: data[name] for name in ("select", "min_size", "max_size", "verify", "check_after_copy")}
         # Without JavaScript every field is shown: a key or algorithm left over from another selection is dropped.
         fields["select_key_id"] = data["select_key_id"].strip() if data["select"] == JobSpec.SELECT_KEY else ""
         fields["select_algorithm"] = data["select_algorithm"] if data["select"] == JobSpec.SELECT_ALGORITHM else ""

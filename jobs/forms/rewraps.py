@@ -6,7 +6,7 @@ from django import forms
 from buckets.models import Connection
 from console import input_limits
 from encryption.models import MasterKey
-from jobs.forms.jobs import ConnectionBucketMixin, SpecForm, prefix_lines
+from jobs.forms.jobs import ConnectionBucketMixin, JobForm, SpecForm, prefix_lines
 from jobs.models import Job
 from jobs.services import jobs as services
 
@@ -30,6 +30,8 @@ class RewrapForm(ConnectionBucketMixin, forms.Form):
     concurrency = SpecForm.base_fields["concurrency"]
     requests_per_second = SpecForm.base_fields["requests_per_second"]
     kms_per_second = SpecForm.base_fields["kms_per_second"]
+    check_after_copy = JobForm.base_fields["check_after_copy"]
+    clean_check_after_copy = JobForm.clean_check_after_copy
 
     def __init__(self, *args, connection: Connection | None = None, buckets=(), **kwargs):
         super().__init__(*args, **kwargs)
@@ -51,4 +53,5 @@ class RewrapForm(ConnectionBucketMixin, forms.Form):
             concurrency=data["concurrency"],
             requests_per_second=data["requests_per_second"],
             kms_per_second=data["kms_per_second"],
+            check_after_copy=data["check_after_copy"],
         )

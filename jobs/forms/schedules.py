@@ -131,6 +131,7 @@ class ScheduleForm(JobForm):
                 "prefixes": prefix_lines(data["prefixes"]),
                 "rewrap_from_id": data["rewrap_from"].pk if data["rewrap_from"] else None,
                 "rewrap_to_id": data["rewrap_to"].pk if data["rewrap_to"] else None,
+                "check_after_copy": data["check_after_copy"],
                 **{name: data[name] for name in self.limit_fields},
                 **{name: data[name] for name in self.report_fields},
             }

@@ -60,6 +60,7 @@ class Spec:
     rewrap_from_id: int | None = None
     rewrap_to_id: int | None = None
     verify: bool = True
+    check_after_copy: str = Job.CHECK_RESPONSE
     report_bucket: str = ""
     report_prefix: str = ""
 
@@ -139,6 +140,11 @@ def check_spec(bucket: Bucket, spec: Spec) -> Spec:
         raise ServiceError(f"Unknown job kind {spec.kind!r}: choose scan, reencrypt or rewrap.")
     _check_numbers(spec)
     _check_selection(spec)
+    if spec.check_after_copy not in dict(Job.CHECKS_AFTER_COPY):
+        raise ServiceError(
+            f"Unknown check after the copy {spec.check_after_copy!r}: choose one of "
+            f"{', '.join(dict(Job.CHECKS_AFTER_COPY))}."
+        )
     if spec.kind != Job.REENCRYPT:
         spec = replace(spec, verify=False)  # only a re-encryption changes what a scan would find
     if spec.select == Job.SELECT_KEY:

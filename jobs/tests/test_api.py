@@ -453,13 +453,15 @@ def test_a_dry_run_a_real_run_and_a_scan_followed_through_the_api(cloud_connecti
     dry = follow(client, dry["id"])
     assert dry["state"] == "completed"
     assert dry["plan"]["objects"] == 8 and dry["plan"]["compliant"] == 2 and dry["plan"]["skipped"] == {}
-    assert dry["plan"]["requests"] == 10 + 3 * 8 and dry["plan"]["duration"]
+    assert dry["plan"]["requests"] == 2 * 10 + 8 and dry["plan"]["duration"]
     assert dry["progress"]["percent"] == 100.0 and dry["progress"]["objects_done"] == 10
     assert dry["progress"]["outcomes"]["planned"]["objects"] == 8
 
-    real = client.post(JOBS, job_payload(cloud_connection, "planned", **sm4), format="json").json()
+    full = {**sm4, "check_after_copy": "full"}
+    real = client.post(JOBS, job_payload(cloud_connection, "planned", **full), format="json").json()
     real = follow(client, real["id"])
-    assert real["state"] == "completed" and real["plan"] is None
+    assert real["state"] == "completed" and real["plan"] is None and real["check_after_copy"] == "full"
+    assert real["progress"]["requests_per_object"] >= 3.6  # HEAD, ACL, copy and HEAD; HEAD and ACL if compliant
     assert real["progress"]["outcomes"]["reencrypted"]["objects"] == 8
     assert real["progress"]["errors"] == 0 and real["progress"]["total_known"] is True
     report = client.get(f"{JOBS}{real['id']}/report/")

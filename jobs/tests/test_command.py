@@ -28,10 +28,23 @@ def fast_polling(monkeypatch):
 def test_a_job_is_started_and_its_id_and_page_printed(cloud_connection):
     new_bucket(cloud_connection, "ledger")
 
-    out, _ = run("ledger", "--method", "oss", "--target-algorithm", "SM4", "--prefix", "data/", "--rps", "50")
+    out, _ = run(
+        "ledger",
+        "--method",
+        "oss",
+        "--target-algorithm",
+        "SM4",
+        "--prefix",
+        "data/",
+        "--rps",
+        "50",
+        "--check-after-copy",
+        "full",
+    )
 
     job = Job.objects.get()
     assert job.kind == Job.REENCRYPT and job.target_mode == Job.TARGET_EXPLICIT and job.created_by is None
+    assert job.check_after_copy == Job.CHECK_FULL
     assert job.prefixes == ["data/"] and job.requests_per_second == 50 and job.resolved_algorithm == "SM4"
     assert f"job id: {job.pk}" in out
     assert f"/jobs/{job.pk}/" in out

@@ -294,7 +294,7 @@ def test_bad_input_is_explained_kept_and_creates_nothing(client_as, operator, mi
 
 def test_a_dry_run_shows_the_plan_and_runs_for_real(client_as, operator, mixed, queued):
     client = client_as(operator)
-    response = client.post("/jobs/new/", job_form(mixed, run="dry-run"))
+    response = client.post("/jobs/new/", job_form(mixed, run="dry-run", check_after_copy="full"))
     planned = Job.objects.get()
     assert planned.dry_run and response.url == f"/jobs/{planned.pk}/"
     queued()
@@ -303,7 +303,8 @@ def test_a_dry_run_shows_the_plan_and_runs_for_real(client_as, operator, mixed, 
     assert f"Dry run #{planned.pk}" in page and "Plan" in page
     assert "<dt>To re-encrypt</dt><dd><strong>8</strong> objects" in page
     assert "<dt>Already compliant</dt><dd>2 objects</dd>" in page
-    assert "<dt>OSS requests</dt><dd>about 34</dd>" in page  # 10 HEADs + 3 requests per object to rewrite
+    assert "<dt>OSS requests</dt><dd>about 36</dd>" in page  # 10 HEADs and ACL reads, a copy and a HEAD per rewrite
+    assert "<dt>Check after each copy</dt><dd>By a second HEAD" in page
     assert "Run it for real" in page
 
     response = client.post(f"/jobs/{planned.pk}/run/")
@@ -311,7 +312,11 @@ def test_a_dry_run_shows_the_plan_and_runs_for_real(client_as, operator, mixed, 
     real = Job.objects.exclude(pk=planned.pk).get()
     assert response.url == f"/jobs/{real.pk}/"
     assert not real.dry_run and services.Spec.of(real) == services.Spec.of(planned)
-    assert f"started from dry run #{planned.pk}" in html(client.get(response.url))
+    page = html(client.get(response.url))
+    assert (
+        f"started from dry run #{planned.pk}" in page and "<dt>Check after each copy</dt><dd>By a second HEAD" in page
+    )
+    assert '<span data-progress="requests_per_object">0.0</span> per object' in page  # nothing done yet
 
 
 # Following a job

@@ -220,6 +220,8 @@ def live_numbers(job: Job, progress: selectors.Progress) -> dict:
         "bytes_done_label": filesizeformat(progress.bytes_done),
         "bytes_total_label": filesizeformat(job.total_bytes),
         "rate": round(progress.rate, 2),
+        "requests": progress.requests,
+        "requests_per_object": f"{progress.requests_per_object:.1f}",
         "eta_seconds": None if progress.eta_seconds is None else round(progress.eta_seconds),
         "eta": duration(progress.eta_seconds),
         "elapsed": duration(job.running_seconds()),

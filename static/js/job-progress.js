@@ -9,7 +9,8 @@
   var delay = 1500;
   var failures = 0;
   var lastAnnounced = "";
-  var fields = ["objects_done", "objects_total", "bytes_done_label", "bytes_total_label", "rate", "throttled", "eta", "elapsed"];
+  var fields = ["objects_done", "objects_total", "bytes_done_label", "bytes_total_label", "rate", "throttled", "requests",
+    "requests_per_object", "eta", "elapsed"];
 
   function set(name, value) {
     root.querySelectorAll('[data-progress="' + name + '"]').forEach(function (element) {

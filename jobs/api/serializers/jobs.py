@@ -90,6 +90,12 @@ class SpecInputSerializer(serializers.Serializer):
         help_text="Re-encryption only: end with a compliance scan of the objects the job worked on "
         "(its 'verifies' names the job); ignored by other kinds.",
     )
+    check_after_copy = serializers.ChoiceField(
+        choices=Job.CHECKS_AFTER_COPY,
+        default=DEFAULT_SPEC.check_after_copy,
+        help_text="How each copy is checked: 'response' from the copy's answer (encryption, ETag, CRC64; two round "
+        "trips per object), 'full' by a second HEAD (also size, metadata, content headers, storage class).",
+    )
     report_bucket = serializers.CharField(
         max_length=63,
         required=False,
@@ -204,6 +210,9 @@ class ProgressSerializer(serializers.Serializer):
     eta_seconds = serializers.FloatField(allow_null=True, help_text="Null unless running with a known total.")
     errors = serializers.IntegerField(help_text="Objects that failed.")
     requests = serializers.IntegerField(help_text="OSS requests so far.")
+    requests_per_object = serializers.FloatField(
+        help_text="OSS requests per object looked at, over the pages recorded so far."
+    )
     kms_calls = serializers.IntegerField(help_text="KMS calls so far (estimated for a dry run).")
     outcomes = OutcomeCountsField()
 

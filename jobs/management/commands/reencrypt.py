@@ -105,6 +105,13 @@ class Command(BaseCommand):
             "--kms-rps", type=int, default=services.Spec.kms_per_second, help="KMS calls per second, 0: no cap"
         )
         parser.add_argument(
+            "--check-after-copy",
+            choices=[value for value, _ in Job.CHECKS_AFTER_COPY],
+            default=services.Spec.check_after_copy,
+            help="response: check each copy from its answer (default, 2 round trips per object); "
+            "full: by a HEAD after it (3)",
+        )
+        parser.add_argument(
             "--report-bucket", default="", help="a bucket of the connection for the per-object completion report"
         )
         parser.add_argument("--report-prefix", default="", help="the report goes under PREFIX/job-<id>/")
@@ -148,6 +155,7 @@ class Command(BaseCommand):
                 concurrency=options["concurrency"],
                 requests_per_second=options["rps"],
                 kms_per_second=options["kms_rps"],
+                check_after_copy=options["check_after_copy"],
                 report_bucket=options["report_bucket"],
                 report_prefix=options["report_prefix"],
             )
@@ -168,6 +176,7 @@ class Command(BaseCommand):
             concurrency=options["concurrency"],
             requests_per_second=options["rps"],
             kms_per_second=options["kms_rps"],
+            check_after_copy=options["check_after_copy"],
             report_bucket=options["report_bucket"],
             report_prefix=options["report_prefix"],
         )
