@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import datetime
 import functools
+import os
 import random
 import threading
 import time
@@ -186,8 +187,12 @@ class ObjectWork:
 
 @functools.cache
 def side_threads() -> ThreadPoolExecutor:
-    """Made on first use, so each worker process (forked) has its own."""
+    """Made on first use in each process: a forked worker process does not inherit its parent's threads, so it
+    must not inherit a pool that counts them as idle."""
     return ThreadPoolExecutor(max_workers=SIDE_THREADS, thread_name_prefix="acl-read")
+
+
+os.register_at_fork(after_in_child=side_threads.cache_clear)
 
 
 def call_with_retries(job: Job, operation, *args, **kwargs):
