@@ -109,6 +109,16 @@ def test_waiting_on_a_job_that_did_not_complete_exits_1(db, state):
     assert f"Job {job.pk} {job.get_state_display().lower()} in " in out.getvalue()
 
 
+def test_a_run_waited_for_ends_with_its_requests_per_object_and_how_copies_were_checked(
+    cloud_connection, worker, fast_polling
+):
+    fill(new_bucket(cloud_connection, "ledger"), 5)
+
+    out, _ = run("ledger", "--method", "oss", "--target-algorithm", "SM4", "--check-after-copy", "full", "--wait")
+
+    assert "  re-encrypted: 4" in out and " per object; check after each copy: full" in out
+
+
 @pytest.mark.slow
 def test_a_dry_run_waited_for_prints_its_plan_as_json(cloud_connection, worker, fast_polling):
     fill(new_bucket(cloud_connection, "planned"), 10)

@@ -235,6 +235,11 @@ class Command(BaseCommand):
                 write(f"  {label}: {counts[name.replace('-', '_')]}")
         if job.error:
             write(f"  error: {job.error}")
+        if progress.requests and not job.dry_run and job.kind != Job.SCAN:
+            write(
+                f"  {progress.requests} OSS requests, {progress.requests_per_object:.1f} per object; "
+                f"check after each copy: {job.check_after_copy}"
+            )
         if job.dry_run:
             plan = selectors.plan(job)
             write(
