@@ -235,3 +235,25 @@ def test_a_job_checked_in_full_shows_its_check_and_requests_per_object_in_progre
     assert counts["reencrypted"] == 12 and counts["requests_per_object"] == 4.0
     manifest = report.manifest(job)
     assert manifest["check_after_copy"] == "full" and manifest["counts"]["requests_per_object"] == 4.0
+
+
+def test_a_job_whose_objects_are_mostly_as_targeted_stops_reading_acls_alongside_heads(cloud_connection):
+    key_id = named_key(cloud_connection)
+    new_bucket(cloud_connection, "staged")
+    oss = OssClient(cloud_connection)
+    headers = {"x-oss-server-side-encryption": "KMS", "x-oss-server-side-encryption-key-id": key_id}
+    keys = [f"done-{number:02d}.csv" for number in range(12)]
+    for key in keys:
+        oss.put_object("staged", key, b"a,b\n", headers)
+    oss.put_object("staged", "new.csv", b"a,b\n", {})
+    job = job_to(cloud_connection, key_id, "staged")
+
+    done = [object_worker.process(job, oss, target(key_id), None, key) for key in keys]
+    client = StagedClient(cloud_connection)
+    client.PAIRING_SECONDS = 0  # nothing is sent alongside any more: no request waits for another
+    new = object_worker.process(job, client, target(key_id), None, "new.csv")
+
+    # The share of objects needing a copy falls by a tenth per object: under one half after the seventh.
+    assert [result.requests for result in done] == [2] * 7 + [1] * 5
+    assert new.outcome == ObjectOutcome.REENCRYPTED and client.requests == ["HeadObject", "GetObjectAcl", "CopyObject"]
+    assert client.stages == 3
