@@ -4,6 +4,7 @@ from buckets.models import Bucket
 from cloud.oss import OssClient
 from console.testing import cloud
 from console.testing.waits import wait_until
+from jobs.engine.object_worker import ACL_CLOCK_MARGIN
 from jobs.models import Job
 
 # What every object of the mixed bucket carries, and must still carry after any job.
@@ -42,6 +43,18 @@ def fill(bucket: Bucket, count: int, prefix: str = "data/", acl: str = "public-r
         oss.put_object(bucket.name, key, f"row,{index}\n".encode() * (index + 1), headers)
         keys.append(key)
     return keys
+
+
+def old_enough(connection, bucket: str, key: str) -> None:
+    """Wait until an ACL read is known to come after the object's last write (OSS dates whole seconds), so a job
+    uses the ACL it reads alongside the HEAD: three requests per object to copy, none read again."""
+    oss = OssClient(connection)
+
+    def aged() -> bool:
+        served = oss.object_acl_served(bucket, key).served_at
+        return served - oss.head_object(bucket, key).last_modified >= ACL_CLOCK_MARGIN
+
+    wait_until(aged, message=f"{key} to be older than the ACL read margin", interval=0.25)
 
 
 def wait_for(job: Job, states=Job.FINISHED_STATES, timeout: float = 60.0) -> Job:

@@ -8,7 +8,7 @@ import pytest
 
 from cloud.oss import OssClient
 from console.testing.cloud import new_bucket
-from console.testing.jobs import fill, named_key, wait_for
+from console.testing.jobs import fill, named_key, old_enough, wait_for
 from console.testing.waits import wait_until
 from jobs import selectors
 from jobs.engine import object_worker, report
@@ -108,17 +108,6 @@ def job_to(connection, key_id: str, bucket: str, **fields) -> Job:
 
 def target(key_id: str) -> object_worker.Target:
     return object_worker.Target(services.Sse("kms", "AES256", key_id))
-
-
-def old_enough(connection, bucket: str, key: str) -> None:
-    """Wait until an ACL read is known to come after the object's last write (OSS dates whole seconds)."""
-    oss = OssClient(connection)
-
-    def aged() -> bool:
-        served = oss.object_acl_served(bucket, key).served_at
-        return served - oss.head_object(bucket, key).last_modified >= object_worker.ACL_CLOCK_MARGIN
-
-    wait_until(aged, message=f"{key} to be older than the ACL read margin", interval=0.25)
 
 
 def test_an_object_is_rewritten_with_three_requests_in_two_stages_checked_from_the_copy_answer(cloud_connection):
