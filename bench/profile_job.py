@@ -45,7 +45,7 @@ def main(options: argparse.Namespace) -> None:
     call_command("migrate", verbosity=0)
     latency_ms = max(options.latency_ms)
     with private_redis(workdir / "redis") as redis, localcloud(workdir, redis.url, CONCURRENCY, latency_ms) as stage:
-        setup = prepare(workdir, *stage, redis, CONCURRENCY, latency_ms)
+        setup = prepare(workdir, *stage, redis, CONCURRENCY, latency_ms, "profile")
         bucket = fresh_bucket(setup, "profile", count)
         spec = services.Spec(
             target_mode=Job.TARGET_EXPLICIT,

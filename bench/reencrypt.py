@@ -220,17 +220,24 @@ def localcloud(
 
 
 def prepare(
-    workdir: Path, endpoint: str, server: psutil.Process, redis: EmbeddedRedis, concurrency: int, latency_ms: int
+    workdir: Path,
+    endpoint: str,
+    server: psutil.Process,
+    redis: EmbeddedRedis,
+    concurrency: int,
+    latency_ms: int,
+    benchmark: str = "reencrypt",
 ) -> Setup:
-    access_key_id, secret = create_access_key("bench reencrypt")
+    """A connection and a named key of their own for this benchmark and latency (one database serves them all)."""
+    access_key_id, secret = create_access_key(f"bench {benchmark}")
     connection = Connection(
-        name=f"bench-{os.getpid()}-{latency_ms}ms", oss_endpoint=endpoint, region=settings.LOCALCLOUD_REGION
+        name=f"bench-{benchmark}-{os.getpid()}-{latency_ms}ms", oss_endpoint=endpoint, region=settings.LOCALCLOUD_REGION
     )
     connection.set_credentials(access_key_id, secret)
     connection.save()
     kms = KmsClient(connection)
     key, _ = kms.create_key(description="re-encryption bench")
-    kms.create_alias(key.key_id, f"{ALIAS}-{latency_ms}ms")
+    kms.create_alias(key.key_id, f"alias/bench-{benchmark}-{latency_ms}ms")
     return Setup(
         workdir=workdir,
         endpoint=endpoint,
@@ -544,7 +551,7 @@ def job_run(setup: Setup, name: str, count: int) -> Run:
 
 def report_location(setup: Setup, name: str) -> str:
     """An empty bucket the job's completion report goes to."""
-    name = f"bench-{name}-report"
+    name = f"bench-{name}-{setup.latency_ms}ms-report"
     retries.call(setup.bucket(name).create_bucket)
     Bucket.objects.create(
         connection=setup.connection, name=name, region=setup.connection.region, refreshed_at=timezone.now()

@@ -86,7 +86,7 @@ def main(options: argparse.Namespace) -> None:
     call_command("migrate", verbosity=0)
     settings.ALLOWED_HOSTS = [*settings.ALLOWED_HOSTS, "testserver"]
     with private_redis(workdir / "redis") as redis, localcloud(workdir, redis.url, CONCURRENCY, 0) as stage:
-        setup = prepare(workdir, *stage, redis, CONCURRENCY, 0)
+        setup = prepare(workdir, *stage, redis, CONCURRENCY, 0, "scale")
         settings.LOCALCLOUD_DATA_DIR = workdir / "localcloud"  # where the clones' blobs go: localcloud's own
         browser = Client()
         browser.force_login(create_user(actor=None, username="bench-scale", role="admin", password=PASSWORD).user)
