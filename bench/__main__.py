@@ -1,7 +1,7 @@
 """`make bench`: benchmarks measured side by side in one run on this machine.
 
-`python -m bench` runs them all; `python -m bench reencrypt --objects 200 --quick` or `python -m bench pages` runs one
-(see --help).
+`python -m bench` runs them all; `python -m bench reencrypt --objects 200 --quick`, `python -m bench scale --objects
+100000` or `python -m bench pages` runs one (see --help).
 They run against private services (a temporary data directory and Redis, and an SQLite database, or a fresh
 database on the PostgreSQL server DATABASE_URL names, dropped afterwards), so they never touch a running
 console. Each prints absolute figures and the ratios that matter.
@@ -56,11 +56,13 @@ import django  # noqa: E402
 
 django.setup()
 
-from bench import localcloud_throughput, pages, reencrypt  # noqa: E402
+from bench import localcloud_throughput, pages, profile_job, reencrypt, scale  # noqa: E402
 
 BENCHMARKS = {
     "localcloud": lambda options: localcloud_throughput.main(),
     "reencrypt": reencrypt.main,
+    "scale": scale.main,
+    "profile": profile_job.main,
     "pages": pages.main,
 }
 
@@ -72,6 +74,7 @@ def parse(argv: list[str]) -> argparse.Namespace:
     )
     reencrypt.add_arguments(parser)
     pages.add_arguments(parser)
+    profile_job.add_arguments(parser)
     options = parser.parse_args(argv)
     unknown = [name for name in options.benchmarks if name not in BENCHMARKS]
     if unknown:

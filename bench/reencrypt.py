@@ -1,10 +1,13 @@
-"""Re-encryption to SSE-KMS under a named key, side by side on one localcloud: (a) the sequential oss2 script
-people write today, (b) the same script on a thread pool, (c) our job on 2 Celery workers.
+"""Re-encryption to SSE-KMS under a named key, side by side on one localcloud: (a) a sequential oss2 script that
+keeps what the job keeps (HEAD, GetObjectAcl, then a conditional CopyObject keeping metadata, tags, ACL and storage
+class), (b) the same script on a thread pool, (c) our job on 2 Celery workers; each at every simulated network
+latency asked for (--latency-ms, LOCALCLOUD_LATENCY_MS in localcloud: 0 and 20 ms by default).
 
-Every run starts from the same objects (4 KiB, unencrypted, a Content-Type and one x-oss-meta header) in a fresh
-bucket, which is what resetting them between runs amounts to, and is checked afterwards by a HEAD per object.
-(b) and (c) keep the same number of objects in flight. Worker memory is compared between a run of N objects and
-one of 10 N. Nothing here fails the build: a run that breaks is reported and the bench goes on.
+Every run starts from the same objects (4 KiB, unencrypted, a Content-Type, one x-oss-meta header and a tag; every
+fourth with its own ACL) in a fresh bucket, which is what resetting them between runs amounts to, and is checked
+afterwards by a HEAD per object. (b) and (c) keep the same number of objects in flight. Worker memory is compared
+between a run of N objects and one of 10 N (at the first latency). Nothing here fails the build: a run that breaks
+is reported and the bench goes on.
 """
 
 from __future__ import annotations
@@ -43,12 +46,20 @@ from localcloud.accesskeys import create_access_key
 
 ROOT = Path(__file__).resolve().parent.parent
 OBJECT_SIZE = 4 * 1024
+DEFAULT_OBJECTS = 2000
 CONTENT_TYPE = "text/csv"
 USER_META = {"x-oss-meta-owner": "bench"}
+TAGGING = "team=bench"
+OWN_ACL = "private"  # every fourth object's, where the others inherit the bucket's
+# What a CopyObject with x-oss-metadata-directive REPLACE would otherwise drop.
+CONTENT_HEADERS = ("Content-Type", "Content-Disposition", "Content-Encoding", "Content-Language", "Cache-Control",
+                   "Expires")  # fmt: skip
 ALIAS = "alias/bench-reencrypt"
 WORKERS = 2
-TARGET_VS_TUNED = 0.8
-TARGET_VS_NAIVE = 4.0
+# Targets per simulated latency (ms): (c) / (b) and (c) / (a) objects/s (issue 16).
+TARGETS_VS_TUNED = {0: 1.0, 20: 1.3}
+TARGETS_VS_NAIVE = {20: 6.0}
+TARGET_CPU_VS_TUNED = 1.5  # the workers' CPU per object over (b)'s client CPU per object, at most
 FLAT_MEMORY_RATIO = 1.25
 RSS_SAMPLE_SECONDS = 0.2
 MAX_ATTEMPTS = 5
@@ -57,7 +68,7 @@ MIB = 1024 * 1024
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     group = parser.add_argument_group("reencrypt")
-    group.add_argument("--objects", type=int, default=2000, help="objects per run (default 2000)")
+    group.add_argument("--objects", type=int, help="objects per run (default: reencrypt 2000, scale 20000 beside 2000)")
     group.add_argument(
         "--concurrency", type=int, default=16, help="objects in flight in (b) and (c), across workers (default 16)"
     )
@@ -67,6 +78,13 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         action=argparse.BooleanOptionalAction,
         default=None,
         help="run the job again on 10x the objects and compare worker memory (default: on unless --quick)",
+    )
+    group.add_argument(
+        "--latency-ms",
+        type=int,
+        nargs="+",
+        default=[0, 20],
+        help="simulated network latencies localcloud answers with, each a full set of runs (default: 0 20)",
     )
 
 
@@ -79,6 +97,7 @@ class Run:
     kept: int = 0  # Content-Type and user metadata as before
     server_cpu: float = 0.0  # localcloud CPU seconds during the run
     client_cpu: float = 0.0  # the script's (this process) or the workers' CPU seconds
+    requests_per_object: float = 0.0  # OSS requests, the listing's included
     peak_rss: int = 0  # (c): the workers' peak RSS, bytes
     error: str = ""
     notes: list[str] = field(default_factory=list)
@@ -104,6 +123,7 @@ class Setup:
     key_id: str
     concurrency: int
     payload: bytes
+    latency_ms: int
     started: float = field(default_factory=time.monotonic)
 
     def say(self, message: str) -> None:
@@ -116,26 +136,32 @@ class Setup:
 
 def main(options: argparse.Namespace) -> None:
     logging.getLogger("oss2").setLevel(logging.WARNING)
-    count, concurrency = max(1, options.objects), max(1, options.concurrency)
+    count, concurrency = max(1, options.objects or DEFAULT_OBJECTS), max(1, options.concurrency)
     memory_check = options.memory_check if options.memory_check is not None else not options.quick
     workdir = Path(settings.VAR_DIR) / "reencrypt"
     workdir.mkdir(parents=True, exist_ok=True)
     load_before = os.getloadavg()[0]
     call_command("migrate", verbosity=0)
-    with private_redis(workdir / "redis") as redis, localcloud(workdir, redis.url, concurrency) as stage:
-        setup = prepare(workdir, *stage, redis, concurrency)
-        setup.say(
-            f"{count} objects of {OBJECT_SIZE // 1024} KiB per run, to SSE-KMS under {ALIAS}, "
-            f"{concurrency} in flight for (b) and (c); each run gets a fresh bucket with the same objects"
-        )
-        runs = [
-            measure(setup, "a", count, "(a) oss2, sequential", naive_script),
-            measure(setup, "b", count, f"(b) oss2, {concurrency} threads", tuned_script),
-            job_run(setup, "c", count),
-        ]
-        if memory_check:
-            runs.append(job_run(setup, "c-10x", 10 * count))
-        report(setup, runs, (load_before, os.getloadavg()[0]))
+    by_latency: dict[int, list[Run]] = {}
+    with private_redis(workdir / "redis") as redis:
+        for number, latency_ms in enumerate(dict.fromkeys(options.latency_ms)):
+            with localcloud(workdir, redis.url, concurrency, latency_ms) as stage:
+                setup = prepare(workdir, *stage, redis, concurrency, latency_ms)
+                setup.say(
+                    f"{count} objects of {OBJECT_SIZE // 1024} KiB per run, to SSE-KMS under {ALIAS}, "
+                    f"{concurrency} in flight for (b) and (c), localcloud answering {latency_ms} ms late; "
+                    "each run gets a fresh bucket with the same objects"
+                )
+                runs = [
+                    measure(setup, "a", count, "(a) oss2, sequential", naive_script),
+                    measure(setup, "b", count, f"(b) oss2, {concurrency} threads", tuned_script),
+                    job_run(setup, "c", count),
+                ]
+                if memory_check and number == 0:
+                    runs.append(job_run(setup, "c-10x", 10 * count))
+                report(setup, runs, (load_before, os.getloadavg()[0]))
+                by_latency[latency_ms] = runs
+    summary(by_latency, concurrency)
     shutil.rmtree(workdir / "localcloud", ignore_errors=True)
 
 
@@ -168,12 +194,20 @@ def _forget_connections() -> None:
 
 
 @contextmanager
-def localcloud(workdir: Path, redis_url: str, concurrency: int) -> Iterator[tuple[str, psutil.Process]]:
-    """localcloud in its own process, as production runs it, with room for listings beside the copies; its KMS
-    keeps a replay cache in Redis."""
+def localcloud(
+    workdir: Path, redis_url: str, concurrency: int, latency_ms: int
+) -> Iterator[tuple[str, psutil.Process]]:
+    """localcloud in its own process, as production runs it, answering `latency_ms` late, with a thread for every
+    request in flight (the job's workers may each hold `concurrency` threads) and room for listings beside the
+    copies; its KMS keeps a replay cache in Redis."""
     port = free_port()
-    threads = max(settings.LOCALCLOUD_THREADS, concurrency + 4)
-    env = {**os.environ, "LOCALCLOUD_DATA_DIR": str(workdir / "localcloud"), "REDIS_URL": redis_url}
+    threads = max(settings.LOCALCLOUD_THREADS, 2 * concurrency + 8)
+    env = {
+        **os.environ,
+        "LOCALCLOUD_DATA_DIR": str(workdir / "localcloud"),
+        "REDIS_URL": redis_url,
+        "LOCALCLOUD_LATENCY_MS": str(latency_ms),
+    }
     command = [sys.executable, "manage.py", "localcloud", "--port", str(port), "--threads", str(threads)]
     server = subprocess.Popen(command, cwd=ROOT, env=env, stdout=subprocess.DEVNULL)
     endpoint = f"http://127.0.0.1:{port}"
@@ -185,14 +219,25 @@ def localcloud(workdir: Path, redis_url: str, concurrency: int) -> Iterator[tupl
         server.wait(timeout=30)
 
 
-def prepare(workdir: Path, endpoint: str, server: psutil.Process, redis: EmbeddedRedis, concurrency: int) -> Setup:
-    access_key_id, secret = create_access_key("bench reencrypt")
-    connection = Connection(name=f"bench-{os.getpid()}", oss_endpoint=endpoint, region=settings.LOCALCLOUD_REGION)
+def prepare(
+    workdir: Path,
+    endpoint: str,
+    server: psutil.Process,
+    redis: EmbeddedRedis,
+    concurrency: int,
+    latency_ms: int,
+    benchmark: str = "reencrypt",
+) -> Setup:
+    """A connection and a named key of their own for this benchmark and latency (one database serves them all)."""
+    access_key_id, secret = create_access_key(f"bench {benchmark}")
+    connection = Connection(
+        name=f"bench-{benchmark}-{os.getpid()}-{latency_ms}ms", oss_endpoint=endpoint, region=settings.LOCALCLOUD_REGION
+    )
     connection.set_credentials(access_key_id, secret)
     connection.save()
     kms = KmsClient(connection)
     key, _ = kms.create_key(description="re-encryption bench")
-    kms.create_alias(key.key_id, ALIAS)
+    kms.create_alias(key.key_id, f"alias/bench-{benchmark}-{latency_ms}ms")
     return Setup(
         workdir=workdir,
         endpoint=endpoint,
@@ -204,6 +249,7 @@ def prepare(workdir: Path, endpoint: str, server: psutil.Process, redis: Embedde
         key_id=key.key_id,
         concurrency=concurrency,
         payload=os.urandom(OBJECT_SIZE),
+        latency_ms=latency_ms,
     )
 
 
@@ -237,17 +283,19 @@ def key_of(index: int) -> str:
 
 def fresh_bucket(setup: Setup, name: str, count: int) -> str:
     """A new bucket with objects 0..count-1, each time the same bytes and headers; the console knows the bucket."""
-    name = f"bench-{name}"
+    name = f"bench-{name}-{setup.latency_ms}ms"
     setup.say(f"bucket {name}: putting {count} objects")
     retries.call(setup.bucket(name).create_bucket)
     Bucket.objects.create(
         connection=setup.connection, name=name, region=setup.connection.region, refreshed_at=timezone.now()
     )
     bucket = setup.bucket(name, pool_size=setup.concurrency)
-    headers = {"Content-Type": CONTENT_TYPE, **USER_META}
+    headers = {"Content-Type": CONTENT_TYPE, **USER_META, "x-oss-tagging": TAGGING}
 
     def put(index: int) -> None:
-        retries.call(bucket.put_object, key_of(index), index.to_bytes(8, "big") + setup.payload[8:], headers=headers)
+        own_acl = {"x-oss-object-acl": OWN_ACL} if index % 4 == 0 else {}
+        content = index.to_bytes(8, "big") + setup.payload[8:]
+        retries.call(bucket.put_object, key_of(index), content, headers={**headers, **own_acl})
 
     started, retried = time.monotonic(), retries.count
     with ThreadPoolExecutor(setup.concurrency) as pool:
@@ -258,7 +306,7 @@ def fresh_bucket(setup: Setup, name: str, count: int) -> str:
 
 
 def verify(setup: Setup, name: str, run: Run) -> None:
-    """HEAD every object: encrypted under the named key, Content-Type and user metadata as they were."""
+    """HEAD every object: encrypted under the named key, Content-Type, user metadata and tag as they were."""
     bucket = setup.bucket(name, pool_size=setup.concurrency)
 
     def check(index: int) -> tuple[bool, bool]:
@@ -267,8 +315,10 @@ def verify(setup: Setup, name: str, run: Run) -> None:
             headers.get("x-oss-server-side-encryption") == "KMS"
             and headers.get("x-oss-server-side-encryption-key-id") == setup.key_id
         )
-        kept = headers.get("Content-Type") == CONTENT_TYPE and all(
-            headers.get(name) == value for name, value in USER_META.items()
+        kept = (
+            headers.get("Content-Type") == CONTENT_TYPE
+            and all(headers.get(name) == value for name, value in USER_META.items())
+            and headers.get("x-oss-tagging-count") == "1"
         )
         return encrypted, kept
 
@@ -300,22 +350,30 @@ def sse_headers(key_id: str) -> dict[str, str]:
 
 
 def rewrite(bucket: oss2.Bucket, key: str, key_id: str) -> None:
-    """What scripts do today: HEAD, then update_object_meta with the content type, user metadata and new SSE.
-
-    It drops the object's ACL and re-encrypts without a precondition: what the product's job exists to avoid.
-    """
+    """What a careful script does: HEAD and GetObjectAcl, then a CopyObject onto itself, only if unchanged since
+    the HEAD, replacing the metadata with what it was (tags are copied by default), the object's own ACL and its
+    storage class, and the new SSE: three round trips in turn, as the job's were before it overlapped them."""
     head = retries.call(bucket.head_object, key)
+    acl = retries.call(bucket.get_object_acl, key).acl
+    kept = {
+        name: value
+        for name, value in head.headers.items()
+        if name in CONTENT_HEADERS or name.lower().startswith("x-oss-meta-")
+    }
     headers = {
-        "Content-Type": head.content_type,
-        **{name: value for name, value in head.headers.items() if name.lower().startswith("x-oss-meta-")},
+        **kept,
+        "x-oss-metadata-directive": "REPLACE",
+        "x-oss-copy-source-if-match": head.headers["ETag"],
+        "x-oss-object-acl": acl,
+        "x-oss-storage-class": head.headers.get("x-oss-storage-class", "Standard"),
         **sse_headers(key_id),
     }
-    retries.call(bucket.update_object_meta, key, headers)
+    retries.call(bucket.copy_object, bucket.bucket_name, key, key, headers=headers)
 
 
 def naive_script(setup: Setup, name: str) -> None:
     bucket = setup.bucket(name)
-    for info in oss2.ObjectIterator(bucket):
+    for info in oss2.ObjectIterator(bucket, max_keys=1000):
         rewrite(bucket, info.key, setup.key_id)
 
 
@@ -330,7 +388,7 @@ def tuned_script(setup: Setup, name: str) -> None:
 
 
 def measure(setup: Setup, name: str, count: int, label: str, script: Callable[[Setup, str], None]) -> Run:
-    run = Run(label, count)
+    run = Run(label, count, requests_per_object=3 + 1 / 1000)  # HEAD, GetObjectAcl, CopyObject; a listing per 1,000
     try:
         bucket = fresh_bucket(setup, name, count)
         setup.say(f"{label}: running")
@@ -454,12 +512,14 @@ def job_run(setup: Setup, name: str, count: int) -> Run:
             redis.config_resetstat()
             with PeakRss(workers) as memory:
                 server_before, client_before = cpu_seconds([setup.server]), cpu_seconds(workers)
+                parents_before = cpu_seconds(workers, children=False)
                 redis_before = cpu_seconds([setup.redis])
                 started = time.time()
                 job = services.create_job(actor=None, connection=setup.connection, bucket=bucket, spec=spec)
                 job = _wait_for(job, setup, timeout=120 + count / 5)
                 run.server_cpu = cpu_seconds([setup.server]) - server_before
                 run.client_cpu = cpu_seconds(workers) - client_before
+                parents_cpu = cpu_seconds(workers, children=False) - parents_before
                 redis_cpu = cpu_seconds([setup.redis]) - redis_before
             run.peak_rss = memory.peak
         redis_calls = sum(stat["calls"] for stat in redis.info("commandstats").values())
@@ -468,6 +528,7 @@ def job_run(setup: Setup, name: str, count: int) -> Run:
             raise RuntimeError(f"job {job.pk} still {job.state} after the time allowed")
         run.seconds = job.finished_at.timestamp() - started
         counts = selectors.progress(job).counts()
+        run.requests_per_object = counts["requests"] / max(1, counts["objects_done"])
         run.notes.append(
             f"job {job.pk} {job.state}: {counts['reencrypted']} re-encrypted, {counts['failed']} failed, "
             f"{counts['requests'] / max(1, counts['objects_done']):.1f} OSS requests per object, "
@@ -475,6 +536,10 @@ def job_run(setup: Setup, name: str, count: int) -> Run:
             f"(Redis CPU {1000 * redis_cpu / count:.2f} ms per object)"
         )
         setup.say(f"{label}: {run.rate:.0f} objects/s, {run.notes[-1]}")
+        run.notes.append(
+            f"of the workers' CPU, {1000 * parents_cpu / count:.2f} ms per object is the Celery parent processes' "
+            "(broker polling, heartbeats), the rest the pool children running the pages"
+        )
         run.notes.append(completion_report_figures(job, count))
         setup.say(f"{label}: {run.notes[-1]}")
         verify(setup, bucket, run)
@@ -486,7 +551,7 @@ def job_run(setup: Setup, name: str, count: int) -> Run:
 
 def report_location(setup: Setup, name: str) -> str:
     """An empty bucket the job's completion report goes to."""
-    name = f"bench-{name}-report"
+    name = f"bench-{name}-{setup.latency_ms}ms-report"
     retries.call(setup.bucket(name).create_bucket)
     Bucket.objects.create(
         connection=setup.connection, name=name, region=setup.connection.region, refreshed_at=timezone.now()
@@ -529,8 +594,9 @@ def report(setup: Setup, runs: list[Run], load: tuple[float, float]) -> None:
     cores = os.cpu_count() or 1
     database = settings.DATABASES["default"]["ENGINE"].rsplit(".", 1)[-1]
     print(
-        f"\nre-encryption to SSE-KMS ({ALIAS}) of {OBJECT_SIZE // 1024} KiB objects on one localcloud ({database}); "
-        f"(b) and (c) keep {setup.concurrency} objects in flight; each run on a fresh bucket holding the same objects"
+        f"\nre-encryption to SSE-KMS ({ALIAS}) of {OBJECT_SIZE // 1024} KiB objects on one localcloud ({database}) "
+        f"answering {setup.latency_ms} ms late; (b) and (c) keep {setup.concurrency} objects in flight; each run on "
+        "a fresh bucket holding the same objects"
     )
     print(f"machine: {cores} CPUs, load average {load[0]:.1f} before, {load[1]:.1f} after (other tenants count)")
     print(
@@ -551,12 +617,13 @@ def report(setup: Setup, runs: list[Run], load: tuple[float, float]) -> None:
     for run in runs:
         for note in run.notes:
             print(f"  {run.label}: {note}")
-    print("  KMS+key: objects under the named key by HEAD afterwards; meta: Content-Type and x-oss-meta kept.")
+    print("  KMS+key: objects under the named key by HEAD afterwards; meta: Content-Type, x-oss-meta and the tag kept.")
     print("  client CPU: this process for (a) and (b), the workers and their pool children for (c);")
     print(f"  CPU ceiling: the rate at which localcloud and the client would fill all {cores} CPUs.")
-    print("\nratios (targets in brackets)")
-    print(_ratio_line("(c) / (b) objects/s", job, tuned, TARGET_VS_TUNED))
-    print(_ratio_line("(c) / (a) objects/s", job, naive, TARGET_VS_NAIVE))
+    print(f"\nratios at {setup.latency_ms} ms (targets in brackets)")
+    print(_ratio_line("(c) / (b) objects/s", job, tuned, TARGETS_VS_TUNED.get(setup.latency_ms)))
+    print(_ratio_line("(c) / (a) objects/s", job, naive, TARGETS_VS_NAIVE.get(setup.latency_ms)))
+    print(_cpu_line(job, tuned))
     print(f"\nworker memory: peak RSS of the {WORKERS} workers with their pool children, sampled every "
           f"{RSS_SAMPLE_SECONDS} s")  # fmt: skip
     for run in runs[2:]:
@@ -575,11 +642,59 @@ def report(setup: Setup, runs: list[Run], load: tuple[float, float]) -> None:
         print(f"  10x objects / 1x        n/a  [<= {FLAT_MEMORY_RATIO}: flat]  MISS (a run failed)")
 
 
-def _ratio_line(name: str, run: Run, base: Run, target: float) -> str:
+def _ratio_line(name: str, run: Run, base: Run, target: float | None) -> str:
+    wanted = f"[>= {target}]" if target else "[no target]"
     if not (run.ok and base.ok):
-        return f"{name:<22} n/a  [>= {target}]  MISS"
+        return f"{name:<22}   n/a  {wanted}  MISS"
     ratio = run.rate / base.rate
     complete = run.encrypted == run.objects and base.encrypted == base.objects
-    mark = "PASS" if ratio >= target and complete else "MISS"
+    mark = ("PASS" if ratio >= target and complete else "MISS") if target else ""
     suffix = "" if complete else " (not every object was re-encrypted)"
-    return f"{name:<22} {ratio:5.2f}  [>= {target}]  {mark}{suffix}"
+    return f"{name:<22} {ratio:5.2f}  {wanted}  {mark}{suffix}"
+
+
+def _cpu_line(job: Run, tuned: Run) -> str:
+    name, wanted = "(c) / (b) CPU/object", f"[<= {TARGET_CPU_VS_TUNED}]"
+    if not (job.ok and tuned.ok and tuned.client_cpu):
+        return f"{name:<22}   n/a  {wanted}  MISS"
+    ratio = (job.client_cpu / job.objects) / (tuned.client_cpu / tuned.objects)
+    mark = "PASS" if ratio <= TARGET_CPU_VS_TUNED else "MISS"
+    return f"{name:<22} {ratio:5.2f}  {wanted}  {mark}  (the workers' CPU against the 16-thread script's)"
+
+
+def summary(by_latency: dict[int, list[Run]], concurrency: int) -> None:
+    """One line per latency: the three rates, the ratios against their targets, CPU and requests per object."""
+    print(f"\nsummary: objects/s of (a) sequential, (b) {concurrency} threads, (c) the job on {WORKERS} workers")
+    print(
+        f"{'latency':>8} {'(a)':>7} {'(b)':>7} {'(c)':>7} {'c/b':>6} {'target':>7} {'c/a':>6} {'target':>7} "
+        f"{'c CPU':>7} {'b CPU':>7} {'c/b CPU':>8} {'c req':>6}"
+    )
+    print(f"{'ms':>8} {'':>7} {'':>7} {'':>7} {'':>6} {'':>7} {'':>6} {'':>7} {'ms/obj':>7} {'ms/obj':>7} "
+          f"{'[<=1.5]':>8} {'/obj':>6}")  # fmt: skip
+    for latency_ms, runs in by_latency.items():
+        naive, tuned, job = runs[:3]
+        cpu_ratio = (
+            f"{_cpu_per_object(job) / _cpu_per_object(tuned):8.2f}"
+            if job.ok and tuned.ok and tuned.client_cpu
+            else f"{'n/a':>8}"
+        )
+        print(
+            f"{latency_ms:>8} {naive.rate:>7.1f} {tuned.rate:>7.1f} {job.rate:>7.1f} {_rate_ratio(job, tuned)} "
+            f"{_target(TARGETS_VS_TUNED, latency_ms)} {_rate_ratio(job, naive)} "
+            f"{_target(TARGETS_VS_NAIVE, latency_ms)} "
+            f"{_cpu_per_object(job):>7.2f} {_cpu_per_object(tuned):>7.2f} {cpu_ratio} {job.requests_per_object:>6.2f}"
+        )
+    print("  (a) and (b) make 3 OSS requests per object (HEAD, GetObjectAcl, CopyObject) and a listing per 1,000;")
+    print("  (c)'s count is the job's own (progress), its listing and completion report included.")
+
+
+def _rate_ratio(run: Run, base: Run) -> str:
+    return f"{run.rate / base.rate:6.2f}" if run.ok and base.ok else f"{'n/a':>6}"
+
+
+def _target(targets: dict[int, float], latency_ms: int) -> str:
+    return f"{'>= ' + str(targets[latency_ms]) if latency_ms in targets else '-':>7}"
+
+
+def _cpu_per_object(run: Run) -> float:
+    return 1000 * run.client_cpu / run.objects

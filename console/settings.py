@@ -64,7 +64,11 @@ LOCALCLOUD_COPY_LIMIT_BYTES = env_int("LOCALCLOUD_COPY_LIMIT_BYTES", 5 * 1024**3
 # Regions where the console offers SSE-KMS; empty means every region with server-side encryption.
 CONSOLE_KMS_REGIONS = env_list("CONSOLE_KMS_REGIONS", [])
 
-LOCALCLOUD_THREADS = env_int("LOCALCLOUD_THREADS", 16, minimum=1, maximum=512)
+# Tests and benchmarks only: a simulated network, every OSS and KMS answer delayed by the latency ± the jitter
+# (localcloud/latency.py). Read per request. The server needs a thread per request in flight to wait side by side.
+LOCALCLOUD_LATENCY_MS = env_int("LOCALCLOUD_LATENCY_MS", 0, maximum=60_000)
+LOCALCLOUD_LATENCY_JITTER_MS = env_int("LOCALCLOUD_LATENCY_JITTER_MS", 0, maximum=60_000)
+LOCALCLOUD_THREADS = env_int("LOCALCLOUD_THREADS", 32, minimum=1, maximum=512)
 # Tests only: failures localcloud answers instead of handling a request, e.g. "503:0.05,reset:0.01";
 # the kinds are those of localcloud/faults.py. Read per request, so tests may change it (docs/localcloud.md).
 LOCALCLOUD_FAULTS = env_probabilities(

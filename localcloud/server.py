@@ -9,6 +9,8 @@ from localcloud.wsgi import application
 
 
 def make_server(host: str, port: int, threads: int) -> wsgi.Server:
+    """`threads` bounds the requests handled at once: cheroot's pool does not grow, and a request waiting out a
+    simulated latency (latency.py) holds its thread, so a job's requests in flight each need one."""
     server = wsgi.Server((host, port), application, numthreads=threads, server_name="localcloud")
     # Uploads of any size stream through; nothing is buffered whole.
     server.max_request_body_size = 0
@@ -18,7 +20,7 @@ def make_server(host: str, port: int, threads: int) -> wsgi.Server:
 class BackgroundServer:
     """A server on its own thread, for tests and benchmarks; `endpoint` is what oss2 should use."""
 
-    def __init__(self, host: str = "127.0.0.1", port: int = 0, threads: int = 8):
+    def __init__(self, host: str = "127.0.0.1", port: int = 0, threads: int = 32):
         self.server = make_server(host, port, threads)
         self.thread: threading.Thread | None = None
 

@@ -1,11 +1,12 @@
 """localcloud's one WSGI entry: KMS RPC requests (x-acs-action header or Action parameter) and OSS requests
 share a port, as the console's connections assume (the KMS endpoint defaults to the OSS host).
 
-A fault drawn by faults.py (tests only) is decided here, before either app reads or changes anything."""
+A simulated network delay (latency.py) and a fault drawn by faults.py (tests only) are decided here, before either
+app reads or changes anything."""
 
 from urllib.parse import parse_qs
 
-from localcloud import faults
+from localcloud import faults, latency
 from localcloud.oss.app import application as oss_application
 
 
@@ -17,6 +18,7 @@ def is_kms_request(environ) -> bool:
 
 
 def application(environ, start_response):
+    latency.wait()
     fault = faults.draw(environ)
     if fault is not None and fault.drops_connection:
         raise faults.ConnectionDropped()
