@@ -15,14 +15,17 @@ _POLL_SECONDS = 0.1
 
 
 class BackgroundSink:
-    """Applies `transform` then `sink` to each chunk on a worker thread; close() waits and re-raises."""
+    """Applies `transform` then `sink` to each chunk on a worker thread; close() waits and re-raises.
+
+    The thread starts with the second chunk: a body of one chunk (most small objects) is sealed inline, since
+    starting a thread costs more than sealing a few KiB."""
 
     def __init__(self, transform: Callable[[bytes], bytes], sink: Callable[[bytes], None], depth: int = DEPTH):
         self._queue: queue.Queue = queue.Queue(maxsize=depth)
         self._transform, self._sink = transform, sink
         self._error: BaseException | None = None
-        self._thread = threading.Thread(target=self._run, name="localcloud-seal", daemon=True)
-        self._thread.start()
+        self._first: bytes | None = None
+        self._thread: threading.Thread | None = None
 
     def _run(self) -> None:
         while (chunk := self._queue.get()) is not _END:
@@ -35,10 +38,23 @@ class BackgroundSink:
     def put(self, chunk: bytes) -> None:
         if self._error is not None:
             self.close()
+        if self._thread is None:
+            if self._first is None:
+                self._first = chunk
+                return
+            self._thread = threading.Thread(target=self._run, name="localcloud-seal", daemon=True)
+            self._thread.start()
+            self._queue.put(self._first)
+            self._first = None
         self._queue.put(chunk)
 
     def close(self) -> None:
         """Finish the queued work; raises what the worker raised."""
+        if self._thread is None:
+            if self._first is not None:
+                first, self._first = self._first, None
+                self._sink(self._transform(first))
+            return
         if self._thread.is_alive():
             self._queue.put(_END)
             self._thread.join()

@@ -33,7 +33,7 @@ def _copy_object(request: Request) -> Response:
     stored.check_key(request.key)
     destination = stored.find_object(bucket, request.key)
     common.authorize(request, bucket, destination)
-    source_bucket, source = copy_source(request)
+    source_bucket, source = copy_source(request, bucket, destination)
     common.check_conditions(request, source, prefix="x-oss-copy-source-")
     onto_itself = source_bucket.pk == bucket.pk and source.key == request.key
     attributes = _attributes(request, bucket, source, onto_itself)
@@ -49,8 +49,12 @@ def _copy_object(request: Request) -> Response:
     return xml_response(body, headers=stored.write_headers(obj))
 
 
-def copy_source(request: Request) -> tuple[Bucket, StoredObject]:
-    """The bucket and object named by `/<bucket>/<percent-encoded key>[?versionId=…]`, once the caller may read it."""
+def copy_source(
+    request: Request, bucket: Bucket | None = None, destination: StoredObject | None = None
+) -> tuple[Bucket, StoredObject]:
+    """The bucket and object named by `/<bucket>/<percent-encoded key>[?versionId=…]`, once the caller may read it.
+    The request's own `bucket` and its `destination` row, already read, are not read again when the source is one
+    of them (a copy onto itself, the job's every copy)."""
     raw = request.headers[COPY_SOURCE]
     path, _, version = raw.partition("?versionId=")
     if version:
@@ -64,10 +68,16 @@ def copy_source(request: Request) -> tuple[Bucket, StoredObject]:
     if not bucket_name or not key:
         raise errors.invalid_argument("The copy source must name a bucket and a key.", COPY_SOURCE, raw)
     stored.check_key(key)
-    source_bucket = Bucket.objects.filter(name=bucket_name).first()
+    if bucket is not None and bucket.name == bucket_name:
+        source_bucket = bucket
+    else:
+        source_bucket = Bucket.objects.filter(name=bucket_name).first()
     if source_bucket is None:
         raise errors.no_such_bucket(bucket_name)
-    source = stored.find_object(source_bucket, key)
+    if destination is not None and source_bucket is bucket and destination.key == key:
+        source = destination
+    else:
+        source = stored.find_object(source_bucket, key)
     # Reading the source needs what a GET of it would need, whatever the copy request's own method.
     common.authorize(SimpleNamespace(anonymous=request.anonymous, method="GET"), source_bucket, source)
     if source is None:
