@@ -165,6 +165,11 @@ def rotate_root_key(*, new_key: bytes) -> Rotation:
         raise ServiceError(
             "The new key is CONSOLE_ROOT_KEY itself and no CONSOLE_PREVIOUS_ROOT_KEY is given: nothing to re-seal."
         )
+    check = RootKeyCheck.objects.filter(pk=RootKeyCheck.ONLY).first()
+    if check and not any(_check_opens(check.sealed_value, root_key) for root_key in [*old_keys, new_key]):
+        # Run with a wrong key (its start check skipped), it would find every secret unreadable and then seal the
+        # check value under the new key, locking out the hosts that hold the right one.
+        raise ServiceError(wrong_root_key_message())
     rotation = Rotation()
     while _reseal_pass(rotation, new_key, old_keys):
         pass

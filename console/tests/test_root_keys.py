@@ -14,6 +14,7 @@ from django.core.management import CommandError, call_command
 
 from audit.models import AuditEvent
 from buckets.models import Connection
+from cloud.errors import ServiceError
 from console import checks, root_keys, secrets
 from console.env import generate_key_b64
 from console.models import RootKeyCheck
@@ -265,6 +266,18 @@ def test_a_secret_no_known_key_opens_is_reported_and_left_as_it_is(settings, sto
 
     assert rotation.unreadable_rows() == [f"buckets.Connection.sealed_secret of row {lost.pk}"]
     assert rotation.counts(root_keys.UNREADABLE) == {"buckets.Connection.sealed_secret": 1}
+
+
+def test_a_rotation_run_with_a_wrong_current_key_changes_nothing(settings, stored_secrets):
+    """As `manage.py rotate_root_key --skip-checks` would run on a host holding another key."""
+    right_key = settings.CONSOLE_ROOT_KEY
+    settings.CONSOLE_ROOT_KEY = new_key()
+
+    with pytest.raises(ServiceError, match="CONSOLE_ROOT_KEY is not the key the stored secrets were sealed under"):
+        root_keys.rotate_root_key(new_key=new_key())
+
+    assert opens_under(right_key) == [True] * 4
+    assert check_value_opens_under(right_key)
 
 
 # The command
