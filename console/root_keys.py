@@ -98,6 +98,25 @@ def _stored_secrets_message() -> str:
     return ""
 
 
+def adopt_root_key() -> dict[str, int]:
+    """After the key the stored secrets were sealed under is lost: seal the check value under the root key, so
+    that processes holding it start again. Secrets under the lost key stay unreadable, and say so where they are
+    used, until entered again; how many per kind is returned and audited."""
+    unreadable = Counter()
+    for sealed in secrets.SEALED_FIELDS:
+        for row in sealed.model.objects.exclude(**{sealed.field: ""}):
+            token, context = getattr(row, sealed.field), sealed.context(row)
+            if not any(
+                secrets.opens_under(sealed.purpose, token, context, root_key) for root_key in secrets.known_root_keys()
+            ):
+                unreadable[sealed.label] += 1
+    counts = dict(sorted(unreadable.items()))
+    with transaction.atomic():
+        RootKeyCheck.objects.update_or_create(pk=RootKeyCheck.ONLY, defaults=_check_value_under(None))
+        record("rootkey.adopt", target="CONSOLE_ROOT_KEY", after={"unreadable": counts})
+    return counts
+
+
 # Rotation
 
 RESEALED, ALREADY, UNREADABLE, GONE = "resealed", "already under the new key", "unreadable", "gone"

@@ -135,7 +135,8 @@ def test_without_a_check_value_a_key_that_opens_the_stored_secrets_seals_one(sto
 @pytest.mark.slow
 def test_a_real_start_with_another_root_key_is_refused_and_one_before_migrate_is_not(tmp_path):
     """As processes start: `manage.py` on a fresh database (no table yet), migrate under one key, then a host
-    with another key and one with the right key."""
+    with another key and one with the right key; and once the other key is adopted (the first taken as lost), the
+    other way round."""
     right_key, wrong_key = generate_key_b64(), generate_key_b64()
 
     def manage(root_key: str, *arguments: str) -> subprocess.CompletedProcess:
@@ -154,6 +155,9 @@ def test_a_real_start_with_another_root_key_is_refused_and_one_before_migrate_is
     assert "(console.E002) CONSOLE_ROOT_KEY is not the key the stored secrets were sealed under" in refused.stderr
     assert "Traceback" not in refused.stderr
     assert started.returncode == 0, started.stderr
+    assert manage(wrong_key, "adopt_root_key", "--secrets-are-lost").returncode == 0
+    assert manage(wrong_key, "check").returncode == 0
+    assert manage(right_key, "check").returncode == 1
 
 
 # Rotation
@@ -335,3 +339,24 @@ def test_after_hosts_switched_to_the_new_key_the_command_finishes_the_switch_ove
     assert check_value_opens_under(rotated_to)
     event = AuditEvent.objects.get(action="rootkey.rotate")
     assert event.after["already_under_new_key"] == {"buckets.Connection.sealed_secret": 1}
+
+
+def test_after_the_key_is_lost_adopting_a_new_one_lets_hosts_holding_it_start(settings, stored_secrets, capsys):
+    settings.CONSOLE_ROOT_KEY = new_key()
+    assert root_keys.wrong_root_key_message()
+
+    with pytest.raises(CommandError, match="--secrets-are-lost"):
+        call_command("adopt_root_key")
+    assert root_keys.wrong_root_key_message()
+    call_command("adopt_root_key", secrets_are_lost=True)
+
+    assert root_keys.wrong_root_key_message() == ""
+    assert "buckets.Connection.sealed_secret: 2 unreadable, to be entered again" in capsys.readouterr().out
+    event = AuditEvent.objects.get(action="rootkey.adopt")
+    assert event.after["unreadable"] == {
+        "buckets.Connection.sealed_secret": 2,
+        "buckets.Connection.sealed_sts_token": 1,
+        "encryption.MasterKey.sealed_private_key": 1,
+    }
+    with pytest.raises(secrets.SecretUnreadable):
+        Connection.objects.get(name="plain").access_key_secret  # noqa: B018 - opening it is the point
