@@ -39,7 +39,7 @@ HOW_TO_FIX = (
 
 def wrong_root_key_message() -> str:
     """Why the root key of this process cannot be the stored secrets' key; "" when it can, or when there is nothing
-    to tell by: no table yet (before migrate) or no database reachable (its own check says so)."""
+    to tell by: no table yet (before migrate), or no database reachable (the process then fails on that, saying so)."""
     try:
         if RootKeyCheck._meta.db_table not in connection.introspection.table_names():
             return ""
