@@ -22,13 +22,17 @@ up: install
 # The suite runs in parallel processes (pytest-xdist; each has its own Redis, database and localcloud), then the
 # browser tests run apart: Playwright's event loop would break any Django test after them in the same process.
 TEST_WORKERS ?= 3
+# With a DATABASE_URL such as CI's PostgreSQL the console refuses to start without SECRET_KEY and CONSOLE_ROOT_KEY
+# (docs/operations.md, "Secrets"): a test run is given fresh ones unless the environment has its own.
+NEW_KEY = $$($(PY) -c 'import base64, os; print(base64.urlsafe_b64encode(os.urandom(32)).decode())')
+TEST_SECRETS = SECRET_KEY="$${SECRET_KEY:-$(NEW_KEY)}" CONSOLE_ROOT_KEY="$${CONSOLE_ROOT_KEY:-$(NEW_KEY)}"
 test: install
-	$(VENV)/bin/pytest -n $(TEST_WORKERS) -m "not browser" $(PYTEST_ARGS)
-	$(VENV)/bin/pytest -m browser $(PYTEST_ARGS)
+	$(TEST_SECRETS) $(VENV)/bin/pytest -n $(TEST_WORKERS) -m "not browser" $(PYTEST_ARGS)
+	$(TEST_SECRETS) $(VENV)/bin/pytest -m browser $(PYTEST_ARGS)
 
 # The fast specification: no real workers or servers (`slow`) and no browser (`browser`), in parallel processes.
 test-fast: install
-	$(VENV)/bin/pytest -n $(TEST_WORKERS) -m "not slow and not browser" $(PYTEST_ARGS)
+	$(TEST_SECRETS) $(VENV)/bin/pytest -n $(TEST_WORKERS) -m "not slow and not browser" $(PYTEST_ARGS)
 
 lint: install
 	$(VENV)/bin/ruff check .

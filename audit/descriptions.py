@@ -76,6 +76,10 @@ ACTION_GROUPS = {
     ("token.", "API tokens"): {"token.create": "API token created", "token.revoke": "API token revoked"},
     ("upload.", "Uploads"): {"upload.sweep": "Abandoned uploads removed"},
     ("demo.", "Demo"): {"demo.seed": "Demo data created"},
+    ("rootkey.", "Root key"): {
+        "rootkey.rotate": "Stored secrets re-sealed under a new root key",
+        "rootkey.adopt": "Root key adopted after the stored secrets' key was lost",
+    },
 }
 ACTION_LABELS = {code: label for actions in ACTION_GROUPS.values() for code, label in actions.items()}
 

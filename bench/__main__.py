@@ -9,7 +9,9 @@ console. Each prints absolute figures and the ratios that matter.
 
 import argparse
 import atexit
+import base64
 import os
+import secrets
 import sys
 import tempfile
 import time
@@ -50,6 +52,10 @@ os.environ.update(
     DJANGO_SETTINGS_MODULE="console.settings",
 )
 os.environ.pop("LOG_LEVEL", None)
+# A database of its own, so secrets of its own: a PostgreSQL one is refused without them (docs/operations.md).
+for secret_name in ("SECRET_KEY", "CONSOLE_ROOT_KEY"):
+    if not os.environ.get(secret_name) and not os.environ.get(f"{secret_name}_FILE"):
+        os.environ[secret_name] = base64.urlsafe_b64encode(secrets.token_bytes(32)).decode()
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 import django  # noqa: E402

@@ -68,6 +68,10 @@ class Connection(models.Model):
         return f"{parts.scheme}://{parts.netloc}"
 
 
+secrets.register_sealed_field(Connection, "sealed_secret", _SECRET, Connection._context)
+secrets.register_sealed_field(Connection, "sealed_sts_token", _STS_TOKEN, Connection._context)
+
+
 class Bucket(models.Model):
     """What the console last saw of a bucket: refreshed from ListBuckets/GetBucketInfo and after each change."""
 

@@ -3,7 +3,8 @@
 import os
 
 from celery import Celery, signals
-from django.core.exceptions import ImproperlyConfigured
+
+from console.startup import StartRefused
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "console.settings")
 
@@ -13,16 +14,28 @@ app.autodiscover_tasks()
 app.steps["worker"].add("console.worker_presence:WorkerPresence")
 
 
+@app.on_configure.connect
+def refuse_to_start_on_settings(**kwargs):
+    """Load the settings while Celery first reads its configuration, so that a refusal in them (console.startup)
+    stops the worker or beat with its message alone rather than a traceback from deep in Celery."""
+    from django.conf import settings
+
+    try:
+        settings.INSTALLED_APPS  # noqa: B018 - loads the settings
+    except StartRefused as refusal:
+        raise SystemExit(str(refusal)) from None
+
+
 @signals.worker_init.connect
 @signals.beat_init.connect
-def refuse_to_start_if_exposed(**kwargs):
-    """Workers and beat refuse to start on an exposed var/ as `manage.py` commands do (console/checks.py).
+def refuse_to_start(**kwargs):
+    """Workers and beat refuse to start on the start checks' errors as `manage.py` commands do (console/checks.py).
 
     Celery logs and ignores exceptions of signal handlers; SystemExit is the one that stops the process.
     """
     from console import checks
 
     try:
-        checks.refuse_to_start_if_exposed()
-    except ImproperlyConfigured as error:
-        raise SystemExit(str(error)) from None
+        checks.refuse_to_start()
+    except StartRefused as refusal:
+        raise SystemExit(str(refusal)) from None

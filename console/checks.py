@@ -1,5 +1,5 @@
 """Start checks of the console's own: `manage.py check` and every management command run them, and the
-worker, beat and web processes refuse to start on their errors (refuse_to_start_if_exposed)."""
+worker, beat and web processes refuse to start on their errors (refuse_to_start)."""
 
 import stat
 from itertools import islice
@@ -7,11 +7,13 @@ from pathlib import Path
 
 from django.conf import settings
 from django.core import checks
-from django.core.exceptions import ImproperlyConfigured
 
+from console import root_keys
 from console.private_files import exposed_paths
+from console.startup import StartRefused
 
 PRIVATE_FILES_EXPOSED = "console.E001"
+WRONG_ROOT_KEY = "console.E002"
 # Enough to show the pattern of a wrong var/ without printing thousands of blob names.
 NAMED_AT_MOST = 5
 
@@ -46,7 +48,21 @@ def check_private_files(app_configs=None, **kwargs) -> list[checks.Error]:
     return private_files_errors()
 
 
-def refuse_to_start_if_exposed() -> None:
-    errors = private_files_errors()
+def root_key_errors() -> list[checks.Error]:
+    message = root_keys.wrong_root_key_message()
+    return [checks.Error(message, id=WRONG_ROOT_KEY)] if message else []
+
+
+@checks.register(checks.Tags.security)
+def check_root_key(app_configs=None, **kwargs) -> list[checks.Error]:
+    """Every command, not only those given a database: the one start check that queries it, once, and that lets
+    no command (migrate included) run against secrets it cannot open."""
+    return root_key_errors()
+
+
+def refuse_to_start() -> None:
+    errors = private_files_errors() + root_key_errors()
     if errors:
-        raise ImproperlyConfigured("\n".join(f"{error.id} {error.msg} Fix: {error.hint}" for error in errors))
+        raise StartRefused(
+            "\n".join(f"{error.id} {error.msg}" + (f" Fix: {error.hint}" if error.hint else "") for error in errors)
+        )

@@ -11,6 +11,8 @@ from pathlib import Path
 
 from django.core.exceptions import ImproperlyConfigured
 
+from console.startup import StartRefused
+
 TRUE_WORDS = {"1", "true", "yes", "on"}
 FALSE_WORDS = {"0", "false", "no", "off", ""}
 
@@ -106,13 +108,57 @@ def parse_probabilities(name: str, raw: str, kinds: Collection[str]) -> dict[str
     return probabilities
 
 
+def given_secret(name: str) -> str:
+    """The secret from the environment variable `name`, or from the file `<name>_FILE` names (a mounted secret;
+    its trailing newline ignored); "" when neither is set. The value is never printed."""
+    value = os.environ.get(name, "")
+    file_name = os.environ.get(f"{name}_FILE", "")
+    if value and file_name:
+        raise StartRefused(f"{name} and {name}_FILE are both set: give the secret one way only.")
+    if not file_name:
+        return value
+    try:
+        value = Path(file_name).read_text().rstrip("\r\n")
+    except OSError as error:
+        raise StartRefused(f"{name}_FILE names {file_name}, which cannot be read: {error.strerror}.") from None
+    if not value:
+        raise StartRefused(f"{name}_FILE names {file_name}, which is empty.")
+    return value
+
+
+# How to make each secret a shared database needs, told when it is missing (docs/operations.md, "Secrets").
+SECRET_RECIPES = {
+    "SECRET_KEY": "python3 -c 'import secrets; print(secrets.token_urlsafe(50))'",
+    "CONSOLE_ROOT_KEY": "python3 -c 'import base64, os; print(base64.urlsafe_b64encode(os.urandom(32)).decode())'",
+}
+
+
+def shared_secrets(*names: str) -> list[str]:
+    """The secrets every host must share, each given in the environment or by a file; a start without one of
+    them is refused, naming every one missing, since a secret generated here would differ from the other hosts'."""
+    values = [given_secret(name) for name in names]
+    missing = [name for name, value in zip(names, values, strict=True) if not value]
+    if missing:
+        raise StartRefused(
+            "DATABASE_URL names a shared database, so every host must be given the same secrets; missing: "
+            + ", ".join(missing)
+            + ".\n"
+            + "\n".join(
+                f"{name}: set {name}, or {name}_FILE to the path of a file holding it (a mounted secret). "
+                f"Make one once with {SECRET_RECIPES[name]} and give every host the same value."
+                for name in missing
+            )
+        )
+    return values
+
+
 def persistent_secret(name: str, path: Path, generate) -> str:
-    """The secret from the environment, else from `path`, else generated into `path` with mode 0600.
+    """The secret as given (`given_secret`), else from `path`, else generated into `path` with mode 0600.
 
     Several processes start at once under honcho, so the first writer wins atomically (link of a
     fully written temporary file) and everyone else reads what it wrote. The value is never printed.
     """
-    value = os.environ.get(name)
+    value = given_secret(name)
     if value:
         return value
     if not path.exists():
@@ -144,9 +190,9 @@ def decode_key_b64(name: str, value: str) -> bytes:
     try:
         key = base64.urlsafe_b64decode(value.encode() + b"=" * (-len(value) % 4))
     except (binascii.Error, ValueError):
-        raise ImproperlyConfigured(f"{name} is not valid base64") from None
+        raise StartRefused(f"{name} is not valid base64") from None
     if len(key) != 32:
-        raise ImproperlyConfigured(f"{name} must decode to 32 bytes, got {len(key)}")
+        raise StartRefused(f"{name} must decode to 32 bytes, got {len(key)}")
     return key
 
 

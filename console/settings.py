@@ -18,7 +18,9 @@ from console.env import (
     env_rate,
     env_str,
     generate_key_b64,
+    given_secret,
     persistent_secret,
+    shared_secrets,
 )
 from console.private_files import make_private_dir, restrict_new_files
 
@@ -33,10 +35,32 @@ VAR_DIR = make_private_dir(Path(env_str("CONSOLE_VAR_DIR", str(BASE_DIR / "var")
 FILE_UPLOAD_PERMISSIONS = 0o600
 FILE_UPLOAD_DIRECTORY_PERMISSIONS = 0o700
 
-SECRET_KEY = persistent_secret("SECRET_KEY", VAR_DIR / "secret-key", generate_key_b64)
-CONSOLE_ROOT_KEY = decode_key_b64(
-    "CONSOLE_ROOT_KEY", persistent_secret("CONSOLE_ROOT_KEY", VAR_DIR / "root-key", generate_key_b64)
+DATABASES = {
+    "default": dj_database_url.parse(
+        env_str("DATABASE_URL") or f"sqlite:///{VAR_DIR / 'console.sqlite3'}",
+        conn_max_age=env_int("DATABASE_CONN_MAX_AGE", 60),
+        conn_health_checks=True,
+    )
+}
+if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+    # Web, worker and beat share one SQLite file: wait for locks instead of failing at once.
+    DATABASES["default"]["OPTIONS"] = {"timeout": 20, "transaction_mode": "IMMEDIATE"}
+
+# The embedded SQLite database serves one host, whose var/ may keep the secrets it generated. A shared database
+# serves several hosts, which must all hold the same secrets: they are then given, never generated (console/env.py).
+if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+    SECRET_KEY = persistent_secret("SECRET_KEY", VAR_DIR / "secret-key", generate_key_b64)
+    root_key = persistent_secret("CONSOLE_ROOT_KEY", VAR_DIR / "root-key", generate_key_b64)
+else:
+    SECRET_KEY, root_key = shared_secrets("SECRET_KEY", "CONSOLE_ROOT_KEY")
+CONSOLE_ROOT_KEY = decode_key_b64("CONSOLE_ROOT_KEY", root_key)
+# During a root key rotation, the key being replaced: secrets still sealed under it open too (console/secrets.py).
+previous_root_key = given_secret("CONSOLE_PREVIOUS_ROOT_KEY")
+CONSOLE_PREVIOUS_ROOT_KEY = (
+    decode_key_b64("CONSOLE_PREVIOUS_ROOT_KEY", previous_root_key) if previous_root_key else None
 )
+del root_key, previous_root_key
+
 DEBUG = env_bool("DEBUG", False)
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", ["localhost", "127.0.0.1", "[::1]"])
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS", [])
@@ -149,16 +173,6 @@ TEMPLATES = [
     },
 ]
 
-DATABASES = {
-    "default": dj_database_url.parse(
-        env_str("DATABASE_URL") or f"sqlite:///{VAR_DIR / 'console.sqlite3'}",
-        conn_max_age=env_int("DATABASE_CONN_MAX_AGE", 60),
-        conn_health_checks=True,
-    )
-}
-if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
-    # Web, worker and beat share one SQLite file: wait for locks instead of failing at once.
-    DATABASES["default"]["OPTIONS"] = {"timeout": 20, "transaction_mode": "IMMEDIATE"}
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 CACHES = {

@@ -1,6 +1,8 @@
 from django.conf import settings
 from django.db import models
 
+from console import secrets
+
 
 class Key(models.Model):
     """KMS keys live in KMS, not here: this table-less model only carries the roles' permissions on them."""
@@ -20,6 +22,7 @@ class MasterKey(models.Model):
 
     RSA, KMS = "rsa", "kms"
     KIND_CHOICES = [(RSA, "RSA key pair"), (KMS, "KMS key")]
+    SEAL_PURPOSE = "CSE private key"
 
     name = models.CharField(max_length=100, unique=True)
     kind = models.CharField(max_length=8, choices=KIND_CHOICES)
@@ -50,6 +53,12 @@ class MasterKey(models.Model):
 
     def __repr__(self):
         return f"<MasterKey {self.name} ({self.kind})>"
+
+    def seal_context(self) -> str:
+        return f"cse-master-key:{self.seal_id}"
+
+
+secrets.register_sealed_field(MasterKey, "sealed_private_key", MasterKey.SEAL_PURPOSE, MasterKey.seal_context)
 
 
 class CseTransfer(models.Model):

@@ -37,7 +37,8 @@ finally:
 
 def run(command: list[str], var_dir) -> subprocess.CompletedProcess:
     """`command` as `make up` would run it, on `var_dir`, with the embedded defaults."""
-    env = {key: value for key, value in os.environ.items() if key not in ("REDIS_URL", "DATABASE_URL")}
+    embedded_defaults = ("REDIS_URL", "DATABASE_URL", "SECRET_KEY", "CONSOLE_ROOT_KEY")
+    env = {key: value for key, value in os.environ.items() if key not in embedded_defaults}
     env |= {"CONSOLE_VAR_DIR": str(var_dir)}
     env.pop("LOCALCLOUD_DATA_DIR", None)
     return subprocess.run(command, env=env, cwd=settings.BASE_DIR, capture_output=True, text=True, timeout=120)

@@ -28,7 +28,7 @@ from console import secrets
 from encryption.models import MasterKey
 from encryption.services import keys as key_services
 
-_PURPOSE = "CSE private key"
+_PURPOSE = MasterKey.SEAL_PURPOSE
 MIN_RSA_BITS = 2048
 MAX_NAME = 100
 MAX_MATDESC_CHARS = 1024
@@ -254,7 +254,7 @@ def _set_rsa(key: MasterKey, private_key: rsa.RSAPrivateKey) -> None:
 
 
 def _context(key: MasterKey) -> str:
-    return f"cse-master-key:{key.seal_id}"
+    return key.seal_context()
 
 
 def _save(key: MasterKey) -> None:
