@@ -8,7 +8,7 @@ import redis
 from django.conf import settings
 from django.db import connection
 
-from console import worker_presence
+from console import beat_lock, worker_presence
 
 HEARTBEAT_KEY = "console:heartbeat"
 # Every part is local or on the same network: one that takes longer than this to answer is not healthy, and a
@@ -68,6 +68,15 @@ def check_beat() -> str:
     if age > allowed_age:
         return f"error: last scheduled heartbeat {int(age)} s ago"
     return "ok"
+
+
+def beat_lock_holder() -> str:
+    """Which beat fires the schedules; it names a host, so it is shown to signed-in callers only."""
+    try:
+        current = beat_lock.holder(_redis_client())
+    except redis.RedisError as error:
+        return f"error: {_redis_error_summary(error)}"
+    return f"held by {current}" if current else "no beat holds the lock: no schedule fires"
 
 
 def check_localcloud() -> str:

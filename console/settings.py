@@ -295,7 +295,9 @@ CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 3600, "socket_connect_timeout": 3}
-CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
+# Any number of beats may run: the one holding the lock in Redis fires, the others stand by (console/beat_lock.py).
+CELERY_BEAT_SCHEDULER = "console.beat:SingletonDatabaseScheduler"
+CONSOLE_BEAT_LEASE_SECONDS = env_int("CONSOLE_BEAT_LEASE_SECONDS", 30, minimum=3, maximum=3600)
 CELERY_TIMEZONE = TIME_ZONE
 HEARTBEAT_INTERVAL_SECONDS = env_int("HEARTBEAT_INTERVAL_SECONDS", 30, minimum=1)
 # Jobs: objects per listing page (one checkpoint each), how long a worker holds a page without news before

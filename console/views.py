@@ -24,10 +24,12 @@ COMPLIANCE_ROWS = 10
 @require_GET
 def healthz(request):
     """Every part's state; anonymous callers (load balancers, probes) learn only ok or failing per part,
-    since the details name hosts, ports and errors."""
+    since the details name hosts, ports and errors. Signed-in callers also learn which beat fires the schedules."""
     report = health.check_all()
     status = 200 if health.is_healthy(report) else 503
-    if not request.user.is_authenticated:
+    if request.user.is_authenticated:
+        report["beat_lock"] = health.beat_lock_holder() if report["redis"] == "ok" else "error: redis unreachable"
+    else:
         report = {part: "ok" if state == "ok" else "failing" for part, state in report.items()}
     return JsonResponse(report, status=status)
 

@@ -113,6 +113,9 @@ class Schedule(JobSpec):
     periodic_task = models.OneToOneField(
         "django_celery_beat.PeriodicTask", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
+    # The end of the period whose firing already started: beat firings before then are duplicates (two beats
+    # during a lock handover, a message delivered twice) and start nothing.
+    fired_until = models.DateTimeField(null=True, blank=True, editable=False)
     created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)

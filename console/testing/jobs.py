@@ -1,11 +1,11 @@
-"""Test helpers for jobs: a bucket of objects in mixed states, a named key, waits on a job."""
+"""Test helpers for jobs: a bucket of objects in mixed states, a named key, waits on a job, a schedule's next period."""
 
 from buckets.models import Bucket
 from cloud.oss import OssClient
 from console.testing import cloud
 from console.testing.waits import wait_until
 from jobs.engine.object_worker import ACL_CLOCK_MARGIN
-from jobs.models import Job
+from jobs.models import Job, Schedule
 
 # What every object of the mixed bucket carries, and must still carry after any job.
 KEPT_HEADERS = {
@@ -55,6 +55,13 @@ def old_enough(connection, bucket: str, key: str) -> None:
         return served - oss.head_object(bucket, key).last_modified >= ACL_CLOCK_MARGIN
 
     wait_until(aged, message=f"{key} to be older than the ACL read margin", interval=0.25)
+
+
+def next_period(schedule: Schedule) -> None:
+    """As when the schedule's next period has come: beat's next firing of it starts a run again."""
+    from django.utils import timezone
+
+    Schedule.objects.filter(pk=schedule.pk).update(fired_until=timezone.now())
 
 
 def wait_for(job: Job, states=Job.FINISHED_STATES, timeout: float = 60.0) -> Job:

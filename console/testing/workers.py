@@ -50,3 +50,22 @@ def start_worker_process(settings, **extra):
         env=subprocess_env(settings, **extra),
         start_new_session=True,
     )
+
+
+def start_beat_process(settings, log_path, **extra):
+    """A real `celery beat` process, logging to `log_path`; it looks at its schedule at least every second."""
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[2]
+    celery = Path(sys.executable).with_name("celery")
+    with open(log_path, "ab") as log:
+        return subprocess.Popen(
+            [str(celery), "-A", "console", "beat", "--loglevel", "WARNING", "--max-interval", "1"],
+            cwd=root,
+            env=subprocess_env(settings, **extra),
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )

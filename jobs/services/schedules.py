@@ -4,13 +4,16 @@ bucket of its connection or a name pattern, or is recorded as skipped while the 
 
 from __future__ import annotations
 
+import datetime
 import json
+import logging
 import zoneinfo
 
 from celery.schedules import ParseException
 from django.conf import settings
 from django.db import transaction
 from django.db.models import Q
+from django.utils import timezone
 from django_celery_beat.models import CrontabSchedule, IntervalSchedule, PeriodicTask
 
 from audit.models import AuditEvent
@@ -23,6 +26,8 @@ from jobs.services import jobs as services
 from jobs.services import sweeps
 
 TASK_NAME = "jobs.run_schedule"
+
+logger = logging.getLogger(__name__)
 
 
 def _crontab_fields(text: str) -> dict[str, str]:
@@ -213,13 +218,17 @@ def delete_schedule(schedule: Schedule, actor) -> None:
         schedule.delete()
 
 
-def run_schedule(schedule_id: int, actor=None) -> ScheduleRun:
+def run_schedule(schedule_id: int, actor=None) -> ScheduleRun | None:
     """One firing: a job (a sweep for a schedule over many buckets), unless the previous one of this schedule is
     still going (then a skipped run).
 
-    Beat fires without an actor; "run now" passes the user who asked, through this same function.
+    Beat fires without an actor, at most once per period: a second firing of a period starts nothing and records
+    nothing (None). "Run now" passes the user who asked, through this same function, and always runs.
     """
     schedule = selectors.get_schedule(schedule_id)
+    if actor is None and not _claim_period(schedule):
+        logger.warning("schedule %s fired again within its period: the second firing starts nothing", schedule.pk)
+        return None
     if schedule.scope != Schedule.ONE_BUCKET:
         return _run_sweep(schedule, actor)
     running = schedule.jobs.filter(state__in=Job.ACTIVE_STATES).order_by("-created_at").first()
@@ -244,6 +253,25 @@ def run_schedule(schedule_id: int, actor=None) -> ScheduleRun:
     except ServiceError as refusal:
         return ScheduleRun.objects.create(schedule=schedule, outcome=ScheduleRun.FAILED, reason=refusal.message)
     return ScheduleRun.objects.create(schedule=schedule, outcome=ScheduleRun.STARTED, job=job)
+
+
+def _claim_period(schedule: Schedule) -> bool:
+    """True for the first firing of the current period, in one conditional update that concurrent firings race on."""
+    now = timezone.now()
+    return bool(
+        Schedule.objects.filter(pk=schedule.pk)
+        .filter(Q(fired_until__isnull=True) | Q(fired_until__lte=now))
+        .update(fired_until=now + _period_left(schedule))
+    )
+
+
+def _period_left(schedule: Schedule) -> datetime.timedelta:
+    """A crontab's period ends at its next tick. Beat spaces an interval's firings a whole interval apart; half of
+    one still tells a duplicate from the next firing when that one is delivered a little early or this one late."""
+    if schedule.crontab:
+        fields = _crontab_fields(schedule.crontab)
+        return CrontabSchedule(**fields, timezone=schedule.timezone).schedule.remaining_estimate(timezone.now())
+    return datetime.timedelta(minutes=schedule.interval_minutes) / 2
 
 
 def _run_sweep(schedule: Schedule, actor) -> ScheduleRun:

@@ -12,7 +12,7 @@ from django.utils import timezone
 from django_celery_beat.models import PeriodicTask
 
 from console.testing.cloud import new_bucket
-from console.testing.jobs import fill, wait_for
+from console.testing.jobs import fill, next_period, wait_for
 from console.testing.waits import wait_until
 from console.testing.workers import subprocess_env
 from jobs import selectors
@@ -91,6 +91,7 @@ def test_a_firing_while_the_previous_job_runs_is_recorded_as_skipped(cloud_conne
     )
     first = schedules.run_schedule(schedule.pk)
     services.pause_job(first.job, operator)
+    next_period(schedule)
 
     second = schedules.run_schedule(schedule.pk)
 

@@ -12,7 +12,7 @@ from audit.models import AuditEvent
 from buckets.models import Bucket
 from cloud.oss import OssClient
 from console.testing.cloud import new_bucket
-from console.testing.jobs import fill
+from console.testing.jobs import fill, next_period
 from jobs import selectors
 from jobs.models import Job, ScheduleRun, Sweep
 from jobs.services import jobs as services
@@ -152,8 +152,10 @@ def test_a_pattern_schedule_sweeps_the_matching_buckets_listed_afresh(operator, 
     OssClient(cloud_connection).create_bucket("logs-new")  # not yet in the console's snapshot
 
     run = schedules.run_schedule(schedule.pk)
+    next_period(schedule)
     again = schedules.run_schedule(schedule.pk)
     queued()
+    next_period(schedule)
     after = schedules.run_schedule(schedule.pk)
 
     assert (schedule.crontab, schedule.periodic_task.crontab.day_of_week) == ("0 0 * * 0", "0")
