@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import datetime
 import email.utils
+import hashlib
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager, suppress
@@ -140,6 +141,13 @@ class Written:
     etag: str
     request_id: str
     headers: dict[str, str] = field(default_factory=dict)
+
+
+def multipart_etag(parts: list[tuple[int, str]]) -> str:
+    """The ETag OSS gives the object a Complete of these (number, ETag) parts makes: the upper hex MD5 of the
+    parts' binary MD5s, then `-<part count>`."""
+    digest = hashlib.md5(b"".join(bytes.fromhex(etag.strip('"')) for _, etag in parts), usedforsecurity=False)
+    return f"{digest.hexdigest().upper()}-{len(parts)}"
 
 
 def _time(value) -> datetime.datetime | None:

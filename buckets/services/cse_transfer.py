@@ -36,7 +36,7 @@ from cloud.cse.objects import (
     start_encrypted_multipart,
 )
 from cloud.errors import CloudError, Conflict, ServiceError
-from cloud.oss import OssClient
+from cloud.oss import OssClient, Written, multipart_etag
 from cloud.sse import Sse
 from encryption.models import CseTransfer, MasterKey
 from encryption.services import master_keys
@@ -456,17 +456,34 @@ def complete_background_upload(transfer_id: int) -> str | None:
     return CseTransfer.DONE
 
 
+def _join_parts(oss: OssClient, transfer: CseTransfer) -> Written:
+    """Complete the upload from its recorded parts. When the upload is gone because an earlier run of the task
+    completed it (its worker stopped before recording that), the object whose ETag these parts make is the one."""
+    parts = [(number, etag) for number, etag in transfer.parts]
+    try:
+        return oss.complete_multipart(transfer.bucket_name, transfer.key, transfer.upload_id, parts)
+    except CloudError as error:
+        if error.code == "FileAlreadyExists":
+            raise Conflict(
+                f"An object named {transfer.key} was created meanwhile: tick “overwrite” to replace it."
+            ) from None
+        if error.code != "NoSuchUpload":
+            raise
+        try:
+            head = oss.head_object(transfer.bucket_name, transfer.key)
+        except CloudError:
+            raise error from None
+        if head.etag.upper() != multipart_etag(parts):
+            raise
+        return Written(head.etag, head.request_id, head.headers)
+
+
 def _complete(oss: OssClient, transfer: CseTransfer) -> tuple[CseUpload, Sse]:
     """Complete the upload from its recorded parts and check the object is the whole file, encrypted."""
     if len(transfer.parts) != transfer.part_count:
         raise CseError(f"Only {len(transfer.parts)} of the {transfer.part_count} parts were sent: upload it again.")
     bucket, key = transfer.bucket, transfer.key
-    try:
-        written = oss.complete_multipart(bucket.name, key, transfer.upload_id, [tuple(part) for part in transfer.parts])
-    except CloudError as error:
-        if error.code == "FileAlreadyExists":
-            raise Conflict(f"An object named {key} was created meanwhile: tick “overwrite” to replace it.") from None
-        raise
+    written = _join_parts(oss, transfer)
     head = oss.head_object(bucket.name, key)
     envelope = Envelope.from_headers(head.headers)
     if envelope is None or head.size != transfer.size or envelope.data_size != transfer.size:

@@ -241,3 +241,24 @@ def test_a_master_key_removed_before_the_worker_completes_fails_and_aborts_the_u
     assert transfer.state == "failed" and "master key was deleted" in transfer.error and transfer.finished_at
     assert multipart_uploads(bucket) == []
     assert AuditEvent.objects.get(action="object.upload.cse").outcome == AuditEvent.FAILURE
+
+
+def test_a_completion_run_again_after_its_worker_stopped_finds_the_object_done(
+    cloud_connection, operator, master_key, var_dir, monkeypatch
+):
+    """acks_late: a worker that sent Complete but stopped before recording it leaves the task to run again."""
+    from encryption import tasks
+
+    monkeypatch.setattr(tasks.complete_upload_task, "delay", lambda transfer_id: None)
+    bucket = new_bucket(cloud_connection, "cse-background-again")
+    transfer = cse_transfer.start_background_upload(
+        bucket, "big.bin", SimpleUploadedFile("big.bin", PLAIN), master_key, operator
+    )
+    assert cse_transfer.complete_background_upload(transfer.pk) == "done"
+    CseTransfer.objects.filter(pk=transfer.pk).update(state=CseTransfer.RUNNING, finished_at=None)
+
+    assert cse_transfer.complete_background_upload(transfer.pk) == "done"
+
+    transfer.refresh_from_db()
+    assert (transfer.state, transfer.error) == ("done", "")
+    assert read_by_oss2(bucket, "big.bin", master_key) == PLAIN
