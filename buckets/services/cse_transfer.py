@@ -480,7 +480,7 @@ def _join_parts(oss: OssClient, transfer: CseTransfer) -> Written:
 
 def _complete(oss: OssClient, transfer: CseTransfer) -> tuple[CseUpload, Sse]:
     """Complete the upload from its recorded parts and check the object is the whole file, encrypted."""
-    if len(transfer.parts) != transfer.part_count:
+    if not transfer.upload_id or len(transfer.parts) != transfer.part_count:
         raise CseError(f"Only {len(transfer.parts)} of the {transfer.part_count} parts were sent: upload it again.")
     bucket, key = transfer.bucket, transfer.key
     written = _join_parts(oss, transfer)
