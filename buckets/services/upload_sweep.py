@@ -22,6 +22,9 @@ from cloud.oss import OssClient
 from encryption.models import CseTransfer
 
 LOST_UPLOAD_ERROR = "The upload did not end in time and was given up, its parts deleted: upload it again."
+# A web process stopped between Initiate and recording its answer leaves an upload only the cloud knows: an upload
+# of the transfer's key initiated this close to the transfer's creation is taken as its own (clocks may differ).
+UNRECORDED_UPLOAD_WINDOW = (datetime.timedelta(minutes=-1), datetime.timedelta(minutes=5))
 
 logger = logging.getLogger(__name__)
 
@@ -35,14 +38,17 @@ class SweepOutcome:
 
 def sweep_uploads() -> SweepOutcome:
     """Fail the transfers unfinished after settings.CSE_UPLOAD_MAX_AGE_SECONDS (whoever was sending or completing
-    them is taken as lost) and abort the multipart uploads of every failed transfer, so no part stays in the cloud;
-    delete the files an earlier version left in var/uploads. Audited when it changed anything."""
+    them is taken as lost) and abort the multipart uploads of every failed transfer, so no part stays in the cloud
+    (a lost transfer that recorded none: the upload of its key initiated as it was created); delete the files an
+    earlier version left in var/uploads. Audited when it changed anything."""
     now = timezone.now()
     cutoff = now - datetime.timedelta(seconds=settings.CSE_UPLOAD_MAX_AGE_SECONDS)
     unfinished = CseTransfer.objects.exclude(state__in=CseTransfer.FINISHED_STATES)
-    lost = list(unfinished.filter(created_at__lt=cutoff).values_list("pk", flat=True))
+    lost_transfers = list(unfinished.filter(created_at__lt=cutoff).select_related("bucket__connection"))
+    lost = [transfer.pk for transfer in lost_transfers]
     unfinished.filter(pk__in=lost).update(state=CseTransfer.FAILED, error=LOST_UPLOAD_ERROR, finished_at=now)
-    aborted = _abort_failed_uploads()
+    unrecorded = [transfer for transfer in lost_transfers if not transfer.upload_id and transfer.bucket is not None]
+    aborted = sum(_abort_unrecorded_uploads(transfer) for transfer in unrecorded) + _abort_failed_uploads()
     removed = _remove_staged_files()
     outcome = SweepOutcome(lost_transfers=lost, aborted_uploads=aborted, removed_files=removed)
     if lost or aborted or removed:
@@ -66,6 +72,21 @@ def _abort_failed_uploads() -> int:
                 logger.warning("Could not abort the upload of transfer %s: %s", transfer.pk, error.message)
                 continue
         CseTransfer.objects.filter(pk=transfer.pk).update(upload_id="")
+    return aborted
+
+
+def _abort_unrecorded_uploads(transfer: CseTransfer) -> int:
+    """Abort the uploads of the lost transfer's key initiated as it was created: how many."""
+    oss = OssClient(transfer.bucket.connection)
+    earliest, latest = (transfer.created_at + offset for offset in UNRECORDED_UPLOAD_WINDOW)
+    aborted = 0
+    try:
+        for upload in oss.list_multipart_uploads(transfer.bucket_name, transfer.key):
+            if upload.initiated is not None and earliest <= upload.initiated <= latest:
+                oss.abort_multipart(transfer.bucket_name, transfer.key, upload.upload_id)
+                aborted += 1
+    except CloudError as error:
+        logger.warning("Could not look for the upload of transfer %s: %s", transfer.pk, error.message)
     return aborted
 
 

@@ -18,6 +18,7 @@ from cloud.oss import OssClient
 from console.testing.cloud import new_bucket
 from encryption.models import CseTransfer
 from encryption.services import master_keys
+from localcloud.models import MultipartUpload as LocalUpload
 
 PART = os.urandom(MIN_PART_SIZE)
 
@@ -65,6 +66,11 @@ def multipart_uploads(bucket) -> list[str]:
     return [upload.key for upload in oss2.MultipartUploadIterator(OssClient(bucket.connection)._bucket(bucket.name))]
 
 
+def lost_upload_id(bucket, key: str) -> str:
+    (upload,) = OssClient(bucket.connection).list_multipart_uploads(bucket.name, key)
+    return upload.upload_id
+
+
 def test_an_interrupted_transfer_is_failed_and_its_upload_aborted_while_a_live_one_is_kept(bucket, wrapper):
     interrupted = left_by_a_web_process(bucket, wrapper, "interrupted.bin", hours_old=2)
     live = left_by_a_web_process(bucket, wrapper, "live.bin")
@@ -77,6 +83,26 @@ def test_an_interrupted_transfer_is_failed_and_its_upload_aborted_while_a_live_o
     assert (interrupted.state, interrupted.error, interrupted.upload_id) == (CseTransfer.FAILED, LOST_UPLOAD_ERROR, "")
     live.refresh_from_db()
     assert live.state == CseTransfer.SENDING and live.upload_id
+
+
+def test_the_upload_of_a_web_process_stopped_before_recording_it_is_found_by_key_and_time_and_aborted(bucket, wrapper):
+    """Initiate answered, the process stopped before the upload id reached the database: only the cloud knows."""
+    lost = left_by_a_web_process(bucket, wrapper, "unrecorded.bin", hours_old=2)
+    CseTransfer.objects.filter(pk=lost.pk).update(upload_id="", parts=[], bytes_done=0)
+    lost.refresh_from_db()
+    LocalUpload.objects.filter(upload_id=lost_upload_id(bucket, "unrecorded.bin")).update(
+        initiated=lost.created_at + datetime.timedelta(seconds=1)
+    )
+    someone_elses = start_encrypted_multipart(
+        OssClient(bucket.connection), bucket.name, "unrecorded.bin", 2 * MIN_PART_SIZE, wrapper, MIN_PART_SIZE
+    )
+
+    assert sweep_uploads().aborted_uploads == 1
+
+    remaining = OssClient(bucket.connection).list_multipart_uploads(bucket.name, "unrecorded.bin")
+    assert [upload.upload_id for upload in remaining] == [someone_elses.upload_id]
+    lost.refresh_from_db()
+    assert lost.state == CseTransfer.FAILED
 
 
 def test_a_transfer_whose_task_was_lost_is_failed_and_aborted(bucket, wrapper):
