@@ -604,7 +604,7 @@ def run_reencrypt(console: Console, clock: Clock, *flags: str) -> Job:
 
 def large_client_side_upload(console: Console, bucket: Bucket, master_key: MasterKey, admin, clock: Clock):
     """A file just over CSE_MULTIPART_THRESHOLD, given to the function the upload form calls for large files:
-    the worker encrypts and uploads it, and the transfer page follows it."""
+    the web process encrypts and sends its parts, a worker completes it, and the transfer page follows it."""
     path = console.workdir / "large-upload.bin"
     with path.open("wb") as upload:
         for _ in range(settings.CSE_MULTIPART_THRESHOLD // (1024 * 1024) + 1):

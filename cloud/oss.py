@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import datetime
 import email.utils
+import hashlib
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager, suppress
@@ -136,10 +137,24 @@ class ObjectAcl:
 
 
 @dataclass(frozen=True)
+class MultipartUploadEntry:
+    key: str
+    upload_id: str
+    initiated: datetime.datetime | None
+
+
+@dataclass(frozen=True)
 class Written:
     etag: str
     request_id: str
     headers: dict[str, str] = field(default_factory=dict)
+
+
+def multipart_etag(parts: list[tuple[int, str]]) -> str:
+    """The ETag OSS gives the object a Complete of these (number, ETag) parts makes: the upper hex MD5 of the
+    parts' binary MD5s, then `-<part count>`."""
+    digest = hashlib.md5(b"".join(bytes.fromhex(etag.strip('"')) for _, etag in parts), usedforsecurity=False)
+    return f"{digest.hexdigest().upper()}-{len(parts)}"
 
 
 def _time(value) -> datetime.datetime | None:
@@ -469,6 +484,17 @@ class OssClient:
         with _cloud_errors():
             result = self._bucket(bucket).complete_multipart_upload(key, upload_id, infos, headers=headers)
         return Written(result.etag, _request_id(result), dict(result.headers))
+
+    @idempotent
+    def list_multipart_uploads(self, bucket: str, key: str) -> list[MultipartUploadEntry]:
+        """The multipart uploads in progress of exactly `key` (ListMultipartUploads with it as the prefix)."""
+        with _cloud_errors():
+            listed = oss2.MultipartUploadIterator(self._bucket(bucket), prefix=key)
+            return [
+                MultipartUploadEntry(upload.key, upload.upload_id, _time(upload.initiation_date))
+                for upload in listed
+                if upload.key == key
+            ]
 
     def abort_multipart(self, bucket: str, key: str, upload_id: str) -> str:
         with _cloud_errors():

@@ -315,8 +315,8 @@ JOBS_SWEEP_MAX_RUNNING = env_int("JOBS_SWEEP_MAX_RUNNING", 4, minimum=1, maximum
 CSE_MULTIPART_THRESHOLD = env_int(
     "CSE_MULTIPART_THRESHOLD_BYTES", 64 * 1024**2, minimum=100 * 1024, maximum=5 * 1024**3
 )
-# A background upload still unfinished after this long is taken as lost: its plaintext file in var/uploads is
-# deleted by the hourly sweep (buckets/services/upload_sweep.py). Keep it above the longest upload.
+# A large client-side encrypted upload still unfinished this long after it started is taken as lost: the hourly
+# sweep fails it and aborts its multipart upload (buckets/services/upload_sweep.py). Keep it above the longest upload.
 CSE_UPLOAD_MAX_AGE_SECONDS = env_int("CSE_UPLOAD_MAX_AGE_SECONDS", 6 * 3600, minimum=600)
 CELERY_BEAT_SCHEDULE = {
     "heartbeat": {"task": "console.tasks.heartbeat", "schedule": float(HEARTBEAT_INTERVAL_SECONDS)},

@@ -62,11 +62,19 @@ secrets.register_sealed_field(MasterKey, "sealed_private_key", MasterKey.SEAL_PU
 
 
 class CseTransfer(models.Model):
-    """A large client-side encrypted upload running as a Celery task: the file waits in a private temporary file
-    (settings.VAR_DIR/uploads) until the task has encrypted and uploaded it, and is deleted then in all cases."""
+    """A large client-side encrypted upload, sent as a multipart upload of its object: the web process that
+    received the file encrypts and sends every part (recorded here as each completes), and a Celery worker on any
+    host joins them with Complete. Nothing of it is on a disk another process must read
+    (buckets/services/cse_transfer.py)."""
 
-    QUEUED, RUNNING, DONE, FAILED = "queued", "running", "done", "failed"
-    STATE_CHOICES = [(QUEUED, "Queued"), (RUNNING, "Running"), (DONE, "Done"), (FAILED, "Failed")]
+    SENDING, QUEUED, RUNNING, DONE, FAILED = "sending", "queued", "running", "done", "failed"
+    STATE_CHOICES = [
+        (SENDING, "Sending parts"),
+        (QUEUED, "Queued"),
+        (RUNNING, "Completing"),
+        (DONE, "Done"),
+        (FAILED, "Failed"),
+    ]
     FINISHED_STATES = (DONE, FAILED)
 
     bucket = models.ForeignKey("buckets.Bucket", on_delete=models.SET_NULL, null=True, related_name="+")
@@ -75,11 +83,15 @@ class CseTransfer(models.Model):
     master_key = models.ForeignKey(MasterKey, on_delete=models.SET_NULL, null=True, related_name="+")
     size = models.BigIntegerField()
     bytes_done = models.BigIntegerField(default=0)
-    state = models.CharField(max_length=8, choices=STATE_CHOICES, default=QUEUED)
+    state = models.CharField(max_length=8, choices=STATE_CHOICES, default=SENDING)
     error = models.TextField(blank=True)
     # The upload's other choices: sse (as_dict or None), content_type, metadata, overwrite.
     options = models.JSONField(default=dict, blank=True)
-    temp_name = models.CharField(max_length=100, blank=True, editable=False)
+    # The multipart upload in the cloud ("" until Initiate answered), its part size, and the parts sent so far as
+    # [number, ETag] pairs: what Complete (or an abort) needs, from any host.
+    upload_id = models.CharField(max_length=128, blank=True, editable=False)
+    part_size = models.BigIntegerField(default=0, editable=False)
+    parts = models.JSONField(default=list, blank=True, editable=False)
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
     )
@@ -96,6 +108,11 @@ class CseTransfer(models.Model):
     @property
     def finished(self) -> bool:
         return self.state in self.FINISHED_STATES
+
+    @property
+    def part_count(self) -> int:
+        """How many parts the whole file makes (0 before the part size is chosen)."""
+        return -(-self.size // self.part_size) if self.part_size else 0
 
     @property
     def percent(self) -> float:

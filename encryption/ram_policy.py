@@ -245,6 +245,11 @@ def _client_side(t: Targets) -> list[Grant]:
         Grant("oss:GetBucketEncryption", t.bucket_arn, "Shows the encryption the bucket default would have given."),
         Grant("oss:PutObject", t.objects_arn, "PutObject, or a multipart upload above the CSE multipart threshold."),
         Grant("oss:AbortMultipartUpload", t.objects_arn, "A multipart upload that fails is aborted."),
+        Grant(
+            "oss:ListMultipartUploads",
+            t.bucket_arn,
+            "The hourly sweep finds the multipart upload of a web process stopped before it recorded the upload.",
+        ),  # fmt: skip
         *_sse_kms_write(t),
         *_sse_kms_read(t),
     ]

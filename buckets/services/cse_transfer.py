@@ -3,41 +3,45 @@
 The web process encrypts (and decrypts) with the master key's wrapper (`master_keys.wrapper_for`), in the format
 oss2's CryptoBucket writes and reads (cloud.cse.objects). Server-side encryption can be combined, as for any
 upload: the object's own setting, or the bucket default. Key material never reaches the audit log or a message.
+
+Files above settings.CSE_MULTIPART_THRESHOLD become a CseTransfer: the web process encrypts and sends the parts of a
+multipart upload during the request, a Celery worker on any host completes it (start_background_upload says why
+the parts are sent from the file Django received rather than from the request body as it streams in). Web and
+workers share only the database, Redis and the cloud: no file is handed from one process to another.
 """
 
 from __future__ import annotations
 
 import logging
-import os
 import re
-import shutil
-import tempfile
-import time
 from dataclasses import dataclass
-from pathlib import Path
 
 from django.conf import settings
-from django.core.files import File
 from django.db import transaction
 from django.utils import timezone
 
-from audit.services import recording
+from audit.models import AuditEvent
+from audit.services import record, recording
 from buckets.services import objects as services
 from buckets.services.buckets import check_encryption_allowed
 from cloud.cse.content import BLOCK_SIZE, MAX_PART_COUNT, MIN_PART_SIZE
 from cloud.cse.envelope import Envelope
 from cloud.cse.errors import CseError
-from cloud.cse.objects import DecryptedStream, get_decrypted, put_encrypted, put_encrypted_multipart
+from cloud.cse.objects import (
+    DecryptedStream,
+    get_decrypted,
+    put_encrypted,
+    put_encrypted_multipart,
+    read_exactly,
+    start_encrypted_multipart,
+)
 from cloud.errors import CloudError, Conflict, ServiceError
-from cloud.oss import OssClient
+from cloud.oss import OssClient, Written, multipart_etag
 from cloud.sse import Sse
 from encryption.models import CseTransfer, MasterKey
 from encryption.services import master_keys
 
 logger = logging.getLogger(__name__)
-
-# How often a background upload writes its progress to the database, at most (seconds).
-PROGRESS_INTERVAL = 0.5
 
 _RANGE = re.compile(r"^bytes=(\d*)-(\d*)$")
 _CONTENT_RANGE = re.compile(r"^bytes (\d+)-(\d+)/(\d+)$")
@@ -75,12 +79,10 @@ def upload_client_side(
     content_type: str = "",
     metadata: dict[str, str] | None = None,
     overwrite: bool = False,
-    progress=None,
 ) -> CseUpload:
     """Encrypt `uploaded_file` (a file object with a size) with a new data key wrapped by `master_key`, and upload
     it: one PutObject up to settings.CSE_MULTIPART_THRESHOLD, a multipart upload above. `sse` (or, when None, the
     bucket default) encrypts the ciphertext once more on OSS's side; an existing key is refused unless `overwrite`.
-    `progress`, when given, is called with the number of bytes uploaded so far (after each part when multipart).
     """
     oss = OssClient(bucket.connection)
     where = {"actor": actor, "connection": bucket.connection, "bucket": bucket.name, "object_key": key}
@@ -104,13 +106,11 @@ def upload_client_side(
         try:
             if size <= threshold:
                 written = put_encrypted(oss, bucket.name, key, uploaded_file, wrapper, headers, sse_headers, size=size)
-                if progress is not None:
-                    progress(size)
             else:
                 part_size = part_size_for(size, threshold)
                 parts = -(-size // part_size)
                 written = put_encrypted_multipart(
-                    oss, bucket.name, key, uploaded_file, size, wrapper, part_size, headers, sse_headers, progress
+                    oss, bucket.name, key, uploaded_file, size, wrapper, part_size, headers, sse_headers
                 )
         except CloudError as error:
             if error.code == "FileAlreadyExists":
@@ -134,17 +134,22 @@ def upload_client_side(
             master_key=master_key.name,
             parts=parts,
         )
-        pending.after = {
-            "key": key,
-            "size": size,
-            "etag": upload.etag,
-            "master_key": master_key.name,
-            "multipart": upload.multipart,
-            "sse": got.as_dict(),
-            "sse_source": upload.source,
-        }
+        pending.after = _audited(upload, got)
         pending.request_id = written.request_id
     return upload
+
+
+def _audited(upload: CseUpload, got: Sse) -> dict:
+    """What the audit event of an upload records: never any key material."""
+    return {
+        "key": upload.key,
+        "size": upload.size,
+        "etag": upload.etag,
+        "master_key": upload.master_key,
+        "multipart": upload.multipart,
+        "sse": got.as_dict(),
+        "sse_source": upload.source,
+    }
 
 
 def parse_range(text: str) -> tuple[int | None, int | None] | None:
@@ -227,29 +232,23 @@ def _open_decrypted(oss: OssClient, bucket, key: str, master_key: MasterKey | No
     )
 
 
-# Large uploads in the background (design.md: "large files run as Celery tasks with progress")
+# Large uploads: parts from the web process, Complete from a worker (design.md: "large files run as Celery tasks
+# with progress"; issue 17: no process hands a file to another through a local disk).
 
 
 def upload(
     bucket, key: str, uploaded_file, master_key: MasterKey | None, actor, **options
 ) -> services.Upload | CseTransfer:
     """An upload as the page or the API asked for it: stored as it is without `master_key`; else encrypted on the
-    console's side, inline up to settings.CSE_MULTIPART_THRESHOLD and in the background above it (the
-    CseTransfer to follow), since encrypting a large file would hold the request for minutes. `options` are
-    upload_object's (sse, content_type, metadata, overwrite).
+    console's side, in one PutObject up to settings.CSE_MULTIPART_THRESHOLD and as a multipart upload completed by
+    a worker above it (the CseTransfer to follow: see start_background_upload). `options` are upload_object's
+    (sse, content_type, metadata, overwrite).
     """
     if master_key is None:
         return services.upload_object(bucket, key=key, content=uploaded_file, actor=actor, **options)
     if services._size_of(uploaded_file) > settings.CSE_MULTIPART_THRESHOLD:
         return start_background_upload(bucket, key, uploaded_file, master_key, actor, **options)
     return upload_client_side(bucket, key, uploaded_file, master_key, actor, **options)
-
-
-def uploads_dir() -> Path:
-    """Where uploaded files wait for their task: settings.VAR_DIR/uploads, readable by the console's user only."""
-    path = Path(settings.VAR_DIR) / "uploads"
-    path.mkdir(mode=0o700, parents=True, exist_ok=True)
-    return path
 
 
 def start_background_upload(
@@ -264,77 +263,160 @@ def start_background_upload(
     metadata: dict[str, str] | None = None,
     overwrite: bool = False,
 ) -> CseTransfer:
-    """Save `uploaded_file` to a private temporary file (mode 0600, random name) and queue
-    encryption.tasks.upload_client_side_task for it: the CseTransfer to follow. The task encrypts and uploads as
-    upload_client_side does (same checks, same audit event) and deletes the file whatever happens.
+    """Send `uploaded_file` as the encrypted parts of a multipart upload of `key`, and queue
+    encryption.tasks.complete_upload_task to join them: the CseTransfer to follow.
+
+    Why the web process sends the parts from the file Django received, rather than from the request body as it
+    arrives (an upload handler's receive_data_chunk): the envelope sent on Initiate records the plaintext size,
+    and the part size must keep the file to 10,000 parts, both known only once the whole file is in; the form's
+    other fields (key, master key, SSE, overwrite) may come after the file in the body (API clients choose the
+    order) and must be checked before anything is sent; and the CSRF check reads the whole body before any view
+    runs. Django keeps a large file in a temporary file of its own on the web host, which only this process
+    reads, during this request, and deletes when the request ends: no other process or host ever needs it.
+
+    The console's rules (key, content type, master key, SSE allowed, an existing object without `overwrite`) are
+    checked at once and raise. Each part is recorded on the transfer as it completes (the progress the status
+    page shows), with its ETag for the worker's Complete; the data key never leaves this process. A failure while
+    sending fails the transfer, aborts the multipart upload and is audited; the transfer is returned failed.
     """
     services.check_object_key(key)
     services.check_content_type(content_type)
     if master_key is None:
         raise CseError("Choose the master key to encrypt with.")
+    if sse is not None:
+        sse = check_encryption_allowed(bucket, sse)
+    oss = OssClient(bucket.connection)
     if not overwrite:  # said at once rather than on the status page
-        services._refuse_existing(OssClient(bucket.connection), bucket.name, key)
-    descriptor, path = tempfile.mkstemp(prefix="cse-", suffix=".upload", dir=uploads_dir())
+        services._refuse_existing(oss, bucket.name, key)
+    size = services._size_of(uploaded_file)
+    transfer = CseTransfer.objects.create(
+        bucket=bucket,
+        bucket_name=bucket.name,
+        key=key,
+        master_key=master_key,
+        size=size,
+        part_size=part_size_for(size, settings.CSE_MULTIPART_THRESHOLD),
+        options={
+            "sse": sse.as_dict() if sse is not None else None,
+            "content_type": content_type,
+            "metadata": metadata or {},
+            "overwrite": overwrite,
+        },
+        created_by=actor if getattr(actor, "pk", None) else None,
+    )
     try:
-        with os.fdopen(descriptor, "wb") as saved:
-            if hasattr(uploaded_file, "chunks"):
-                for chunk in uploaded_file.chunks():
-                    saved.write(chunk)
-            else:
-                shutil.copyfileobj(uploaded_file, saved)
-        transfer = CseTransfer.objects.create(
-            bucket=bucket,
-            bucket_name=bucket.name,
-            key=key,
-            master_key=master_key,
-            size=os.path.getsize(path),
-            options={
-                "sse": sse.as_dict() if sse is not None else None,
-                "content_type": content_type,
-                "metadata": metadata or {},
-                "overwrite": overwrite,
-            },
-            temp_name=Path(path).name,
-            created_by=actor if getattr(actor, "pk", None) else None,
-        )
-    except BaseException:
-        Path(path).unlink(missing_ok=True)
+        _send_parts(oss, transfer, uploaded_file)
+    except ServiceError as error:
+        _fail(transfer, error.message, oss)
+        _record_failure(transfer, actor, error)
+    except Exception:
+        logger.exception("Sending the parts of the background upload %s failed", transfer.pk)
+        _fail(transfer, "The upload failed unexpectedly: the web server's log says why.", oss)
+    except BaseException:  # the process is stopping: nothing will complete this upload
+        _fail(transfer, "The web server stopped while sending the upload: upload it again.", oss)
         raise
-    transaction.on_commit(lambda: _queue(transfer))
+    else:
+        if CseTransfer.objects.filter(pk=transfer.pk, state=CseTransfer.SENDING).update(state=CseTransfer.QUEUED):
+            transaction.on_commit(lambda: _queue(transfer))
+    transfer.refresh_from_db()
     return transfer
 
 
+def _send_parts(oss: OssClient, transfer: CseTransfer, uploaded_file) -> None:
+    """Initiate the upload with the envelope and SSE chosen, then encrypt and send every part, recording each."""
+    options = transfer.options
+    headers = services._upload_headers(None, options["content_type"], options["metadata"], options["overwrite"])
+    sse = Sse(**options["sse"]) if options["sse"] else None
+    multipart = start_encrypted_multipart(
+        oss,
+        transfer.bucket_name,
+        transfer.key,
+        transfer.size,
+        master_keys.wrapper_for(transfer.master_key),
+        transfer.part_size,
+        headers,
+        sse.request_headers() if sse is not None else {},
+    )
+    transfer.upload_id = multipart.upload_id
+    _record(transfer, upload_id=transfer.upload_id)
+    if hasattr(uploaded_file, "seek"):
+        uploaded_file.seek(0)
+    for number, offset in enumerate(range(0, transfer.size, transfer.part_size), start=1):
+        length = min(transfer.part_size, transfer.size - offset)
+        etag = multipart.upload_part(number, read_exactly(uploaded_file, length))
+        transfer.parts.append([number, etag])
+        _record(transfer, parts=transfer.parts, bytes_done=offset + length)
+
+
+def _record(transfer: CseTransfer, **fields) -> None:
+    """Write `fields` while the transfer is unfinished; a transfer failed meanwhile (by the sweep) stops here."""
+    if not CseTransfer.objects.filter(pk=transfer.pk).exclude(state__in=CseTransfer.FINISHED_STATES).update(**fields):
+        raise CseError("The upload was given up meanwhile (it ran longer than CSE_UPLOAD_MAX_AGE_SECONDS).")
+
+
+def _record_failure(transfer: CseTransfer, actor, error: ServiceError) -> None:
+    record(
+        "object.upload.cse",
+        actor=actor,
+        connection=transfer.bucket.connection,
+        bucket=transfer.bucket_name,
+        object_key=transfer.key,
+        request_id=getattr(error, "request_id", ""),
+        outcome=AuditEvent.FAILURE,
+        error=error.message,
+    )
+
+
 def _queue(transfer: CseTransfer) -> None:
-    from encryption.tasks import upload_client_side_task
+    from encryption.tasks import complete_upload_task
 
     try:
-        upload_client_side_task.delay(transfer.pk)
+        complete_upload_task.delay(transfer.pk)
     except Exception:
         logger.exception("Could not queue the background upload %s", transfer.pk)
-        _finish(transfer.pk, CseTransfer.FAILED, "The upload could not be queued (is the task broker running?).")
-        (uploads_dir() / transfer.temp_name).unlink(missing_ok=True)
-
-
-class _Progress:
-    """The progress callback of a background upload: bytes done, written at most every PROGRESS_INTERVAL s."""
-
-    def __init__(self, transfer_id: int):
-        self.transfer_id, self.written_at = transfer_id, None
-
-    def __call__(self, done: int) -> None:
-        now = time.monotonic()
-        if self.written_at is None or now - self.written_at >= PROGRESS_INTERVAL:
-            self.written_at = now
-            CseTransfer.objects.filter(pk=self.transfer_id).update(bytes_done=done)
+        _fail(
+            transfer,
+            "The upload could not be queued (is the task broker running?).",
+            OssClient(transfer.bucket.connection),
+        )
 
 
 def _finish(transfer_id: int, state: str, error: str = "", **fields) -> None:
-    CseTransfer.objects.filter(pk=transfer_id).update(state=state, error=error, finished_at=timezone.now(), **fields)
+    """End an unfinished transfer; one ended already (by the sweep, or by a task run twice) keeps its ending."""
+    unfinished = CseTransfer.objects.filter(pk=transfer_id).exclude(state__in=CseTransfer.FINISHED_STATES)
+    unfinished.update(state=state, error=error, finished_at=timezone.now(), **fields)
 
 
-def run_background_upload(transfer_id: int) -> str | None:
-    """The task's work: upload the transfer's temporary file, record done or failed (with the reason), and delete
-    the file in all cases. The transfer's state, or None when it no longer exists."""
+def abort_upload(oss: OssClient, transfer: CseTransfer) -> bool:
+    """Abort the transfer's multipart upload, so none of its parts stays in the cloud: whether one was aborted
+    (False when none was started or it is gone already). Other refusals of the cloud raise."""
+    if not transfer.upload_id:
+        return False
+    try:
+        oss.abort_multipart(transfer.bucket_name, transfer.key, transfer.upload_id)
+    except CloudError as error:
+        if error.code == "NoSuchUpload":
+            return False
+        raise
+    return True
+
+
+def _fail(transfer: CseTransfer, message: str, oss: OssClient | None) -> None:
+    _finish(transfer.pk, CseTransfer.FAILED, message)
+    if oss is None:
+        return
+    try:
+        abort_upload(oss, transfer)
+    except CloudError:
+        logger.warning("Could not abort the multipart upload of transfer %s: the sweep will retry", transfer.pk)
+        return
+    CseTransfer.objects.filter(pk=transfer.pk).update(upload_id="")
+
+
+def complete_background_upload(transfer_id: int) -> str | None:
+    """The task's work, on any host: join the parts the database lists into the object, check it, record done or
+    failed (with the reason, the multipart upload aborted) and audit it as an inline upload is. The transfer's
+    state, or None when it no longer exists."""
     transfer = (
         CseTransfer.objects.select_related("bucket__connection", "master_key", "created_by")
         .filter(pk=transfer_id)
@@ -342,40 +424,86 @@ def run_background_upload(transfer_id: int) -> str | None:
     )
     if transfer is None:
         return None
-    path = uploads_dir() / transfer.temp_name if transfer.temp_name else None
+    if transfer.finished:
+        return transfer.state
+    oss = OssClient(transfer.bucket.connection) if transfer.bucket else None
+    where = {
+        "actor": transfer.created_by,
+        "connection": transfer.bucket.connection if transfer.bucket else None,
+        "bucket": transfer.bucket_name,
+        "object_key": transfer.key,
+    }
     try:
-        if transfer.finished:
-            return transfer.state
-        if transfer.bucket is None:
-            raise CseError(f"The bucket {transfer.bucket_name} was removed from the console before the upload ran.")
-        if transfer.master_key is None:
-            raise CseError("The master key was deleted before the upload ran: nothing was uploaded.")
-        if path is None or not path.is_file():
-            raise CseError("The uploaded file is no longer on the server (was the worker restarted?): upload it again.")
-        CseTransfer.objects.filter(pk=transfer.pk).update(state=CseTransfer.RUNNING)
-        options = transfer.options
-        with File(open(path, "rb"), name=transfer.key) as saved:
-            upload_client_side(
-                transfer.bucket,
-                transfer.key,
-                saved,
-                transfer.master_key,
-                transfer.created_by,
-                sse=Sse(**options["sse"]) if options.get("sse") else None,
-                content_type=options.get("content_type", ""),
-                metadata=options.get("metadata") or {},
-                overwrite=bool(options.get("overwrite")),
-                progress=_Progress(transfer.pk),
-            )
+        with recording("object.upload.cse", **where) as pending:
+            if oss is None:
+                raise CseError(
+                    f"The bucket {transfer.bucket_name} was removed from the console before the upload ended."
+                )
+            if transfer.master_key is None:
+                raise CseError("The master key was deleted before the upload ended: nothing was stored.")
+            _record(transfer, state=CseTransfer.RUNNING)
+            upload, got = _complete(oss, transfer)
+            pending.after = _audited(upload, got)
+            pending.request_id = upload.request_id
     except ServiceError as error:
-        _finish(transfer.pk, CseTransfer.FAILED, error.message)
+        _fail(transfer, error.message, oss)
         return CseTransfer.FAILED
     except Exception:
         logger.exception("The background upload %s failed", transfer.pk)
-        _finish(transfer.pk, CseTransfer.FAILED, "The upload failed unexpectedly: the worker's log says why.")
+        _fail(transfer, "The upload failed unexpectedly: the worker's log says why.", oss)
         return CseTransfer.FAILED
-    finally:
-        if path is not None:
-            path.unlink(missing_ok=True)
     _finish(transfer.pk, CseTransfer.DONE, bytes_done=transfer.size)
     return CseTransfer.DONE
+
+
+def _join_parts(oss: OssClient, transfer: CseTransfer) -> Written:
+    """Complete the upload from its recorded parts. When the upload is gone because an earlier run of the task
+    completed it (its worker stopped before recording that), the object whose ETag these parts make is the one."""
+    parts = [(number, etag) for number, etag in transfer.parts]
+    try:
+        return oss.complete_multipart(transfer.bucket_name, transfer.key, transfer.upload_id, parts)
+    except CloudError as error:
+        if error.code == "FileAlreadyExists":
+            raise Conflict(
+                f"An object named {transfer.key} was created meanwhile: tick “overwrite” to replace it."
+            ) from None
+        if error.code != "NoSuchUpload":
+            raise
+        try:
+            head = oss.head_object(transfer.bucket_name, transfer.key)
+        except CloudError:
+            raise error from None
+        if head.etag.upper() != multipart_etag(parts):
+            raise
+        return Written(head.etag, head.request_id, head.headers)
+
+
+def _complete(oss: OssClient, transfer: CseTransfer) -> tuple[CseUpload, Sse]:
+    """Complete the upload from its recorded parts and check the object is the whole file, encrypted."""
+    if not transfer.upload_id or len(transfer.parts) != transfer.part_count:
+        raise CseError(f"Only {len(transfer.parts)} of the {transfer.part_count} parts were sent: upload it again.")
+    bucket, key = transfer.bucket, transfer.key
+    written = _join_parts(oss, transfer)
+    head = oss.head_object(bucket.name, key)
+    envelope = Envelope.from_headers(head.headers)
+    if envelope is None or head.size != transfer.size or envelope.data_size != transfer.size:
+        raise CseError(
+            f"The completed object is {head.size} bytes with {'an' if envelope else 'no'} envelope, not the "
+            f"{transfer.size} bytes encrypted that were sent: upload it again."
+        )
+    got = Sse.of_headers(head.headers)
+    default = Sse.of_rule(oss.get_encryption(bucket.name))
+    requested = Sse(**transfer.options["sse"]) if transfer.options.get("sse") else None
+    key_names = services._key_names(bucket, got, default)
+    upload = CseUpload(
+        key=key,
+        size=transfer.size,
+        etag=written.etag,
+        request_id=written.request_id,
+        encryption=services._encryption(got, key_names),
+        requested=requested,
+        bucket_default=services._encryption(default, key_names),
+        master_key=transfer.master_key.name,
+        parts=transfer.part_count,
+    )
+    return upload, got

@@ -3,7 +3,9 @@
 - `put_encrypted`: one PutObject, as `CryptoBucket.put_object`;
 - `put_encrypted_multipart`: Initiate, UploadPart per part (its counter offset `part_size * (N - 1) / 16`, the
   envelope sent again on every part as oss2 does) and Complete, as CryptoBucket's multipart calls with a
-  `MultipartUploadCryptoContext(data_size, part_size)`; aborted when anything fails;
+  `MultipartUploadCryptoContext(data_size, part_size)`; aborted when anything fails. Its steps
+  (`start_encrypted_multipart`, `EncryptedMultipartUpload.upload_part`) serve uploads whose Complete another
+  process sends;
 - `get_decrypted`: GET and decrypt the whole object or a byte range, as `CryptoBucket.get_object`.
 
 Beyond oss2, the console records the plaintext length (and MD5 for bytes) on PutObject, checks the stored length
@@ -102,24 +104,42 @@ def _new_envelope(wrapper, material, **sizes) -> Envelope:
     )
 
 
-def put_encrypted_multipart(
+class EncryptedMultipartUpload:
+    """A multipart upload of a client-side encrypted object, initiated with its envelope: parts are encrypted at
+    their offsets (part N starts at counter `part_size * (N - 1) / 16`), so they may be sent by number in any
+    order, and joined by Complete from their (number, ETag) pairs by any process: only sending parts needs the
+    data key, which lives in this object and nowhere else."""
+
+    def __init__(self, oss, bucket: str, key: str, upload_id: str, cipher: ContentCipher, part_size: int, metadata):
+        self.oss, self.bucket, self.key, self.upload_id = oss, bucket, key, upload_id
+        self.part_size = part_size
+        self._cipher = cipher
+        self._metadata = metadata
+
+    def upload_part(self, number: int, plaintext) -> str:
+        """Encrypt and send part `number` (bytes or chunks of plaintext, at most part_size bytes); its ETag."""
+        ciphertext = self._cipher.encrypt_part(plaintext, number, self.part_size)
+        written = self.oss.upload_part(
+            self.bucket, self.key, self.upload_id, number, ciphertext, headers=self._metadata
+        )
+        return written.etag
+
+
+def start_encrypted_multipart(
     oss,
     bucket: str,
     key: str,
-    fileobj,
     size: int,
     wrapper,
     part_size: int,
     headers: dict[str, str] | None = None,
     sse_headers: dict[str, str] | None = None,
-    progress=None,
-):
-    """Encrypt `size` bytes read from `fileobj` and upload them in parts of `part_size` bytes; the Written.
+) -> EncryptedMultipartUpload:
+    """Initiate the multipart upload of `size` plaintext bytes in parts of `part_size` under a new data key, as
+    CryptoBucket does with a `MultipartUploadCryptoContext(size, part_size)`.
 
     part_size must be a multiple of 16 and at least 100 KiB (oss2's rules). The envelope carries data-size and
     part-size; `headers` and `sse_headers` go on Initiate (Content-Length/Content-MD5 move into the envelope).
-    On any failure the upload is aborted, so no part is left behind. `progress`, when given, is called after each
-    part with the number of plaintext bytes uploaded so far.
     """
     if size <= 0:
         raise CseError("A multipart upload needs at least one byte; put an empty object with put_encrypted.")
@@ -136,23 +156,43 @@ def put_encrypted_multipart(
         data_size=size,
         part_size=part_size,
     )
-    cipher = ContentCipher(material.data_key, material.iv)
     metadata = envelope.to_metadata()
     upload_id = oss.init_multipart(bucket, key, {**extra, **(sse_headers or {}), **metadata})
+    cipher = ContentCipher(material.data_key, material.iv)
+    # oss2 sends the envelope again on every part; so does the console.
+    return EncryptedMultipartUpload(oss, bucket, key, upload_id, cipher, part_size, metadata)
+
+
+def put_encrypted_multipart(
+    oss,
+    bucket: str,
+    key: str,
+    fileobj,
+    size: int,
+    wrapper,
+    part_size: int,
+    headers: dict[str, str] | None = None,
+    sse_headers: dict[str, str] | None = None,
+    progress=None,
+):
+    """Encrypt `size` bytes read from `fileobj` and upload them in parts of `part_size` bytes; the Written.
+
+    Initiate as start_encrypted_multipart, every part, then Complete. On any failure the upload is aborted, so no
+    part is left behind. `progress`, when given, is called after each part with the number of plaintext bytes
+    uploaded so far.
+    """
+    upload = start_encrypted_multipart(oss, bucket, key, size, wrapper, part_size, headers, sse_headers)
     try:
         parts = []
         for number, offset in enumerate(range(0, size, part_size), start=1):
-            plaintext = _read_exactly(fileobj, min(part_size, size - offset))
-            written = oss.upload_part(
-                bucket, key, upload_id, number, cipher.encrypt_part(plaintext, number, part_size), headers=metadata
-            )
-            parts.append((number, written.etag))
+            etag = upload.upload_part(number, read_exactly(fileobj, min(part_size, size - offset)))
+            parts.append((number, etag))
             if progress is not None:
                 progress(min(offset + part_size, size))
-        return oss.complete_multipart(bucket, key, upload_id, parts)
+        return oss.complete_multipart(bucket, key, upload.upload_id, parts)
     except BaseException:
         with suppress(CloudError):
-            oss.abort_multipart(bucket, key, upload_id)
+            oss.abort_multipart(bucket, key, upload.upload_id)
         raise
 
 
@@ -275,7 +315,8 @@ def _exactly(chunks: Iterable[bytes], length: int | None) -> Iterator[bytes]:
         raise CseError(f"The data ended after {count} of the {length} bytes declared.")
 
 
-def _read_exactly(fileobj, length: int) -> Iterator[bytes]:
+def read_exactly(fileobj, length: int) -> Iterator[bytes]:
+    """`length` bytes of `fileobj` as chunks; a CseError if it ends first."""
     remaining = length
     while remaining:
         chunk = fileobj.read(min(CHUNK_SIZE, remaining))

@@ -12,9 +12,7 @@ from django.conf import settings
 
 pytestmark = pytest.mark.slow
 
-WRITE_A_BLOB_AN_UPLOAD_AND_A_REDIS_DUMP = """
-import tempfile
-from buckets.services.cse_transfer import uploads_dir
+WRITE_A_BLOB_AND_A_REDIS_DUMP = """
 from console.embedded_redis import EmbeddedRedis
 from django.conf import settings
 from localcloud.storage import blob_store
@@ -22,9 +20,6 @@ from localcloud.storage import blob_store
 with blob_store().writer() as blob:
     blob.write(b"plaintext of an unencrypted object")
     blob.commit()
-descriptor, _ = tempfile.mkstemp(dir=uploads_dir())
-with open(descriptor, "wb") as upload:
-    upload.write(b"plaintext waiting for its task")
 redis = EmbeddedRedis(settings.VAR_DIR / "redis").start()
 try:
     redis_client = __import__("redis").Redis.from_url(redis.url)
@@ -58,11 +53,11 @@ def test_nothing_the_console_and_localcloud_write_under_var_is_open_to_group_or_
 
     assert manage(var_dir, "migrate", "--verbosity", "0").returncode == 0
     assert manage(var_dir, "collectstatic", "--noinput", "--verbosity", "0").returncode == 0
-    written = manage(var_dir, "shell", "--command", WRITE_A_BLOB_AN_UPLOAD_AND_A_REDIS_DUMP)
+    written = manage(var_dir, "shell", "--command", WRITE_A_BLOB_AND_A_REDIS_DUMP)
 
     assert written.returncode == 0, written.stderr
     names = {path.name for path in var_dir.rglob("*")}
-    assert {"console.sqlite3", "secret-key", "root-key", "dump.rdb", "uploads", "blobs", "console.css"} <= names
+    assert {"console.sqlite3", "secret-key", "root-key", "dump.rdb", "blobs", "console.css"} <= names
     assert readable_by_others(var_dir) == []
 
 

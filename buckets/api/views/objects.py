@@ -82,9 +82,9 @@ class ObjectListView(ObjectAPIView):
         '"kms" set the object\'s own encryption, which wins over the bucket default. The answer says which one '
         "decided. An existing key is refused (409) unless overwrite is true. With cse_master_key the console "
         "encrypts the file client-side first (as oss2's CryptoBucket) and answers 201 when done; above "
-        "CSE_MULTIPART_THRESHOLD_BYTES a background task encrypts and uploads it in parts, as the upload page "
-        "does, and the answer is 202 with the transfer to follow: status_url (also the Location header) gives "
-        "its state and progress as JSON, page_url the console page.",
+        "CSE_MULTIPART_THRESHOLD_BYTES the console encrypts and sends it in parts, as the upload page does, a "
+        "worker completes the upload, and the answer is 202 with the transfer to follow: status_url (also the "
+        "Location header) gives its state and progress as JSON, page_url the console page.",
         request={"multipart/form-data": ObjectUploadSerializer},
         responses={
             201: UploadSerializer,

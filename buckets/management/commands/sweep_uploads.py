@@ -5,12 +5,13 @@ from buckets.services.upload_sweep import sweep_uploads
 
 class Command(BaseCommand):
     help = (
-        "Delete staged client-side encryption uploads that no task will upload: finished, lost "
-        "(unfinished after CSE_UPLOAD_MAX_AGE_SECONDS) or without a transfer. Beat runs the same sweep hourly."
+        "Give up client-side encrypted uploads unfinished after CSE_UPLOAD_MAX_AGE_SECONDS and abort the multipart "
+        "uploads of failed ones, so no part stays in the cloud. Beat runs the same sweep hourly."
     )
 
     def handle(self, *args, **options):
         outcome = sweep_uploads()
         self.stdout.write(
-            f"removed {outcome.removed_files} staged file(s); {len(outcome.lost_transfers)} lost transfer(s) failed"
+            f"{len(outcome.lost_transfers)} lost transfer(s) failed; {outcome.aborted_uploads} multipart upload(s) "
+            f"aborted; {outcome.removed_files} leftover file(s) of var/uploads removed"
         )
