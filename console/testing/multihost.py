@@ -37,7 +37,8 @@ from console.embedded_redis import EmbeddedRedis, free_port
 from console.env import generate_key_b64
 
 ROOT = Path(__file__).resolve().parents[2]
-PROCFILE = ROOT / "Procfile"
+# The platform Procfile of docs/deployment.md (the plain Procfile is `make up`'s, for one machine).
+PROCFILE = ROOT / "Procfile.platform"
 UNITS_DIR = ROOT / "docs" / "deploy" / "systemd"
 # Where the example units expect the console's checkout (with its .venv); the harness runs them from this one.
 UNIT_INSTALL_DIR = "/opt/console"
@@ -238,21 +239,24 @@ class Host:
     def base_environment(self) -> dict[str, str]:
         return {name: os.environ[name] for name in INHERITED if name in os.environ}
 
-    def manage(self, *arguments: str, extra_environment: dict | None = None, timeout: float = 300.0) -> str:
-        """`manage.py` run on this host (e.g. the upgrade step `bootstrap`); its output, or a failure showing it."""
-        command = [sys.executable, "manage.py", *arguments]
-        environment = self.base_environment() | self.environment | (extra_environment or {})
-        done = subprocess.run(command, cwd=ROOT, env=environment, capture_output=True, text=True, timeout=timeout)
-        if done.returncode != 0:
-            raise AssertionError(f"on host {self.name}, {shlex.join(command)} failed:\n{done.stdout}\n{done.stderr}")
-        return done.stdout
-
     def start_procfile(self, entry: str) -> HostProcess:
         """The Procfile's `entry` under honcho, with this host's environment file."""
+        return self._start(f"{self.name}/{entry} (Procfile)", self._honcho(entry), self.base_environment(),
+                           partial(self.start_procfile, entry), honcho=True)  # fmt: skip
+
+    def run_procfile(self, entry: str, extra_environment: dict | None = None, timeout: float = 300.0) -> str:
+        """A Procfile entry that runs to its end (`release`); its output, or a failure showing it."""
+        environment = self.base_environment() | (extra_environment or {})
+        done = subprocess.run(
+            self._honcho(entry), cwd=ROOT, env=environment, capture_output=True, text=True, timeout=timeout
+        )
+        if done.returncode != 0:
+            raise AssertionError(f"on host {self.name}, the Procfile's {entry} failed:\n{done.stdout}\n{done.stderr}")
+        return done.stdout
+
+    def _honcho(self, entry: str) -> list[str]:
         honcho = str(Path(sys.executable).with_name("honcho"))
-        command = [honcho, "start", "--no-colour", "-f", str(PROCFILE), "-e", str(self.env_file), entry]
-        again = partial(self.start_procfile, entry)
-        return self._start(f"{self.name}/{entry} (Procfile)", command, self.base_environment(), again, honcho=True)
+        return [honcho, "start", "--no-colour", "-f", str(PROCFILE), "-e", str(self.env_file), entry]
 
     def start_unit(self, unit_name: str) -> HostProcess:
         """The unit's ExecStartPre commands, in order, then its ExecStart, as systemd would run them here."""
@@ -281,7 +285,7 @@ class Host:
 
     @property
     def web_url(self) -> str:
-        return f"http://127.0.0.1:{self.environment['CONSOLE_WEB_PORT']}"
+        return f"http://127.0.0.1:{self.environment['PORT']}"
 
 
 class Cluster:
@@ -322,7 +326,7 @@ class Cluster:
             "SECRET_KEY": self.secret_key,
             "CONSOLE_ROOT_KEY": self.root_key,
             "CONSOLE_VAR_DIR": str(directory / "var"),
-            "CONSOLE_WEB_PORT": str(free_port()),
+            "PORT": str(free_port()),
             **{key: str(value) for key, value in settings.items()},
         }
         host = Host(name, directory, environment)

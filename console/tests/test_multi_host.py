@@ -82,7 +82,7 @@ def team():
             LOCALCLOUD_LATENCY_MS=30,
         )
         a, a2, b, c = (cluster.host(name, **CONSOLE_SETTINGS) for name in ("a", "a2", "b", "c"))
-        a.manage("bootstrap", extra_environment={"CONSOLE_ADMIN_USER": ADMIN, "CONSOLE_ADMIN_PASSWORD": ADMIN_PASSWORD})
+        a.run_procfile("release", {"CONSOLE_ADMIN_USER": ADMIN, "CONSOLE_ADMIN_PASSWORD": ADMIN_PASSWORD})
         localcloud = cloud.start_unit("localcloud.service")
         web_a = a.start_procfile("web")
         worker_b, beat_b = b.start_procfile("worker"), b.start_procfile("beat")
