@@ -6,7 +6,8 @@ redis-server the cluster starts, so the machine's own Redis and a running consol
 reached over HTTP, and the same `SECRET_KEY` and `CONSOLE_ROOT_KEY` in every host's environment.
 
 A process is started the way the deployment guide runs it, never by a command line of the harness's own:
-`Host.start_procfile("web")` runs the Procfile's entry with honcho (`honcho start -e <host env file> web`), and
+`Host.start_procfile("web")` runs that entry of Procfile.platform with honcho (`honcho start -e <host env file>
+web`), and
 `Host.start_unit("console-worker.service")` runs the unit's ExecStartPre and ExecStart lines from
 docs/deploy/systemd/, with the variables of its `Environment=` lines and the host's environment file in place of
 its `EnvironmentFile=`. Each process logs to a file; readiness waits fail with the tail of that log.
