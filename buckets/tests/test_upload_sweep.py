@@ -154,10 +154,10 @@ def test_the_command_runs_the_same_sweep(bucket, wrapper, capsys):
 
 def test_beat_sweeps_the_uploads_every_hour():
     from console.celery import app
+    from encryption import tasks
 
-    app.loader.import_default_modules()
     (entry,) = [
         entry for entry in settings.CELERY_BEAT_SCHEDULE.values() if entry["task"] == "encryption.sweep_uploads"
     ]
     assert entry["schedule"] == 3600.0
-    assert "encryption.sweep_uploads" in app.tasks
+    assert app.tasks[tasks.sweep_uploads_task.name].name == "encryption.sweep_uploads"

@@ -18,6 +18,9 @@ BOUNDED_FORMATS = {"binary", "date", "date-time", "email", "uri", "uuid"}
 def project_classes(base):
     for app in APPS:
         for module_info in pkgutil.walk_packages(importlib.import_module(app).__path__, f"{app}."):
+            # The server entry points are left out: importing one starts a web process, start checks and all.
+            if module_info.name.endswith((".wsgi", ".asgi")):
+                continue
             if any(part in module_info.name for part in (".tests", ".migrations", ".management")):
                 continue
             module = importlib.import_module(module_info.name)

@@ -288,6 +288,12 @@ def test_a_worker_killed_mid_job_is_replaced_and_the_job_completes_losing_nothin
                 message=f"job {job.pk} to finish on the second worker",
                 observe=lambda: selectors.progress(job).counts(),
             )
+            # The report's manifest follows the job's end, written by the worker that ended it: kept alive until then.
+            wait_until(
+                lambda: Job.objects.get(pk=job.pk).report_written_at,
+                timeout=30,
+                message=f"the report manifest of job {job.pk}",
+            )
         finally:
             os.killpg(second.pid, signal.SIGKILL)
             second.wait(10)
@@ -300,10 +306,6 @@ def test_a_worker_killed_mid_job_is_replaced_and_the_job_completes_losing_nothin
     assert counts["objects_done"] == 60
     assert counts["reencrypted"] + counts["compliant"] == 60 and counts["failed"] == 0
     # The page the dead worker left was written again whole by the second one: every object once in the report.
-    # Its manifest follows the job's end, written by the worker that ended it.
-    wait_until(
-        lambda: Job.objects.get(pk=job.pk).report_written_at, timeout=30, message=f"the report manifest of job {job.pk}"
-    )
     reported = [row["key"] for row in report.rows_from_cloud(job)]
     assert sorted(reported) == keys
     oss = OssClient(cloud_connection)
