@@ -32,6 +32,7 @@ from functools import partial
 from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
 
+import psutil
 import requests
 
 from console.embedded_redis import EmbeddedRedis, free_port
@@ -86,8 +87,15 @@ class HostProcess:
     name: str
     popen: subprocess.Popen
     log: Path
-    runs_under_honcho: bool
     start_again: Callable[[], HostProcess]
+
+    def pids(self) -> set[int]:
+        """Its processes now: the main one and every descendant (a honcho's entry, a worker's pool)."""
+        try:
+            descendants = psutil.Process(self.popen.pid).children(recursive=True)
+        except psutil.NoSuchProcess:
+            return set()
+        return {self.popen.pid, *(descendant.pid for descendant in descendants)}
 
     def log_text(self) -> str:
         return self.log.read_text(errors="replace") if self.log.exists() else ""
@@ -130,11 +138,17 @@ class HostProcess:
         return f"{self.name} {what}; last lines of {self.log}:\n{self.log_tail()}"
 
     def process_groups(self) -> list[int]:
-        """The groups to signal: honcho starts each entry in a session of its own, a unit's command is one."""
+        """The groups to signal, the main process's first. A unit's command is one group; honcho runs each entry
+        from a process of its own, in a session of its own, so the entry's processes are its grandchildren, found
+        by walking all of its descendants."""
         groups = [self.popen.pid]
-        if self.runs_under_honcho:
-            children = Path(f"/proc/{self.popen.pid}/task/{self.popen.pid}/children")
-            groups += [int(pid) for pid in children.read_text().split()] if children.exists() else []
+        for pid in self.pids() - {self.popen.pid}:
+            try:
+                group = os.getpgid(pid)
+            except ProcessLookupError:
+                continue
+            if group not in groups:
+                groups.append(group)
         return groups
 
     def kill(self) -> None:
@@ -159,7 +173,7 @@ class HostProcess:
         try:
             self.popen.wait(timeout=STOP_SECONDS)
         except subprocess.TimeoutExpired:
-            for group in reversed(groups):  # the main process, its pool or a honcho's children: all of it
+            for group in reversed(groups):  # the main process, its pool or a honcho's entry: all of it
                 _signal_group(group, signal.SIGKILL)
             self.popen.wait(timeout=STOP_SECONDS)
 
@@ -242,8 +256,8 @@ class Host:
 
     def start_procfile(self, entry: str) -> HostProcess:
         """The Procfile's `entry` under honcho, with this host's environment file."""
-        return self._start(f"{self.name}/{entry} (Procfile)", self._honcho(entry), self.base_environment(),
-                           partial(self.start_procfile, entry), honcho=True)  # fmt: skip
+        again = partial(self.start_procfile, entry)
+        return self._start(f"{self.name}/{entry} (Procfile)", self._honcho(entry), self.base_environment(), again)
 
     def run_procfile(self, entry: str, extra_environment: dict | None = None, timeout: float = 300.0) -> str:
         """A Procfile entry that runs to its end (`release`); its output, or a failure showing it."""
@@ -270,17 +284,15 @@ class Host:
                 raise NotReady(f"{self.name}/{unit_name}: ExecStartPre {line!r} failed:\n{done.stdout}\n{done.stderr}")
         command = unit_command(unit.exec_start, environment, self.name)
         again = partial(self.start_unit, unit_name)
-        return self._start(f"{self.name}/{unit_name}", command, environment, again, honcho=False)
+        return self._start(f"{self.name}/{unit_name}", command, environment, again)
 
-    def _start(
-        self, name: str, command: list[str], environment: dict, again: Callable[[], HostProcess], *, honcho: bool
-    ) -> HostProcess:
+    def _start(self, name: str, command: list[str], environment: dict, again: Callable[[], HostProcess]) -> HostProcess:
         log = self.directory / f"{re.sub(r'[^A-Za-z0-9.-]+', '-', name)}.log"
         with log.open("ab") as output:
             popen = subprocess.Popen(
                 command, cwd=ROOT, env=environment, stdout=output, stderr=subprocess.STDOUT, start_new_session=True
             )
-        process = HostProcess(name, popen, log, honcho, again)
+        process = HostProcess(name, popen, log, again)
         self.processes.append(process)
         return process
 
