@@ -416,3 +416,10 @@ class ApiClient:
         if answer.status_code >= 400:
             raise AssertionError(f"POST {path} answered {answer.status_code}: {answer.text[:500]}")
         return answer.json()
+
+    def post_files(self, path: str, fields: dict, files: dict[str, tuple[str, bytes]]) -> requests.Response:
+        """A multipart/form-data post, as a file is uploaded; the whole answer, whose status and headers matter."""
+        answer = requests.post(self.base_url + path, data=fields, files=files, headers=self.headers, timeout=300)
+        if answer.status_code >= 400:
+            raise AssertionError(f"POST {path} answered {answer.status_code}: {answer.text[:500]}")
+        return answer
