@@ -252,6 +252,7 @@ PAGES = (
     Page("API objects", "bucket-objects", in_bucket(JOB_BUCKET), lambda demo: {"prefix": LOG_FOLDER}),
     Page("API object", "bucket-object-detail", in_bucket(KMS_OBJECT[0]), object_key(KMS_OBJECT[1])),
     Page("API object content", "bucket-object-content", in_bucket(KMS_OBJECT[0]), object_key(KMS_OBJECT[1])),
+    Page("API object versions", "bucket-object-versions", in_bucket(KMS_OBJECT[0]), object_key(KMS_OBJECT[1])),
     Page("API keys", "key-list", query=key_scope),
     Page("API key", "key-detail", lambda demo: [demo.app_key_id], key_scope),
     Page(

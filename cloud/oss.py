@@ -28,6 +28,7 @@ QOS_DELAY_HEADER = "x-oss-qos-delay-time"  # milliseconds OSS delays a request f
 SSE_DATA_HEADER = "x-oss-server-side-data-encryption"
 SSE_KEY_HEADER = "x-oss-server-side-encryption-key-id"
 USER_META_PREFIX = "x-oss-meta-"
+VERSION_ID_HEADER = "x-oss-version-id"
 # Content headers a copy with REPLACE must send again, or they are lost (design.md §7).
 CONTENT_HEADERS = (
     "Content-Type",
@@ -83,6 +84,30 @@ class ObjectPage:
 
 
 @dataclass(frozen=True)
+class ObjectVersion:
+    """One version of a key in a versioned bucket, as ListObjectVersions states it: an object or a delete marker."""
+
+    key: str
+    version_id: str
+    is_latest: bool
+    last_modified: datetime.datetime | None
+    delete_marker: bool
+    size: int = 0
+    etag: str = ""
+    storage_class: str = ""
+
+
+@dataclass(frozen=True)
+class VersionPage:
+    """One ListObjectVersions page; the markers are empty on the last one."""
+
+    versions: list[ObjectVersion]
+    folders: list[str]
+    next_key_marker: str
+    next_version_id_marker: str
+
+
+@dataclass(frozen=True)
 class ObjectHead:
     key: str
     headers: dict[str, str]
@@ -98,6 +123,11 @@ class ObjectHead:
     @property
     def etag(self) -> str:
         return self.header("etag").strip('"')
+
+    @property
+    def version_id(self) -> str:
+        """The version HEADed, in a bucket that has had versioning ("null" for a version written unversioned)."""
+        return self.header(VERSION_ID_HEADER)
 
     @property
     def storage_class(self) -> str:
@@ -313,6 +343,12 @@ class OssClient:
         return _request_id(result)
 
     @idempotent
+    def put_versioning(self, name: str, status: str) -> str:
+        """Versioning Enabled or Suspended (a bucket never returns to unversioned)."""
+        with _cloud_errors():
+            return _request_id(self._bucket(name).put_bucket_versioning(oss_models.BucketVersioningConfig(status)))
+
+    @idempotent
     def get_encryption(self, name: str) -> EncryptionRule | None:
         """The bucket default, or None when the bucket has none (NoSuchServerSideEncryptionRule)."""
         try:
@@ -358,9 +394,43 @@ class OssClient:
         return ObjectPage(objects, list(page.prefix_list), page.next_continuation_token if page.is_truncated else "")
 
     @idempotent
-    def head_object(self, bucket: str, key: str) -> ObjectHead:
+    def list_object_versions(
+        self, bucket: str, prefix: str = "", key_marker: str = "", version_id_marker: str = "", max_keys: int = 100
+    ) -> VersionPage:
+        """One page of versions and delete markers, each key's newest first."""
         with _cloud_errors():
-            result = self._bucket(bucket).head_object(key)
+            page = self._bucket(bucket).list_object_versions(
+                prefix=prefix, key_marker=key_marker, versionid_marker=version_id_marker, max_keys=max_keys
+            )
+        versions = [
+            ObjectVersion(
+                v.key,
+                v.versionid,
+                v.is_latest,
+                _time(v.last_modified),
+                False,
+                v.size,
+                (v.etag or "").strip('"'),
+                v.storage_class or "",
+            )
+            for v in page.versions
+        ] + [ObjectVersion(m.key, m.versionid, m.is_latest, _time(m.last_modified), True) for m in page.delete_marker]
+        # oss2 parses versions and delete markers into two lists: put them back in each key's order, newest first.
+        versions.sort(key=lambda v: (not v.is_latest, -(v.last_modified.timestamp() if v.last_modified else 0)))
+        versions.sort(key=lambda v: v.key)
+        truncated = page.is_truncated
+        return VersionPage(
+            versions,
+            list(page.common_prefix),
+            page.next_key_marker if truncated else "",
+            page.next_versionid_marker if truncated else "",
+        )
+
+    @idempotent
+    def head_object(self, bucket: str, key: str, version_id: str = "") -> ObjectHead:
+        params = {"versionId": version_id} if version_id else None
+        with _cloud_errors():
+            result = self._bucket(bucket).head_object(key, params=params)
         return ObjectHead(key, {name.lower(): value for name, value in result.headers.items()}, _request_id(result))
 
     @idempotent
@@ -383,6 +453,14 @@ class OssClient:
         with _cloud_errors():
             result = self._bucket(bucket).put_object(key, data, headers=headers)
         return Written(result.etag, _request_id(result), dict(result.headers))
+
+    def delete_object(self, bucket: str, key: str, version_id: str = "") -> Written:
+        """Delete the object, or one version of it (in a versioned bucket, without a version id OSS adds a delete
+        marker). Not retried: a repeated delete without a version id would add another marker."""
+        params = {"versionId": version_id} if version_id else None
+        with _cloud_errors():
+            result = self._bucket(bucket).delete_object(key, params=params)
+        return Written("", _request_id(result), dict(result.headers))
 
     def copy_in_place(self, bucket: str, key: str, headers: dict[str, str]) -> Written:
         with _cloud_errors():
@@ -423,10 +501,11 @@ class OssClient:
         return Written(result.etag, _request_id(result), dict(result.headers))
 
     @idempotent
-    def open_object(self, bucket: str, key: str) -> Iterator[bytes]:
-        """The object's content as chunks; errors before the first byte are CloudErrors."""
+    def open_object(self, bucket: str, key: str, version_id: str = "") -> Iterator[bytes]:
+        """The object's content (or that of one version) as chunks; errors before the first byte are CloudErrors."""
+        params = {"versionId": version_id} if version_id else None
         with _cloud_errors():
-            stream = self._bucket(bucket).get_object(key)
+            stream = self._bucket(bucket).get_object(key, params=params)
         return _chunks(stream)
 
     @idempotent

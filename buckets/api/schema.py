@@ -334,6 +334,47 @@ OBJECT_LIST_EXAMPLE = OpenApiExample(
     },
     response_only=True,
 )
+OBJECT_VERSIONS_EXAMPLE = OpenApiExample(
+    "A re-encrypted object whose older version is still unencrypted",
+    value={
+        "key": "reports/summary.csv",
+        "versions": [
+            {
+                "version_id": "CAEQNhiBgMDJgZCA0BYiIDc4MGZjZGI2OTBjOTRmNTE5NmU5NmFhZjhjYmY0",
+                "is_latest": True,
+                "delete_marker": False,
+                "size": 5120,
+                "etag": "5D41402ABC4B2A76B9719D911017C592",
+                "last_modified": "2026-11-23T10:15:00Z",
+                "storage_class": "Standard",
+                "encryption": {
+                    "method": "kms",
+                    "algorithm": "SM4",
+                    "key_id": REPORTS_CMK_ID,
+                    "key_name": REPORTS_CMK_NAME,
+                    "label": f"KMS SM4 {REPORTS_CMK_NAME}",
+                },
+                "client_side_encryption": None,
+                "error": "",
+            },
+            {
+                "version_id": "CAEQNhiBgIDmgZCA0BYiIGE3ZWI5OTA0NzEwZDQ4ZjBiMjk0MmE5NWU4YmY0",
+                "is_latest": False,
+                "delete_marker": False,
+                "size": 5120,
+                "etag": "5D41402ABC4B2A76B9719D911017C592",
+                "last_modified": "2026-10-02T08:00:00Z",
+                "storage_class": "Standard",
+                "encryption": {"method": "none", "algorithm": "", "key_id": "", "key_name": "", "label": "None"},
+                "client_side_encryption": None,
+                "error": "",
+            },
+        ],
+        "more": False,
+    },
+    response_only=True,
+)
+
 OBJECT_DETAIL_EXAMPLE = OpenApiExample(
     "An object under a named CMK",
     value={

@@ -3,7 +3,13 @@ from rest_framework.routers import SimpleRouter
 
 from buckets.api.views.buckets import BucketViewSet
 from buckets.api.views.connections import ConnectionViewSet
-from buckets.api.views.objects import ObjectContentView, ObjectDetailView, ObjectEncryptionView, ObjectListView
+from buckets.api.views.objects import (
+    ObjectContentView,
+    ObjectDetailView,
+    ObjectEncryptionView,
+    ObjectListView,
+    ObjectVersionsView,
+)
 
 router = SimpleRouter()
 router.register("connections", ConnectionViewSet, basename="connection")
@@ -15,5 +21,6 @@ urlpatterns = [
     path(
         "buckets/<int:bucket_id>/objects/encryption/", ObjectEncryptionView.as_view(), name="bucket-object-encryption"
     ),
+    path("buckets/<int:bucket_id>/objects/versions/", ObjectVersionsView.as_view(), name="bucket-object-versions"),
     path("buckets/<int:bucket_id>/objects/content/", ObjectContentView.as_view(), name="bucket-object-content"),
 ]

@@ -17,7 +17,16 @@ from audit.services import recording
 from buckets.services.buckets import check_encryption_allowed
 from cloud.cse import recognition as cse
 from cloud.errors import CloudError, Conflict, ServiceError
-from cloud.oss import SSE_KEY_HEADER, USER_META_PREFIX, ObjectDownload, ObjectEntry, ObjectHead, OssClient, Written
+from cloud.oss import (
+    SSE_KEY_HEADER,
+    USER_META_PREFIX,
+    ObjectDownload,
+    ObjectEntry,
+    ObjectHead,
+    ObjectVersion,
+    OssClient,
+    Written,
+)
 from cloud.sse import KMS, NONE, Sse
 from encryption import selectors
 
@@ -26,6 +35,8 @@ MAX_PAGE_SIZE = 1000
 # Enough to hide the latency of one page of HEADs without flooding the endpoint.
 HEAD_WORKERS = 8
 MAX_KEY_BYTES = 1023
+# The versions an object's page and API show, newest first: each one costs a HEAD, to tell its encryption.
+MAX_VERSIONS_SHOWN = 100
 MAX_METADATA_BYTES = 8 * 1024
 # Above this a single CopyObject is refused by OSS; such objects need a multipart copy (a re-encryption job).
 COPY_OBJECT_LIMIT = 1024**3
@@ -231,6 +242,80 @@ def describe_object(bucket, key: str) -> ObjectDetail:
         encryption=_encryption(sse, _key_names(bucket, sse)),
         client_side=cse.describe(head.headers),
     )
+
+
+@dataclass(frozen=True)
+class VersionRow:
+    """One version of an object with its own encryption (from a HEAD of that version); none for a delete marker,
+    or when the HEAD failed (error says why)."""
+
+    version: ObjectVersion
+    encryption: Encryption | None
+    client_side: cse.ClientSideEncryption | None
+    error: str = ""
+
+
+@dataclass(frozen=True)
+class VersionHistory:
+    """An object's versions, newest first, at most MAX_VERSIONS_SHOWN of them (`more` when there are others)."""
+
+    key: str
+    rows: list[VersionRow]
+    more: bool
+
+    @property
+    def noncurrent(self) -> list[VersionRow]:
+        return [row for row in self.rows if not row.version.is_latest]
+
+
+def object_versions(bucket, key: str) -> VersionHistory:
+    """Every version and delete marker of one key, newest first, each version's encryption from its own HEAD.
+
+    ListObjectVersions says nothing of encryption, and each version keeps the encryption it was written with, so
+    the versions shown are HEADed one by one, in parallel. A bucket that never had versioning answers its
+    objects as one version each, "null".
+    """
+    check_object_key(key)
+    oss = OssClient(bucket.connection)
+    versions = _versions_of(oss, bucket.name, key, MAX_VERSIONS_SHOWN + 1)
+    shown = versions[:MAX_VERSIONS_SHOWN]
+    with ThreadPoolExecutor(max_workers=HEAD_WORKERS) as pool:
+        heads = list(pool.map(lambda version: _version_head(oss, bucket.name, version), shown))
+    key_names = _key_names(bucket, *(Sse.of_headers(head.headers) for head in heads if isinstance(head, ObjectHead)))
+    rows = [_version_row(version, head, key_names) for version, head in zip(shown, heads, strict=True)]
+    return VersionHistory(key, rows, more=len(versions) > MAX_VERSIONS_SHOWN)
+
+
+def _versions_of(oss: OssClient, bucket_name: str, key: str, at_most: int) -> list[ObjectVersion]:
+    """The versions of exactly `key`: listed under it as a prefix, which also lists the keys it begins."""
+    found: list[ObjectVersion] = []
+    key_marker = version_id_marker = ""
+    while len(found) < at_most:
+        page = oss.list_object_versions(
+            bucket_name, prefix=key, key_marker=key_marker, version_id_marker=version_id_marker, max_keys=100
+        )
+        found += [version for version in page.versions if version.key == key]
+        if not page.next_key_marker or page.next_key_marker != key:
+            break
+        key_marker, version_id_marker = page.next_key_marker, page.next_version_id_marker
+    return found[:at_most]
+
+
+def _version_head(oss: OssClient, bucket_name: str, version: ObjectVersion) -> ObjectHead | CloudError | None:
+    if version.delete_marker:
+        return None
+    try:
+        return oss.head_object(bucket_name, version.key, version_id=version.version_id)
+    except CloudError as error:
+        return error
+
+
+def _version_row(version: ObjectVersion, head: ObjectHead | CloudError | None, key_names: dict[str, str]) -> VersionRow:
+    if head is None:
+        return VersionRow(version, None, None)
+    if isinstance(head, CloudError):
+        return VersionRow(version, None, None, head.message)
+    return VersionRow(version, _encryption(Sse.of_headers(head.headers), key_names), cse.describe(head.headers))
 
 
 def bucket_default(bucket) -> Encryption:

@@ -269,7 +269,7 @@ def test_the_schema_documents_the_object_routes(api_as, viewer):
 
     paths = schema["paths"]
     assert set(paths["/api/v1/buckets/{bucket_id}/objects/"]) == {"get", "post"}
-    for route in ("detail/", "content/"):
+    for route in ("detail/", "content/", "versions/"):
         parameters = paths[f"/api/v1/buckets/{{bucket_id}}/objects/{route}"]["get"]["parameters"]
         assert {"name": "key", "in": "query"}.items() <= next(p for p in parameters if p["name"] == "key").items()
     assert "post" in paths["/api/v1/buckets/{bucket_id}/objects/encryption/"]

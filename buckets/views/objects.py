@@ -71,10 +71,20 @@ def object_detail(request, pk):
     except ServiceError as error:
         return _error_page(request, bucket, key, error)
     context = {"bucket": bucket, "key": key, "detail": detail}
+    if detail.head.version_id:
+        context["versions"], context["versions_error"] = _versions_or_error(bucket, key)
     if detail.client_side is not None:
         envelope, context["cse_master_key"] = master_keys.master_key_of(detail.head.headers)
         context["cse_matdesc"] = (envelope.matdesc if envelope else "") or "no material description"
     return render(request, "buckets/object_detail.html", context)
+
+
+def _versions_or_error(bucket: Bucket, key: str) -> tuple[services.VersionHistory | None, str]:
+    """The object's versions for its page, or why they could not be listed (the rest of the page still shows)."""
+    try:
+        return services.object_versions(bucket, key), ""
+    except ServiceError as error:
+        return None, str(error)
 
 
 @permission_required("buckets.upload_object")

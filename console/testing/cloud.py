@@ -16,6 +16,13 @@ def new_bucket(connection, name: str, rule: EncryptionRule | None = None) -> Buc
     return Bucket.objects.create(connection=connection, name=name, region="cn-hangzhou", refreshed_at=timezone.now())
 
 
+def versioned_bucket(connection, name: str, rule: EncryptionRule | None = None) -> Bucket:
+    """A new bucket with versioning Enabled."""
+    bucket = new_bucket(connection, name, rule)
+    OssClient(connection).put_versioning(name, "Enabled")
+    return bucket
+
+
 def named_key(connection, alias: str) -> str:
     """A new Enabled CMK with `alias`; returns its key id."""
     kms = KmsClient(connection)

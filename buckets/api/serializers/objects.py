@@ -230,6 +230,29 @@ class ObjectDetailSerializer(serializers.Serializer):
     request_id = serializers.CharField(source="head.request_id")
 
 
+class ObjectVersionSerializer(serializers.Serializer):
+    version_id = serializers.CharField(
+        source="version.version_id", help_text='"null" for a version written unversioned'
+    )
+    is_latest = serializers.BooleanField(source="version.is_latest", help_text="The current version (or marker).")
+    delete_marker = serializers.BooleanField(source="version.delete_marker")
+    size = serializers.IntegerField(source="version.size")
+    etag = serializers.CharField(source="version.etag")
+    last_modified = serializers.DateTimeField(source="version.last_modified", allow_null=True)
+    storage_class = serializers.CharField(source="version.storage_class")
+    encryption = EncryptionSerializer(
+        allow_null=True, help_text="This version's own; null for a delete marker or when its HEAD failed (see error)."
+    )
+    client_side_encryption = ClientSideEncryptionSerializer(source="client_side", allow_null=True)
+    error = serializers.CharField(help_text="Why the version's encryption is unknown, if it is.")
+
+
+class ObjectVersionsSerializer(serializers.Serializer):
+    key = serializers.CharField()
+    versions = ObjectVersionSerializer(many=True, source="rows", help_text="Newest first.")
+    more = serializers.BooleanField(help_text="True when the key has more versions than the ones listed.")
+
+
 class UploadSerializer(serializers.Serializer):
     key = serializers.CharField()
     size = serializers.IntegerField()

@@ -25,6 +25,7 @@ from buckets.api.serializers.objects import (
     ObjectListQuerySerializer,
     ObjectListSerializer,
     ObjectUploadSerializer,
+    ObjectVersionsSerializer,
     UploadSerializer,
 )
 from buckets.downloads import decrypted_download, streaming_download
@@ -127,6 +128,27 @@ class ObjectDetailView(ObjectAPIView):
     def get(self, request, bucket_id):
         key = validated(ObjectKeySerializer, request.query_params)["key"]
         return Response(ObjectDetailSerializer(services.describe_object(self.bucket(), key)).data)
+
+
+class ObjectVersionsView(ObjectAPIView):
+    action_permissions = {"get": [VIEW]}
+
+    @extend_schema(
+        tags=TAGS,
+        operation_id="bucket_object_versions",
+        summary="List one object's versions",
+        description="ListObjectVersions for exactly this key, newest first, delete markers included, each version's "
+        "own server-side encryption from a HEAD of that version (versions keep the encryption they were written "
+        f"with: a re-encryption changes the current one only). At most {services.MAX_VERSIONS_SHOWN} versions; "
+        "`more` says when there are others. In a bucket that never had versioning the object is its one version, "
+        '"null".',
+        parameters=[KEY_PARAMETER],
+        responses={200: ObjectVersionsSerializer, 404: CloudErrorSerializer},
+        examples=[schema.OBJECT_VERSIONS_EXAMPLE],
+    )
+    def get(self, request, bucket_id):
+        key = validated(ObjectKeySerializer, request.query_params)["key"]
+        return Response(ObjectVersionsSerializer(services.object_versions(self.bucket(), key)).data)
 
 
 class ObjectEncryptionView(ObjectAPIView):
