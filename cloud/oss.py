@@ -343,6 +343,12 @@ class OssClient:
         return _request_id(result)
 
     @idempotent
+    def versioning(self, name: str) -> str:
+        """Enabled, Suspended, or "" for a bucket that never had versioning."""
+        with _cloud_errors():
+            return self._bucket(name).get_bucket_versioning().status or ""
+
+    @idempotent
     def put_versioning(self, name: str, status: str) -> str:
         """Versioning Enabled or Suspended (a bucket never returns to unversioned)."""
         with _cloud_errors():

@@ -184,6 +184,8 @@ def _browse(t: Targets) -> list[Grant]:
         Grant("oss:GetObject", t.objects_arn, "HEAD of each listed object tells its encryption."),
         Grant("oss:GetObjectTagging", t.objects_arn, "The object page shows the object's tags."),
         Grant("oss:GetObjectAcl", t.objects_arn, "The object page shows the object's ACL."),
+        Grant("oss:ListObjectVersions", t.bucket_arn, "The object page lists the object's versions."),
+        Grant("oss:GetObjectVersion", t.objects_arn, "HEAD of each version tells its own encryption."),
     ]
 
 
@@ -193,6 +195,9 @@ def _scan(t: Targets) -> list[Grant]:
         *_default_key_lookup(t),
         Grant("oss:ListObjects", t.bucket_arn, "The engine lists the bucket page by page, and counts it for progress."),
         Grant("oss:GetObject", t.objects_arn, "HEAD of every object tells its encryption."),
+        Grant("oss:GetBucketVersioning", t.bucket_arn, "A scan of a versioned bucket counts older versions too."),
+        Grant("oss:ListObjectVersions", t.bucket_arn, "…listing every version of a versioned bucket…"),
+        Grant("oss:GetObjectVersion", t.objects_arn, "…and a HEAD of each older version tells its encryption."),
     ]
 
 

@@ -182,6 +182,11 @@ class Job(JobSpec):
     page_size = models.PositiveIntegerField(default=100)
     copy_threshold = models.BigIntegerField(help_text="Objects above this size go through multipart copy.")
     listing_done = models.BooleanField(default=False)
+    versioned = models.BooleanField(
+        default=False,
+        help_text="A scan of a bucket that has had versioning: it lists every version, and counts the noncurrent "
+        "ones apart (JobPage.history).",
+    )
     # Counted by a listing pass ahead of the work, so progress has a total long before the last page.
     total_objects = models.BigIntegerField(default=0)
     total_bytes = models.BigIntegerField(default=0)
@@ -264,6 +269,8 @@ class JobPage(models.Model):
     kms_calls = models.PositiveIntegerField(default=0)
     head_seconds = models.FloatField(default=0)
     data_bytes = models.BigIntegerField(default=0, help_text="Object data the console itself moved (none for copies).")
+    # A versioned scan's noncurrent versions: {"states": {label: [versions, bytes]}, "outcomes": {...}}.
+    history = models.JSONField(default=dict, blank=True)
     # The page's part of the completion report once written: {"key", "rows", "bytes", "sha256"} (empty: none).
     report_part = models.JSONField(default=dict, blank=True)
     updated_at = models.DateTimeField(auto_now=True)

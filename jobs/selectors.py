@@ -74,6 +74,9 @@ class Progress:
     head_seconds: float = 0.0
     data_bytes: int = 0
     requested_objects: int = 0  # the objects of the recorded pages the `requests` went to
+    # A versioned scan's noncurrent versions (recorded pages only): by encryption state and by outcome.
+    history_states: dict[str, list[int]] = field(default_factory=dict)
+    history_outcomes: dict[str, list[int]] = field(default_factory=dict)
 
     def count(self, *names: str) -> int:
         return sum(self.outcomes.get(name, [0, 0])[0] for name in names)
@@ -145,6 +148,8 @@ def progress(job: Job, *, reload: bool = True) -> Progress:
             continue
         _merge(result.outcomes, page.outcomes)
         _merge(result.states, page.states)
+        _merge(result.history_states, page.history.get("states", {}))
+        _merge(result.history_outcomes, page.history.get("outcomes", {}))
         result.requested_objects += sum(n for name, (n, _) in page.outcomes.items() if name != ObjectOutcome.FILTERED)
         result.requests += page.requests
         result.kms_calls += page.kms_calls
@@ -183,7 +188,16 @@ def throttling(job: Job) -> list[Throttling]:
 
 def _counted_pages() -> QuerySet[JobPage]:
     return JobPage.objects.only(
-        "job", "number", "state", "outcomes", "states", "requests", "kms_calls", "head_seconds", "data_bytes"
+        "job",
+        "number",
+        "state",
+        "outcomes",
+        "states",
+        "history",
+        "requests",
+        "kms_calls",
+        "head_seconds",
+        "data_bytes",
     )
 
 
@@ -323,6 +337,19 @@ class ScanSummary:
     cannot_reencrypt: int
     client_side: int
     outdated_by: tuple[str, ...] = ()  # what changed the bucket since the scan began (outdated_scans)
+    # A versioned bucket's noncurrent versions: label, versions, bytes (largest share first); and those of them
+    # not as targeted, kept in the bucket's history however its current objects are encrypted.
+    history: list[tuple[str, int, int]] = field(default_factory=list)
+    exposed_versions: int = 0
+    exposed_bytes: int = 0
+
+    @property
+    def history_versions(self) -> int:
+        return sum(row[1] for row in self.history)
+
+    @property
+    def history_bytes(self) -> int:
+        return sum(row[2] for row in self.history)
 
     @property
     def counting(self) -> bool:
@@ -367,13 +394,11 @@ def summarise_scan(
     if outdated_by is None:
         outdated_by = outdated_scans([job]).get(job.pk, ())
     names = {}
-    if name_keys and any(label.startswith("KMS ") for label in done.states):
+    if name_keys and any(label.startswith("KMS ") for label in [*done.states, *done.history_states]):
         bucket = Bucket.objects.filter(connection=job.connection, name=job.bucket).first()
         names = key_names(job.connection, bucket.region if bucket else job.connection.region)
-    states = sorted(
-        ((named_state(label, names), n, b) for label, (n, b) in done.states.items()),
-        key=lambda row: (-row[2], -row[1]),
-    )
+    states, history = _named_states(done.states, names), _named_states(done.history_states, names)
+    exposed = done.history_outcomes.get(ObjectOutcome.NOT_MATCHING, [0, 0])
     compliant = done.outcomes.get(ObjectOutcome.COMPLIANT, [0, 0])
     return ScanSummary(
         job,
@@ -386,6 +411,16 @@ def summarise_scan(
         done.count(ObjectOutcome.SKIPPED),
         sum(n for label, n, _ in states if CLIENT_SIDE_MARK in label),
         tuple(outdated_by),
+        history,
+        exposed[0],
+        exposed[1],
+    )
+
+
+def _named_states(states: dict[str, list[int]], names: dict[str, str]) -> list[tuple[str, int, int]]:
+    """(label with key names, objects, bytes), largest share first."""
+    return sorted(
+        ((named_state(label, names), n, b) for label, (n, b) in states.items()), key=lambda row: (-row[2], -row[1])
     )
 
 

@@ -95,6 +95,15 @@ def decide(job: Job, target: Target, head: ObjectHead) -> Decision:
     return Decision(REWRITE)
 
 
+def decide_noncurrent(job: Job, target: Target, head: ObjectHead) -> str:
+    """A scan's verdict on an older version: filtered, compliant or not matching. It is never copied (that would
+    make it current again), so what a copy would refuse does not matter here."""
+    got = Sse.of_headers(head.headers)
+    if outside_size_range(job, head.size) or not selected(job, got):
+        return ObjectOutcome.FILTERED
+    return ObjectOutcome.COMPLIANT if target.matches(got) else ObjectOutcome.NOT_MATCHING
+
+
 def decide_rewrap(job: Job, target: Target, head: ObjectHead, client_side: bool, under: MasterKey | None) -> Decision:
     """A rewrap: objects under the source master key move to the target one. `client_side` says whether the object
     has an envelope at all, `under` which of the console's master keys it names (None: none)."""

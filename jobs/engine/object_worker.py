@@ -42,6 +42,7 @@ from cloud.oss import (
     ObjectAcl,
     ObjectEntry,
     ObjectHead,
+    ObjectVersion,
     OssClient,
     Written,
 )
@@ -272,6 +273,24 @@ def process(job: Job, oss: OssClient, target: Target, entry: ObjectEntry | None,
         if error.message and result.reason != error.message:
             result.reason = f"{result.reason}: {error.message}"
     result.at = datetime.datetime.now(datetime.UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+    return result
+
+
+def look_at_version(job: Job, oss: OssClient, target: Target, version: ObjectVersion) -> Result:
+    """A scan's look at one noncurrent version: its own encryption, from a HEAD of that version, and whether it is
+    as targeted. Nothing is ever written to an older version: a copy of it would make it current again."""
+    work = ObjectWork(job, oss, target)
+    result = work.result
+    try:
+        head = work.call(oss.head_object, job.bucket, version.key, version.version_id)
+    except CloudError as error:
+        if error.http_status == 404:
+            result.outcome, result.reason = ObjectOutcome.SKIPPED, "deleted since it was listed"
+        else:
+            result.outcome, result.reason, result.code = ObjectOutcome.FAILED, failure_reason(error), error.code
+        return result
+    result.saw(head)
+    result.outcome = decisions.decide_noncurrent(job, target, head)
     return result
 
 

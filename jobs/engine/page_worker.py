@@ -21,7 +21,7 @@ from django.db.models import Q
 from django.utils import timezone
 
 from cloud.errors import CloudError, ServiceError
-from cloud.oss import ObjectEntry, OssClient
+from cloud.oss import ObjectEntry, ObjectVersion, OssClient
 from cloud.sse import Sse
 from jobs.engine import control, decisions, limits, object_worker, report
 from jobs.models import Job, JobPage, ObjectOutcome
@@ -57,14 +57,15 @@ def run_page(job_id: int, number: int) -> None:
         _stop(page, state)
         return
     try:
-        entries = _list(page)
+        entries, noncurrent = _list_versions(page) if job.versioned else (_list(page), [])
     except CloudError as error:
         # Not transient (call_with_retries retried those): a refused listing, e.g. a RAM policy without
         # oss:ListObjects, would fail again on every worker; the job fails saying why instead of staying Running.
         fail(job_id, f"Listing {job.bucket} failed: {error.message}")
         return
     done = ObjectProgress(page)
-    remaining = [entry for entry in entries if not done.has(entry.key)]
+    remaining: list[ObjectEntry | ObjectVersion] = [entry for entry in entries if not done.has(entry.key)]
+    remaining += [version for version in noncurrent if not done.has_version(version)]
     try:
         stopped_by = _process_all(page, remaining, done)
     except StopJob:
@@ -99,6 +100,37 @@ def _list(page: JobPage) -> list[ObjectEntry]:
     return listed.objects
 
 
+def _list_versions(page: JobPage) -> tuple[list[ObjectEntry], list[ObjectVersion]]:
+    """This page of a versioned scan: its current versions as the objects to scan, and its noncurrent versions to
+    count apart; delete markers are neither. The next page starts after the last version listed (its key and
+    version id, as JSON in start_token)."""
+    job = page.job
+    prefixes = job.prefixes or [""]
+    key_marker, version_id_marker = json.loads(page.start_token) if page.start_token else ("", "")
+    oss = OssClient(job.connection)
+    listed = object_worker.call_with_retries(
+        job,
+        oss.list_object_versions,
+        job.bucket,
+        prefixes[page.prefix_index],
+        key_marker,
+        version_id_marker,
+        job.page_size,
+    )
+    if listed.next_key_marker:
+        _queue_next(page, True, page.prefix_index, json.dumps([listed.next_key_marker, listed.next_version_id_marker]))
+    else:
+        _queue_next(page, page.prefix_index + 1 < len(prefixes), page.prefix_index + 1, "")
+    versions = [version for version in listed.versions if not version.delete_marker]
+    current = [
+        ObjectEntry(v.key, v.size, v.etag, v.last_modified, v.storage_class, "") for v in versions if v.is_latest
+    ]
+    JobPage.objects.filter(pk=page.pk).update(
+        listed_objects=len(current), listed_bytes=sum(entry.size for entry in current)
+    )
+    return current, [version for version in versions if not version.is_latest]
+
+
 def _queue_next(page: JobPage, more: bool, prefix_index: int, token: str) -> None:
     if not more:
         Job.objects.filter(pk=page.job_id).update(listing_done=True)
@@ -117,36 +149,64 @@ def enqueue(job_id: int, number: int) -> None:
 
 
 class ObjectProgress:
-    """The objects of one page already done, in Redis until the page is recorded (survives a worker's death)."""
+    """The objects of one page already done, in Redis until the page is recorded (survives a worker's death).
+
+    A versioned scan's noncurrent versions are noted in a hash of their own, by key and version id: they are
+    counted apart and are no rows of the report."""
 
     def __init__(self, page: JobPage):
         self.key = f"console:job:{page.job_id}:page:{page.number}"
+        self.versions_key = f"{self.key}:noncurrent"
         self.redis = limits.client()
-        self.done = {name.decode(): json.loads(value) for name, value in self.redis.hgetall(self.key).items()}
-        self.expires = bool(self.done)  # the hash exists, with its time to live, once an object was noted
+        self.done = self._load(self.key)
+        self.noncurrent = self._load(self.versions_key) if page.job.versioned else {}
+        self.expiring: set[str] = {
+            name for name, noted in ((self.key, self.done), (self.versions_key, self.noncurrent)) if noted
+        }
+
+    def _load(self, key: str) -> dict[str, dict]:
+        return {name.decode(): json.loads(value) for name, value in self.redis.hgetall(key).items()}
 
     def has(self, key: str) -> bool:
         return key in self.done
 
+    def has_version(self, version: ObjectVersion) -> bool:
+        return _version_name(version) in self.noncurrent
+
     def add(self, key: str, result: object_worker.Result) -> None:
         self.done[key] = result.as_dict()
-        if self.expires:
-            self.redis.hset(self.key, key, json.dumps(result.as_dict()))
+        self._note(self.key, key, result)
+
+    def add_version(self, version: ObjectVersion, result: object_worker.Result) -> None:
+        name = _version_name(version)
+        self.noncurrent[name] = result.as_dict()
+        self._note(self.versions_key, name, result)
+
+    def _note(self, hash_key: str, name: str, result: object_worker.Result) -> None:
+        if hash_key in self.expiring:  # the hash exists, with its time to live, once an object was noted
+            self.redis.hset(hash_key, name, json.dumps(result.as_dict()))
             return
         with self.redis.pipeline() as pipe:
-            pipe.hset(self.key, key, json.dumps(result.as_dict()))
-            pipe.expire(self.key, PROGRESS_TTL_SECONDS)
+            pipe.hset(hash_key, name, json.dumps(result.as_dict()))
+            pipe.expire(hash_key, PROGRESS_TTL_SECONDS)
             pipe.execute()
-        self.expires = True
+        self.expiring.add(hash_key)
 
     def results(self) -> dict[str, dict]:
         return self.done
 
+    def noncurrent_results(self) -> list[dict]:
+        return list(self.noncurrent.values())
+
     def forget(self) -> None:
-        self.redis.delete(self.key)
+        self.redis.delete(self.key, self.versions_key)
 
 
-def _process_all(page: JobPage, entries: list[ObjectEntry], done: ObjectProgress) -> str:
+def _version_name(version: ObjectVersion) -> str:
+    return json.dumps([version.key, version.version_id])
+
+
+def _process_all(page: JobPage, entries: list[ObjectEntry | ObjectVersion], done: ObjectProgress) -> str:
     """Process the entries with the job's concurrency; returns the state that stopped it early, or ''."""
     job = page.job
     if not entries:
@@ -161,7 +221,7 @@ def _process_all(page: JobPage, entries: list[ObjectEntry], done: ObjectProgress
     waiting = deque(entries)
     hold_seconds = min(SLOT_HOLD_SECONDS, lease_seconds() / 3)
 
-    def next_entry() -> ObjectEntry | None:
+    def next_entry() -> ObjectEntry | ObjectVersion | None:
         """The next object to do, or None once none is left or the job stopped running."""
         if stop["state"]:
             return None
@@ -185,8 +245,11 @@ def _process_all(page: JobPage, entries: list[ObjectEntry], done: ObjectProgress
                     entry = next_entry()
                     if entry is None:
                         return
-                    result = object_worker.process(job, oss, target, entry if entry.size >= 0 else None, entry.key)
-                    done.add(entry.key, result)
+                    if isinstance(entry, ObjectVersion):
+                        done.add_version(entry, object_worker.look_at_version(job, oss, target, entry))
+                    else:
+                        result = object_worker.process(job, oss, target, entry if entry.size >= 0 else None, entry.key)
+                        done.add(entry.key, result)
                     if time.monotonic() - renewed["at"] > lease_seconds() / 3:
                         renewed["at"] = time.monotonic()
                         _renew(page)
@@ -282,6 +345,7 @@ def _save(page: JobPage, state: str, done: ObjectProgress, report_part: dict) ->
         lease_until=None,
         outcomes=outcomes,
         states=states,
+        history=_history(done.noncurrent_results()),
         requests=sum(r["requests"] for r in results.values()),
         kms_calls=sum(r["kms_calls"] for r in results.values()),
         head_seconds=sum(r["head_seconds"] for r in results.values()),
@@ -289,6 +353,19 @@ def _save(page: JobPage, state: str, done: ObjectProgress, report_part: dict) ->
         report_part=report_part,
     )
     ObjectOutcome.objects.bulk_create(kept, ignore_conflicts=True, batch_size=500)
+
+
+def _history(noncurrent: list[dict]) -> dict:
+    """A versioned scan's noncurrent versions, by encryption state and by outcome, in versions and bytes."""
+    if not noncurrent:
+        return {}
+    states: dict[str, list[int]] = {}
+    outcomes: dict[str, list[int]] = {}
+    for result in noncurrent:
+        _add(outcomes, result["outcome"], result["size"])
+        if result["state"]:
+            _add(states, result["state"], result["size"])
+    return {"states": states, "outcomes": outcomes}
 
 
 def _add(totals: dict[str, list[int]], name: str, size: int) -> None:

@@ -310,10 +310,14 @@ def create_job(
             request_id=getattr(refusal, "request_id", ""),
         )
         raise
+    # A scan of a bucket that has had versioning counts its noncurrent versions too (a re-encryption acts on
+    # current versions only: it lists objects, never versions).
+    versioned = spec.kind == Job.SCAN and not retry_keys and bool(OssClient(connection).versioning(bucket))
     now = timezone.now()
     with transaction.atomic():
         job = Job.objects.create(
             **spec.fields(),
+            versioned=versioned,
             connection=connection,
             bucket=bucket,
             dry_run=dry_run and spec.kind != Job.SCAN,

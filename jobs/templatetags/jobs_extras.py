@@ -9,6 +9,7 @@ import math
 from urllib.parse import urlencode
 
 from django import template
+from django.template.defaultfilters import filesizeformat, pluralize
 
 from buckets.models import Bucket
 from cloud.sse import Sse
@@ -162,6 +163,22 @@ def pct(value) -> str:
 
 def _share(part: int, whole: int) -> float:
     return 100.0 * part / whole if whole else 0.0
+
+
+@register.simple_tag
+def history_sentence(summary: selectors.ScanSummary) -> str:
+    """'1,204 noncurrent versions (3.1 GB) not as targeted, of 1,210 kept (3.2 GB); by encryption: None 1,204
+    (3.1 GB), KMS AES256 alias/acs/oss(…) 6 (12.0 KB).'"""
+    kept = f"{_versions(summary.history_versions)} ({filesizeformat(summary.history_bytes)})"
+    by_state = ", ".join(f"{label} {n:,} ({filesizeformat(b)})" for label, n, b in summary.history)
+    if not summary.exposed_versions:
+        return f"{kept}, all as targeted; by encryption: {by_state}."
+    exposed = f"{_versions(summary.exposed_versions)} ({filesizeformat(summary.exposed_bytes)})"
+    return f"{exposed} not as targeted, of {kept} kept; by encryption: {by_state}."
+
+
+def _versions(count: int) -> str:
+    return f"{count:,} noncurrent version{pluralize(count)}"
 
 
 def state_colour(label: str, index: int) -> str:

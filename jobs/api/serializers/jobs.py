@@ -258,10 +258,26 @@ class ScanSummarySerializer(serializers.Serializer):
     not_matching = serializers.IntegerField()
     cannot_reencrypt = serializers.IntegerField(help_text="Skipped objects: archived, symlinks...")
     client_side = serializers.IntegerField(help_text="Objects that are client-side encrypted too.")
+    history = serializers.SerializerMethodField(
+        help_text="A versioned bucket's noncurrent versions by encryption (objects: versions), largest share first; "
+        "empty when the bucket keeps none or never had versioning."
+    )
+    history_versions = serializers.IntegerField(help_text="Noncurrent versions seen.")
+    history_bytes = serializers.IntegerField()
+    exposed_versions = serializers.IntegerField(help_text="Noncurrent versions not as the scan targets.")
+    exposed_bytes = serializers.IntegerField()
 
     @extend_schema_field(StateShareSerializer(many=True))
     def get_states(self, summary):
-        return [{"label": label, "objects": objects, "bytes": size} for label, objects, size in summary.states]
+        return _shares(summary.states)
+
+    @extend_schema_field(StateShareSerializer(many=True))
+    def get_history(self, summary):
+        return _shares(summary.history)
+
+
+def _shares(states: list[tuple[str, int, int]]) -> list[dict]:
+    return [{"label": label, "objects": objects, "bytes": size} for label, objects, size in states]
 
 
 class CompletionReportSerializer(serializers.Serializer):
