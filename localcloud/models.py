@@ -111,6 +111,8 @@ class Bucket(models.Model):
     sse_algorithm = models.CharField(max_length=8, blank=True)
     sse_kms_key_id = models.CharField(max_length=300, blank=True)
     sse_kms_data_encryption = models.CharField(max_length=8, blank=True)
+    # "" for a bucket whose versioning was never set (OSS reports nothing then), else Enabled or Suspended.
+    versioning = models.CharField(max_length=16, blank=True)
 
     def __str__(self):
         return self.name
@@ -151,16 +153,26 @@ class ObjectAttributes(models.Model):
 
 
 class StoredObject(EncryptedBlob, ObjectAttributes):
-    """An object's metadata; `blob` names its data file."""
+    """One version of an object; `blob` names its data file. A bucket that was never versioned holds only the
+    `null` version of each key; a versioned one keeps older versions and delete markers (which have no blob)."""
 
     bucket = models.ForeignKey(Bucket, on_delete=models.CASCADE, related_name="stored_objects")
     key = models.CharField(max_length=1100)
+    version_id = models.CharField(max_length=64, default="null")
+    # The version a request without versionId sees; a key's versions are newest first by primary key.
+    is_latest = models.BooleanField(default=True)
+    is_delete_marker = models.BooleanField(default=False)
     object_type = models.CharField(max_length=16, default="Normal")
     last_modified = models.DateTimeField()
     content_md5 = models.CharField(max_length=32, blank=True)
 
     class Meta:
-        constraints = [models.UniqueConstraint(fields=["bucket", "key"], name="localcloud_object_key_unique")]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["bucket", "key"], condition=models.Q(is_latest=True), name="localcloud_object_latest_unique"
+            ),
+            models.UniqueConstraint(fields=["bucket", "key", "version_id"], name="localcloud_object_version_unique"),
+        ]
         indexes = [models.Index(fields=["bucket", "key"])]
 
     def __str__(self):

@@ -30,7 +30,8 @@ def _append_object(request: Request) -> Response:
     common.authorize(request, bucket, obj)
     _check_position(obj, position)
     obj = _create(request, bucket) if obj is None else _extend(request, bucket, obj)
-    return Response(200, {**stored.write_headers(obj), "x-oss-next-append-position": str(obj.size)})
+    headers = {**stored.write_headers(obj), **stored.version_headers(bucket, obj)}
+    return Response(200, {**headers, "x-oss-next-append-position": str(obj.size)})
 
 
 def _position(request: Request) -> int:
@@ -69,13 +70,14 @@ def _create(request: Request, bucket: Bucket) -> StoredObject:
 
 
 def _extend(request: Request, bucket: Bucket, obj: StoredObject) -> StoredObject:
-    """Later appends take only the body from the request; everything else stays as the first append set it."""
+    """Later appends take only the body from the request; everything else stays as the first append set it, the
+    version id included (an append rewrites the current version rather than add one, as on OSS)."""
     choice = SseChoice(obj.sse_algorithm, obj.sse_kms_key_id, obj.sse_data_encryption)
     permissions.require_data_key(request, bucket, choice)
     chunks = itertools.chain(stored.plaintext(bucket, obj), stored.checked(request, request.body_chunks()))
     written = blobs.write(chunks, choice=choice, bucket=bucket, key=obj.key)
     fields = {**written.fields(), "last_modified": now_seconds()}
-    return stored.commit_new_blob(bucket, obj.key, fields, _still_at(obj.blob, obj.size))
+    return stored.commit_new_blob(bucket, obj.key, fields, _still_at(obj.blob, obj.size), keep_version=True)
 
 
 def _still_at(blob: str | None, position: int):

@@ -171,6 +171,7 @@ def get_bucket_info(request: Request) -> Response:
         ("Owner", OWNER),
         ("AccessControlList", [("Grant", bucket.acl)]),
         ("ServerSideEncryptionRule", _rule_children(bucket)),
+        ("Versioning", bucket.versioning) if bucket.versioning else None,
     ]
     return xml_response(xml.document("BucketInfo", [("Bucket", children)]))
 
@@ -182,10 +183,15 @@ def get_bucket_location(request: Request) -> Response:
 
 
 def _class_totals(bucket: Bucket) -> dict:
-    """Bytes and object counts in total and per storage class, in one aggregate query."""
-    aggregates = {"storage": Sum("size", default=0), "count": Count("id")}
+    """Bytes and object counts (every version, delete markers aside) in total and per storage class, and the
+    delete markers, in one aggregate query."""
+    aggregates = {
+        "storage": Sum("size", default=0),
+        "count": Count("id", filter=Q(is_delete_marker=False)),
+        "delete_markers": Count("id", filter=Q(is_delete_marker=True)),
+    }
     for storage_class, name in STAT_CLASSES.items():
-        in_class = Q(storage_class=storage_class)
+        in_class = Q(storage_class=storage_class, is_delete_marker=False)
         aggregates[f"{name}Storage"] = Sum("size", filter=in_class, default=0)
         aggregates[f"{name}ObjectCount"] = Count("id", filter=in_class)
     return StoredObject.objects.filter(bucket=bucket).aggregate(**aggregates)
@@ -214,7 +220,7 @@ def get_bucket_stat(request: Request) -> Response:
         ("LastModifiedTime", int(now_seconds().timestamp())),
         *_per_class_children(totals),
         ("MultipartPartCount", UploadPart.objects.filter(upload__bucket=bucket).count()),
-        ("DeleteMarkerCount", 0),
+        ("DeleteMarkerCount", totals["delete_markers"]),
     ]
     return xml_response(xml.document("BucketStat", children))
 
@@ -249,6 +255,29 @@ def list_live_channels(request: Request) -> Response:
         ("NextMarker", None),
     ]
     return xml_response(xml.document("ListLiveChannelResult", children))
+
+
+# -- Versioning ---------------------------------------------------------------------------------------
+
+
+VERSIONING_STATES = ("Enabled", "Suspended")
+
+
+def put_bucket_versioning(request: Request) -> Response:
+    """Enabled or Suspended; a bucket once versioned can be suspended but never unversioned again."""
+    bucket = _signed_bucket(request)
+    status = xml.text(_parse(request.small_body(), "VersioningConfiguration"), "Status")
+    if status not in VERSIONING_STATES:
+        raise errors.malformed_xml()
+    Bucket.objects.filter(pk=bucket.pk).update(versioning=status)
+    return Response(200)
+
+
+def get_bucket_versioning(request: Request) -> Response:
+    """An empty VersioningConfiguration for a bucket whose versioning was never set, as OSS answers."""
+    bucket = _signed_bucket(request)
+    children = [("Status", bucket.versioning)] if bucket.versioning else []
+    return xml_response(xml.document("VersioningConfiguration", children))
 
 
 # -- Default encryption -------------------------------------------------------------------------------

@@ -68,13 +68,6 @@ def authorize(request: Request, bucket: Bucket, obj: StoredObject | None = None)
     raise errors.access_denied()
 
 
-def get_object(bucket: Bucket, key: str) -> StoredObject:
-    obj = StoredObject.objects.filter(bucket=bucket, key=key).first()
-    if obj is None:
-        raise errors.no_such_key(key)
-    return obj
-
-
 def content_headers(request: Request) -> tuple[str, dict[str, str]]:
     """Content-Type (default application/octet-stream) and the other stored content headers."""
     content_type = request.headers.get("content-type") or "application/octet-stream"

@@ -35,7 +35,8 @@ def _copy_object(request: Request) -> Response:
     common.authorize(request, bucket, destination)
     source_bucket, source = copy_source(request, bucket, destination)
     common.check_conditions(request, source, prefix="x-oss-copy-source-")
-    onto_itself = source_bucket.pk == bucket.pk and source.key == request.key
+    # An older version copied onto its key is a new current version with that content, not a copy onto itself.
+    onto_itself = source_bucket.pk == bucket.pk and source.key == request.key and source.is_latest
     attributes = _attributes(request, bucket, source, onto_itself)
     choice = sse.for_new_object(request.headers, bucket)
     permissions.require_decrypt(request, source_bucket, source)
@@ -46,7 +47,7 @@ def _copy_object(request: Request) -> Response:
     else:
         obj = _copy_to(request, bucket, destination, source_bucket, source, choice, attributes)
     body = xml.document("CopyObjectResult", [("ETag", f'"{obj.etag}"'), ("LastModified", iso_time(obj.last_modified))])
-    return xml_response(body, headers=stored.write_headers(obj))
+    return xml_response(body, headers={**stored.write_headers(obj), **stored.version_headers(bucket, obj)})
 
 
 def copy_source(
@@ -56,9 +57,9 @@ def copy_source(
     The request's own `bucket` and its `destination` row, already read, are not read again when the source is one
     of them (a copy onto itself, the job's every copy)."""
     raw = request.headers[COPY_SOURCE]
-    path, _, version = raw.partition("?versionId=")
-    if version:
-        raise errors.not_implemented("Copying an object version")
+    path, _, version_id = raw.partition("?versionId=")
+    if version_id:
+        stored.check_version_id(version_id)
     bucket_name, _, quoted_key = path.removeprefix("/").partition("/")
     try:
         # Plain percent-decoding: a '+' in the key stays a '+'.
@@ -74,14 +75,24 @@ def copy_source(
         source_bucket = Bucket.objects.filter(name=bucket_name).first()
     if source_bucket is None:
         raise errors.no_such_bucket(bucket_name)
-    if destination is not None and source_bucket is bucket and destination.key == key:
+    if version_id:
+        source = stored.find_version(source_bucket, key, version_id)
+    elif destination is not None and source_bucket is bucket and destination.key == key:
         source = destination
     else:
         source = stored.find_object(source_bucket, key)
     # Reading the source needs what a GET of it would need, whatever the copy request's own method.
     common.authorize(SimpleNamespace(anonymous=request.anonymous, method="GET"), source_bucket, source)
     if source is None:
-        raise errors.no_such_key(key)
+        raise stored.no_such_version(version_id) if version_id else errors.no_such_key(key)
+    if source.is_delete_marker:
+        raise errors.OssError(
+            400,
+            "InvalidArgument",
+            "The version-id of the x-oss-copy-source can not be delete marker.",
+            ec="0016-00000307",
+            ArgumentName=COPY_SOURCE,
+        )
     return source_bucket, source
 
 
@@ -116,14 +127,17 @@ def _attributes(request: Request, bucket: Bucket, source: StoredObject, onto_its
 
 def _copy_onto_itself(bucket: Bucket, obj: StoredObject, choice: SseChoice, attributes: dict) -> StoredObject:
     """x-oss-forbid-overwrite does not apply (OSS overwrites an object copied onto itself). The commit refuses if
-    the object was overwritten meanwhile, so a concurrent write is never clobbered with older content."""
+    the object was overwritten meanwhile, so a concurrent write is never clobbered with older content. In a
+    versioned bucket the copy is a new version, which never shares its blob with another."""
     fields = {**attributes, "last_modified": now_seconds()}
     unchanged = stored.unchanged_since(obj)
-    if attributes["storage_class"] == obj.storage_class and _same_sse(choice, obj, bucket.region):
+    same_sealing = attributes["storage_class"] == obj.storage_class and _same_sse(choice, obj, bucket.region)
+    if same_sealing and not bucket.versioning:
         return stored.commit_row(bucket, obj.key, fields, unchanged)
     written = blobs.write(stored.plaintext(bucket, obj), choice=choice, bucket=bucket, key=obj.key)
     # Same content: the object keeps its type, ETag and Content-MD5.
-    return stored.commit_new_blob(bucket, obj.key, {**written.fields(), **fields, "etag": obj.etag}, unchanged)
+    same_content = {"etag": obj.etag, "object_type": obj.object_type, "content_md5": obj.content_md5}
+    return stored.commit_new_blob(bucket, obj.key, {**written.fields(), **fields, **same_content}, unchanged)
 
 
 def _check_size(bucket: Bucket, source_bucket: Bucket, source: StoredObject, choice: SseChoice, attributes) -> None:

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from urllib.parse import quote
 
 from django.db import connection
-from django.db.models import F
+from django.db.models import F, Q
 from django.db.models.functions import Collate
 
 from localcloud import errors, xml
@@ -147,6 +147,11 @@ def _rolled_up(key: str, prefix: str, delimiter: str) -> str | None:
     return None if position < 0 else key[: position + len(delimiter)]
 
 
+def _current_objects(bucket: Bucket):
+    """What ListObjects shows: each key's current version, unless that is a delete marker."""
+    return StoredObject.objects.filter(bucket=bucket, is_latest=True, is_delete_marker=False)
+
+
 def _walk(bucket: Bucket, prefix: str, delimiter: str, marker: str, wanted: int) -> list:
     """Up to `wanted` objects and common prefixes after `marker`, a query per batch of rows.
 
@@ -156,7 +161,7 @@ def _walk(bucket: Bucket, prefix: str, delimiter: str, marker: str, wanted: int)
     low, high = start_bound(prefix, marker), past_prefix(prefix)
     while low is not None and len(entries) < wanted:
         size = min(wanted - len(entries), DELIMITED_BATCH) if delimiter else wanted - len(entries)
-        rows = list(in_range(StoredObject.objects.filter(bucket=bucket), "key", low, high).values_list(*COLUMNS)[:size])
+        rows = list(in_range(_current_objects(bucket), "key", low, high).values_list(*COLUMNS)[:size])
         for row in rows:
             if row[0] < low:  # still under the prefix rolled up last
                 continue
@@ -271,3 +276,115 @@ def list_objects_v2(request: Request) -> Response:
         *_entries(page, encode, with_owner=request.params.get("fetch-owner") == "true"),
     ]
     return xml_response(xml.document("ListBucketResult", children))
+
+
+# -- ListObjectVersions ---------------------------------------------------------------------------------
+
+
+VERSION_COLUMNS = ("pk", "key", "version_id", "is_latest", "is_delete_marker", *COLUMNS[1:])
+
+
+@dataclass
+class _VersionCursor:
+    """Where the walk over versions stands: names from `low` on, and within `key` only versions older than `pk`."""
+
+    low: str | None
+    key: str | None = None
+    pk: int | None = None
+
+
+def _versions_after(bucket: Bucket, cursor: _VersionCursor, high: str | None, size: int) -> list[tuple]:
+    rows = in_range(StoredObject.objects.filter(bucket=bucket), "key", cursor.low, high)
+    if cursor.key is not None:
+        rows = rows.filter(Q(code_point__gt=_db_bound(cursor.key)) | Q(key=cursor.key, pk__lt=cursor.pk))
+    return list(rows.order_by("code_point", "-pk").values_list(*VERSION_COLUMNS)[:size])
+
+
+def _version_walk(bucket: Bucket, prefix: str, delimiter: str, key_marker: str, marker_pk: int | None, wanted: int):
+    """Up to `wanted` versions (newest first within a key) and common prefixes, after the markers, a query per
+    batch of rows; a rolled-up prefix is stepped over as in _walk."""
+    entries: list = []
+    high = past_prefix(prefix)
+    if marker_pk is None:
+        cursor = _VersionCursor(start_bound(prefix, key_marker))
+    else:
+        cursor = _VersionCursor(max(prefix, key_marker), key_marker, marker_pk)
+    while cursor.low is not None and len(entries) < wanted:
+        size = min(wanted - len(entries), DELIMITED_BATCH) if delimiter else wanted - len(entries)
+        rows = _versions_after(bucket, cursor, high, size)
+        for row in rows:
+            key = row[1]
+            if key < cursor.low:  # still under the prefix rolled up last
+                continue
+            rolled = _rolled_up(key, prefix, delimiter)
+            if rolled is None:
+                entries.append(row)
+                cursor = _VersionCursor(cursor.low, key, row[0])
+            else:
+                if rolled > key_marker:
+                    entries.append(rolled)
+                cursor = _VersionCursor(past_prefix(rolled))
+            if cursor.low is None or len(entries) == wanted:
+                break
+        if len(rows) < size:
+            break
+    return entries
+
+
+def _version_marker_pk(bucket: Bucket, key_marker: str, version_id_marker: str) -> int | None:
+    """The row the version-id-marker names (None without one); it is only meaningful with a key-marker."""
+    if not version_id_marker or not key_marker:
+        return None
+    pk = None
+    if "\0" not in key_marker and "\0" not in version_id_marker:
+        rows = StoredObject.objects.filter(bucket=bucket, key=key_marker, version_id=version_id_marker)
+        pk = rows.values_list("pk", flat=True).first()
+    if pk is None:
+        raise errors.invalid_argument(
+            "The version-id-marker does not name a version of the key-marker.", "version-id-marker"
+        )
+    return pk
+
+
+def _version_entry(row: tuple, encode) -> tuple:
+    _, key, version_id, is_latest, is_delete_marker, last_modified, etag, object_type, size, storage_class = row
+    common_part = [
+        ("Key", encode(key)),
+        ("VersionId", version_id),
+        ("IsLatest", str(is_latest).lower()),
+        ("LastModified", iso_time(last_modified)),
+    ]
+    if is_delete_marker:
+        return ("DeleteMarker", [*common_part, ("Owner", OWNER)])
+    details = [("ETag", f'"{etag}"'), ("Type", object_type), ("Size", size), ("StorageClass", storage_class)]
+    return ("Version", [*common_part, *details, ("Owner", OWNER)])
+
+
+def list_object_versions(request: Request) -> Response:
+    """GET /B/?versions: every version and delete marker, keys in code-point order, each key's newest first."""
+    bucket = _readable_bucket(request)
+    encode, limit = encoder(request), max_keys(request)
+    prefix, delimiter, key_marker = (request.params.get(name, "") for name in ("prefix", "delimiter", "key-marker"))
+    version_id_marker = xml_text(request.params.get("version-id-marker", ""))
+    marker_pk = _version_marker_pk(bucket, key_marker, version_id_marker)
+    entries = _version_walk(bucket, prefix, delimiter, key_marker, marker_pk, limit + 1)
+    truncated, entries = len(entries) > limit, entries[:limit]
+    next_markers = []
+    if truncated:
+        last = entries[-1]
+        next_key, next_version = (last, "") if isinstance(last, str) else (last[1], last[2])
+        next_markers = [("NextKeyMarker", encode(next_key)), ("NextVersionIdMarker", next_version)]
+    children = [
+        ("Name", bucket.name),
+        ("Prefix", encode(prefix)),
+        ("KeyMarker", encode(key_marker)),
+        ("VersionIdMarker", version_id_marker),
+        ("MaxKeys", limit),
+        ("Delimiter", encode(delimiter)),
+        _encoding_element(request),
+        ("IsTruncated", str(truncated).lower()),
+        *next_markers,
+        *(_version_entry(entry, encode) for entry in entries if isinstance(entry, tuple)),
+        *(("CommonPrefixes", [("Prefix", encode(name))]) for name in entries if isinstance(name, str)),
+    ]
+    return xml_response(xml.document("ListVersionsResult", children))

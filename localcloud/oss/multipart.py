@@ -216,7 +216,7 @@ def complete_multipart_upload(request: Request) -> Response:
             ("ETag", f'"{obj.etag}"'),
         ],
     )
-    return xml_response(body, headers=stored.write_headers(obj))
+    return xml_response(body, headers={**stored.write_headers(obj), **stored.version_headers(bucket, obj)})
 
 
 def _parts_to_complete(request: Request, upload: MultipartUpload) -> list[UploadPart]:

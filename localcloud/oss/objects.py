@@ -2,6 +2,7 @@
 DeleteMultipleObjects, object tagging and ACL. CopyObject is in copy.py, AppendObject in append.py."""
 
 import re
+from dataclasses import dataclass
 from functools import partial
 from urllib.parse import quote
 
@@ -59,7 +60,8 @@ def _put_object(request: Request) -> Response:
     }
     obj = stored.commit_new_blob(bucket, request.key, fields, stored.refuse_existing if forbid else None)
     # An empty response body, so Content-MD5 can describe the object, as OSS sends it.
-    return Response(200, {**stored.write_headers(obj), "Content-MD5": obj.content_md5})
+    headers = {**stored.write_headers(obj), **stored.version_headers(bucket, obj), "Content-MD5": obj.content_md5}
+    return Response(200, headers)
 
 
 # -- reads ----------------------------------------------------------------------------------------
@@ -74,7 +76,12 @@ def _get_object(request: Request) -> Response:
     common.check_conditions(request, obj)
     permissions.require_decrypt(request, bucket, obj)
     span = _requested_range(request, obj.size)
-    headers = {**common.object_headers(obj), **sse.response_headers(obj), **_overrides(request)}
+    headers = {
+        **common.object_headers(obj),
+        **sse.response_headers(obj),
+        **stored.version_headers(bucket, obj),
+        **_overrides(request),
+    }
     if span is None:
         headers["Content-Length"] = str(obj.size)
         return Response(200, headers, stored.plaintext(bucket, obj))
@@ -138,9 +145,15 @@ def _parse_range(spec: str, size: int, standard: bool) -> tuple[int, int] | None
 
 
 def head_object(request: Request) -> Response:
-    _, obj = stored.readable_object(request)
+    bucket, obj = stored.readable_object(request)
     common.check_conditions(request, obj)
-    return Response(200, {**common.object_headers(obj), **sse.response_headers(obj), "Content-Length": str(obj.size)})
+    headers = {
+        **common.object_headers(obj),
+        **sse.response_headers(obj),
+        **stored.version_headers(bucket, obj),
+        "Content-Length": str(obj.size),
+    }
+    return Response(200, headers)
 
 
 def get_object_meta(request: Request) -> Response:
@@ -159,43 +172,111 @@ def get_object_meta(request: Request) -> Response:
 
 
 def delete_object(request: Request) -> Response:
-    """204 whether or not the key exists."""
+    """204 whether or not the key or version exists. In a versioned bucket a delete without versionId adds a delete
+    marker; one with versionId removes that version (and its blob)."""
     bucket = common.get_bucket(request)
     stored.check_key(request.key)
-    common.authorize(request, bucket, stored.find_object(bucket, request.key))
-    _delete_keys(bucket, [request.key])
-    return Response(204)
+    version_id = stored.requested_version(request)
+    if version_id is None:
+        common.authorize(request, bucket, stored.find_object(bucket, request.key))
+    else:
+        common.authorize(request, bucket, stored.find_version(bucket, request.key, version_id))
+    outcome = _delete_one(bucket, request.key, version_id)
+    headers = {}
+    if outcome is not None:
+        headers[stored.VERSION_HEADER] = outcome.version_id
+        if outcome.delete_marker:
+            headers[stored.DELETE_MARKER_HEADER] = "true"
+    return Response(204, headers)
+
+
+@dataclass(frozen=True)
+class Deletion:
+    """What a delete in a versioned bucket did: the version it removed (or the delete marker it added) and whether
+    that is a delete marker."""
+
+    version_id: str
+    delete_marker: bool
+
+
+def _delete_one(bucket: Bucket, key: str, version_id: str | None) -> Deletion | None:
+    """Delete the version named, else the key (None: a bucket never versioned, where its rows simply go)."""
+    with transaction.atomic():
+        if version_id is None and not bucket.versioning:
+            stored.delete_rows(StoredObject.objects.filter(bucket=bucket, key=key))
+            return None
+        current = stored.lock_current(bucket, key)
+        if version_id is None:
+            marker = stored.add_version(bucket, key, current, stored.target_version(bucket), _marker_fields())
+            return Deletion(marker.version_id, True)
+        removed = stored.delete_rows(StoredObject.objects.filter(bucket=bucket, key=key, version_id=version_id))
+        if removed and removed[0].is_latest:
+            _promote_newest(bucket, key)
+        return Deletion(version_id, bool(removed) and removed[0].is_delete_marker)
+
+
+def _marker_fields() -> dict:
+    return {"is_delete_marker": True, "blob": "", "size": 0, "etag": "", "crc64": "", "last_modified": now_seconds()}
+
+
+def _promote_newest(bucket: Bucket, key: str) -> None:
+    """After the current version is removed, the newest remaining one is current (a key's versions are in
+    primary-key order)."""
+    newest = StoredObject.objects.filter(bucket=bucket, key=key).order_by("-pk").values_list("pk", flat=True).first()
+    if newest is not None:
+        StoredObject.objects.filter(pk=newest).update(is_latest=True)
 
 
 def delete_multiple_objects(request: Request) -> Response:
-    """POST /B/?delete: every requested key is reported Deleted, existing or not; Quiet reports only failures."""
+    """POST /B/?delete: every requested key is reported Deleted, existing or not; Quiet reports only failures.
+    An object with a VersionId removes that version; without one, a versioned bucket gets a delete marker."""
     bucket = common.get_bucket(request)
     common.authorize(request, bucket)
     if "content-md5" not in request.headers:
         raise errors.OssError(400, "InvalidDigest", "DeleteMultipleObjects requires a Content-MD5 header.")
-    quiet, keys = _delete_request(stored.small_body(request))
+    quiet, targets = _delete_request(stored.small_body(request))
+    keys = [key for key, _ in targets]
     permissions.require_each_object(request, bucket.name, keys)
-    _delete_keys(bucket, keys)
+    if bucket.versioning or any(version_id is not None for _, version_id in targets):
+        outcomes = [_delete_one(bucket, key, version_id) for key, version_id in targets]
+    else:  # every key at once
+        _delete_keys(bucket, keys)
+        outcomes = [None] * len(targets)
     # A key XML cannot carry goes url-encoded, and the answer says so, rather than come back altered.
     encoded = request.params.get("encoding-type") == "url" or not all(xml.carries(key) for key in keys)
-    deleted = [] if quiet else [("Deleted", [("Key", quote(key, safe="") if encoded else key)]) for key in keys]
+    deleted = []
+    if not quiet:
+        for (key, version_id), outcome in zip(targets, outcomes, strict=True):
+            deleted.append(("Deleted", _deleted_entry(quote(key, safe="") if encoded else key, version_id, outcome)))
     return xml_response(xml.document("DeleteResult", [("EncodingType", "url") if encoded else None, *deleted]))
 
 
-def _delete_request(body: bytes) -> tuple[bool, list[str]]:
+def _deleted_entry(key: str, version_id: str | None, outcome: Deletion | None) -> list:
+    """As OSS words it: the VersionId asked for; DeleteMarker and DeleteMarkerVersionId when the version removed
+    or the one added is a delete marker."""
+    entry = [("Key", key), ("VersionId", version_id) if version_id is not None else None]
+    if outcome is not None and outcome.delete_marker:
+        entry += [("DeleteMarker", "true"), ("DeleteMarkerVersionId", outcome.version_id)]
+    return entry
+
+
+def _delete_request(body: bytes) -> tuple[bool, list[tuple[str, str | None]]]:
     try:
         root = xml.parse(body)
     except xml.XmlError:
         raise errors.malformed_xml() from None
-    keys = [xml.text(item, "Key", "") for item in root.findall("Object")]
-    if root.tag != "Delete" or not 1 <= len(keys) <= MAX_DELETE_OBJECTS:
+    targets = [(xml.text(item, "Key", ""), xml.text(item, "VersionId")) for item in root.findall("Object")]
+    if root.tag != "Delete" or not 1 <= len(targets) <= MAX_DELETE_OBJECTS:
         raise errors.malformed_xml()
-    for key in keys:
+    for key, version_id in targets:
         stored.check_key(key)
-    return xml.text(root, "Quiet", "false").strip().lower() == "true", keys
+        if version_id is not None:
+            stored.check_version_id(version_id)
+    return xml.text(root, "Quiet", "false").strip().lower() == "true", targets
 
 
 def _delete_keys(bucket: Bucket, keys: list[str]) -> None:
+    """A batch delete in a bucket that was never versioned: the keys' rows and blobs go, all in one statement."""
     with transaction.atomic():
         # Locked, so a concurrent overwrite either lands before (its blob is the one deleted) or after the delete.
         rows = list(
@@ -211,9 +292,9 @@ def _delete_keys(bucket: Bucket, keys: list[str]) -> None:
 
 def put_object_tagging(request: Request) -> Response:
     common.require_signed(request)
-    _, obj = stored.readable_object(request)
+    bucket, obj = stored.readable_object(request)
     _update(obj, tags=_tagging_document(stored.small_body(request)))
-    return Response(200)
+    return Response(200, stored.version_headers(bucket, obj))
 
 
 def _tagging_document(body: bytes) -> list[list[str]]:
@@ -230,35 +311,35 @@ def _tagging_document(body: bytes) -> list[list[str]]:
 
 
 def get_object_tagging(request: Request) -> Response:
-    _, obj = stored.readable_object(request)
+    bucket, obj = stored.readable_object(request)
     tags = [("Tag", [("Key", key), ("Value", value)]) for key, value in obj.tags]
-    return xml_response(xml.document("Tagging", [("TagSet", tags)]))
+    return xml_response(xml.document("Tagging", [("TagSet", tags)]), headers=stored.version_headers(bucket, obj))
 
 
 def delete_object_tagging(request: Request) -> Response:
     common.require_signed(request)
-    _, obj = stored.readable_object(request)
+    bucket, obj = stored.readable_object(request)
     _update(obj, tags=[])
-    return Response(204)
+    return Response(204, stored.version_headers(bucket, obj))
 
 
 def put_object_acl(request: Request) -> Response:
     common.require_signed(request)
-    _, obj = stored.readable_object(request)
+    bucket, obj = stored.readable_object(request)
     acl = common.acl_header(request, "x-oss-object-acl", common.OBJECT_ACLS, "")
     if not acl:
         raise errors.invalid_argument("The x-oss-object-acl header is required.", "x-oss-object-acl")
     _update(obj, acl=acl)
-    return Response(200)
+    return Response(200, stored.version_headers(bucket, obj))
 
 
 def get_object_acl(request: Request) -> Response:
-    _, obj = stored.readable_object(request)
+    bucket, obj = stored.readable_object(request)
     body = xml.document(
         "AccessControlPolicy",
         [("Owner", listing.OWNER), ("AccessControlList", [("Grant", obj.acl)])],
     )
-    return xml_response(body)
+    return xml_response(body, headers=stored.version_headers(bucket, obj))
 
 
 def _update(obj: StoredObject, **fields) -> None:

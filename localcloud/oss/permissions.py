@@ -38,6 +38,9 @@ ROUTE_ACTIONS = {
     "buckets.list_live_channels": ("oss:ListLiveChannel", BUCKET),
     "buckets.delete_bucket": ("oss:DeleteBucket", BUCKET),
     "buckets.delete_bucket_encryption": ("oss:DeleteBucketEncryption", BUCKET),
+    "buckets.put_bucket_versioning": ("oss:PutBucketVersioning", BUCKET),
+    "buckets.get_bucket_versioning": ("oss:GetBucketVersioning", BUCKET),
+    "listing.list_object_versions": ("oss:ListObjectVersions", BUCKET),
     "listing.list_objects": ("oss:ListObjects", BUCKET),
     "listing.list_objects_v2": ("oss:ListObjects", BUCKET),
     "multipart.list_multipart_uploads": ("oss:ListMultipartUploads", BUCKET),
@@ -69,6 +72,16 @@ CREATING_ROUTES = {
 COPYING_ROUTES = {"objects.put_or_copy_object", "multipart.upload_part"}
 HEADER_ACTIONS = {"x-oss-tagging": "oss:PutObjectTagging", "x-oss-object-acl": "oss:PutObjectAcl"}
 COPY_SOURCE = "x-oss-copy-source"
+# What an object action is called when the request names a version (versionId), as OSS's RAM names them.
+VERSION_ACTIONS = {
+    "oss:GetObject": "oss:GetObjectVersion",
+    "oss:DeleteObject": "oss:DeleteObjectVersion",
+    "oss:GetObjectAcl": "oss:GetObjectVersionAcl",
+    "oss:PutObjectAcl": "oss:PutObjectVersionAcl",
+    "oss:GetObjectTagging": "oss:GetObjectVersionTagging",
+    "oss:PutObjectTagging": "oss:PutObjectVersionTagging",
+    "oss:DeleteObjectTagging": "oss:DeleteObjectVersionTagging",
+}
 
 
 def _region_of(bucket_name: str) -> str:
@@ -106,9 +119,13 @@ def authorize(request: Request, handler: str) -> None:
     elif level == BUCKET:
         require(request, action, resource(request.bucket_name))
     elif level == OBJECT:
+        if request.has("versionId"):
+            action = VERSION_ACTIONS.get(action, action)
         require(request, action, resource(request.bucket_name, request.key))
     if handler in COPYING_ROUTES and COPY_SOURCE in request.headers:
-        require(request, "oss:GetObject", _copy_source(request.headers[COPY_SOURCE]))
+        source = request.headers[COPY_SOURCE]
+        read = "oss:GetObjectVersion" if "?versionId=" in source else "oss:GetObject"
+        require(request, read, _copy_source(source))
     if handler in CREATING_ROUTES:
         for header, extra in HEADER_ACTIONS.items():
             if request.headers.get(header):

@@ -9,10 +9,13 @@ import importlib
 from localcloud import errors
 
 # Query parameters that select an operation, per level. Anything else in the query is an argument.
-BUCKET_SELECTORS = ("acl", "encryption", "bucketInfo", "location", "stat", "uploads", "live", "delete", "list-type")
+BUCKET_SELECTORS = (
+    "acl", "encryption", "bucketInfo", "location", "stat", "uploads", "live", "delete", "list-type", "versioning",
+    "versions",
+)  # fmt: skip
 OBJECT_SELECTORS = ("partNumber", "uploadId", "acl", "tagging", "objectMeta", "append", "uploads", "symlink")
 UNSUPPORTED = (
-    "cors lifecycle logging website referer policy versioning versions versionId replication inventory worm "
+    "cors lifecycle logging website referer policy replication inventory worm "
     "tagging-bucket restore x-oss-process qos cname transferAcceleration requestPayment resourceGroup"
 ).split()
 
@@ -20,6 +23,7 @@ BUCKET_ROUTES = {
     ("PUT", None): "buckets.put_bucket",
     ("PUT", "acl"): "buckets.put_bucket_acl",
     ("PUT", "encryption"): "buckets.put_bucket_encryption",
+    ("PUT", "versioning"): "buckets.put_bucket_versioning",
     ("GET", None): "listing.list_objects",
     ("GET", "list-type"): "listing.list_objects_v2",
     ("GET", "acl"): "buckets.get_bucket_acl",
@@ -27,6 +31,8 @@ BUCKET_ROUTES = {
     ("GET", "location"): "buckets.get_bucket_location",
     ("GET", "stat"): "buckets.get_bucket_stat",
     ("GET", "encryption"): "buckets.get_bucket_encryption",
+    ("GET", "versioning"): "buckets.get_bucket_versioning",
+    ("GET", "versions"): "listing.list_object_versions",
     ("GET", "uploads"): "multipart.list_multipart_uploads",
     ("GET", "live"): "buckets.list_live_channels",
     ("DELETE", None): "buckets.delete_bucket",

@@ -5,17 +5,25 @@ import base64
 import binascii
 import hashlib
 import itertools
+import uuid
 from collections.abc import Callable, Iterable, Iterator
+from functools import partial
 
 from django.db import IntegrityError, transaction
 
-from localcloud import blobs, crypto, errors, sse
+from localcloud import blobs, crypto, errors, sse, xml
 from localcloud.models import Bucket, StoredObject
 from localcloud.oss import common
 from localcloud.oss.http import Request
 from localcloud.storage import blob_store
 
 MAX_CONTENT_TYPE = StoredObject._meta.get_field("content_type").max_length
+MAX_VERSION_ID = StoredObject._meta.get_field("version_id").max_length
+VERSION_PARAM = "versionId"
+VERSION_HEADER = "x-oss-version-id"
+DELETE_MARKER_HEADER = "x-oss-delete-marker"
+NULL_VERSION = "null"
+ENABLED, SUSPENDED = "Enabled", "Suspended"
 
 
 class SourceChanged(Exception):
@@ -38,19 +46,75 @@ def refuse_control_characters(request: Request) -> None:
 
 
 def find_object(bucket: Bucket, key: str) -> StoredObject | None:
+    """The key's current version; None when there is none or it is a delete marker."""
     if "\0" in key:  # no stored key holds one (check_key refuses them), and PostgreSQL cannot even compare with it
         return None
-    return StoredObject.objects.filter(bucket=bucket, key=key).first()
+    return StoredObject.objects.filter(bucket=bucket, key=key, is_latest=True, is_delete_marker=False).first()
+
+
+def requested_version(request: Request) -> str | None:
+    """The versionId a request names, None without one."""
+    version_id = request.params.get(VERSION_PARAM)
+    if version_id is not None:
+        check_version_id(version_id)
+    return version_id
+
+
+def check_version_id(version_id: str) -> None:
+    """No stored version id is empty, longer than its column or holds what XML (or PostgreSQL: NUL) cannot carry."""
+    if not version_id or len(version_id) > MAX_VERSION_ID or not xml.carries(version_id) or "\0" in version_id:
+        raise errors.invalid_argument("Invalid version id specified", VERSION_PARAM, xml.xml_safe(version_id))
+
+
+def find_version(bucket: Bucket, key: str, version_id: str) -> StoredObject | None:
+    if "\0" in key:
+        return None
+    return StoredObject.objects.filter(bucket=bucket, key=key, version_id=version_id).first()
+
+
+def no_such_version(version_id: str) -> errors.OssError:
+    return errors.OssError(404, "NoSuchVersion", "The specified version does not exist.", VersionId=version_id)
+
+
+def no_such_key(bucket: Bucket, key: str) -> errors.OssError:
+    """NoSuchKey; when the key's current version is a delete marker, the answer says so, as OSS's does."""
+    error = errors.no_such_key(key)
+    if bucket.versioning and "\0" not in key:
+        marker = StoredObject.objects.filter(bucket=bucket, key=key, is_latest=True, is_delete_marker=True).first()
+        if marker is not None:
+            error.headers.update(delete_marker_headers(marker))
+    return error
+
+
+def delete_marker_headers(marker: StoredObject) -> dict[str, str]:
+    return {DELETE_MARKER_HEADER: "true", VERSION_HEADER: marker.version_id}
+
+
+def version_headers(bucket: Bucket, obj: StoredObject) -> dict[str, str]:
+    """x-oss-version-id, which OSS sends for objects of a bucket whose versioning was ever set."""
+    return {VERSION_HEADER: obj.version_id} if bucket.versioning else {}
 
 
 def readable_object(request: Request) -> tuple[Bucket, StoredObject]:
-    """The bucket and object a request names, once the caller may see it (AccessDenied before NoSuchKey)."""
+    """The bucket and object (the version named by versionId, else the current one) a request names, once the
+    caller may see it (AccessDenied before NoSuchKey)."""
     bucket = common.get_bucket(request)
     check_key(request.key)
-    obj = find_object(bucket, request.key)
+    version_id = requested_version(request)
+    if version_id is None:
+        obj = find_object(bucket, request.key)
+    else:
+        obj = find_version(bucket, request.key, version_id)
     common.authorize(request, bucket, obj)
     if obj is None:
-        raise errors.no_such_key(request.key)
+        raise no_such_key(bucket, request.key) if version_id is None else no_such_version(version_id)
+    if obj.is_delete_marker:
+        raise errors.OssError(
+            405,
+            "MethodNotAllowed",
+            "The specified method is not allowed against this resource.",
+            headers=delete_marker_headers(obj),
+        )
     return bucket, obj
 
 
@@ -123,36 +187,80 @@ def small_body(request: Request) -> bytes:
     return b"".join(checked(request, [request.small_body()]))
 
 
-def commit_row(bucket: Bucket, key: str, fields: dict, check: Callable | None = None) -> StoredObject:
-    """Create or update the row of (bucket, key); `check(current row or None)` runs under the row lock and may
-    refuse. A blob the row stops naming is deleted once the transaction commits."""
+def commit_row(
+    bucket: Bucket, key: str, fields: dict, check: Callable | None = None, *, keep_version: bool = False
+) -> StoredObject:
+    """Write `fields` as the current version of (bucket, key); `check(current version or None)` runs under the
+    row lock and may refuse. A bucket never versioned, or a Suspended one, replaces the `null` version; an Enabled
+    one adds a version, unless `keep_version` (an append) rewrites the current one. A blob no row names any more
+    is deleted once the transaction commits."""
     try:
-        return _upsert(bucket, key, fields, check)
+        return _upsert(bucket, key, fields, check, keep_version)
     except IntegrityError:
         # Two requests created the same key at once; a second attempt finds the winner's row and replaces it.
-        return _upsert(bucket, key, fields, check)
+        return _upsert(bucket, key, fields, check, keep_version)
 
 
-def _upsert(bucket: Bucket, key: str, fields: dict, check: Callable | None) -> StoredObject:
+def new_version_id() -> str:
+    return uuid.uuid4().hex.upper()
+
+
+def target_version(bucket: Bucket) -> str:
+    return new_version_id() if bucket.versioning == ENABLED else NULL_VERSION
+
+
+def lock_current(bucket: Bucket, key: str) -> StoredObject | None:
+    """The key's current version (a delete marker included), locked until the transaction ends."""
+    return StoredObject.objects.select_for_update().filter(bucket=bucket, key=key, is_latest=True).first()
+
+
+def _upsert(bucket: Bucket, key: str, fields: dict, check: Callable | None, keep_version: bool) -> StoredObject:
     with transaction.atomic():
-        current = StoredObject.objects.select_for_update().filter(bucket=bucket, key=key).first()
+        current = lock_current(bucket, key)
         if check:
-            check(current)
-        if current is None:
-            return StoredObject.objects.create(bucket=bucket, key=key, **fields)
-        replaced = current.blob
-        for name, value in fields.items():
-            setattr(current, name, value)
-        current.save()
-        if replaced != current.blob:
-            transaction.on_commit(lambda: blob_store().delete(replaced))
-        return current
+            check(None if current is None or current.is_delete_marker else current)
+        version_id = current.version_id if keep_version and current else target_version(bucket)
+        if current is not None and current.version_id == version_id:
+            return _rewrite(current, {**fields, "is_delete_marker": False})
+        return add_version(bucket, key, current, version_id, fields)
 
 
-def commit_new_blob(bucket: Bucket, key: str, fields: dict, check: Callable | None = None) -> StoredObject:
+def _rewrite(current: StoredObject, fields: dict) -> StoredObject:
+    replaced = current.blob
+    for name, value in fields.items():
+        setattr(current, name, value)
+    current.save()
+    if replaced and replaced != current.blob:
+        transaction.on_commit(lambda: blob_store().delete(replaced))
+    return current
+
+
+def add_version(bucket: Bucket, key: str, current: StoredObject | None, version_id: str, fields: dict) -> StoredObject:
+    """A new current version of the key, inside the caller's transaction with `current` locked: the old current
+    version becomes noncurrent, and a new `null` version replaces the old one (and its blob)."""
+    if current is not None:
+        StoredObject.objects.filter(pk=current.pk).update(is_latest=False)
+    if version_id == NULL_VERSION and bucket.versioning:
+        delete_rows(StoredObject.objects.filter(bucket=bucket, key=key, version_id=NULL_VERSION))
+    return StoredObject.objects.create(bucket=bucket, key=key, version_id=version_id, **fields)
+
+
+def delete_rows(rows) -> list[StoredObject]:
+    """Delete the rows (locked first) and, once the transaction commits, their blobs."""
+    doomed = list(rows.select_for_update())
+    StoredObject.objects.filter(pk__in=[row.pk for row in doomed]).delete()
+    for row in doomed:
+        if row.blob:
+            transaction.on_commit(partial(blob_store().delete, row.blob))
+    return doomed
+
+
+def commit_new_blob(
+    bucket: Bucket, key: str, fields: dict, check: Callable | None = None, *, keep_version: bool = False
+) -> StoredObject:
     """commit_row for a freshly written blob, which is deleted again if the row is not written."""
     try:
-        return commit_row(bucket, key, fields, check)
+        return commit_row(bucket, key, fields, check, keep_version=keep_version)
     except BaseException:
         blob_store().delete(fields["blob"])
         raise

@@ -132,11 +132,27 @@ def test_an_explicit_deny_wins_and_says_so(limited, localcloud, owned):
         (lambda b: b.list_multipart_uploads(), "oss:ListMultipartUploads"),
         (lambda b: b.append_object("log.txt", 0, b"x"), "oss:PutObject"),
         (lambda b: b.delete_bucket(), "oss:DeleteBucket"),
+        (lambda b: b.get_bucket_versioning(), "oss:GetBucketVersioning"),
+        (lambda b: b.list_object_versions(), "oss:ListObjectVersions"),
+        (lambda b: b.get_object("ledger.csv", params={"versionId": "null"}), "oss:GetObjectVersion"),
+        (lambda b: b.delete_object("ledger.csv", params={"versionId": "null"}), "oss:DeleteObjectVersion"),
+        (lambda b: b.get_object_acl("ledger.csv", params={"versionId": "null"}), "oss:GetObjectVersionAcl"),
     ],
 )
 def test_each_route_is_refused_with_its_own_action(limited, localcloud, owned, call, action):
     auth, _ = limited(document(allow("oss:ListBuckets")))
     assert action in denial(lambda: call(as_key(auth, localcloud, owned))).message
+
+
+def test_reading_a_version_needs_the_version_action(limited, localcloud, owned):
+    auth, _ = limited(document(allow(["oss:GetObject", "oss:PutObject"])))
+    reader = as_key(auth, localcloud, owned)
+
+    assert reader.get_object("ledger.csv").read() == b"a,b\n"
+    version = {"versionId": "null"}
+    assert "oss:GetObjectVersion" in denial(lambda: reader.get_object("ledger.csv", params=version)).message
+    copy = denial(lambda: reader.copy_object(owned.bucket_name, "ledger.csv", "copy.csv", params=version))
+    assert "oss:GetObjectVersion" in copy.message
 
 
 def test_listing_buckets_needs_list_buckets(limited, localcloud, owned):
