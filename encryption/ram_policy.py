@@ -195,9 +195,16 @@ def _scan(t: Targets) -> list[Grant]:
         *_default_key_lookup(t),
         Grant("oss:ListObjects", t.bucket_arn, "The engine lists the bucket page by page, and counts it for progress."),
         Grant("oss:GetObject", t.objects_arn, "HEAD of every object tells its encryption."),
-        Grant("oss:GetBucketVersioning", t.bucket_arn, "A scan of a versioned bucket counts older versions too."),
-        Grant("oss:ListObjectVersions", t.bucket_arn, "…listing every version of a versioned bucket…"),
-        Grant("oss:GetObjectVersion", t.objects_arn, "…and a HEAD of each older version tells its encryption."),
+    ]
+
+
+def _compliance_scan(t: Targets) -> list[Grant]:
+    """A scan also counts a versioned bucket's older versions (a re-encryption acts on current versions only)."""
+    return [
+        *_scan(t),
+        Grant("oss:GetBucketVersioning", t.bucket_arn, "A scan asks whether the bucket keeps older versions."),
+        Grant("oss:ListObjectVersions", t.bucket_arn, "In a versioned bucket, it lists every version."),
+        Grant("oss:GetObjectVersion", t.objects_arn, "A HEAD of each older version tells its own encryption."),
     ]
 
 
@@ -286,7 +293,7 @@ PURPOSES = {
     UPLOAD: _upload,
     DOWNLOAD: _download,
     BROWSE: _browse,
-    SCAN: _scan,
+    SCAN: _compliance_scan,
     REENCRYPT: _reencrypt,
     CLIENT_SIDE: _client_side,
     EVERYTHING: _everything,

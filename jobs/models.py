@@ -191,6 +191,9 @@ class Job(JobSpec):
     total_objects = models.BigIntegerField(default=0)
     total_bytes = models.BigIntegerField(default=0)
     total_known = models.BooleanField(default=False)
+    count_error = models.CharField(
+        max_length=500, blank=True, help_text="Why the counting pass stopped: the job goes on without a total."
+    )
     schedule = models.ForeignKey(Schedule, null=True, blank=True, on_delete=models.SET_NULL, related_name="jobs")
     retry_of = models.ForeignKey("self", null=True, blank=True, on_delete=models.SET_NULL, related_name="retries")
     retry_keys = models.JSONField(default=list, blank=True, help_text="A follow-up job works on these keys only.")

@@ -77,6 +77,7 @@ class Progress:
     # A versioned scan's noncurrent versions (recorded pages only): by encryption state and by outcome.
     history_states: dict[str, list[int]] = field(default_factory=dict)
     history_outcomes: dict[str, list[int]] = field(default_factory=dict)
+    history_failures: list[tuple[str, str, str]] = field(default_factory=list)  # key, version id, reason
 
     def count(self, *names: str) -> int:
         return sum(self.outcomes.get(name, [0, 0])[0] for name in names)
@@ -150,6 +151,7 @@ def progress(job: Job, *, reload: bool = True) -> Progress:
         _merge(result.states, page.states)
         _merge(result.history_states, page.history.get("states", {}))
         _merge(result.history_outcomes, page.history.get("outcomes", {}))
+        result.history_failures += [tuple(failure) for failure in page.history.get("failed", [])]
         result.requested_objects += sum(n for name, (n, _) in page.outcomes.items() if name != ObjectOutcome.FILTERED)
         result.requests += page.requests
         result.kms_calls += page.kms_calls
@@ -342,6 +344,7 @@ class ScanSummary:
     history: list[tuple[str, int, int]] = field(default_factory=list)
     exposed_versions: int = 0
     exposed_bytes: int = 0
+    history_failures: list[tuple[str, str, str]] = field(default_factory=list)  # key, version id, reason
 
     @property
     def history_versions(self) -> int:
@@ -414,6 +417,7 @@ def summarise_scan(
         history,
         exposed[0],
         exposed[1],
+        done.history_failures,
     )
 
 

@@ -73,7 +73,10 @@ def test_each_purpose_asks_only_for_its_own_actions():
         {"Effect": "Allow", "Action": ["oss:GetObject"], "Resource": ["acs:oss:*:*:logs/*"]}
     ]
     scan = pure(Sse("oss", "SM4"), ["scan"]).document()["Statement"]
-    assert [s["Action"] for s in scan] == [["oss:GetBucketEncryption", "oss:ListObjects"], ["oss:GetObject"]]
+    assert [s["Action"] for s in scan] == [
+        ["oss:GetBucketEncryption", "oss:ListObjects", "oss:GetBucketVersioning", "oss:ListObjectVersions"],
+        ["oss:GetObject", "oss:GetObjectVersion"],
+    ]
 
 
 def test_every_statement_is_annotated_action_by_action_in_the_document_s_order():

@@ -29,6 +29,7 @@ from console.testing.jobs import fill
 from encryption import ram_policy
 from encryption.services import keys as key_services
 from encryption.services import master_keys
+from jobs import selectors
 from jobs.models import Job
 from jobs.services import jobs as job_services
 from localcloud.accesskeys import create_access_key
@@ -166,15 +167,28 @@ def browse(bucket, world) -> None:
         raise FeatureFailed("; ".join(problems))
     assert [row.name for row in listing.objects] == ["ledger.csv"]
     object_services.describe_object(bucket, "2024/ledger.csv")
+    versions = object_services.object_versions(bucket, "2024/ledger.csv")
+    problems = [row.error for row in versions.rows if row.error]
+    if problems:
+        raise FeatureFailed("; ".join(problems))
+    assert len(versions.rows) == 2
 
 
 def put_plain_object(bucket, world) -> None:
-    OssClient(world["owner"]).put_object(bucket.name, "2024/ledger.csv", CONTENT, {"x-oss-object-acl": "private"})
+    """In a versioned bucket, as an older version and a current one: the object page lists and HEADs both."""
+    owner = OssClient(world["owner"])
+    owner.put_versioning(bucket.name, "Enabled")
+    for content in (b"an older version", CONTENT):
+        owner.put_object(bucket.name, "2024/ledger.csv", content, {"x-oss-object-acl": "private"})
 
 
-def mixed_objects_under_a_kms_default(bucket, world) -> None:
+def mixed_objects_with_history_under_a_kms_default(bucket, world) -> None:
+    """Versioned, each object written twice: a scan counts the older versions too."""
+    owner = OssClient(world["owner"])
+    owner.put_versioning(bucket.name, "Enabled")
     fill(bucket, 5)
-    OssClient(world["owner"]).put_encryption(bucket.name, EncryptionRule("KMS", world["key_id"]))
+    fill(bucket, 5)
+    owner.put_encryption(bucket.name, EncryptionRule("KMS", world["key_id"]))
 
 
 def mixed_objects(bucket, world) -> None:
@@ -186,8 +200,9 @@ def run_job(bucket, world, spec: job_services.Spec) -> None:
     job = job_services.create_job(actor=world["actor"], connection=bucket.connection, bucket=bucket.name, spec=spec)
     world["queued"]()
     job.refresh_from_db()
-    problems = [job.error] if job.error else []
+    problems = [message for message in (job.error, job.count_error) if message]
     problems += [f"{o.key}: {o.reason}" for o in job.outcomes.filter(outcome__in=("failed", "skipped"))]
+    problems += [f"{key} version {version}: {why}" for key, version, why in selectors.progress(job).history_failures]
     if job.state != Job.COMPLETED or problems:
         raise FeatureFailed(f"job {job.state}: " + "; ".join(problems))
 
@@ -219,7 +234,7 @@ FEATURES = {
     "list buckets and objects": Feature(
         ram_policy.BROWSE, lambda world: Sse("oss", "AES256"), put_plain_object, browse
     ),
-    "compliance scan": Feature(ram_policy.SCAN, kms_named, mixed_objects_under_a_kms_default, scan),
+    "compliance scan": Feature(ram_policy.SCAN, kms_named, mixed_objects_with_history_under_a_kms_default, scan),
     "re-encryption job": Feature(ram_policy.REENCRYPT, kms_named, mixed_objects, reencrypt),
     "client-side encryption": Feature(ram_policy.CLIENT_SIDE, kms_named, nothing, client_side),
 }

@@ -286,8 +286,10 @@ def look_at_version(job: Job, oss: OssClient, target: Target, version: ObjectVer
     except CloudError as error:
         if error.http_status == 404:
             result.outcome, result.reason = ObjectOutcome.SKIPPED, "deleted since it was listed"
-        else:
-            result.outcome, result.reason, result.code = ObjectOutcome.FAILED, failure_reason(error), error.code
+            return result
+        result.outcome, result.reason, result.code = ObjectOutcome.FAILED, failure_reason(error), error.code
+        if error.message and result.reason != error.message:
+            result.reason = f"{result.reason}: {error.message}"
         return result
     result.saw(head)
     result.outcome = decisions.decide_noncurrent(job, target, head)

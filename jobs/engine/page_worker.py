@@ -31,6 +31,8 @@ STATE_CHECK_SECONDS = 0.2
 # two Redis round trips per run of objects instead of per object, and still a fair share between the job's workers.
 SLOT_HOLD_SECONDS = 2.0
 PROGRESS_TTL_SECONDS = 7 * 24 * 3600
+# Noncurrent versions are counted, not kept as rows: a page keeps the first few that failed, to say why.
+HISTORY_FAILURES_KEPT = 20
 
 
 def lease_seconds() -> float:
@@ -195,8 +197,9 @@ class ObjectProgress:
     def results(self) -> dict[str, dict]:
         return self.done
 
-    def noncurrent_results(self) -> list[dict]:
-        return list(self.noncurrent.values())
+    def noncurrent_results(self) -> dict[str, dict]:
+        """Results of the noncurrent versions, by JSON [key, version id]."""
+        return self.noncurrent
 
     def forget(self) -> None:
         self.redis.delete(self.key, self.versions_key)
@@ -355,17 +358,21 @@ def _save(page: JobPage, state: str, done: ObjectProgress, report_part: dict) ->
     ObjectOutcome.objects.bulk_create(kept, ignore_conflicts=True, batch_size=500)
 
 
-def _history(noncurrent: list[dict]) -> dict:
-    """A versioned scan's noncurrent versions, by encryption state and by outcome, in versions and bytes."""
+def _history(noncurrent: dict[str, dict]) -> dict:
+    """A versioned scan's noncurrent versions, by encryption state and by outcome, in versions and bytes; and the
+    first versions that could not be read, as [key, version id, reason]."""
     if not noncurrent:
         return {}
     states: dict[str, list[int]] = {}
     outcomes: dict[str, list[int]] = {}
-    for result in noncurrent:
+    failed = []
+    for name, result in noncurrent.items():
         _add(outcomes, result["outcome"], result["size"])
         if result["state"]:
             _add(states, result["state"], result["size"])
-    return {"states": states, "outcomes": outcomes}
+        if result["outcome"] == ObjectOutcome.FAILED and len(failed) < HISTORY_FAILURES_KEPT:
+            failed.append([*json.loads(name), result["reason"][:2000]])
+    return {"states": states, "outcomes": outcomes, **({"failed": failed} if failed else {})}
 
 
 def _add(totals: dict[str, list[int]], name: str, size: int) -> None:
@@ -406,7 +413,10 @@ def finish_if_done(job_id: int) -> Job | None:
                 _save(page, JobPage.CANCELLED, left[-1][1], {})  # their report parts once the lock is released
             final = Job.CANCELLED
         elif job.listing_done and not open_pages.exists():
-            failed = job.outcomes.filter(outcome=ObjectOutcome.FAILED).exists()
+            failed = (
+                job.outcomes.filter(outcome=ObjectOutcome.FAILED).exists()
+                or job.pages.filter(history__has_key="failed").exists()
+            )
             final = Job.COMPLETED_WITH_ERRORS if failed else Job.COMPLETED
         else:
             return None

@@ -501,7 +501,11 @@ def count_objects(job_id: int) -> None:
         while True:
             if control.state_of(job) in Job.FINISHED_STATES + (Job.CANCELLING,):
                 return
-            page = call_with_retries(job, oss.list_objects, job.bucket, prefix, token, 1000, delimiter="")
+            try:
+                page = call_with_retries(job, oss.list_objects, job.bucket, prefix, token, 1000, delimiter="")
+            except CloudError as error:  # not transient (those were retried): say why, the pages go on
+                Job.objects.filter(pk=job.pk).update(count_error=f"Counting the objects failed: {error.message}"[:500])
+                return
             objects += len(page.objects)
             size += sum(entry.size for entry in page.objects)
             Job.objects.filter(pk=job.pk).update(total_objects=objects, total_bytes=size)

@@ -215,6 +215,7 @@ def live_numbers(job: Job, progress: selectors.Progress) -> dict:
         "objects_done": progress.objects_done,
         "objects_total": job.total_objects,
         "total_known": job.total_known,
+        "counting_note": _counting_note(job),
         "bytes_done": progress.bytes_done,
         "bytes_total": job.total_bytes,
         "bytes_done_label": filesizeformat(progress.bytes_done),
@@ -250,3 +251,9 @@ def report_context(job: Job, progress: selectors.Progress) -> dict:
         for name, (objects, size) in sorted(progress.outcomes.items())
     ]
     return {"completion_report": selectors.completion_report(job), "outcome_counts": counts}
+
+
+def _counting_note(job: Job) -> str:
+    if job.total_known:
+        return ""
+    return f"(total unknown: {job.count_error})" if job.count_error else "(still counting)"

@@ -34,7 +34,7 @@
         return item;
       }));
     }
-    set("counting", data.total_known ? "" : "(still counting)");
+    set("counting", data.counting_note);
     var bar = root.querySelector("[data-progress-bar]");
     if (bar) {
       bar.value = data.percent;

@@ -203,6 +203,9 @@ class ProgressSerializer(serializers.Serializer):
     total_known = serializers.BooleanField(
         source="job.total_known", help_text="False while the listing pass is still counting."
     )
+    count_error = serializers.CharField(
+        source="job.count_error", help_text="Why the listing pass stopped before the total was known, if it did."
+    )
     objects_done = serializers.IntegerField()
     bytes_done = serializers.IntegerField()
     percent = serializers.FloatField()
@@ -240,6 +243,12 @@ class StateShareSerializer(serializers.Serializer):
     bytes = serializers.IntegerField()
 
 
+class VersionFailureSerializer(serializers.Serializer):
+    key = serializers.CharField()
+    version_id = serializers.CharField()
+    reason = serializers.CharField()
+
+
 class ScanSummarySerializer(serializers.Serializer):
     """selectors.ScanSummary: a bucket's objects by encryption, and how many match the target."""
 
@@ -266,6 +275,9 @@ class ScanSummarySerializer(serializers.Serializer):
     history_bytes = serializers.IntegerField()
     exposed_versions = serializers.IntegerField(help_text="Noncurrent versions not as the scan targets.")
     exposed_bytes = serializers.IntegerField()
+    history_failures = serializers.SerializerMethodField(
+        help_text="Noncurrent versions whose HEAD failed (the first few of each listing page)."
+    )
 
     @extend_schema_field(StateShareSerializer(many=True))
     def get_states(self, summary):
@@ -274,6 +286,12 @@ class ScanSummarySerializer(serializers.Serializer):
     @extend_schema_field(StateShareSerializer(many=True))
     def get_history(self, summary):
         return _shares(summary.history)
+
+    @extend_schema_field(VersionFailureSerializer(many=True))
+    def get_history_failures(self, summary):
+        return [
+            {"key": key, "version_id": version, "reason": reason} for key, version, reason in summary.history_failures
+        ]
 
 
 def _shares(states: list[tuple[str, int, int]]) -> list[dict]:
