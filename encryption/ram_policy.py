@@ -17,6 +17,7 @@ from cloud.errors import ServiceError
 
 SET_ENCRYPTION, UPLOAD, DOWNLOAD = "set_encryption", "upload", "download"
 BROWSE, SCAN, REENCRYPT, CLIENT_SIDE, EVERYTHING = "browse", "scan", "reencrypt", "client_side", "everything"
+PURGE_HISTORY = "purge_history"
 PURPOSE_CHOICES = [
     (SET_ENCRYPTION, "Set bucket encryption"),
     (UPLOAD, "Upload objects"),
@@ -24,6 +25,7 @@ PURPOSE_CHOICES = [
     (BROWSE, "List buckets and objects"),
     (SCAN, "Compliance scans"),
     (REENCRYPT, "Re-encryption jobs"),
+    (PURGE_HISTORY, "Re-encryption jobs that delete older versions"),
     (CLIENT_SIDE, "Client-side encryption"),
     (EVERYTHING, "Everything this console does"),
 ]
@@ -245,6 +247,16 @@ def _reencrypt(t: Targets) -> list[Grant]:
     ]
 
 
+def _purge_history(t: Targets) -> list[Grant]:
+    return [
+        *_reencrypt(t),
+        Grant("oss:GetBucketVersioning", t.bucket_arn, "The job starts only in a bucket that keeps older versions."),
+        Grant("oss:ListObjectVersions", t.bucket_arn, "Each object's older versions are listed after its copy."),
+        Grant("oss:GetObjectVersion", t.objects_arn, "A HEAD of each older version tells its encryption."),
+        Grant("oss:DeleteObjectVersion", t.objects_arn, "An older version not as targeted is deleted by its id."),
+    ]
+
+
 def _client_side(t: Targets) -> list[Grant]:
     return [
         *_checked_key(t),
@@ -295,6 +307,7 @@ PURPOSES = {
     BROWSE: _browse,
     SCAN: _compliance_scan,
     REENCRYPT: _reencrypt,
+    PURGE_HISTORY: _purge_history,
     CLIENT_SIDE: _client_side,
     EVERYTHING: _everything,
 }
@@ -314,7 +327,7 @@ def chosen_purposes(purposes: Iterable[str]) -> list[str]:
 
 def runs_jobs(purposes: Iterable[str]) -> bool:
     """Whether a job may run: one with an SSE-KMS target describes alias/acs/oss, whatever key it targets."""
-    return bool({SCAN, REENCRYPT, EVERYTHING} & set(purposes))
+    return bool({SCAN, REENCRYPT, PURGE_HISTORY, EVERYTHING} & set(purposes))
 
 
 def ram_policy(targets: Targets, purposes: Iterable[str]) -> Policy:

@@ -66,6 +66,11 @@ class JobSpec(models.Model):
     verify = models.BooleanField(
         default=True, help_text="Re-encryption only: end with a compliance scan of what the job touched."
     )
+    purge_history = models.BooleanField(
+        default=False,
+        help_text="Re-encryption of a versioned bucket: once an object's current version is as targeted, delete its "
+        "older versions that are not.",
+    )
     check_after_copy = models.CharField(
         max_length=8,
         choices=CHECKS_AFTER_COPY,

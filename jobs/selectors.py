@@ -78,6 +78,7 @@ class Progress:
     history_states: dict[str, list[int]] = field(default_factory=dict)
     history_outcomes: dict[str, list[int]] = field(default_factory=dict)
     history_failures: list[tuple[str, str, str]] = field(default_factory=list)  # key, version id, reason
+    purged: list[int] = field(default_factory=lambda: [0, 0])  # older versions deleted (dry run: to be), bytes
 
     def count(self, *names: str) -> int:
         return sum(self.outcomes.get(name, [0, 0])[0] for name in names)
@@ -131,7 +132,17 @@ class Progress:
             "requests_per_object": round(self.requests_per_object, 2),
             "kms_calls": self.kms_calls,
             "data_bytes": self.data_bytes,
+            "purged_versions": self.purged_versions,
+            "purged_bytes": self.purged_bytes,
         }
+
+    @property
+    def purged_versions(self) -> int:
+        return self.purged[0]
+
+    @property
+    def purged_bytes(self) -> int:
+        return self.purged[1]
 
 
 def progress(job: Job, *, reload: bool = True) -> Progress:
@@ -152,6 +163,8 @@ def progress(job: Job, *, reload: bool = True) -> Progress:
         _merge(result.history_states, page.history.get("states", {}))
         _merge(result.history_outcomes, page.history.get("outcomes", {}))
         result.history_failures += [tuple(failure) for failure in page.history.get("failed", [])]
+        purged = page.history.get("purged", [0, 0])
+        result.purged = [result.purged[0] + purged[0], result.purged[1] + purged[1]]
         result.requested_objects += sum(n for name, (n, _) in page.outcomes.items() if name != ObjectOutcome.FILTERED)
         result.requests += page.requests
         result.kms_calls += page.kms_calls

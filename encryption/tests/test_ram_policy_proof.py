@@ -22,7 +22,7 @@ from buckets.services import buckets as bucket_services
 from buckets.services import cse_transfer
 from buckets.services import objects as object_services
 from cloud.errors import ServiceError
-from cloud.oss import EncryptionRule, OssClient
+from cloud.oss import SSE_KEY_HEADER, EncryptionRule, OssClient
 from cloud.sse import Sse
 from console.testing.cloud import named_key
 from console.testing.jobs import fill
@@ -195,9 +195,11 @@ def mixed_objects(bucket, world) -> None:
     fill(bucket, 5)
 
 
-def run_job(bucket, world, spec: job_services.Spec) -> None:
+def run_job(bucket, world, spec: job_services.Spec, **options) -> None:
     """Start the job and work its pages as a worker would; a job that does not complete cleanly raises why."""
-    job = job_services.create_job(actor=world["actor"], connection=bucket.connection, bucket=bucket.name, spec=spec)
+    job = job_services.create_job(
+        actor=world["actor"], connection=bucket.connection, bucket=bucket.name, spec=spec, **options
+    )
     world["queued"]()
     job.refresh_from_db()
     problems = [message for message in (job.error, job.count_error) if message]
@@ -218,6 +220,33 @@ def reencrypt(bucket, world) -> None:
     run_job(bucket, world, spec)
 
 
+def objects_with_older_unencrypted_versions(bucket, world) -> None:
+    """Versioned, each object written twice in mixed states: older versions of every kind."""
+    OssClient(world["owner"]).put_versioning(bucket.name, "Enabled")
+    fill(bucket, 5)
+    fill(bucket, 5)
+
+
+def reencrypt_and_purge(bucket, world) -> None:
+    spec = job_services.Spec(
+        target_mode=Job.TARGET_EXPLICIT,
+        target_method="kms",
+        target_algorithm="AES256",
+        target_key_id=world["key_id"],
+        purge_history=True,
+    )
+    run_job(bucket, world, spec, purge_confirmation=bucket.name)
+    owner = OssClient(world["owner"])
+    left = [
+        version.key
+        for version in owner.list_object_versions(bucket.name).versions
+        if not version.is_latest
+        and owner.head_object(bucket.name, version.key, version.version_id).header(SSE_KEY_HEADER) != world["key_id"]
+    ]
+    if left:
+        raise FeatureFailed(f"older versions not as targeted were left: {', '.join(left)}")
+
+
 def client_side(bucket, world) -> None:
     content = SimpleUploadedFile("ledger.csv", CONTENT)
     cse_transfer.upload_client_side(
@@ -236,6 +265,9 @@ FEATURES = {
     ),
     "compliance scan": Feature(ram_policy.SCAN, kms_named, mixed_objects_with_history_under_a_kms_default, scan),
     "re-encryption job": Feature(ram_policy.REENCRYPT, kms_named, mixed_objects, reencrypt),
+    "re-encryption deleting older versions": Feature(
+        ram_policy.PURGE_HISTORY, kms_named, objects_with_older_unencrypted_versions, reencrypt_and_purge
+    ),
     "client-side encryption": Feature(ram_policy.CLIENT_SIDE, kms_named, nothing, client_side),
 }
 

@@ -23,6 +23,7 @@ SPEC_EXAMPLE = {
     "requests_per_second": 200,
     "kms_per_second": 100,
     "verify": True,
+    "purge_history": False,
     "check_after_copy": "response",
 }
 JOB_EXAMPLE = {
@@ -65,6 +66,8 @@ PROGRESS_EXAMPLE = {
     "count_error": "",
     "objects_done": 5000,
     "bytes_done": 9_846_004_096,
+    "purged_versions": 0,
+    "purged_bytes": 0,
     "percent": 41.7,
     "rate_per_second": 117.6,
     "eta_seconds": 59.5,

@@ -59,6 +59,8 @@ MAX_ATTEMPTS = 8
 BACKOFF_BASE_SECONDS = 0.1
 BACKOFF_CAP_SECONDS = 10.0
 MAX_REEVALUATIONS = 3
+# Outcomes after which an object's current version is as targeted (or, in a dry run, would be).
+PURGED_AFTER = (ObjectOutcome.REENCRYPTED, ObjectOutcome.COMPLIANT, ObjectOutcome.PLANNED)
 CLIENT_SIDE_MARK = "+ client-side"
 # A job reads neither tags nor the ACL after its copy (two requests more per object, on millions of objects): the
 # tag count stands for the tags, and the ACL is sent with the copy as it was read.
@@ -143,6 +145,8 @@ class Result:
     after_state: str = ""
     after: tuple[str, str, str] = ("", "", "")
     at: str = ""  # when the object was done, UTC ISO 8601
+    purged_versions: int = 0  # older versions deleted after the current one (a dry run: that would be)
+    purged_bytes: int = 0
 
     def as_dict(self) -> dict:
         return self.__dict__.copy()
@@ -305,12 +309,43 @@ def _process(work: ObjectWork, entry: ObjectEntry | None, key: str) -> Result:
         acl_read = _read_acl_alongside(work, key)
         try:
             if _attempt(work, key, acl_read):
+                if job.purge_history and result.outcome in PURGED_AFTER:
+                    _purge_history(work, key)
                 return result
         finally:
             if acl_read is not None:
                 wait([acl_read])  # its request counts for this object, and none outlives the object's slot
     result.outcome, result.reason = ObjectOutcome.SKIPPED, "the object kept changing while the job tried to copy it"
     return result
+
+
+def _purge_history(work: ObjectWork, key: str) -> None:
+    """Delete the object's older versions that are not as targeted, now that its current version is: the version
+    the copy superseded among them. A dry run counts them. Only versions listed as noncurrent are deleted, each by
+    its version id: the current version, and any version written since the listing, are never touched."""
+    job, result, oss = work.job, work.result, work.oss
+    if result.outcome == ObjectOutcome.PLANNED:  # the current version, once a run's copy supersedes it
+        result.purged_versions, result.purged_bytes = 1, result.size
+    for version in _noncurrent_versions(work, key):
+        head = work.call(oss.head_object, job.bucket, key, version.version_id)
+        if work.target.matches(Sse.of_headers(head.headers)):
+            continue
+        if not job.dry_run:
+            work.call(oss.delete_object, job.bucket, key, version.version_id)
+        result.purged_versions += 1
+        result.purged_bytes += head.size
+
+
+def _noncurrent_versions(work: ObjectWork, key: str) -> list[ObjectVersion]:
+    """Every noncurrent version of exactly `key` (delete markers are no data: they stay)."""
+    found: list[ObjectVersion] = []
+    key_marker = version_id_marker = ""
+    while True:
+        page = work.call(work.oss.list_object_versions, work.job.bucket, key, key_marker, version_id_marker, 100)
+        found += [v for v in page.versions if v.key == key and not v.is_latest and not v.delete_marker]
+        if page.next_key_marker != key:
+            return found
+        key_marker, version_id_marker = page.next_key_marker, page.next_version_id_marker
 
 
 def _copies(job: Job) -> bool:

@@ -348,7 +348,7 @@ def _save(page: JobPage, state: str, done: ObjectProgress, report_part: dict) ->
         lease_until=None,
         outcomes=outcomes,
         states=states,
-        history=_history(done.noncurrent_results()),
+        history=_history(done.noncurrent_results()) | _purged(results),
         requests=sum(r["requests"] for r in results.values()),
         kms_calls=sum(r["kms_calls"] for r in results.values()),
         head_seconds=sum(r["head_seconds"] for r in results.values()),
@@ -373,6 +373,14 @@ def _history(noncurrent: dict[str, dict]) -> dict:
         if result["outcome"] == ObjectOutcome.FAILED and len(failed) < HISTORY_FAILURES_KEPT:
             failed.append([*json.loads(name), result["reason"][:2000]])
     return {"states": states, "outcomes": outcomes, **({"failed": failed} if failed else {})}
+
+
+def _purged(results: dict[str, dict]) -> dict:
+    """Older versions a re-encryption deleted (a dry run: would delete) after the objects' current versions."""
+    versions = sum(result.get("purged_versions", 0) for result in results.values())
+    if not versions:
+        return {}
+    return {"purged": [versions, sum(result.get("purged_bytes", 0) for result in results.values())]}
 
 
 def _add(totals: dict[str, list[int]], name: str, size: int) -> None:

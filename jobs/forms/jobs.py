@@ -235,6 +235,19 @@ class JobForm(SpecForm):
         help_text="Either way an object the copy did not write as targeted is a failure with its reason.",
     )
 
+    purge_history = forms.BooleanField(
+        label="Then delete its older versions that are not as targeted",
+        required=False,
+        help_text="Versioned buckets: once an object's current version is as targeted, its older versions that are "
+        "not are deleted, each by its version id. A dry run counts them. This cannot be undone.",
+    )
+    purge_confirmation = forms.CharField(
+        label="To delete older versions, type the bucket's name",
+        max_length=63,
+        required=False,
+        help_text="Not needed for a dry run.",
+    )
+
     def clean_check_after_copy(self) -> str:
         return self.cleaned_data["check_after_copy"] or JobSpec.CHECK_RESPONSE
 
@@ -279,6 +292,7 @@ class JobForm(SpecForm):
         data = self.cleaned_data
         fields = super().spec_fields(target)
         fields |= {name: data[name] for name in ("select", "min_size", "max_size", "verify", "check_after_copy")}
+        fields["purge_history"] = data.get("purge_history", False)
         # Without JavaScript every field is shown: a key or algorithm left over from another selection is dropped.
         fields["select_key_id"] = data["select_key_id"].strip() if data["select"] == JobSpec.SELECT_KEY else ""
         fields["select_algorithm"] = data["select_algorithm"] if data["select"] == JobSpec.SELECT_ALGORITHM else ""

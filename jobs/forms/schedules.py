@@ -29,6 +29,9 @@ class ScheduleForm(JobForm):
     name = forms.CharField(
         max_length=100, widget=forms.TextInput(attrs={"placeholder": "Nightly: encrypt new objects under logs/"})
     )
+    # Deleting older versions is typed in by hand for one job at a time, never left to a schedule.
+    purge_history = None
+    purge_confirmation = None
     schedule_kind = forms.ChoiceField(
         label="Each run", choices=JobSpec.KINDS[::-1], initial=Job.REENCRYPT, widget=forms.RadioSelect
     )

@@ -60,6 +60,7 @@ class Spec:
     rewrap_from_id: int | None = None
     rewrap_to_id: int | None = None
     verify: bool = True
+    purge_history: bool = False
     check_after_copy: str = Job.CHECK_RESPONSE
     report_bucket: str = ""
     report_prefix: str = ""
@@ -147,6 +148,8 @@ def check_spec(bucket: Bucket, spec: Spec) -> Spec:
         )
     if spec.kind != Job.REENCRYPT:
         spec = replace(spec, verify=False)  # only a re-encryption changes what a scan would find
+        if spec.purge_history:
+            raise ServiceError("Deleting older versions goes only with a re-encryption.")
     if spec.select == Job.SELECT_KEY:
         spec = replace(spec, select_key_id=_existing_key_id(bucket, spec.select_key_id.strip()))
     prefixes = normalise_prefixes(spec.prefixes)
@@ -171,6 +174,16 @@ def check_spec(bucket: Bucket, spec: Spec) -> Spec:
             "target_key_id": target.key_id,
         }
     )
+
+
+def _check_purge(bucket: Bucket, *, confirmation: str | None) -> None:
+    """Older versions are deleted only in a bucket that keeps them, and only once the bucket's name is typed."""
+    if not OssClient(bucket.connection).versioning(bucket.name):
+        raise ServiceError(f"Bucket {bucket.name} has never had versioning: it keeps no older versions to delete.")
+    if confirmation is not None and confirmation != bucket.name:
+        raise ServiceError(
+            f"Deleting older versions cannot be undone: type the bucket's name, {bucket.name}, to confirm."
+        )
 
 
 def _existing_key_id(bucket: Bucket, key: str) -> str:
@@ -291,8 +304,10 @@ def create_job(
     retry_of: Job | None = None,
     retry_keys: list[str] | None = None,
     verifies: Job | None = None,
+    purge_confirmation: str = "",
 ) -> Job:
-    """Check, record and start a job; workers pick up its first page at once."""
+    """Check, record and start a job; workers pick up its first page at once. A job that deletes older versions
+    (purge_history) starts only with the bucket's name typed as `purge_confirmation`, unless it is a dry run."""
     found = find_bucket(connection, bucket)
     action = {Job.SCAN: "scan.start", Job.REWRAP: "rewrap.start"}.get(spec.kind, "job.start")
     action = "job.dry-run" if dry_run and spec.kind != Job.SCAN else action
@@ -300,6 +315,8 @@ def create_job(
     try:
         spec = check_spec(found, spec)
         target = resolve_target(found, spec)
+        if spec.purge_history:
+            _check_purge(found, confirmation=None if dry_run else purge_confirmation)
     except ServiceError as refusal:
         record(
             action,
@@ -437,6 +454,14 @@ def job_finished(job: Job) -> None:
 
     summary = selectors.progress(job)
     _record_finish(job, summary)
+    if job.purge_history and not job.dry_run:
+        record(
+            "job.purge-history",
+            connection=job.connection,
+            bucket=job.bucket,
+            target=f"job:{job.pk}",
+            after={"versions_deleted": summary.purged[0], "bytes_deleted": summary.purged[1]},
+        )
     report.write_manifest(job, summary.counts())
     sweeps.job_finished(job)
     if _needs_verification(job, summary):

@@ -166,6 +166,8 @@ def save_schedule(
         crontab, interval_minutes = check_timing(crontab, interval_minutes)
         timezone_name = check_timezone(timezone_name or settings.TIME_ZONE)
         scope, bucket, bucket_pattern = check_scope(scope, bucket, bucket_pattern)
+        if spec.purge_history:
+            raise ServiceError("Deleting older versions is an option of a one-off re-encryption, typed in by hand.")
         if scope == Schedule.ONE_BUCKET:
             spec = services.check_spec(services.find_bucket(connection, bucket), spec)
         else:

@@ -216,6 +216,8 @@ def live_numbers(job: Job, progress: selectors.Progress) -> dict:
         "objects_total": job.total_objects,
         "total_known": job.total_known,
         "counting_note": _counting_note(job),
+        "purged_versions": progress.purged_versions,
+        "purged_bytes_label": filesizeformat(progress.purged_bytes),
         "bytes_done": progress.bytes_done,
         "bytes_total": job.total_bytes,
         "bytes_done_label": filesizeformat(progress.bytes_done),

@@ -72,6 +72,7 @@ def _spec_page(request, form_class, template: str):
                 bucket=forms.form.cleaned_data["bucket"].strip(),
                 spec=forms.spec(),
                 dry_run=dry_run,
+                purge_confirmation=forms.form.cleaned_data.get("purge_confirmation", ""),
             )
         except ServiceError as error:
             forms.add_error(error.message)

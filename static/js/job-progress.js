@@ -10,7 +10,7 @@
   var failures = 0;
   var lastAnnounced = "";
   var fields = ["objects_done", "objects_total", "bytes_done_label", "bytes_total_label", "rate", "throttled", "requests",
-    "requests_per_object", "eta", "elapsed"];
+    "requests_per_object", "eta", "elapsed", "purged_versions", "purged_bytes_label"];
 
   function set(name, value) {
     root.querySelectorAll('[data-progress="' + name + '"]').forEach(function (element) {

@@ -90,6 +90,12 @@ class SpecInputSerializer(serializers.Serializer):
         help_text="Re-encryption only: end with a compliance scan of the objects the job worked on "
         "(its 'verifies' names the job); ignored by other kinds.",
     )
+    purge_history = serializers.BooleanField(
+        default=DEFAULT_SPEC.purge_history,
+        help_text="Re-encryption of a versioned bucket only: once an object's current version is as targeted, "
+        "delete its older versions that are not (a dry run counts them). Cannot be undone: a job needs "
+        "purge_confirmation; a schedule cannot have it.",
+    )
     check_after_copy = serializers.ChoiceField(
         choices=Job.CHECKS_AFTER_COPY,
         default=DEFAULT_SPEC.check_after_copy,
@@ -115,6 +121,13 @@ class SpecInputSerializer(serializers.Serializer):
 class JobCreateSerializer(SpecInputSerializer):
     dry_run = serializers.BooleanField(
         default=False, help_text="Re-encryption only: plan without writing (counts, bytes, requests, KMS calls)."
+    )
+    purge_confirmation = serializers.CharField(
+        max_length=63,
+        required=False,
+        allow_blank=True,
+        default="",
+        help_text="With purge_history (not a dry run): the bucket's name, typed to confirm deleting older versions.",
     )
 
 
@@ -208,6 +221,10 @@ class ProgressSerializer(serializers.Serializer):
     )
     objects_done = serializers.IntegerField()
     bytes_done = serializers.IntegerField()
+    purged_versions = serializers.IntegerField(
+        help_text="With purge_history: older versions deleted so far (a dry run: that a run would delete)."
+    )
+    purged_bytes = serializers.IntegerField()
     percent = serializers.FloatField()
     rate_per_second = serializers.FloatField(source="rate", help_text="Objects per second while running.")
     eta_seconds = serializers.FloatField(allow_null=True, help_text="Null unless running with a known total.")

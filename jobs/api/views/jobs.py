@@ -128,6 +128,7 @@ class JobViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Gene
             bucket=data["bucket"],
             spec=spec_of(data),
             dry_run=data["dry_run"],
+            purge_confirmation=data["purge_confirmation"],
         )
         return _job_response(job, status.HTTP_201_CREATED)
 
