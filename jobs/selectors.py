@@ -358,6 +358,7 @@ class ScanSummary:
     exposed_versions: int = 0
     exposed_bytes: int = 0
     history_failures: list[tuple[str, str, str]] = field(default_factory=list)  # key, version id, reason
+    history_from: Job | None = None  # the earlier scan the history was counted by (a scan of given keys counts none)
 
     @property
     def history_versions(self) -> int:
@@ -409,12 +410,14 @@ def summarise_scan(
     done = progress(job, reload=reload)
     if outdated_by is None:
         outdated_by = outdated_scans([job]).get(job.pk, ())
+    history_scan = _history_scan(job)
+    counted = done if history_scan is job or history_scan is None else progress(history_scan, reload=False)
     names = {}
-    if name_keys and any(label.startswith("KMS ") for label in [*done.states, *done.history_states]):
+    if name_keys and any(label.startswith("KMS ") for label in [*done.states, *counted.history_states]):
         bucket = Bucket.objects.filter(connection=job.connection, name=job.bucket).first()
         names = key_names(job.connection, bucket.region if bucket else job.connection.region)
-    states, history = _named_states(done.states, names), _named_states(done.history_states, names)
-    exposed = done.history_outcomes.get(ObjectOutcome.NOT_MATCHING, [0, 0])
+    states, history = _named_states(done.states, names), _named_states(counted.history_states, names)
+    exposed = counted.history_outcomes.get(ObjectOutcome.NOT_MATCHING, [0, 0])
     compliant = done.outcomes.get(ObjectOutcome.COMPLIANT, [0, 0])
     return ScanSummary(
         job,
@@ -430,7 +433,27 @@ def summarise_scan(
         history,
         exposed[0],
         exposed[1],
-        done.history_failures,
+        counted.history_failures,
+        history_scan if history_scan is not job else None,
+    )
+
+
+def _history_scan(job: Job) -> Job | None:
+    """The scan whose count of older versions holds for `job`: itself when it listed versions; for a scan of given
+    keys (a verification, a retry), which lists none, the newest whole scan of the bucket that did, before it."""
+    if job.versioned or not job.retry_keys:
+        return job
+    return (
+        Job.objects.filter(
+            kind=Job.SCAN,
+            connection_id=job.connection_id,
+            bucket=job.bucket,
+            versioned=True,
+            state__in=Job.COMPLETED_STATES,
+            pk__lt=job.pk,
+        )
+        .order_by("-pk")
+        .first()
     )
 
 

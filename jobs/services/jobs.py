@@ -491,7 +491,15 @@ def start_verification(job: Job) -> Job | None:
     target; it becomes the bucket's compliance record. A refusal (the bucket is gone, say) is audited, not raised:
     the job itself has ended well."""
     spec = Spec.of(job)
-    scan = replace(spec, kind=Job.SCAN, select=Job.SELECT_ALL, select_key_id="", select_algorithm="", verify=False)
+    scan = replace(
+        spec,
+        kind=Job.SCAN,
+        select=Job.SELECT_ALL,
+        select_key_id="",
+        select_algorithm="",
+        verify=False,
+        purge_history=False,
+    )
     try:
         return create_job(
             actor=job.created_by,

@@ -169,7 +169,8 @@ def _share(part: int, whole: int) -> float:
 def history_sentence(summary: selectors.ScanSummary) -> str:
     """'1,204 noncurrent versions (3.1 GB) not as targeted, of 1,210 kept (3.2 GB); by encryption: None 1,204
     (3.1 GB), KMS AES256 alias/acs/oss(…) 6 (12.0 KB).'"""
-    kept = f"{_versions(summary.history_versions)} ({filesizeformat(summary.history_bytes)})"
+    counted_by = f" (as scan #{summary.history_from.pk} counted them)" if summary.history_from else ""
+    kept = f"{_versions(summary.history_versions)} ({filesizeformat(summary.history_bytes)}){counted_by}"
     by_state = ", ".join(f"{label} {n:,} ({filesizeformat(b)})" for label, n, b in summary.history)
     if not summary.exposed_versions:
         return f"{kept}, all as targeted; by encryption: {by_state}."

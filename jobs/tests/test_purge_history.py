@@ -76,6 +76,8 @@ def test_a_run_deletes_older_versions_not_as_targeted_after_the_current_one_is(e
     assert versions_of(exposed, "b.log") == [(True, b"only version", "KMS")]
     event = AuditEvent.objects.get(action="job.purge-history", target=f"job:{job.pk}")
     assert event.after == {"versions_deleted": 4, "bytes_deleted": 5 + 6 + 7 + 12}
+    verification = selectors.summarise_scan(wait_for(Job.objects.get(verifies=job)))
+    assert verification.job.versioned and verification.exposed_versions == 0 and verification.history_versions == 1
 
 
 def test_without_the_bucket_name_typed_nothing_starts(exposed, operator):

@@ -12,6 +12,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_POST
 
 from cloud.errors import ServiceError
+from console import input_limits
 from console.csv_export import csv_download
 from console.form_reload import without_csrf_token
 from console.permissions import permission_required
@@ -187,7 +188,11 @@ def job_run(request, pk: int):
         return redirect("jobs:job_detail", planned.pk)
     try:
         job = services.create_job(
-            actor=request.user, connection=planned.connection, bucket=planned.bucket, spec=services.Spec.of(planned)
+            actor=request.user,
+            connection=planned.connection,
+            bucket=planned.bucket,
+            spec=services.Spec.of(planned),
+            purge_confirmation=request.POST.get("purge_confirmation", "")[: input_limits.BUCKET],
         )
     except ServiceError as error:
         messages.error(request, error.message)
