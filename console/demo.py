@@ -1,4 +1,4 @@
-"""The demo connection `make up` creates: a localcloud AccessKey, two KMS keys and five buckets in mixed states.
+"""The demo connection `make up` creates: a localcloud AccessKey, two KMS keys and seven buckets in mixed states.
 
 Bootstrap runs before localcloud (and the embedded Redis) are started, so the data is written through a
 temporary localcloud server in this process, with the same client layers the console uses everywhere.
@@ -67,6 +67,7 @@ class DemoBucket:
     default: Sse
     before_default: tuple[DemoObject, ...] = ()
     after_default: tuple[DemoObject, ...] = ()
+    versioned: bool = False  # versioning Enabled before the first object: a key written twice keeps both
 
 
 def _text(*lines: str) -> bytes:
@@ -86,6 +87,10 @@ def _access_log(index: int) -> DemoObject:
     hour, minute = divmod(index, 60)
     line = f"2026-11-22T{hour % 24:02d}:{minute:02d}:00Z GET /checkout 200 {index * 7 % 900} ms"
     return DemoObject(f"access/2026/11/22/{hour:02d}-{minute:02d}.log", _text(line), "text/plain", {"source": "edge"})
+
+
+def _ledger(year: int, status: str) -> DemoObject:
+    return DemoObject(f"ledgers/{year}.csv", _text("status,total", f"{status},{year * 3}"), "text/csv")
 
 
 def _client_side_encrypted(key: str, size: int) -> DemoObject:
@@ -173,6 +178,14 @@ def demo_buckets() -> list[DemoBucket]:
                 ),
                 _client_side_encrypted("contracts/2026/acme-master-agreement.pdf", 1500),
             ),
+        ),
+        # Versioned: each ledger's unencrypted first version stays, older, under its KMS-encrypted current one.
+        DemoBucket(
+            "demo-versioned",
+            Sse(KMS, AES256),
+            before_default=tuple(_ledger(year, "draft") for year in (2024, 2025, 2026)),
+            after_default=tuple(_ledger(year, "final") for year in (2024, 2025, 2026)),
+            versioned=True,
         ),
         # Enough objects for a re-encryption job's progress to be watched: unencrypted from before the default.
         DemoBucket(
@@ -316,6 +329,8 @@ def _seed_bucket(
         say(f"demo: bucket {plan.name} exists: left as it is")
         return label
     oss.create_bucket(plan.name)
+    if plan.versioned:
+        oss.put_versioning(plan.name, "Enabled")
     for item in plan.before_default:
         oss.put_object(plan.name, item.key, item.body, item.headers(key_ids))
     if default.rule():
@@ -324,5 +339,6 @@ def _seed_bucket(
         oss.put_object(plan.name, item.key, item.body, item.headers(key_ids))
     count = len(plan.before_default) + len(plan.after_default)
     earlier = f", {len(plan.before_default)} of them uploaded before the default" if plan.before_default else ""
+    earlier += ", versioned: a key written twice keeps its older version" if plan.versioned else ""
     say(f"demo: bucket {plan.name}: default {label}, {count} objects{earlier}")
     return label

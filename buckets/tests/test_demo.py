@@ -47,6 +47,7 @@ def test_demo_connection_points_at_localcloud_with_working_credentials(seeded, l
         "demo-sm4",
         "demo-kms-default",
         "demo-kms-named",
+        "demo-versioned",
         "demo-logs",
     }
 
@@ -77,6 +78,18 @@ def test_objects_uploaded_before_a_kms_default_stay_unencrypted(seeded):
     assert overridden.header("x-oss-server-side-encryption") == "AES256"
     assert before.header("content-type") == "text/plain" and before.user_metadata == {"service": "checkout"}
     assert oss.list_objects("demo-kms-default", prefix="logs/2026/").folders == ["logs/2026/11/"]
+
+
+def test_the_versioned_bucket_keeps_unencrypted_older_versions_under_encrypted_current_ones(seeded):
+    connection, _ = seeded
+    oss = OssClient(connection)
+
+    versions = oss.list_object_versions("demo-versioned", prefix="ledgers/").versions
+
+    assert oss.versioning("demo-versioned") == "Enabled" and len(versions) == 6
+    for version in versions:
+        head = oss.head_object("demo-versioned", version.key, version.version_id)
+        assert head.header("x-oss-server-side-encryption") == ("KMS" if version.is_latest else "")
 
 
 def test_named_kms_bucket_mixes_per_object_encryption(seeded):
@@ -140,7 +153,7 @@ def test_every_step_prints_one_line_without_the_secret(seeded):
 
     assert any("KMS key alias/demo-app(" in line and "created" in line for line in lines)
     assert any("alias/demo-retired(" in line and "disabled" in line for line in lines)
-    assert sum(line.startswith("demo: bucket demo-") for line in lines) == len(demo.demo_buckets()) == 6
+    assert sum(line.startswith("demo: bucket demo-") for line in lines) == len(demo.demo_buckets()) == 7
     assert lines[-1] == f"demo: connection 'localcloud (demo)' saved for {connection.oss_endpoint} (cn-hangzhou)"
     assert all(connection.access_key_secret not in line for line in lines)
 
