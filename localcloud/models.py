@@ -118,6 +118,17 @@ class Bucket(models.Model):
         return self.name
 
 
+class BucketLifecycle(models.Model):
+    """A bucket's lifecycle rules as PutBucketLifecycle stored them (checked, normalised XML); kept apart from the
+    Bucket row, which every request reads, since a configuration may hold a thousand rules."""
+
+    bucket = models.OneToOneField(Bucket, on_delete=models.CASCADE, related_name="lifecycle")
+    document = models.TextField()
+
+    def __str__(self):
+        return f"lifecycle of {self.bucket_id}"
+
+
 class EncryptedBlob(models.Model):
     """Fields shared by stored objects and parts: where the bytes are and how they are sealed."""
 

@@ -11,11 +11,11 @@ from localcloud import errors
 # Query parameters that select an operation, per level. Anything else in the query is an argument.
 BUCKET_SELECTORS = (
     "acl", "encryption", "bucketInfo", "location", "stat", "uploads", "live", "delete", "list-type", "versioning",
-    "versions",
+    "versions", "lifecycle",
 )  # fmt: skip
 OBJECT_SELECTORS = ("partNumber", "uploadId", "acl", "tagging", "objectMeta", "append", "uploads", "symlink")
 UNSUPPORTED = (
-    "cors lifecycle logging website referer policy replication inventory worm "
+    "cors logging website referer policy replication inventory worm "
     "tagging-bucket restore x-oss-process qos cname transferAcceleration requestPayment resourceGroup"
 ).split()
 
@@ -24,6 +24,7 @@ BUCKET_ROUTES = {
     ("PUT", "acl"): "buckets.put_bucket_acl",
     ("PUT", "encryption"): "buckets.put_bucket_encryption",
     ("PUT", "versioning"): "buckets.put_bucket_versioning",
+    ("PUT", "lifecycle"): "lifecycle.put_bucket_lifecycle",
     ("GET", None): "listing.list_objects",
     ("GET", "list-type"): "listing.list_objects_v2",
     ("GET", "acl"): "buckets.get_bucket_acl",
@@ -33,10 +34,12 @@ BUCKET_ROUTES = {
     ("GET", "encryption"): "buckets.get_bucket_encryption",
     ("GET", "versioning"): "buckets.get_bucket_versioning",
     ("GET", "versions"): "listing.list_object_versions",
+    ("GET", "lifecycle"): "lifecycle.get_bucket_lifecycle",
     ("GET", "uploads"): "multipart.list_multipart_uploads",
     ("GET", "live"): "buckets.list_live_channels",
     ("DELETE", None): "buckets.delete_bucket",
     ("DELETE", "encryption"): "buckets.delete_bucket_encryption",
+    ("DELETE", "lifecycle"): "lifecycle.delete_bucket_lifecycle",
     ("POST", "delete"): "objects.delete_multiple_objects",
 }
 

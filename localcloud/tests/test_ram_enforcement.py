@@ -134,6 +134,8 @@ def test_an_explicit_deny_wins_and_says_so(limited, localcloud, owned):
         (lambda b: b.delete_bucket(), "oss:DeleteBucket"),
         (lambda b: b.get_bucket_versioning(), "oss:GetBucketVersioning"),
         (lambda b: b.list_object_versions(), "oss:ListObjectVersions"),
+        (lambda b: b.get_bucket_lifecycle(), "oss:GetBucketLifecycle"),
+        (lambda b: b.delete_bucket_lifecycle(), "oss:DeleteBucketLifecycle"),
         (lambda b: b.get_object("ledger.csv", params={"versionId": "null"}), "oss:GetObjectVersion"),
         (lambda b: b.delete_object("ledger.csv", params={"versionId": "null"}), "oss:DeleteObjectVersion"),
         (lambda b: b.get_object_acl("ledger.csv", params={"versionId": "null"}), "oss:GetObjectVersionAcl"),
