@@ -5,6 +5,7 @@ Nothing else imports oss2, so the same services serve Alibaba Cloud and localclo
 
 from __future__ import annotations
 
+import copy
 import datetime
 import email.utils
 import hashlib
@@ -428,7 +429,7 @@ class OssClient:
         """PutBucketLifecycle: `rules` replace the whole configuration, as OSS replaces it."""
         with _cloud_errors():
             result = self._bucket(name).put_bucket_lifecycle(
-                oss_models.BucketLifecycle([rule.native for rule in rules])
+                oss_models.BucketLifecycle([_writable(rule.native) for rule in rules])
             )
         return _request_id(result)
 
@@ -692,6 +693,18 @@ def _lifecycle_rule(rule: oss_models.LifecycleRule) -> LifecycleRule:
         noncurrent_days=int(noncurrent.noncurrent_days) if noncurrent else None,
         native=rule,
     )
+
+
+def _writable(rule: oss_models.LifecycleRule) -> oss_models.LifecycleRule:
+    """The rule as read, to be written back: oss2 reads a rule without a Filter as an empty one, and would send
+    that as an empty <Filter/> the rule never had."""
+    condition = rule.filter
+    sizes = (condition.object_size_greater_than, condition.object_size_less_than) if condition else ()
+    if condition is None or condition.filter_not or any(size is not None for size in sizes):
+        return rule
+    unfiltered = copy.copy(rule)
+    unfiltered.filter = None
+    return unfiltered
 
 
 def _rule_scope(rule: oss_models.LifecycleRule) -> list[str]:

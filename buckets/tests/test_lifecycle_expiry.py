@@ -3,17 +3,32 @@ rule set beside the user's rules (which are read back with oss2 unchanged), remo
 confirmed or when the bucket keeps no versions, audited; on the bucket page and through the API."""
 
 import datetime
+from xml.etree import ElementTree
 
 import oss2
 import pytest
 from django.utils import timezone
-from oss2.models import BucketLifecycle, LifecycleExpiration, LifecycleRule, StorageTransition
+from oss2.models import (
+    AbortMultipartUpload,
+    BucketLifecycle,
+    FilterNot,
+    FilterNotTag,
+    LifecycleExpiration,
+    LifecycleFilter,
+    LifecycleRule,
+    NoncurrentVersionExpiration,
+    NoncurrentVersionStorageTransition,
+    StorageTransition,
+    Tagging,
+    TaggingRule,
+)
 
 from audit.models import AuditEvent
 from buckets.services import lifecycle
 from cloud.errors import ServiceError
 from console.testing.cloud import new_bucket, versioned_bucket
 from console.testing.objects import put
+from localcloud.models import BucketLifecycle as StoredLifecycle
 from localcloud.models import StoredObject
 
 NOW = timezone.now()
@@ -42,6 +57,53 @@ def users_rule() -> LifecycleRule:
         expiration=LifecycleExpiration(days=400),
         storage_transitions=[StorageTransition(days=90, storage_class=oss2.BUCKET_STORAGE_CLASS_ARCHIVE)],
     )
+
+
+def every_kind_of_user_rule() -> list[LifecycleRule]:
+    tags = TaggingRule()
+    tags.add("team", "ops")
+    return [
+        users_rule(),
+        LifecycleRule(
+            "markers",
+            "versioned/",
+            status=LifecycleRule.DISABLED,
+            expiration=LifecycleExpiration(expired_detete_marker=True),
+            noncurrent_version_expiration=NoncurrentVersionExpiration(60),
+            noncurrent_version_sotrage_transitions=[
+                NoncurrentVersionStorageTransition(10, oss2.BUCKET_STORAGE_CLASS_IA, is_access_time=True),
+            ],
+        ),
+        LifecycleRule(
+            "filtered",
+            "data/",
+            abort_multipart_upload=AbortMultipartUpload(days=7),
+            storage_transitions=[
+                StorageTransition(
+                    days=30,
+                    storage_class=oss2.BUCKET_STORAGE_CLASS_IA,
+                    is_access_time=True,
+                    return_to_std_when_visit=True,
+                    allow_small_file=False,
+                ),
+                StorageTransition(
+                    created_before_date=datetime.date(2024, 1, 1), storage_class=oss2.BUCKET_STORAGE_CLASS_COLD_ARCHIVE
+                ),
+            ],
+            tagging=Tagging(tags),
+            filter=LifecycleFilter(
+                filter_not=[FilterNot("data/keep/", FilterNotTag("pinned", "yes"))],
+                object_size_greater_than=1024,
+                object_size_less_than=1048576,
+            ),
+        ),
+    ]
+
+
+def stored_rules(bucket) -> dict[str, str]:
+    """Each rule as the service stores it, as XML: what OSS received, element by element."""
+    document = ElementTree.fromstring(StoredLifecycle.objects.get(bucket__name=bucket.name).document)
+    return {rule.findtext("ID"): ElementTree.tostring(rule, encoding="unicode") for rule in document}
 
 
 @pytest.fixture
@@ -111,6 +173,18 @@ def test_expiry_adds_the_console_rule_and_keeps_the_user_s_rule_as_it_was(histor
         "due_bytes": 17,
         "rules": ["archive-logs", RULE_ID],
     }
+
+
+def test_every_part_of_every_user_rule_survives_expiry_and_removal(history, operator):
+    sdk_bucket(history).put_bucket_lifecycle(BucketLifecycle(every_kind_of_user_rule()))
+    users = stored_rules(history)
+
+    lifecycle.expire_noncurrent_versions(history, 30, operator, "history")
+    with_ours = stored_rules(history)
+    lifecycle.remove_expiry(history, operator)
+
+    assert {rule_id: xml for rule_id, xml in with_ours.items() if rule_id != RULE_ID} == users
+    assert stored_rules(history) == users
 
 
 def test_expiring_again_replaces_only_the_console_rule(history, operator):
@@ -201,6 +275,31 @@ def test_rules_are_described_in_words(history):
     assert rule.actions == (
         "deletes objects 400 days after they were last modified",
         "moves objects to Archive 90 days after they were last modified",
+    )
+
+
+def test_filters_tags_and_history_rules_are_described_in_words(history):
+    sdk_bucket(history).put_bucket_lifecycle(BucketLifecycle(every_kind_of_user_rule()))
+
+    _, markers, filtered = lifecycle.lifecycle_rules(history)
+
+    assert markers.status == "Disabled" and markers.noncurrent_days == 60
+    assert markers.actions == (
+        "removes delete markers that have no older version left",
+        "deletes older (noncurrent) versions 60 days after they became noncurrent",
+        "moves older (noncurrent) versions to IA 10 days after they became noncurrent",
+    )
+    assert filtered.scope == (
+        "objects whose key starts with 'data/'",
+        "tagged team=ops",
+        "except keys starting with 'data/keep/' tagged pinned=yes",
+        "larger than 1024 bytes",
+        "smaller than 1048576 bytes",
+    )
+    assert filtered.actions == (
+        "moves objects to IA 30 days after they were last read",
+        "moves objects to ColdArchive if last modified before 2024-01-01",
+        "aborts multipart uploads 7 days after they began",
     )
 
 
