@@ -22,6 +22,7 @@ OPERATOR_EXTRA = {
     ("buckets", "change_encryption"),
     ("buckets", "upload_object"),
     ("buckets", "change_object"),
+    ("buckets", "change_lifecycle"),
     ("jobs", "add_job"),
     ("jobs", "change_job"),
     ("jobs", "add_schedule"),

@@ -13,6 +13,8 @@ ACTION_GROUPS = {
         "bucket.create": "Bucket created",
         "bucket.encryption.put": "Bucket default encryption set",
         "bucket.encryption.delete": "Bucket default encryption removed",
+        "bucket.lifecycle.expire-noncurrent": "Bucket older versions set to expire (lifecycle rule)",
+        "bucket.lifecycle.remove-expiry": "Bucket rule expiring older versions removed",
     },
     ("object.", "Objects"): {
         "object.upload": "Object uploaded",

@@ -97,6 +97,7 @@ class Bucket(models.Model):
             ("change_encryption", "Can change bucket default encryption"),
             ("upload_object", "Can upload objects"),
             ("change_object", "Can change an object's encryption"),
+            ("change_lifecycle", "Can change bucket lifecycle rules"),
         ]
 
     def __str__(self):

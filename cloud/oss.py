@@ -5,6 +5,7 @@ Nothing else imports oss2, so the same services serve Alibaba Cloud and localclo
 
 from __future__ import annotations
 
+import copy
 import datetime
 import email.utils
 import hashlib
@@ -105,6 +106,36 @@ class VersionPage:
     folders: list[str]
     next_key_marker: str
     next_version_id_marker: str
+
+
+@dataclass(frozen=True)
+class LifecycleRule:
+    """One lifecycle rule, as the console shows it: its id, prefix, status, what it applies to and what it does,
+    in words. `native` is the rule as oss2 read it, opaque outside this module: put_lifecycle writes a rule read
+    from OSS back from it, so every part OSS holds (filters, transitions, access-time options) survives unchanged."""
+
+    rule_id: str
+    prefix: str
+    status: str
+    scope: tuple[str, ...]
+    actions: tuple[str, ...]
+    noncurrent_days: int | None = None
+    native: object = field(default=None, compare=False, repr=False)
+
+    @property
+    def enabled(self) -> bool:
+        return self.status == oss_models.LifecycleRule.ENABLED
+
+    @classmethod
+    def noncurrent_expiry(cls, rule_id: str, days: int) -> LifecycleRule:
+        """An Enabled rule over the whole bucket that deletes versions `days` days after they became noncurrent."""
+        native = oss_models.LifecycleRule(
+            rule_id,
+            "",
+            status=oss_models.LifecycleRule.ENABLED,
+            noncurrent_version_expiration=oss_models.NoncurrentVersionExpiration(days),
+        )
+        return _lifecycle_rule(native)
 
 
 @dataclass(frozen=True)
@@ -381,6 +412,33 @@ class OssClient:
         with _cloud_errors():
             return _request_id(self._bucket(name).delete_bucket_encryption())
 
+    @idempotent
+    def bucket_lifecycle(self, name: str) -> list[LifecycleRule]:
+        """The bucket's lifecycle rules, in OSS's order; none when it has no configuration (NoSuchLifecycle)."""
+        try:
+            with _cloud_errors():
+                configuration = self._bucket(name).get_bucket_lifecycle()
+        except CloudError as error:
+            if error.code == "NoSuchLifecycle":
+                return []
+            raise
+        return [_lifecycle_rule(rule) for rule in configuration.rules]
+
+    @idempotent
+    def put_lifecycle(self, name: str, rules: list[LifecycleRule]) -> str:
+        """PutBucketLifecycle: `rules` replace the whole configuration, as OSS replaces it."""
+        with _cloud_errors():
+            result = self._bucket(name).put_bucket_lifecycle(
+                oss_models.BucketLifecycle([_writable(rule.native) for rule in rules])
+            )
+        return _request_id(result)
+
+    @idempotent
+    def delete_lifecycle(self, name: str) -> str:
+        """DeleteBucketLifecycle: the bucket keeps no rule."""
+        with _cloud_errors():
+            return _request_id(self._bucket(name).delete_bucket_lifecycle())
+
     # Objects
 
     @idempotent
@@ -619,3 +677,81 @@ def _parse_iso(value: str | None) -> datetime.datetime | None:
         return datetime.datetime.fromisoformat(value.replace("Z", "+00:00"))
     except ValueError:
         return None
+
+
+# Lifecycle rules in words
+
+
+def _lifecycle_rule(rule: oss_models.LifecycleRule) -> LifecycleRule:
+    noncurrent = rule.noncurrent_version_expiration
+    return LifecycleRule(
+        rule_id=rule.id or "",
+        prefix=rule.prefix or "",
+        status=rule.status or "",
+        scope=tuple(_rule_scope(rule)),
+        actions=tuple(_rule_actions(rule)),
+        noncurrent_days=int(noncurrent.noncurrent_days) if noncurrent else None,
+        native=rule,
+    )
+
+
+def _writable(rule: oss_models.LifecycleRule) -> oss_models.LifecycleRule:
+    """The rule as read, to be written back: oss2 reads a rule without a Filter as an empty one, and would send
+    that as an empty <Filter/> the rule never had."""
+    condition = rule.filter
+    sizes = (condition.object_size_greater_than, condition.object_size_less_than) if condition else ()
+    if condition is None or condition.filter_not or any(size is not None for size in sizes):
+        return rule
+    unfiltered = copy.copy(rule)
+    unfiltered.filter = None
+    return unfiltered
+
+
+def _rule_scope(rule: oss_models.LifecycleRule) -> list[str]:
+    scope = [f"objects whose key starts with {rule.prefix!r}" if rule.prefix else "every object of the bucket"]
+    tags = rule.tagging.tag_set.tagging_rule if rule.tagging else {}
+    scope += [f"tagged {key}={value}" for key, value in tags.items()]
+    condition = rule.filter
+    if condition is not None:
+        for excluded in condition.filter_not or []:
+            tag = f" tagged {excluded.tag.key}={excluded.tag.value}" if excluded.tag and excluded.tag.key else ""
+            scope.append(f"except keys starting with {excluded.prefix!r}{tag}")
+        if condition.object_size_greater_than is not None:
+            scope.append(f"larger than {condition.object_size_greater_than} bytes")
+        if condition.object_size_less_than is not None:
+            scope.append(f"smaller than {condition.object_size_less_than} bytes")
+    return scope
+
+
+def _when(days, created_before_date, unit: str = "after they were last modified") -> str:
+    if days is not None:
+        return f"{days} days {unit}"
+    return f"if last modified before {created_before_date}"
+
+
+def _rule_actions(rule: oss_models.LifecycleRule) -> list[str]:
+    actions = []
+    expiration = rule.expiration
+    if expiration is not None:
+        if expiration.expired_detete_marker:
+            actions.append("removes delete markers that have no older version left")
+        elif expiration.date is not None:
+            actions.append(f"deletes objects from {expiration.date} on")
+        elif expiration.days is not None or expiration.created_before_date is not None:
+            actions.append("deletes objects " + _when(expiration.days, expiration.created_before_date))
+    for transition in rule.storage_transitions or []:
+        basis = "after they were last read" if transition.is_access_time else "after they were last modified"
+        moment = _when(transition.days, transition.created_before_date, basis)
+        actions.append(f"moves objects to {transition.storage_class} {moment}")
+    upload = rule.abort_multipart_upload
+    if upload is not None:
+        actions.append("aborts multipart uploads " + _when(upload.days, upload.created_before_date, "after they began"))
+    if rule.noncurrent_version_expiration is not None:
+        days = rule.noncurrent_version_expiration.noncurrent_days
+        actions.append(f"deletes older (noncurrent) versions {days} days after they became noncurrent")
+    for transition in rule.noncurrent_version_sotrage_transitions or []:
+        actions.append(
+            f"moves older (noncurrent) versions to {transition.storage_class} "
+            f"{transition.noncurrent_days} days after they became noncurrent"
+        )
+    return actions

@@ -17,7 +17,7 @@ from cloud.errors import ServiceError
 
 SET_ENCRYPTION, UPLOAD, DOWNLOAD = "set_encryption", "upload", "download"
 BROWSE, SCAN, REENCRYPT, CLIENT_SIDE, EVERYTHING = "browse", "scan", "reencrypt", "client_side", "everything"
-PURGE_HISTORY = "purge_history"
+PURGE_HISTORY, EXPIRE_VERSIONS = "purge_history", "expire_versions"
 PURPOSE_CHOICES = [
     (SET_ENCRYPTION, "Set bucket encryption"),
     (UPLOAD, "Upload objects"),
@@ -27,6 +27,7 @@ PURPOSE_CHOICES = [
     (REENCRYPT, "Re-encryption jobs"),
     (PURGE_HISTORY, "Re-encryption jobs that delete older versions"),
     (CLIENT_SIDE, "Client-side encryption"),
+    (EXPIRE_VERSIONS, "Expire older versions"),
     (EVERYTHING, "Everything this console does"),
 ]
 # What the page offers ticked: the bucket's own encryption work; jobs, browsing and everything are asked for.
@@ -279,6 +280,37 @@ def _client_side(t: Targets) -> list[Grant]:
     ]
 
 
+def _expire_versions(t: Targets) -> list[Grant]:
+    """The rule expiring a versioned bucket's older versions: planned, set and removed (buckets.services.lifecycle)."""
+    return [
+        Grant(
+            "oss:GetBucketVersioning",
+            t.bucket_arn,
+            "A bucket that keeps no older versions is refused, so versioning is read first.",
+        ),  # fmt: skip
+        Grant(
+            "oss:ListObjectVersions",
+            t.bucket_arn,
+            "The plan lists every version, to count the older ones and how long each has been noncurrent.",
+        ),  # fmt: skip
+        Grant(
+            "oss:GetBucketLifecycle",
+            t.bucket_arn,
+            "The bucket's rules are read, so that every rule but the console's own is written back unchanged.",
+        ),  # fmt: skip
+        Grant(
+            "oss:PutBucketLifecycle",
+            t.bucket_arn,
+            "Writes the rules with the console's rule added, or without it when it is removed.",
+        ),  # fmt: skip
+        Grant(
+            "oss:DeleteBucketLifecycle",
+            t.bucket_arn,
+            "Removing the console's rule when it is the bucket's only rule deletes the configuration.",
+        ),  # fmt: skip
+    ]
+
+
 def _everything(t: Targets) -> list[Grant]:
     region_kms = f"acs:kms:{t.region}:*:*"
     management = [
@@ -309,6 +341,7 @@ PURPOSES = {
     REENCRYPT: _reencrypt,
     PURGE_HISTORY: _purge_history,
     CLIENT_SIDE: _client_side,
+    EXPIRE_VERSIONS: _expire_versions,
     EVERYTHING: _everything,
 }
 PURPOSES_TEXT = ", ".join(label.lower() for _, label in PURPOSE_CHOICES)

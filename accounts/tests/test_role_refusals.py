@@ -12,6 +12,7 @@ pytestmark = pytest.mark.django_db
     [
         (["buckets.view_bucket"], "Viewer"),
         (["buckets.change_encryption"], "Operator"),
+        (["buckets.change_lifecycle"], "Operator"),
         (["jobs.add_job", "buckets.view_bucket"], "Operator"),
         (["auth.change_user"], "Admin"),
         (["buckets.view_secret"], "Admin"),

@@ -4,6 +4,7 @@ from drf_spectacular.utils import OpenApiExample
 
 from buckets.services.buckets import NEW_OBJECTS_ONLY
 from buckets.services.connection_advice import NO_PERMISSION, WRONG_SECRET
+from buckets.services.lifecycle import CONSOLE_RULE_ID
 from buckets.services.objects import OBJECT_CHANGED
 
 # Connections
@@ -277,6 +278,66 @@ DEFAULT_DELETED_EXAMPLE = OpenApiExample(
     value=DEFAULT_CHANGE | {"before": DEFAULT_CHANGE["after"], "after": DEFAULT_CHANGE["before"]},
 )
 
+
+# Lifecycle rules and the console's rule expiring older versions
+
+USER_RULE = {
+    "id": "archive-logs",
+    "prefix": "logs/",
+    "status": "Enabled",
+    "scope": ["objects whose key starts with 'logs/'"],
+    "actions": ["moves objects to Archive 90 days after they were last modified"],
+    "noncurrent_days": None,
+    "set_by_console": False,
+}
+CONSOLE_RULE = {
+    "id": CONSOLE_RULE_ID,
+    "prefix": "",
+    "status": "Enabled",
+    "scope": ["every object of the bucket"],
+    "actions": ["deletes older (noncurrent) versions 30 days after they became noncurrent"],
+    "noncurrent_days": 30,
+    "set_by_console": True,
+}
+EXPIRY_PLAN = {
+    "bucket": 7,
+    "days": 30,
+    "versioning": "Enabled",
+    "noncurrent_versions": 1250,
+    "noncurrent_bytes": 734003200,
+    "due_versions": 1100,
+    "due_bytes": 629145600,
+    "kept_rules": [USER_RULE],
+    "replaced_rule": None,
+}
+LIFECYCLE_EXAMPLE = OpenApiExample(
+    "A user's rule and the console's", response_only=True, value={"rules": [USER_RULE, CONSOLE_RULE]}
+)
+EXPIRY_PLAN_EXAMPLE = OpenApiExample("What a 30-day rule would do", response_only=True, value=EXPIRY_PLAN)
+EXPIRE_REQUEST_EXAMPLE = OpenApiExample(
+    "Expire after 30 days", request_only=True, value={"days": 30, "confirmation": "finance-reports"}
+)
+EXPIRED_EXAMPLE = OpenApiExample(
+    "Rule set",
+    response_only=True,
+    value={
+        "bucket": 7,
+        "rules": [USER_RULE, CONSOLE_RULE],
+        "request_id": "5C1B138A109F4E405B2D8AF0",
+        "plan": EXPIRY_PLAN,
+    },
+)
+EXPIRE_UNCONFIRMED_EXAMPLE = OpenApiExample(
+    "Not confirmed",
+    response_only=True,
+    status_codes=["400"],
+    value={"detail": "Type the bucket's name, finance-reports, to confirm: older versions are deleted for good."},
+)
+EXPIRY_REMOVED_EXAMPLE = OpenApiExample(
+    "Rule removed",
+    response_only=True,
+    value={"bucket": 7, "rules": [USER_RULE], "request_id": "5C1B138A109F4E405B2D8AF1", "plan": None},
+)
 
 # Objects
 

@@ -4,13 +4,14 @@ from django.contrib import messages
 from django.core.paginator import Paginator
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import NoReverseMatch, reverse
-from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.http import url_has_allowed_host_and_scheme, urlencode
 from django.views.decorators.http import require_POST
 
 from buckets.filtersets import BucketFilterSet
-from buckets.forms.buckets import BucketCreateForm
+from buckets.forms.buckets import BucketCreateForm, ExpiryConfirmForm, ExpiryDaysForm
 from buckets.models import Bucket, Connection
 from buckets.services import buckets as services
+from buckets.services import lifecycle
 from cloud import regions
 from cloud.errors import ServiceError
 from cloud.sse import Sse
@@ -142,14 +143,79 @@ def _created(request, created: services.CreatedBucket):
 
 @permission_required("buckets.view_bucket")
 def bucket_detail(request, pk):
+    """The bucket live from OSS with its lifecycle rules; for an Operator and a versioned bucket, ?days= shows the
+    dry-run plan of the rule expiring older versions, and the form confirming it."""
     bucket = _bucket(pk)
+    overview = services.bucket_overview(bucket)
     context = {
-        "overview": services.bucket_overview(bucket),
+        "overview": overview,
         "bucket": bucket,
         "region_name": regions.region_name(bucket.region),
         "objects_url": _url_if_exists("buckets:object_list", bucket.pk),
+        "console_rule_id": lifecycle.CONSOLE_RULE_ID,
     }
+    try:
+        context["lifecycle_rules"] = lifecycle.lifecycle_rules(bucket)
+    except ServiceError as error:
+        context["lifecycle_error"] = error.message
+    if overview.versioning and request.user.has_perm("buckets.change_lifecycle"):
+        context |= _expiry_card(request, bucket)
     return render(request, "buckets/bucket_detail.html", context)
+
+
+def _expiry_card(request, bucket: Bucket) -> dict:
+    asked = "days" in request.GET
+    days_form = ExpiryDaysForm(request.GET if asked else None)
+    card = {"days_form": days_form}
+    if asked and days_form.is_valid():
+        days = days_form.cleaned_data["days"]
+        try:
+            card["plan"] = lifecycle.expiry_plan(bucket, days)
+        except ServiceError as error:
+            card["plan_error"] = error.message
+        else:
+            card["confirm_form"] = ExpiryConfirmForm(initial={"days": days}, auto_id="confirm_%s")
+    return card
+
+
+@require_POST
+@permission_required("buckets.change_lifecycle")
+def bucket_expire(request, pk):
+    bucket = _bucket(pk)
+    form = ExpiryConfirmForm(request.POST)
+    back = reverse("buckets:bucket_detail", args=[bucket.pk])
+    if not form.is_valid():
+        messages.error(request, " ".join(error for errors in form.errors.values() for error in errors))
+        return redirect(f"{back}?{urlencode({'days': request.POST.get('days', '')})}")
+    days = form.cleaned_data["days"]
+    try:
+        change = lifecycle.expire_noncurrent_versions(bucket, days, request.user, form.cleaned_data["confirmation"])
+    except ServiceError as error:
+        messages.error(request, error.message)
+        return redirect(f"{back}?{urlencode({'days': days})}")
+    plan = change.plan
+    messages.success(
+        request,
+        f"Rule {lifecycle.CONSOLE_RULE_ID} set on {bucket.name}: older versions are deleted {days} days after they "
+        f"became noncurrent. {plan.due_versions} of {plan.noncurrent_versions} are past that already and go at "
+        "OSS's next lifecycle run.",
+    )
+    return redirect(back)
+
+
+@require_POST
+@permission_required("buckets.change_lifecycle")
+def bucket_expiry_remove(request, pk):
+    bucket = _bucket(pk)
+    try:
+        lifecycle.remove_expiry(bucket, request.user)
+    except ServiceError as error:
+        messages.error(request, error.message)
+    else:
+        messages.success(
+            request, f"Rule {lifecycle.CONSOLE_RULE_ID} removed from {bucket.name}: older versions are kept again."
+        )
+    return redirect("buckets:bucket_detail", pk=bucket.pk)
 
 
 @permission_required("buckets.change_encryption")

@@ -229,6 +229,6 @@ def test_the_schema_documents_the_keys_api(api_as, viewer):
     )
     purposes = next(p for p in paths["/api/v1/ram-policy/"]["get"]["parameters"] if p["name"] == "purposes")
     assert purposes["schema"]["items"]["enum"] == [
-        "browse", "client_side", "download", "everything", "purge_history", "reencrypt", "scan", "set_encryption",
-        "upload",
+        "browse", "client_side", "download", "everything", "expire_versions", "purge_history", "reencrypt", "scan",
+        "set_encryption", "upload",
     ]  # fmt: skip

@@ -19,7 +19,7 @@ from django.utils import timezone
 
 from buckets.models import Bucket, Connection
 from buckets.services import buckets as bucket_services
-from buckets.services import cse_transfer
+from buckets.services import cse_transfer, lifecycle
 from buckets.services import objects as object_services
 from cloud.errors import ServiceError
 from cloud.oss import SSE_KEY_HEADER, EncryptionRule, OssClient
@@ -256,6 +256,21 @@ def client_side(bucket, world) -> None:
     assert b"".join(download.stream) == CONTENT
 
 
+def versioned_history(bucket, world) -> None:
+    """Versioned, each object written twice: older versions for the plan to count."""
+    OssClient(world["owner"]).put_versioning(bucket.name, "Enabled")
+    fill(bucket, 3)
+    fill(bucket, 3)
+
+
+def expire_versions(bucket, world) -> None:
+    """The plan, the rule set, and removed again (the bucket's only rule: the configuration is deleted)."""
+    plan = lifecycle.expiry_plan(bucket, 30)
+    assert plan.noncurrent_versions == 3
+    lifecycle.expire_noncurrent_versions(bucket, 30, world["actor"], bucket.name)
+    assert lifecycle.remove_expiry(bucket, world["actor"]).rules == []
+
+
 FEATURES = {
     "set bucket encryption": Feature(ram_policy.SET_ENCRYPTION, kms_named, nothing, set_encryption),
     "upload": Feature(ram_policy.UPLOAD, kms_named, nothing, upload),
@@ -269,6 +284,9 @@ FEATURES = {
         ram_policy.PURGE_HISTORY, kms_named, objects_with_older_unencrypted_versions, reencrypt_and_purge
     ),
     "client-side encryption": Feature(ram_policy.CLIENT_SIDE, kms_named, nothing, client_side),
+    "expire older versions": Feature(
+        ram_policy.EXPIRE_VERSIONS, lambda world: Sse("oss", "AES256"), versioned_history, expire_versions
+    ),
 }
 
 

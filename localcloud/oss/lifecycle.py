@@ -1,5 +1,6 @@
 """PutBucketLifecycle, GetBucketLifecycle and DeleteBucketLifecycle: the rules are checked as OSS checks them,
-stored and given back; localcloud does not run them (nothing expires or changes class on its own).
+stored and given back. Of the rules, only NoncurrentVersionExpiration is carried out, when localcloud is swept
+(localcloud.maintenance.expire_noncurrent_versions); nothing else expires or changes class on its own.
 
 The stored document is rebuilt from the checked elements, so it holds only what OSS accepts, with booleans in
 the lower case oss2 parses (oss2 itself sends `ExpiredObjectDeleteMarker` as `True`)."""

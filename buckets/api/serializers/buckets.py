@@ -5,6 +5,7 @@ from rest_framework import serializers
 
 from buckets.models import Bucket, Connection
 from buckets.services import buckets as services
+from buckets.services import lifecycle
 from cloud import regions, sse
 from cloud.errors import ServiceError
 from console import input_limits
@@ -157,3 +158,58 @@ class BucketEncryptionSerializer(serializers.ModelSerializer):
         model = Bucket
         fields = ["id", "name", "region", "encryption"]
         read_only_fields = fields
+
+
+class LifecycleRuleSerializer(serializers.Serializer):
+    """A lifecycle rule as OSS holds it, with what it does in words."""
+
+    id = serializers.CharField(source="rule_id")
+    prefix = serializers.CharField(help_text="Empty: the whole bucket.")
+    status = serializers.CharField(help_text="Enabled or Disabled.")
+    scope = serializers.ListField(child=serializers.CharField(), help_text="What the rule applies to, in words.")
+    actions = serializers.ListField(child=serializers.CharField(), help_text="What the rule does, in words.")
+    noncurrent_days = serializers.IntegerField(
+        allow_null=True, help_text="Days after which it deletes noncurrent versions (NoncurrentVersionExpiration)."
+    )
+    set_by_console = serializers.SerializerMethodField(
+        help_text=f"Whether this is the console's rule, {lifecycle.CONSOLE_RULE_ID}."
+    )
+
+    def get_set_by_console(self, rule) -> bool:
+        return rule.rule_id == lifecycle.CONSOLE_RULE_ID
+
+
+class LifecycleSerializer(serializers.Serializer):
+    rules = LifecycleRuleSerializer(many=True)
+
+
+class ExpiryPlanSerializer(serializers.Serializer):
+    """The dry run: nothing was written."""
+
+    bucket = serializers.IntegerField(source="bucket.pk")
+    days = serializers.IntegerField()
+    versioning = serializers.CharField(help_text="Enabled or Suspended.")
+    noncurrent_versions = serializers.IntegerField(help_text="Noncurrent versions the bucket keeps today.")
+    noncurrent_bytes = serializers.IntegerField()
+    due_versions = serializers.IntegerField(
+        help_text="Of them, those noncurrent for `days` days already: the rule expires them at OSS's next run."
+    )
+    due_bytes = serializers.IntegerField()
+    kept_rules = LifecycleRuleSerializer(many=True, help_text="The bucket's other rules, written back unchanged.")
+    replaced_rule = LifecycleRuleSerializer(allow_null=True, help_text="The console's rule the new one replaces.")
+
+
+class ExpireInputSerializer(serializers.Serializer):
+    days = serializers.IntegerField(
+        min_value=lifecycle.MIN_DAYS,
+        max_value=lifecycle.MAX_DAYS,
+        help_text="Days after a version became noncurrent before OSS deletes it.",
+    )
+    confirmation = serializers.CharField(max_length=input_limits.BUCKET, help_text="The bucket's name, to confirm.")
+
+
+class LifecycleChangeSerializer(serializers.Serializer):
+    bucket = serializers.IntegerField(source="bucket.pk")
+    rules = LifecycleRuleSerializer(many=True, help_text="The bucket's rules after the change, read back from OSS.")
+    request_id = serializers.CharField(help_text="The OSS request id of PutBucketLifecycle/DeleteBucketLifecycle.")
+    plan = ExpiryPlanSerializer(allow_null=True, help_text="The figures the rule was set with (expire only).")

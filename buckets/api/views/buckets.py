@@ -16,12 +16,20 @@ from buckets.api.serializers.buckets import (
     CreatedBucketSerializer,
     DefaultEncryptionChangeSerializer,
     DefaultEncryptionInputSerializer,
+    ExpireInputSerializer,
+    ExpiryPlanSerializer,
+    LifecycleChangeSerializer,
+    LifecycleSerializer,
 )
 from buckets.filtersets import BucketFilterSet
 from buckets.models import Bucket, Connection
 from buckets.services import buckets as services
+from buckets.services import lifecycle as lifecycle_services
 from cloud import sse
+from cloud.errors import ServiceError
 from console.api.pagination import Pagination
+
+DAYS_TEXT = f"{lifecycle_services.MIN_DAYS}-{lifecycle_services.MAX_DAYS} days after a version became noncurrent."
 
 
 class BucketPagination(Pagination):
@@ -70,7 +78,8 @@ class BucketPagination(Pagination):
     ),
 )
 class BucketViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
-    """Buckets (Viewer reads), bucket creation (Admin) and default encryption (Operator changes)."""
+    """Buckets (Viewer reads), bucket creation (Admin), default encryption and the rule expiring older versions
+    (Operator changes)."""
 
     queryset = Bucket.objects.select_related("connection")
     serializer_class = BucketSerializer
@@ -84,6 +93,10 @@ class BucketViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.G
         "encryption": ["buckets.view_bucket"],
         "set_encryption": ["buckets.change_encryption"],
         "delete_encryption": ["buckets.change_encryption"],
+        "lifecycle": ["buckets.view_bucket"],
+        "expiry_plan": ["buckets.change_lifecycle"],
+        "expire_noncurrent": ["buckets.change_lifecycle"],
+        "remove_expiry": ["buckets.change_lifecycle"],
     }
 
     def list(self, request, *args, **kwargs):
@@ -161,3 +174,73 @@ class BucketViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.G
     def delete_encryption(self, request, pk=None):
         change = services.delete_default_encryption(self.get_object(), request.user)
         return Response(DefaultEncryptionChangeSerializer(change).data)
+
+    @extend_schema(
+        summary="The bucket's lifecycle rules, read from OSS (GetBucketLifecycle)",
+        responses=LifecycleSerializer,
+        examples=[schema.LIFECYCLE_EXAMPLE],
+    )
+    @action(detail=True, methods=["get"])
+    def lifecycle(self, request, pk=None):
+        return Response(LifecycleSerializer({"rules": lifecycle_services.lifecycle_rules(self.get_object())}).data)
+
+    @extend_schema(
+        summary="Dry run of the rule expiring older versions: what it would delete, now and later",
+        description=(
+            "Lists every version of the (versioned) bucket and counts the noncurrent ones, and those noncurrent for"
+            " `days` days already (counted from when the next newer version was written, as OSS counts). Nothing"
+            " is written."
+        ),
+        parameters=[
+            OpenApiParameter(
+                "days",
+                OpenApiTypes.INT,
+                required=True,
+                description=DAYS_TEXT,
+            )
+        ],
+        responses=ExpiryPlanSerializer,
+        examples=[schema.EXPIRY_PLAN_EXAMPLE],
+    )
+    @action(detail=True, methods=["get"], url_path="lifecycle/expiry-plan", url_name="expiry-plan")
+    def expiry_plan(self, request, pk=None):
+        days = request.query_params.get("days", "")
+        if not days.isdigit():
+            raise ServiceError(f"Give days={lifecycle_services.MIN_DAYS}..{lifecycle_services.MAX_DAYS} in the query.")
+        plan = lifecycle_services.expiry_plan(self.get_object(), int(days))
+        return Response(ExpiryPlanSerializer(plan).data)
+
+    @extend_schema(
+        summary="Expire older versions: add the console's rule (PutBucketLifecycle), keeping every other rule",
+        description=(
+            f"Adds (or replaces) the rule `{lifecycle_services.CONSOLE_RULE_ID}`: NoncurrentVersionExpiration after"
+            " `days` days over the whole bucket. The bucket's other rules are written back unchanged."
+            " `confirmation` must be the bucket's name. Refused for a bucket that is not versioned. OSS deletes the"
+            " versions at its next lifecycle run, not at once."
+        ),
+        request=ExpireInputSerializer,
+        responses=LifecycleChangeSerializer,
+        examples=[schema.EXPIRE_REQUEST_EXAMPLE, schema.EXPIRED_EXAMPLE, schema.EXPIRE_UNCONFIRMED_EXAMPLE],
+    )
+    @action(detail=True, methods=["post"], url_path="lifecycle/expire-noncurrent", url_name="expire-noncurrent")
+    def expire_noncurrent(self, request, pk=None):
+        payload = ExpireInputSerializer(data=request.data)
+        payload.is_valid(raise_exception=True)
+        change = lifecycle_services.expire_noncurrent_versions(
+            self.get_object(), payload.validated_data["days"], request.user, payload.validated_data["confirmation"]
+        )
+        return Response(LifecycleChangeSerializer(change).data)
+
+    @extend_schema(
+        summary="Remove the console's rule only (older versions are kept again)",
+        description=(
+            "DeleteBucketLifecycle when it is the bucket's only rule, else PutBucketLifecycle with the other rules."
+        ),
+        request=None,
+        responses=LifecycleChangeSerializer,
+        examples=[schema.EXPIRY_REMOVED_EXAMPLE],
+    )
+    @expire_noncurrent.mapping.delete
+    def remove_expiry(self, request, pk=None):
+        change = lifecycle_services.remove_expiry(self.get_object(), request.user)
+        return Response(LifecycleChangeSerializer(change).data)
