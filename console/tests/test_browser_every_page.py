@@ -226,6 +226,8 @@ NOT_PAGES: dict[str, str] = {
     "login_code": "only a session that still owes its code opens it; swept in "
     "accounts/tests/test_browser_two_factor.py",
     "buckets:bucket_refresh": POST_ONLY,
+    "buckets:bucket_expire": POST_ONLY,
+    "buckets:bucket_expiry_remove": POST_ONLY,
     "buckets:object_download": DOWNLOAD,
     "encryption:key_alias_add": POST_ONLY,
     "encryption:key_alias_remove": POST_ONLY,
