@@ -314,8 +314,8 @@ def test_the_bucket_page_lists_the_rules_and_an_operator_sees_the_plan_and_confi
 
     assert "archive-logs" in page and "moves objects to Archive 90 days after they were last modified" in page
     assert "<h2>Older versions</h2>" in page
-    assert "<strong>3 noncurrent versions (37 bytes, 37\xa0bytes)</strong> kept today" in page
-    assert "<strong>2</strong> of them (17 bytes) are older than 30 days and would expire" in page
+    assert "<strong>3 noncurrent versions (37\xa0bytes)</strong> kept today" in page
+    assert "<strong>2</strong> of them (17\xa0bytes) are older than 30 days and would expire" in page
     assert "Your other 1 lifecycle rule is kept: archive-logs." in page
     assert sdk_rules(history).keys() == {"archive-logs"}
 

@@ -167,15 +167,18 @@ def _share(part: int, whole: int) -> float:
 
 @register.simple_tag
 def history_sentence(summary: selectors.ScanSummary) -> str:
-    """'1,204 noncurrent versions (3.1 GB) not as targeted, of 1,210 kept (3.2 GB); by encryption: None 1,204
-    (3.1 GB), KMS AES256 alias/acs/oss(…) 6 (12.0 KB).'"""
+    """'1,204 of 1,210 noncurrent versions (3.2 GB) not as targeted (3.1 GB); by encryption: None 1,204 (3.1 GB),
+    KMS AES256 alias/acs/oss(…) 6 (12.0 KB).'"""
     counted_by = f" (as scan #{summary.history_from.pk} counted them)" if summary.history_from else ""
-    kept = f"{_versions(summary.history_versions)} ({filesizeformat(summary.history_bytes)}){counted_by}"
     by_state = ", ".join(f"{label} {n:,} ({filesizeformat(b)})" for label, n, b in summary.history)
+    kept = f"{_versions(summary.history_versions)} ({filesizeformat(summary.history_bytes)})"
     if not summary.exposed_versions:
-        return f"{kept}, all as targeted; by encryption: {by_state}."
-    exposed = f"{_versions(summary.exposed_versions)} ({filesizeformat(summary.exposed_bytes)})"
-    return f"{exposed} not as targeted, of {kept} kept; by encryption: {by_state}."
+        verdict = f"{kept}, all as targeted"
+    elif summary.exposed_versions == summary.history_versions:
+        verdict = f"{kept}, none as targeted"
+    else:
+        verdict = f"{summary.exposed_versions:,} of {kept} not as targeted ({filesizeformat(summary.exposed_bytes)})"
+    return f"{verdict}{counted_by}; by encryption: {by_state}."
 
 
 def _versions(count: int) -> str:

@@ -42,7 +42,7 @@ def test_an_operator_finds_exposed_history_plans_its_deletion_confirms_it_and_re
     expect(page.get_by_text("Completed").first).to_be_visible(timeout=30_000)
     history = page.get_by_role("region", name="Older versions (noncurrent)")
     expect(history).to_contain_text("4 noncurrent versions")
-    expect(history).to_contain_text("not as targeted")
+    expect(history).to_contain_text("none as targeted")
     page.get_by_role("link", name="Compliance of every bucket").click()
     expect(page.get_by_role("row", name="history")).to_contain_text("Exposed history:")
 

@@ -97,11 +97,13 @@ def test_the_scan_page_and_the_compliance_views_say_how_much_history_is_exposed(
     scan_page = client.get(f"/jobs/{job.pk}/").content.decode()
     compliance = client.get("/jobs/compliance/").content.decode()
     overview = client.get("/").content.decode()
+    bucket_page = client.get(f"/buckets/{bucket.pk}/").content.decode()
 
-    sentence = "6 noncurrent versions (66\xa0bytes) not as targeted, of 6 noncurrent versions (66\xa0bytes) kept"
+    sentence = "6 noncurrent versions (66\xa0bytes), none as targeted; by encryption: None 6 (66\xa0bytes)."
     assert 'id="history-heading"' in scan_page and sentence in scan_page
     assert "Exposed history:" in compliance and sentence in compliance
-    assert "Exposed history:" in overview
+    assert "Exposed history:" in overview and sentence in bucket_page
+    assert "Delete them with a re-encryption" in scan_page and "Expire them with a lifecycle rule" in scan_page
 
 
 @pytest.mark.parametrize("kind", ["unversioned", "versioned without history"])
