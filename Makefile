@@ -17,7 +17,7 @@ $(STAMP): requirements.txt
 # Processes come from the Procfile; the embedded redis runs only when REDIS_URL is unset.
 up: install
 	$(PY) manage.py bootstrap
-	CONSOLE_WEB_PORT=$${PORT:-8000} $(VENV)/bin/honcho start $(if $(REDIS_URL),,redis) web worker beat $(if $(filter 0 false no off,$(LOCALCLOUD_ENABLED)),,localcloud)
+	CONSOLE_DEMO_FIRST_SCAN=$${CONSOLE_DEMO_FIRST_SCAN:-1} CONSOLE_WEB_PORT=$${PORT:-8000} $(VENV)/bin/honcho start $(if $(REDIS_URL),,redis) web worker beat $(if $(filter 0 false no off,$(LOCALCLOUD_ENABLED)),,localcloud)
 
 # The suite runs in parallel processes (pytest-xdist; each has its own Redis, database and localcloud), then the
 # browser tests run apart: Playwright's event loop would break any Django test after them in the same process.

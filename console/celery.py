@@ -39,3 +39,12 @@ def refuse_to_start(**kwargs):
         checks.refuse_to_start()
     except StartRefused as refusal:
         raise SystemExit(str(refusal)) from None
+
+
+@signals.worker_ready.connect
+def scan_the_demo_once(**kwargs):
+    """Under `make up` (DEMO_FIRST_SCAN), the demo's versioned bucket is scanned once the first worker is ready."""
+    from django.conf import settings
+
+    if settings.DEMO_FIRST_SCAN:
+        app.send_task("jobs.demo_first_scan", countdown=2)

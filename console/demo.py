@@ -36,6 +36,8 @@ DEMO_NAME = "localcloud (demo)"
 DEMO_LOG_OBJECTS = 300
 APP_KEY_ALIAS = "alias/demo-app"
 RETIRED_KEY_ALIAS = "alias/demo-retired"
+# Scanned once a worker is ready under `make up` (jobs/services/demo.py), for the Overview's first visit.
+FIRST_SCAN_BUCKET = "demo-versioned"
 
 Say = Callable[[str], None]
 

@@ -74,6 +74,8 @@ LOCALCLOUD_DOMAIN = env_domain("LOCALCLOUD_DOMAIN")
 CONSOLE_ENDPOINT_ALLOW = env_list("CONSOLE_ENDPOINT_ALLOW", ["*.aliyuncs.com", "loopback"])
 # Off where the console manages only real OSS: then localcloud is neither started nor health-checked.
 LOCALCLOUD_ENABLED = env_bool("LOCALCLOUD_ENABLED", True)
+# `make up` sets it: a worker, once ready, scans the demo's versioned bucket if it never was (console.demo).
+DEMO_FIRST_SCAN = env_bool("CONSOLE_DEMO_FIRST_SCAN", False)
 LOCALCLOUD_DATA_DIR = Path(env_str("LOCALCLOUD_DATA_DIR", str(VAR_DIR / "localcloud")))
 LOCALCLOUD_REGION = env_str("LOCALCLOUD_REGION", "cn-hangzhou")
 LOCALCLOUD_EXTRA_REGIONS = env_list("LOCALCLOUD_EXTRA_REGIONS", [])

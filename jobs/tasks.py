@@ -3,10 +3,11 @@
 from celery import shared_task
 from django_celery_beat.models import PeriodicTask
 
+from cloud.errors import ServiceError
 from jobs.engine import page_worker
 from jobs.models import Job, Schedule
+from jobs.services import demo, schedules, sweeps
 from jobs.services import jobs as services
-from jobs.services import schedules, sweeps
 
 
 @shared_task(name="jobs.run_page", acks_late=True)
@@ -40,3 +41,10 @@ def run_schedule_task(schedule_id: int) -> None:
         PeriodicTask.objects.filter(name=f"schedule:{schedule_id}", task="jobs.run_schedule").delete()
         return
     schedules.run_schedule(schedule_id)
+
+
+@shared_task(name="jobs.demo_first_scan", autoretry_for=(ServiceError,), retry_backoff=2, max_retries=8)
+def demo_first_scan_task() -> int | None:
+    """Sent once a worker is ready under `make up`: localcloud may still be starting, so a refusal is retried."""
+    job = demo.start_first_scan()
+    return job.pk if job else None

@@ -9,6 +9,9 @@ from cloud.errors import ServiceError
 from cloud.kms import KmsClient
 from cloud.oss import EncryptionRule, OssClient
 from console import demo
+from console.testing.jobs import wait_for
+from jobs.models import Job
+from jobs.services import demo as first_scan
 from localcloud.models import AccessKey
 
 
@@ -90,6 +93,17 @@ def test_the_versioned_bucket_keeps_unencrypted_older_versions_under_encrypted_c
     for version in versions:
         head = oss.head_object("demo-versioned", version.key, version.version_id)
         assert head.header("x-oss-server-side-encryption") == ("KMS" if version.is_latest else "")
+
+
+def test_the_first_scan_shows_the_versioned_bucket_s_exposed_history_on_the_overview_once(
+    seeded, worker, client_as, viewer
+):
+    scan = wait_for(first_scan.start_first_scan())
+
+    assert scan.bucket == "demo-versioned" and scan.state == Job.COMPLETED
+    overview = client_as(viewer).get("/").content.decode()
+    assert "Exposed history:" in overview and "3 noncurrent versions" in overview
+    assert first_scan.start_first_scan() is None
 
 
 def test_named_kms_bucket_mixes_per_object_encryption(seeded):
