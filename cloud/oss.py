@@ -490,6 +490,17 @@ class OssClient:
             page.next_versionid_marker if truncated else "",
         )
 
+    def each_version(self, bucket: str, prefix: str = "", per_page: int = 1000) -> Iterator[ObjectVersion]:
+        """Every version and delete marker under `prefix`, in listing order (by key, each key's newest first),
+        one ListObjectVersions page at a time, as far as the caller reads."""
+        key_marker = version_id_marker = ""
+        while True:
+            page = self.list_object_versions(bucket, prefix, key_marker, version_id_marker, per_page)
+            yield from page.versions
+            if not page.next_key_marker and not page.next_version_id_marker:
+                return
+            key_marker, version_id_marker = page.next_key_marker, page.next_version_id_marker
+
     @idempotent
     def head_object(self, bucket: str, key: str, version_id: str = "") -> ObjectHead:
         params = {"versionId": version_id} if version_id else None

@@ -155,20 +155,12 @@ def _plan(client: OssClient, bucket: Bucket, days: int, versioning: str, rules: 
 def _noncurrent_versions(client: OssClient, bucket_name: str):
     """Each noncurrent version (delete markers hold no data and are left out) with the moment it became
     noncurrent: when the next newer version or delete marker of its key was written, as OSS counts it."""
-    key_marker = version_id_marker = ""
-    newer = None  # the entry listed just before, a key's versions coming newest first, across pages too
-    while True:
-        page = client.list_object_versions(
-            bucket_name, key_marker=key_marker, version_id_marker=version_id_marker, max_keys=VERSIONS_PER_LISTING
-        )
-        for version in page.versions:
-            if not version.is_latest and not version.delete_marker:
-                follows = newer is not None and newer.key == version.key
-                yield version, newer.last_modified if follows else None
-            newer = version
-        if not page.next_key_marker and not page.next_version_id_marker:
-            return
-        key_marker, version_id_marker = page.next_key_marker, page.next_version_id_marker
+    newer = None  # the entry listed just before, a key's versions coming newest first
+    for version in client.each_version(bucket_name, per_page=VERSIONS_PER_LISTING):
+        if not version.is_latest and not version.delete_marker:
+            follows = newer is not None and newer.key == version.key
+            yield version, newer.last_modified if follows else None
+        newer = version
 
 
 def _ids(rules: list[LifecycleRule]) -> list[str]:

@@ -12,6 +12,7 @@ import re
 from collections.abc import Iterable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
+from itertools import islice, takewhile
 
 from audit.services import recording
 from buckets.services.buckets import check_encryption_allowed
@@ -287,18 +288,10 @@ def object_versions(bucket, key: str) -> VersionHistory:
 
 
 def _versions_of(oss: OssClient, bucket_name: str, key: str, at_most: int) -> list[ObjectVersion]:
-    """The versions of exactly `key`: listed under it as a prefix, which also lists the keys it begins."""
-    found: list[ObjectVersion] = []
-    key_marker = version_id_marker = ""
-    while len(found) < at_most:
-        page = oss.list_object_versions(
-            bucket_name, prefix=key, key_marker=key_marker, version_id_marker=version_id_marker, max_keys=100
-        )
-        found += [version for version in page.versions if version.key == key]
-        if not page.next_key_marker or page.next_key_marker != key:
-            break
-        key_marker, version_id_marker = page.next_key_marker, page.next_version_id_marker
-    return found[:at_most]
+    """The versions of exactly `key`: listed under it as a prefix, where they come first (the keys it begins sort
+    after it), so the listing stops at the first other key."""
+    versions = oss.each_version(bucket_name, prefix=key, per_page=100)
+    return list(islice(takewhile(lambda version: version.key == key, versions), at_most))
 
 
 def _version_head(oss: OssClient, bucket_name: str, version: ObjectVersion) -> ObjectHead | CloudError | None:

@@ -8,7 +8,7 @@ import pytest
 
 from cloud.oss import OssClient
 from console.testing.cloud import new_bucket
-from console.testing.jobs import fill, named_key, old_enough, wait_for
+from console.testing.jobs import fill, job_to, named_key, old_enough, wait_for
 from console.testing.waits import wait_until
 from jobs import selectors
 from jobs.engine import object_worker, report
@@ -90,20 +90,6 @@ class MisencryptingClient(StagedClient):
     def copy_in_place(self, bucket, key, headers):
         headers = {name: value for name, value in headers.items() if not name.startswith("x-oss-server-side")}
         return super().copy_in_place(bucket, key, {**headers, "x-oss-server-side-encryption": "AES256"})
-
-
-def job_to(connection, key_id: str, bucket: str, **fields) -> Job:
-    return Job(
-        connection=connection,
-        bucket=bucket,
-        requests_per_second=0,
-        kms_per_second=0,
-        copy_threshold=1024**3,
-        resolved_method="kms",
-        resolved_algorithm="AES256",
-        resolved_key_id=key_id,
-        **fields,
-    )
 
 
 def target(key_id: str) -> object_worker.Target:

@@ -4,7 +4,7 @@ written meanwhile is never buried under a copy of an older one."""
 
 from cloud.oss import OssClient
 from console.testing.cloud import versioned_bucket
-from console.testing.jobs import named_key, wait_for
+from console.testing.jobs import job_to, named_key, wait_for
 from jobs import selectors
 from jobs.engine import object_worker
 from jobs.models import Job, ObjectOutcome
@@ -26,20 +26,6 @@ def history(bucket, key: str) -> list[tuple[bool, bytes, str]]:
         content = b"".join(oss.open_object(bucket.name, key, version_id=version.version_id))
         found.append((version.is_latest, content, head.header("x-oss-server-side-encryption")))
     return found
-
-
-def job_to(connection, bucket: str, key_id: str) -> Job:
-    """A job to a named CMK, as object_worker.process takes it, for one object at a time."""
-    return Job(
-        connection=connection,
-        bucket=bucket,
-        requests_per_second=0,
-        kms_per_second=0,
-        copy_threshold=1024**3,
-        resolved_method="kms",
-        resolved_algorithm="AES256",
-        resolved_key_id=key_id,
-    )
 
 
 class VersionWritingClient(OssClient):
@@ -81,7 +67,7 @@ def test_a_version_written_between_the_head_and_the_copy_stays_the_current_conte
     key_id = named_key(cloud_connection)
     OssClient(cloud_connection).put_object(bucket.name, "a.csv", b"as the job found it", {})
     result = object_worker.process(
-        job_to(cloud_connection, bucket.name, key_id),
+        job_to(cloud_connection, key_id, bucket.name),
         VersionWritingClient(cloud_connection),
         object_worker.Target(services.Sse("kms", "AES256", key_id)),
         None,
@@ -104,7 +90,7 @@ def test_an_object_whose_current_version_is_a_delete_marker_is_skipped_and_stays
     oss.delete_object(bucket.name, "gone.txt")
 
     result = object_worker.process(
-        job_to(cloud_connection, bucket.name, key_id),
+        job_to(cloud_connection, key_id, bucket.name),
         OssClient(cloud_connection),
         object_worker.Target(services.Sse("kms", "AES256", key_id)),
         None,
